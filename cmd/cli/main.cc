@@ -1,0 +1,2 @@
+// PLACEHOLDER: aegisr-cli entry point (being written).
+int main() { return 0; }

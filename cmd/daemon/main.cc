@@ -1,0 +1,2 @@
+// PLACEHOLDER: aegisr-daemon entry point (being written).
+int main() { return 0; }

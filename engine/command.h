@@ -1,0 +1,118 @@
+#pragma once
+// The command table: one CommandSpec row per command (name, arity, flags, key positions,
+// handler), and the context a handler runs with. Handlers run on the connection's loop thread,
+// synchronously, over in-RAM data; they take shard locks through the Keyspace API.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/reply.h"
+
+namespace aegisr {
+
+class Engine;
+struct ClientState;
+
+// args[0] is the command name as the client sent it; args point into the connection's buffer
+// and are valid for the duration of the handler call only.
+using ArgList = std::span<const std::string_view>;
+
+struct CommandContext {
+  Engine& engine;
+  ClientState& client;
+  ReplySink& reply;
+};
+
+using CommandHandler = void (*)(CommandContext& ctx, ArgList args);
+
+// Command flags, named as in Redis's COMMAND INFO.
+enum CommandFlag : uint32_t {
+  kCmdWrite = 1u << 0,
+  kCmdReadonly = 1u << 1,
+  kCmdDenyOom = 1u << 2,
+  kCmdAdmin = 1u << 3,
+  kCmdPubsub = 1u << 4,
+  kCmdNoscript = 1u << 5,
+  kCmdBlocking = 1u << 6,
+  kCmdLoading = 1u << 7,
+  kCmdStale = 1u << 8,
+  kCmdSkipMonitor = 1u << 9,
+  kCmdSkipSlowlog = 1u << 10,
+  kCmdFast = 1u << 11,
+  kCmdNoAuth = 1u << 12,
+  kCmdMayReplicate = 1u << 13,
+  kCmdNoMulti = 1u << 14,
+  kCmdMovableKeys = 1u << 15,
+  kCmdAllowBusy = 1u << 16,
+  kCmdSentinel = 1u << 17,
+};
+
+struct CommandStats {
+  uint64_t calls = 0;
+  uint64_t usec = 0;
+  uint64_t rejected_calls = 0;
+  uint64_t failed_calls = 0;
+};
+
+struct CommandSpec {
+  std::string name;      // lower case, e.g. "get" or, for a subcommand, "config|get"
+  int arity = 0;         // Redis arity: >0 exact, <0 at least -arity
+  uint32_t flags = 0;
+  int first_key = 0;
+  int last_key = 0;
+  int key_step = 0;
+  CommandHandler handler = nullptr;
+  std::vector<CommandSpec> subcommands;  // CONFIG GET, CLIENT LIST, ...
+  // Per-thread stats would avoid sharing; calls are counted with relaxed atomics for now.
+  mutable std::atomic<uint64_t> calls{0};
+  mutable std::atomic<uint64_t> usec{0};
+  mutable std::atomic<uint64_t> rejected_calls{0};
+  mutable std::atomic<uint64_t> failed_calls{0};
+
+  CommandSpec() = default;
+  CommandSpec(std::string n, int a, uint32_t f, int fk, int lk, int ks, CommandHandler h)
+      : name(std::move(n)), arity(a), flags(f), first_key(fk), last_key(lk), key_step(ks),
+        handler(h) {}
+  CommandSpec(const CommandSpec& o)
+      : name(o.name), arity(o.arity), flags(o.flags), first_key(o.first_key),
+        last_key(o.last_key), key_step(o.key_step), handler(o.handler),
+        subcommands(o.subcommands) {}
+
+  bool ArityOk(size_t argc) const {
+    return arity > 0 ? argc == size_t(arity) : argc >= size_t(-arity);
+  }
+  const CommandSpec* FindSubcommand(std::string_view sub) const;
+};
+
+// Name -> spec, case-insensitive. Filled once at startup, read-only afterwards (thread-safe).
+class CommandRegistry {
+ public:
+  void Register(CommandSpec spec);
+  const CommandSpec* Find(std::string_view name) const;
+  size_t size() const { return by_name_.size(); }
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (auto& [n, s] : by_name_) fn(*s);
+  }
+
+ private:
+  std::unordered_map<std::string, std::unique_ptr<CommandSpec>> by_name_;
+};
+
+// Lower-cases ASCII into out (reused buffer, no allocation once grown).
+void AsciiLower(std::string_view in, std::string* out);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// Every command family registers its rows through one function of this shape.
+void RegisterStringFamily(CommandRegistry& r);
+void RegisterKeyFamily(CommandRegistry& r);
+void RegisterServerFamily(CommandRegistry& r);
+void RegisterConfigFamily(CommandRegistry& r);
+
+}  // namespace aegisr

@@ -1,0 +1,2 @@
+// PLACEHOLDER: the server (listeners and loop threads) is being written.
+namespace aegisr {}
