@@ -53,13 +53,6 @@ enum CommandFlag : uint32_t {
   kCmdSentinel = 1u << 17,
 };
 
-struct CommandStats {
-  uint64_t calls = 0;
-  uint64_t usec = 0;
-  uint64_t rejected_calls = 0;
-  uint64_t failed_calls = 0;
-};
-
 struct CommandSpec {
   std::string name;      // lower case, e.g. "get" or, for a subcommand, "config|get"
   int arity = 0;         // Redis arity: >0 exact, <0 at least -arity
@@ -69,20 +62,15 @@ struct CommandSpec {
   int key_step = 0;
   CommandHandler handler = nullptr;
   std::vector<CommandSpec> subcommands;  // CONFIG GET, CLIENT LIST, ...
-  // Per-thread stats would avoid sharing; calls are counted with relaxed atomics for now.
-  mutable std::atomic<uint64_t> calls{0};
-  mutable std::atomic<uint64_t> usec{0};
-  mutable std::atomic<uint64_t> rejected_calls{0};
-  mutable std::atomic<uint64_t> failed_calls{0};
+  uint32_t id = 0;                       // index into per-thread stats, set at registration
 
   CommandSpec() = default;
   CommandSpec(std::string n, int a, uint32_t f, int fk, int lk, int ks, CommandHandler h)
       : name(std::move(n)), arity(a), flags(f), first_key(fk), last_key(lk), key_step(ks),
         handler(h) {}
-  CommandSpec(const CommandSpec& o)
-      : name(o.name), arity(o.arity), flags(o.flags), first_key(o.first_key),
-        last_key(o.last_key), key_step(o.key_step), handler(o.handler),
-        subcommands(o.subcommands) {}
+  // A container command (CONFIG, CLIENT, ...) with its subcommands.
+  CommandSpec(std::string n, int a, uint32_t f, std::vector<CommandSpec> subs)
+      : name(std::move(n)), arity(a), flags(f), subcommands(std::move(subs)) {}
 
   bool ArityOk(size_t argc) const {
     return arity > 0 ? argc == size_t(arity) : argc >= size_t(-arity);
@@ -98,6 +86,10 @@ class CommandRegistry {
   size_t size() const { return by_name_.size(); }
   template <typename Fn>
   void ForEach(Fn&& fn) const {
+    for (auto& [n, s] : by_name_) fn(*s);
+  }
+  template <typename Fn>
+  void ForEachMutable(Fn&& fn) {
     for (auto& [n, s] : by_name_) fn(*s);
   }
 

@@ -1,0 +1,146 @@
+// Engine: command dispatch (Redis's processCommand order: lookup, arity, auth, call), per-thread
+// stats, and the periodic cron.
+#include "engine/engine.h"
+
+#include <time.h>
+
+#include <thread>
+
+#include "engine/errors.h"
+
+namespace aegisr {
+namespace {
+thread_local ThreadStats* t_stats = nullptr;
+
+// Redis replaces CR and LF with spaces in error texts built from client input.
+void Sanitize(std::string* s) {
+  for (char& c : *s)
+    if (c == '\r' || c == '\n') c = ' ';
+}
+}  // namespace
+
+std::string UnknownCommandError(ArgList args) {
+  std::string msg = "ERR unknown command '";
+  msg.append(args[0].substr(0, 128));
+  msg += "', with args beginning with: ";
+  std::string tail;
+  for (size_t i = 1; i < args.size() && tail.size() < 128; ++i) {
+    size_t room = 128 - tail.size();
+    tail += '\'';
+    tail.append(args[i].substr(0, room));
+    tail += "' ";
+  }
+  msg += tail;
+  Sanitize(&msg);
+  return msg;
+}
+
+Engine::Engine(Config* config) : config_(config), start_ms_(NowMs()) {
+  RegisterAll();
+  unsigned n = std::max<unsigned>(1, std::thread::hardware_concurrency());
+  unsigned want = static_cast<unsigned>(config_->threads.load());
+  if (want > n) n = want;
+  for (unsigned i = 0; i <= n; ++i) {
+    auto s = std::make_unique<ThreadStats>();
+    s->per_command = std::make_unique<ThreadStats::PerCommand[]>(next_command_id_);
+    stats_.push_back(std::move(s));
+  }
+  keyspace_.set_lru_clock(static_cast<uint32_t>(NowMs() / 1000));
+}
+
+Engine::~Engine() = default;
+
+void Engine::AssignIds(CommandSpec& spec) {
+  spec.id = static_cast<uint32_t>(next_command_id_++);
+  for (auto& sub : spec.subcommands) AssignIds(sub);
+}
+
+void Engine::RegisterAll() {
+  RegisterStringFamily(commands_);
+  RegisterKeyFamily(commands_);
+  RegisterServerFamily(commands_);
+  RegisterConfigFamily(commands_);
+  commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
+}
+
+void Engine::AttachThread(unsigned index) {
+  t_stats = stats_[std::min<size_t>(index, stats_.size() - 1)].get();
+}
+
+ThreadStats& Engine::thread_stats() { return t_stats ? *t_stats : *stats_.back(); }
+
+int64_t Engine::NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t Engine::NowUs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
+  ThreadStats& st = thread_stats();
+  const CommandSpec* cmd = commands_.Find(args[0]);
+  if (!cmd) {
+    reply.Error(UnknownCommandError(args));
+    return;
+  }
+  if (!cmd->subcommands.empty() && args.size() >= 2) {
+    const CommandSpec* sub = cmd->FindSubcommand(args[1]);
+    if (!sub) {
+      std::string upper(cmd->name);
+      for (char& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+      std::string msg = "ERR unknown subcommand '";
+      msg.append(args[1].substr(0, 128));
+      msg += "'. Try " + upper + " HELP.";
+      Sanitize(&msg);
+      reply.Error(msg);
+      return;
+    }
+    cmd = sub;
+  }
+  ThreadStats::PerCommand& pc = st.per_command[cmd->id];
+  if (!cmd->ArityOk(args.size())) {
+    ThreadStats::Inc(pc.rejected);
+    reply.Error("ERR wrong number of arguments for '" + cmd->name + "' command");
+    return;
+  }
+  if (!client.authenticated && !(cmd->flags & kCmdNoAuth)) {
+    ThreadStats::Inc(pc.rejected);
+    reply.Error(errors::kNoAuth);
+    return;
+  }
+  CommandContext ctx{*this, client, reply};
+  int64_t start = NowUs();
+  cmd->handler(ctx, args);
+  int64_t end = NowUs();
+  ThreadStats::Inc(pc.calls);
+  ThreadStats::Inc(pc.usec, uint64_t(end - start));
+  ThreadStats::Inc(st.commands);
+  client.last_cmd.store(cmd, std::memory_order_relaxed);
+  client.last_interaction_ms.store(end / 1000, std::memory_order_relaxed);
+}
+
+void Engine::Cron(unsigned thread, unsigned nthreads) {
+  if (thread == 0) keyspace_.set_lru_clock(static_cast<uint32_t>(NowMs() / 1000));
+  int64_t hz = std::max<int64_t>(1, config_->hz.load(std::memory_order_relaxed));
+  // About 25% of one cron period per thread for expiry (as Redis's slow cycle), spread over the
+  // shards this thread looks after; a shard found busy (locked) is skipped this round.
+  int64_t budget_us = 250000 / hz;
+  unsigned mine = 0;
+  for (unsigned i = thread; i < kNumShards; i += nthreads) ++mine;
+  int64_t per_shard = std::max<int64_t>(50, budget_us / std::max(1u, mine));
+  int64_t now = NowMs();
+  for (unsigned i = thread; i < kNumShards; i += nthreads) {
+    Shard& s = keyspace_.shard(i);
+    std::unique_lock lk(s.mu, std::try_to_lock);
+    if (!lk.owns_lock()) continue;
+    s.ActiveExpire(now, per_shard);
+    s.Maintain(per_shard / 4 + 10);
+  }
+}
+
+}  // namespace aegisr

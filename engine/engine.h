@@ -1,0 +1,108 @@
+#pragma once
+// Engine: the database as the network layer sees it. Owns the config, the keyspace, the command
+// table and the client registry, and runs commands (Dispatch). Thread-safe: Dispatch runs on
+// many loop threads at once; shared state is behind shard locks, atomics, or registry locks.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/client.h"
+#include "engine/command.h"
+#include "engine/config.h"
+#include "engine/keyspace/keyspace.h"
+#include "engine/reply.h"
+
+namespace aegisr {
+
+// What the engine asks of the server around it (implemented by net/). Thread-safe.
+class ServerControl {
+ public:
+  virtual ~ServerControl() = default;
+  // Stop accepting, flush pending replies, and exit the loops (SHUTDOWN, SIGTERM).
+  virtual void RequestShutdown() = 0;
+  // Close the client's connection on its own thread, after pending replies (CLIENT KILL).
+  virtual void KillClient(uint64_t client_id, unsigned thread) = 0;
+  virtual unsigned thread_count() const = 0;
+  virtual const char* io_backend() const = 0;  // "io_uring" or "epoll"
+  virtual int tcp_port() const = 0;
+};
+
+// Counters of one loop thread. Written only by that thread (relaxed load+store, no locked
+// instructions), read by INFO from any thread.
+struct alignas(64) ThreadStats {
+  struct PerCommand {
+    std::atomic<uint64_t> calls{0}, usec{0}, rejected{0}, failed{0};
+  };
+  std::atomic<uint64_t> commands{0};
+  std::atomic<uint64_t> connections{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> net_input_bytes{0};
+  std::atomic<uint64_t> net_output_bytes{0};
+  std::unique_ptr<PerCommand[]> per_command;  // indexed by CommandSpec id
+
+  static void Inc(std::atomic<uint64_t>& c, uint64_t by = 1) {
+    c.store(c.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  }
+};
+
+class Engine {
+ public:
+  explicit Engine(Config* config);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Config& config() { return *config_; }
+  const std::string& config_file() const { return config_file_; }
+  void set_config_file(std::string path) { config_file_ = std::move(path); }
+  Keyspace& keyspace() { return keyspace_; }
+  CommandRegistry& commands() { return commands_; }
+  ClientRegistry& clients() { return clients_; }
+  ServerControl* control() { return control_; }
+  void set_control(ServerControl* c) { control_ = c; }
+
+  // Binds the calling thread to the stats slot of loop thread `index` (call once per loop
+  // thread before it dispatches; other threads share a fallback slot).
+  void AttachThread(unsigned index);
+  ThreadStats& thread_stats();
+  // Every thread's stats, for INFO.
+  const std::vector<std::unique_ptr<ThreadStats>>& all_thread_stats() const { return stats_; }
+
+  // Runs one command for a client: lookup, arity, authentication, then the handler; counts it.
+  void Dispatch(ClientState& client, ReplySink& reply, ArgList args);
+
+  // Periodic work of loop thread `thread` of `nthreads` (called about `hz` times a second):
+  // active expiry and table maintenance of the shards that thread looks after.
+  void Cron(unsigned thread, unsigned nthreads);
+
+  // Wall-clock milliseconds and microseconds since the epoch.
+  static int64_t NowMs();
+  static int64_t NowUs();
+  int64_t start_time_ms() const { return start_ms_; }
+
+  size_t command_count() const { return next_command_id_; }
+
+  // Registers every command family. Called by the constructor.
+  void RegisterAll();
+
+ private:
+  void AssignIds(CommandSpec& spec);
+
+  Config* config_;
+  std::string config_file_;
+  Keyspace keyspace_;
+  CommandRegistry commands_;
+  ClientRegistry clients_;
+  ServerControl* control_ = nullptr;
+  std::vector<std::unique_ptr<ThreadStats>> stats_;  // [0..threads) loops, last: fallback
+  size_t next_command_id_ = 0;
+  int64_t start_ms_;
+};
+
+// Formats Redis's unknown-command error for args (sanitized, args truncated as Redis does).
+std::string UnknownCommandError(ArgList args);
+
+}  // namespace aegisr

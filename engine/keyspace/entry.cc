@@ -1,0 +1,279 @@
+// Entry allocation and string value encodings. See entry.h for the layout.
+#include "engine/keyspace/entry.h"
+
+#include <mimalloc.h>
+
+#include <charconv>
+
+namespace aegisr {
+namespace {
+
+struct RawStr {
+  char* data;
+  uint32_t len;
+  uint32_t cap;
+};
+
+size_t PayloadSize(Encoding enc, size_t value_len) {
+  switch (enc) {
+    case Encoding::kInt:
+      return 8;
+    case Encoding::kEmbStr:
+      return 4 + value_len;
+    case Encoding::kRawStr:
+      return sizeof(RawStr);
+    case Encoding::kObject:
+      return sizeof(void*);
+    case Encoding::kDiskRef:
+      return 16;
+  }
+  return 0;
+}
+
+size_t CurrentPayloadSize(const Entry* e) {
+  if (e->enc == Encoding::kEmbStr) {
+    uint32_t n;
+    std::memcpy(&n, e->payload(), 4);
+    return 4 + n;
+  }
+  return PayloadSize(e->enc, 0);
+}
+
+RawStr GetRaw(const Entry* e) {
+  RawStr r;
+  std::memcpy(&r, e->payload(), sizeof(r));
+  return r;
+}
+
+void PutRaw(Entry* e, const RawStr& r) { std::memcpy(e->payload(), &r, sizeof(r)); }
+
+// Allocates an entry with room for the key and a payload of payload_bytes, header filled.
+Entry* Allocate(std::string_view key, uint32_t hash, bool with_expire, size_t payload_bytes) {
+  size_t bytes = sizeof(Entry) + (with_expire ? 8 : 0) + key.size() + payload_bytes;
+  auto* e = static_cast<Entry*>(mi_malloc(bytes));
+  e->next = nullptr;
+  e->hash = hash;
+  e->key_len = static_cast<uint32_t>(key.size());
+  e->type = ValueType::kString;
+  e->enc = Encoding::kInt;
+  e->tier = TierState::kInRam;
+  e->flags = with_expire ? kEntryHasExpire : 0;
+  e->access = 0;
+  if (with_expire) e->set_expire_at(0);
+  std::memcpy(e->tail() + (with_expire ? 8 : 0), key.data(), key.size());
+  return e;
+}
+
+void FreePayload(Entry* e) {
+  if (e->enc == Encoding::kRawStr) mi_free(GetRaw(e).data);
+}
+
+// Re-sizes e so that its payload area holds payload_bytes; keeps header, expiry and key.
+Entry* ResizePayload(Entry* e, size_t payload_bytes) {
+  size_t head = sizeof(Entry) + (e->has_expire() ? 8 : 0) + e->key_len;
+  size_t need = head + payload_bytes;
+  if (mi_usable_size(e) >= need && mi_usable_size(e) <= need + 64) return e;
+  return static_cast<Entry*>(mi_realloc(e, need));
+}
+
+void WriteEmb(Entry* e, std::string_view v) {
+  uint32_t n = static_cast<uint32_t>(v.size());
+  std::memcpy(e->payload(), &n, 4);
+  if (n) std::memcpy(e->payload() + 4, v.data(), n);
+}
+
+}  // namespace
+
+bool ParseCanonicalInt(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > 20) return false;
+  const char* p = s.data();
+  const char* end = p + s.size();
+  bool neg = false;
+  if (*p == '-') {
+    neg = true;
+    ++p;
+    if (p == end) return false;
+  }
+  if (*p == '0') {
+    if (p + 1 != end || neg) return false;  // "0" only; reject "00", "-0", "012"
+    *out = 0;
+    return true;
+  }
+  if (*p < '1' || *p > '9') return false;
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  if (ec != std::errc() || ptr != end) return false;
+  *out = v;
+  return true;
+}
+
+std::string_view Entry::str(char* scratch) const {
+  switch (enc) {
+    case Encoding::kInt: {
+      auto [ptr, ec] = std::to_chars(scratch, scratch + 24, int_value());
+      (void)ec;
+      return {scratch, static_cast<size_t>(ptr - scratch)};
+    }
+    case Encoding::kEmbStr: {
+      uint32_t n;
+      std::memcpy(&n, payload(), 4);
+      return {payload() + 4, n};
+    }
+    case Encoding::kRawStr: {
+      RawStr r = GetRaw(this);
+      return {r.data, r.len};
+    }
+    default:
+      return {};
+  }
+}
+
+size_t Entry::str_len() const {
+  char scratch[24];
+  return str(scratch).size();
+}
+
+size_t Entry::MemoryUsage() const {
+  size_t n = mi_usable_size(this);
+  if (enc == Encoding::kRawStr) n += mi_usable_size(GetRaw(this).data);
+  return n;
+}
+
+Entry* NewIntEntry(std::string_view key, uint32_t hash, int64_t value) {
+  Entry* e = Allocate(key, hash, false, 8);
+  e->enc = Encoding::kInt;
+  std::memcpy(e->payload(), &value, 8);
+  return e;
+}
+
+Entry* NewStringEntry(std::string_view key, uint32_t hash, std::string_view value) {
+  int64_t iv;
+  if (value.size() <= 20 && ParseCanonicalInt(value, &iv)) return NewIntEntry(key, hash, iv);
+  if (value.size() <= kEmbedMax) {
+    Entry* e = Allocate(key, hash, false, 4 + value.size());
+    e->enc = Encoding::kEmbStr;
+    WriteEmb(e, value);
+    return e;
+  }
+  Entry* e = Allocate(key, hash, false, sizeof(RawStr));
+  e->enc = Encoding::kRawStr;
+  RawStr r{static_cast<char*>(mi_malloc(value.size())), static_cast<uint32_t>(value.size()),
+           static_cast<uint32_t>(value.size())};
+  std::memcpy(r.data, value.data(), value.size());
+  PutRaw(e, r);
+  return e;
+}
+
+void FreeEntry(Entry* e) {
+  FreePayload(e);
+  mi_free(e);
+}
+
+Entry* SetIntValue(Entry* e, int64_t value) {
+  FreePayload(e);
+  e = ResizePayload(e, 8);
+  e->type = ValueType::kString;
+  e->enc = Encoding::kInt;
+  std::memcpy(e->payload(), &value, 8);
+  return e;
+}
+
+Entry* SetStringValue(Entry* e, std::string_view value) {
+  int64_t iv;
+  if (value.size() <= 20 && ParseCanonicalInt(value, &iv)) return SetIntValue(e, iv);
+  if (value.size() <= kEmbedMax) {
+    FreePayload(e);
+    e = ResizePayload(e, 4 + value.size());
+    e->type = ValueType::kString;
+    e->enc = Encoding::kEmbStr;
+    WriteEmb(e, value);
+    return e;
+  }
+  if (e->enc == Encoding::kRawStr) {  // reuse the buffer when it is big enough
+    RawStr r = GetRaw(e);
+    if (r.cap >= value.size() && r.cap / 2 <= value.size()) {
+      std::memcpy(r.data, value.data(), value.size());
+      r.len = static_cast<uint32_t>(value.size());
+      PutRaw(e, r);
+      return e;
+    }
+  }
+  FreePayload(e);
+  e = ResizePayload(e, sizeof(RawStr));
+  e->type = ValueType::kString;
+  e->enc = Encoding::kRawStr;
+  RawStr r{static_cast<char*>(mi_malloc(value.size())), static_cast<uint32_t>(value.size()),
+           static_cast<uint32_t>(value.size())};
+  std::memcpy(r.data, value.data(), value.size());
+  PutRaw(e, r);
+  return e;
+}
+
+Entry* SetExpire(Entry* e, int64_t ms) {
+  bool want = ms != 0;
+  if (want == e->has_expire()) {
+    if (want) e->set_expire_at(ms);
+    return e;
+  }
+  size_t body = e->key_len + CurrentPayloadSize(e);
+  if (want) {
+    size_t need = sizeof(Entry) + 8 + body;
+    if (mi_usable_size(e) < need) e = static_cast<Entry*>(mi_realloc(e, need));
+    std::memmove(e->tail() + 8, e->tail(), body);
+    e->flags |= kEntryHasExpire;
+    e->set_expire_at(ms);
+  } else {
+    std::memmove(e->tail(), e->tail() + 8, body);
+    e->flags &= ~kEntryHasExpire;
+  }
+  return e;
+}
+
+Entry* MakeRawString(Entry* e, size_t min_len, char** data) {
+  if (e->enc != Encoding::kRawStr) {
+    char scratch[24];
+    std::string_view cur = e->str(scratch);
+    size_t cap = std::max(min_len, cur.size());
+    RawStr r{static_cast<char*>(mi_malloc(cap)), static_cast<uint32_t>(cur.size()),
+             static_cast<uint32_t>(cap)};
+    std::memcpy(r.data, cur.data(), cur.size());
+    e = ResizePayload(e, sizeof(RawStr));
+    e->enc = Encoding::kRawStr;
+    PutRaw(e, r);
+  }
+  RawStr r = GetRaw(e);
+  if (r.cap < min_len) {
+    size_t cap = std::max<size_t>(min_len, std::min<size_t>(size_t(r.cap) * 2, min_len + (1 << 20)));
+    r.data = static_cast<char*>(mi_realloc(r.data, cap));
+    r.cap = static_cast<uint32_t>(cap);
+  }
+  if (r.len < min_len) std::memset(r.data + r.len, 0, min_len - r.len);
+  PutRaw(e, r);
+  *data = r.data;
+  return e;
+}
+
+void SetRawLength(Entry* e, size_t len) {
+  RawStr r = GetRaw(e);
+  r.len = static_cast<uint32_t>(len);
+  PutRaw(e, r);
+}
+
+Entry* CloneEntry(const Entry* e, std::string_view new_key, uint32_t new_hash) {
+  size_t payload = CurrentPayloadSize(e);
+  Entry* c = Allocate(new_key, new_hash, e->has_expire(), payload);
+  c->type = e->type;
+  c->enc = e->enc;
+  c->access = e->access;
+  if (e->has_expire()) c->set_expire_at(e->expire_at());
+  std::memcpy(c->payload(), e->payload(), payload);
+  if (e->enc == Encoding::kRawStr) {
+    RawStr r = GetRaw(e);
+    RawStr nr{static_cast<char*>(mi_malloc(r.cap)), r.len, r.cap};
+    std::memcpy(nr.data, r.data, r.len);
+    PutRaw(c, nr);
+  }
+  return c;
+}
+
+}  // namespace aegisr

@@ -1,0 +1,116 @@
+#pragma once
+// Entry: one key and its value cell in a single mimalloc allocation. Not thread-safe: an entry
+// is read and written only under the lock of the shard whose table holds it.
+//
+// Layout (packed, see docs/architecture.md "Value cells"):
+//   [header 24 B][expire_at_ms 8 B, only if kHasExpire][key bytes][value payload]
+// The value payload depends on the encoding:
+//   kInt     int64, the value of a string that is a canonical integer ("integers as integers")
+//   kEmbStr  uint32 length + bytes: short strings live inline
+//   kRawStr  {char* data; uint32 len; uint32 cap}: long strings in their own allocation
+//   kObject  void*: a collection (lists, hashes, ... come with later issues)
+//   kDiskRef 16 B packed disk reference (tier states kOnDisk; issue 3)
+// Changing a value's encoding or adding/removing the TTL may reallocate the entry: every
+// function that can do so returns the new pointer, and the caller re-links it (Table::Replace).
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace aegisr {
+
+enum class ValueType : uint8_t {
+  kString = 0,
+  kList = 1,
+  kSet = 2,
+  kZset = 3,
+  kHash = 4,
+  kStream = 5,
+};
+
+enum class Encoding : uint8_t { kInt = 0, kEmbStr = 1, kRawStr = 2, kObject = 3, kDiskRef = 4 };
+
+// Where the value lives. Only kInRam is produced until the disk tier (issue 3) lands; the
+// states are here so the cell never needs another field for it.
+enum class TierState : uint8_t {
+  kInRam = 0,         // value in RAM only
+  kInRamAndDisk = 1,  // value in RAM with a clean copy on disk (free to drop)
+  kOffloading = 2,    // value in RAM, being written to disk
+  kOnDisk = 3,        // value on disk only (payload is a disk reference)
+};
+
+inline constexpr uint8_t kEntryHasExpire = 1 << 0;
+
+struct Entry {
+  Entry* next;        // hash chain
+  uint32_t hash;      // low 32 bits of the key's xxh3 hash: bucket index and fast compare
+  uint32_t key_len;
+  ValueType type;
+  Encoding enc;
+  TierState tier;
+  uint8_t flags;
+  uint32_t access;    // access metadata for eviction: LRU clock (seconds)
+
+  bool has_expire() const { return flags & kEntryHasExpire; }
+  int64_t expire_at() const {
+    if (!has_expire()) return 0;
+    int64_t v;
+    std::memcpy(&v, tail(), 8);
+    return v;
+  }
+  void set_expire_at(int64_t ms) {  // requires has_expire()
+    std::memcpy(tail(), &ms, 8);
+  }
+  std::string_view key() const {
+    return {tail() + (has_expire() ? 8 : 0), key_len};
+  }
+  char* payload() { return tail() + (has_expire() ? 8 : 0) + key_len; }
+  const char* payload() const { return tail() + (has_expire() ? 8 : 0) + key_len; }
+
+  // String accessors; type must be kString.
+  bool is_int() const { return enc == Encoding::kInt; }
+  int64_t int_value() const {
+    int64_t v;
+    std::memcpy(&v, payload(), 8);
+    return v;
+  }
+  // The string value's bytes. For kInt the digits are formatted into scratch (>= 24 bytes).
+  std::string_view str(char* scratch) const;
+  size_t str_len() const;
+
+  // Bytes of this entry and anything it owns (MEMORY USAGE, used_memory accounting).
+  size_t MemoryUsage() const;
+
+  char* tail() { return reinterpret_cast<char*>(this + 1); }
+  const char* tail() const { return reinterpret_cast<const char*>(this + 1); }
+};
+static_assert(sizeof(Entry) == 24, "entry header must stay 24 bytes");
+
+// Strings up to this many bytes are stored inside the entry.
+inline constexpr size_t kEmbedMax = 256;
+
+// Creates a string entry. A value that is a canonical integer (as Redis's string2ll accepts
+// and round-trips) is stored as kInt.
+Entry* NewStringEntry(std::string_view key, uint32_t hash, std::string_view value);
+Entry* NewIntEntry(std::string_view key, uint32_t hash, int64_t value);
+// Frees the entry and what it owns.
+void FreeEntry(Entry* e);
+
+// Replaces the string value; may reallocate: returns the entry to link in place of e.
+Entry* SetStringValue(Entry* e, std::string_view value);
+Entry* SetIntValue(Entry* e, int64_t value);
+// Adds, changes or removes (ms == 0) the TTL; may reallocate.
+Entry* SetExpire(Entry* e, int64_t ms);
+// Gives the entry a writable raw string buffer of at least `len` bytes holding the current
+// value (zero-filled past the old end), for APPEND and SETRANGE. Returns the entry (maybe moved)
+// and sets *data/*cur_len. The caller then calls SetRawLength to fix the length.
+Entry* MakeRawString(Entry* e, size_t min_len, char** data);
+void SetRawLength(Entry* e, size_t len);
+
+// Copies an entry under a new key (COPY, RENAME across shards).
+Entry* CloneEntry(const Entry* e, std::string_view new_key, uint32_t new_hash);
+
+// True if s is a canonical int64 ("-12", not "012", "+1", " 1", "-0").
+bool ParseCanonicalInt(std::string_view s, int64_t* out);
+
+}  // namespace aegisr

@@ -1,0 +1,160 @@
+// Shard bookkeeping (TTL counts, memory), lazy and active expiry, and ordered shard locking.
+#include "engine/keyspace/keyspace.h"
+
+#include <chrono>
+
+namespace aegisr {
+
+Entry** Shard::Find(int db, const KeyRef& k, int64_t now_ms) {
+  Entry** link = tables_[db].FindLink(k.key, k.hash);
+  if (!link) return nullptr;
+  Entry* e = *link;
+  // Redis: a key is expired when now > expire time (keyIsExpired in db.c).
+  if (e->has_expire() && now_ms > e->expire_at()) {
+    Delete(db, link);
+    ++stats_.expired;
+    return nullptr;
+  }
+  return link;
+}
+
+Entry** Shard::Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru) {
+  Entry** link = Find(db, k, now_ms);
+  if (link) {
+    ++stats_.hits;
+    (*link)->access = lru;
+  } else {
+    ++stats_.misses;
+  }
+  return link;
+}
+
+void Shard::Insert(int db, Entry* e) {
+  used_bytes_ += e->MemoryUsage();
+  if (e->has_expire()) ++volatile_[db];
+  tables_[db].Insert(e);
+}
+
+Entry* Shard::Take(int db, Entry** link) {
+  Entry* e = tables_[db].Unlink(link);
+  used_bytes_ -= e->MemoryUsage();
+  if (e->has_expire()) --volatile_[db];
+  return e;
+}
+
+void Shard::Delete(int db, Entry** link) { FreeEntry(Take(db, link)); }
+
+size_t Shard::used_bytes() const {
+  size_t n = used_bytes_ > 0 ? size_t(used_bytes_) : 0;
+  for (const auto& t : tables_) n += t.OverheadBytes();
+  return n;
+}
+
+void Shard::Flush(int db) {
+  tables_[db].ForEach([&](Entry* e) { used_bytes_ -= e->MemoryUsage(); });
+  tables_[db].Clear();
+  volatile_[db] = 0;
+  expire_cursor_[db] = 0;
+}
+
+void Shard::SwapDbs(int a, int b) {
+  tables_[a].Swap(tables_[b]);
+  std::swap(volatile_[a], volatile_[b]);
+  std::swap(expire_cursor_[a], expire_cursor_[b]);
+}
+
+size_t Shard::ActiveExpire(int64_t now_ms, int64_t budget_us) {
+  auto start = std::chrono::steady_clock::now();
+  size_t deleted = 0;
+  for (int db = 0; db < kNumDbs; ++db) {
+    if (volatile_[db] == 0) continue;
+    Table& t = tables_[db];
+    uint64_t cursor = expire_cursor_[db];
+    int steps = 0;
+    do {
+      cursor = t.Scan(cursor, [&](Entry** link) {
+        Entry* e = *link;
+        if (e->has_expire() && now_ms > e->expire_at()) {
+          Delete(db, link);
+          ++stats_.expired;
+          ++deleted;
+        }
+      });
+      if (++steps % 64 == 0) {
+        auto el = std::chrono::steady_clock::now() - start;
+        if (std::chrono::duration_cast<std::chrono::microseconds>(el).count() >= budget_us) {
+          expire_cursor_[db] = cursor;
+          return deleted;
+        }
+      }
+    } while (cursor != 0 && volatile_[db] > 0);
+    expire_cursor_[db] = cursor;
+  }
+  return deleted;
+}
+
+void Shard::Maintain(int64_t budget_us) {
+  for (auto& t : tables_) t.RehashFor(budget_us / kNumDbs + 1);
+}
+
+ShardLock::ShardLock(Keyspace& ks, const std::bitset<kNumShards>& set) : ks_(ks), set_(set) {
+  for (unsigned i = 0; i < kNumShards; ++i)
+    if (set_[i]) ks_.shards_[i].mu.lock();
+}
+
+ShardLock::~ShardLock() {
+  for (unsigned i = kNumShards; i-- > 0;)
+    if (set_[i]) ks_.shards_[i].mu.unlock();
+}
+
+ShardLock Keyspace::LockKeys(std::span<const KeyRef> keys) {
+  std::bitset<kNumShards> set;
+  for (const auto& k : keys) set.set(k.shard);
+  return ShardLock(*this, set);
+}
+
+ShardLock Keyspace::LockAll() {
+  std::bitset<kNumShards> set;
+  set.set();
+  return ShardLock(*this, set);
+}
+
+size_t Keyspace::DbSize(int db) {
+  size_t n = 0;
+  for (auto& s : shards_) {
+    std::lock_guard lk(s.mu);
+    n += s.size(db);
+  }
+  return n;
+}
+
+size_t Keyspace::VolatileKeys(int db) {
+  size_t n = 0;
+  for (auto& s : shards_) {
+    std::lock_guard lk(s.mu);
+    n += s.volatile_keys(db);
+  }
+  return n;
+}
+
+size_t Keyspace::UsedBytes() {
+  size_t n = 0;
+  for (auto& s : shards_) {
+    std::lock_guard lk(s.mu);
+    n += s.used_bytes();
+  }
+  return n;
+}
+
+ShardStats Keyspace::Stats() {
+  ShardStats total;
+  for (auto& s : shards_) {
+    std::lock_guard lk(s.mu);
+    total.hits += s.stats().hits;
+    total.misses += s.stats().misses;
+    total.expired += s.stats().expired;
+  }
+  return total;
+}
+
+}  // namespace aegisr

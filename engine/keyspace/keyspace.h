@@ -1,0 +1,148 @@
+#pragma once
+// Keyspace: 16 databases over 256 shards. A key's shard is its Redis Cluster hash slot mod 256,
+// so cluster mode can later map slots to nodes without re-hashing. Each shard has one mutex and
+// one Table per database.
+//
+// Concurrency (see docs/architecture.md "Concurrency model"):
+//  - A command runs to completion on its connection's loop thread and takes the locks of the
+//    shards it touches, always in ascending shard order (ShardLock does this), so lock order is
+//    global and deadlock-free.
+//  - No lock is held across I/O, a wait, or a reply flush; replies are only appended to the
+//    connection's buffer while locks are held.
+//  - Every Entry of a shard is read and written only under that shard's lock.
+
+#include <atomic>
+#include <bitset>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string_view>
+
+#include "engine/base/hash.h"
+#include "engine/keyspace/table.h"
+
+namespace aegisr {
+
+inline constexpr int kNumDbs = 16;
+inline constexpr unsigned kNumShards = 256;
+
+// A key with its precomputed hashes.
+struct KeyRef {
+  std::string_view key;
+  uint32_t hash;
+  unsigned shard;
+
+  explicit KeyRef(std::string_view k)
+      : key(k), hash(static_cast<uint32_t>(HashBytes(k))), shard(KeyHashSlot(k) % kNumShards) {}
+};
+
+struct ShardStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t expired = 0;
+};
+
+class Shard {
+ public:
+  std::mutex mu;
+
+  // All members below require mu.
+
+  // The live entry's link, or nullptr. An entry whose TTL has passed is deleted here (lazy
+  // expiry) and counted as expired. Does not count hits/misses (see Lookup).
+  Entry** Find(int db, const KeyRef& k, int64_t now_ms);
+  // Find plus keyspace hit/miss accounting and LRU update, for read commands.
+  Entry** Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru);
+  // Inserts a new entry (the key must not be live; an expired one must have been removed).
+  void Insert(int db, Entry* e);
+  // Unlinks and frees.
+  void Delete(int db, Entry** link);
+  // Unlinks without freeing (RENAME, MOVE); bookkeeping as for Delete.
+  Entry* Take(int db, Entry** link);
+  // Applies fn(Entry*) -> Entry* (which may reallocate the entry) and keeps the table link,
+  // memory and TTL bookkeeping right. Returns the entry after fn.
+  template <typename Fn>
+  Entry* Update(int db, Entry** link, Fn&& fn) {
+    Entry* e = *link;
+    size_t before = e->MemoryUsage();
+    bool had_ttl = e->has_expire();
+    Entry* n = fn(e);
+    if (n != e) Table::Replace(link, n);
+    used_bytes_ += n->MemoryUsage();
+    used_bytes_ -= before;
+    if (had_ttl != n->has_expire()) volatile_[db] += n->has_expire() ? 1 : -1;
+    return n;
+  }
+
+  Table& table(int db) { return tables_[db]; }
+  size_t size(int db) const { return tables_[db].size(); }
+  size_t volatile_keys(int db) const { return volatile_[db]; }
+  size_t used_bytes() const;
+  ShardStats& stats() { return stats_; }
+
+  // Removes and frees every entry of db.
+  void Flush(int db);
+  // Exchanges the contents of two databases (SWAPDB).
+  void SwapDbs(int a, int b);
+
+  // Active expiry: scans db tables that hold keys with a TTL from a saved cursor, deleting
+  // expired keys, for at most budget_us. Returns the number deleted.
+  size_t ActiveExpire(int64_t now_ms, int64_t budget_us);
+  // Background rehash and shrink for at most budget_us.
+  void Maintain(int64_t budget_us);
+
+ private:
+  Table tables_[kNumDbs];
+  size_t volatile_[kNumDbs] = {};
+  uint64_t expire_cursor_[kNumDbs] = {};
+  int64_t used_bytes_ = 0;
+  ShardStats stats_;
+};
+
+// Locks a set of shards in ascending order; unlocks in the destructor.
+class ShardLock {
+ public:
+  ShardLock(const ShardLock&) = delete;
+  ShardLock& operator=(const ShardLock&) = delete;
+  ~ShardLock();
+
+ private:
+  friend class Keyspace;
+  ShardLock(class Keyspace& ks, const std::bitset<kNumShards>& set);
+  class Keyspace& ks_;
+  std::bitset<kNumShards> set_;
+};
+
+class Keyspace {
+ public:
+  Keyspace() = default;
+  Keyspace(const Keyspace&) = delete;
+  Keyspace& operator=(const Keyspace&) = delete;
+
+  Shard& shard(unsigned i) { return shards_[i]; }
+  Shard& shard(const KeyRef& k) { return shards_[k.shard]; }
+
+  // Lock one key's shard / the shards of several keys / every shard.
+  [[nodiscard]] std::unique_lock<std::mutex> Lock(const KeyRef& k) {
+    return std::unique_lock<std::mutex>(shards_[k.shard].mu);
+  }
+  [[nodiscard]] ShardLock LockKeys(std::span<const KeyRef> keys);
+  [[nodiscard]] ShardLock LockAll();
+
+  // Sums over shards, taking each shard's lock in turn.
+  size_t DbSize(int db);
+  size_t VolatileKeys(int db);
+  size_t UsedBytes();
+  ShardStats Stats();
+
+  // The LRU clock (seconds), advanced by the engine's cron.
+  uint32_t lru_clock() const { return lru_clock_.load(std::memory_order_relaxed); }
+  void set_lru_clock(uint32_t v) { lru_clock_.store(v, std::memory_order_relaxed); }
+
+ private:
+  friend class ShardLock;
+  Shard shards_[kNumShards];
+  std::atomic<uint32_t> lru_clock_{0};
+};
+
+}  // namespace aegisr
