@@ -468,7 +468,7 @@ class Differential:
             shown = " ".join(_show_arg(a) for a in args)
             print(f"  MISMATCH{self.label}{self.context} {note}: {shown}\n"
                   f"    redis : {ref!r}\n    aegisr: {dut!r}")
-        elif self.mismatches == self.show + 1:
+        elif self.mismatches == self.show + 1 and self.show > 0:
             print("  (further mismatches not shown)")
 
     def check(self, *args, mode="exact"):
@@ -591,3 +591,73 @@ def main(argv=None):
     tail = f", {skipped} skipped" if skipped else ""
     print(f"{passed} passed, {failed} failed{tail}")
     sys.exit(1 if failed or passed == 0 else 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Randomized differential rounds
+
+# Container types the server under test may or may not support yet: name -> creating command.
+CONTAINER_PROBES = {
+    "list": ("RPUSH", "__probe__", "a"),
+    "set": ("SADD", "__probe__", "a"),
+    "hash": ("HSET", "__probe__", "f", "v"),
+    "zset": ("ZADD", "__probe__", "1", "a"),
+}
+
+
+def probe_types(port):
+    """Which container types (CONTAINER_PROBES keys) the server on `port` supports."""
+    supported = set()
+    with RawConn(port) as c:
+        for name, cmd in CONTAINER_PROBES.items():
+            c.cmd("DEL", "__probe__")
+            if c.cmd(*cmd).startswith(b":"):
+                supported.add(name)
+        c.cmd("DEL", "__probe__")
+    return supported
+
+
+def _reset(d):
+    """Empties every database of both servers (FLUSHALL, or FLUSHDB per DB where the server under
+    test lacks FLUSHALL)."""
+    for conn in (d.ref, d.dut):
+        if conn.cmd("FLUSHALL") != b"+OK\r\n":
+            for db in range(16):
+                conn.cmd("SELECT", db)
+                conn.cmd("FLUSHDB")
+            conn.cmd("SELECT", 0)
+
+
+def run_rounds(opts, label, play_round, rounds=20, budget_s=10.0, resp3_every=4):
+    """Starts redis-server and the daemon, then for each round: fresh connections, both servers
+    emptied, RESP3 on every `resp3_every`-th round, and play_round(d, rng, types) with a seeded rng.
+    Prints the seed; fails if any reply differed."""
+    seed = opts.seed
+    print(f"  {label}: seed {seed} (rerun with --seed {seed})", flush=True)
+    with start_redis() as ref, start_daemon(opts.bindir) as dut:
+        types = probe_types(dut.port)
+        print(f"  container types supported by the server under test: "
+              f"{sorted(types) or 'none'}")
+        mismatches = commands = played = 0
+        start = time.monotonic()
+        for r in range(rounds):
+            if time.monotonic() - start > budget_s:
+                break
+            d = Differential(ref.port, dut.port, show=max(0, 20 - mismatches))
+            d.context = f" [seed {seed} round {r}]"
+            _reset(d)
+            if resp3_every and r % resp3_every == resp3_every - 1:
+                d.context += " [RESP3]"
+                d.check("HELLO", "3", mode="type")
+            rng = random.Random(seed * 1000003 + r)
+            try:
+                play_round(d, rng, types)
+            finally:
+                d.close()
+                mismatches += d.mismatches
+                commands += d.commands
+            played += 1
+        print(f"  {label}: {commands} commands in {played} rounds, "
+              f"{mismatches} mismatches ({time.monotonic() - start:.1f}s)")
+        assert played > 0, "no round played"
+        assert mismatches == 0, f"{mismatches} replies differed from redis-server"
