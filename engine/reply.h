@@ -49,6 +49,9 @@ class ReplySink {
 
   // Protocol of the connection: 2 or 3.
   virtual int protocol() const = 0;
+  // Switches the encoding from the next element on (HELLO and RESET call this, and set
+  // ClientState::resp, so that their own reply already uses the new protocol).
+  virtual void SetProtocol(int proto) = 0;
 
   // Convenience forms.
   void Ok() { Raw("+OK\r\n"); }
