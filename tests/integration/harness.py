@@ -473,6 +473,7 @@ class Differential:
 
     def check(self, *args, mode="exact"):
         """mode: exact | sorted (aggregate compared as a sorted list) | type (first byte only) |
+        scan (SCAN reply: same cursor, same key set) |
         time (integers within TIME_TOLERANCE of the command). Returns the reference reply."""
         ref, dut = self.both(*args)
         if isinstance(dut, str):
@@ -505,6 +506,16 @@ def same_reply(args, ref, dut, mode, tolerance):
         if isinstance(a, list) and isinstance(b, list):
             return sorted(a, key=repr) == sorted(b, key=repr) and ref[:1] == dut[:1]
         return False
+    if mode == "scan":
+        # [cursor, [keys...]]: the cursor exactly, the keys as a set (their order is the hash
+        # table's, which differs between servers and runs).
+        try:
+            a, b = parse_reply(ref), parse_reply(dut)
+        except (ProtocolError, ValueError, IndexError):
+            return False
+        return (isinstance(a, list) and isinstance(b, list) and len(a) == 2 and len(b) == 2
+                and a[0] == b[0] and isinstance(a[1], list) and isinstance(b[1], list)
+                and sorted(a[1]) == sorted(b[1]))
     if mode == "time":
         name = (args[0].decode() if isinstance(args[0], bytes) else str(args[0])).upper()
         tol = tolerance.get(name, 0)
