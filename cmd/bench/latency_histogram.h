@@ -44,12 +44,15 @@ class LatencyHistogram {
   double mean() const { return count_ ? static_cast<double>(sum_) / count_ : 0.0; }
 
   // The value at quantile q in [0, 1]: the midpoint of the bucket holding the ceil(q * count)-th
-  // smallest value, clamped to [min, max]. 0 when empty.
+  // smallest value, clamped to [min, max]; the exact min or max for the first or last rank.
+  // 0 when empty.
   uint64_t Percentile(double q) const {
     if (count_ == 0) return 0;
     q = std::clamp(q, 0.0, 1.0);
     uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(count_) + 0.999999);
     rank = std::clamp<uint64_t>(rank, 1, count_);
+    if (rank == count_) return max_;  // the extremes are known exactly
+    if (rank == 1) return min_;
     uint64_t seen = 0;
     for (int i = 0; i < kBuckets; ++i) {
       seen += counts_[i];
