@@ -1,0 +1,435 @@
+#!/usr/bin/python3
+# Generates engine/command_meta_data.inc: the COMMAND INFO / COMMAND DOCS metadata that Aegisr
+# serves, for the commands listed below. Run by hand; the output is committed.
+"""Generate Aegisr's command metadata from a running Redis 7.0 server.
+
+Usage: tools/gen_command_meta.py [--port PORT] [--out engine/command_meta_data.inc]
+
+Without --port a redis-server is started on a free port and stopped afterwards.
+
+The factual structure (arity, flags, first/last/step, ACL categories, tips, key specs, argument
+names, types, tokens and flags) is taken from the reference server. Prose is not: every "summary"
+is replaced by our own wording from SUMMARIES below, and "complexity", "history", "replaced_by"
+and key-spec "notes" are dropped. A command missing from SUMMARIES is an error.
+"""
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+
+# Our own one-line descriptions (these are what COMMAND DOCS reports as "summary").
+SUMMARIES = {
+    # strings
+    "append": "Appends bytes to a string value, creating the key if needed",
+    "decr": "Subtracts one from an integer value",
+    "decrby": "Subtracts a given amount from an integer value",
+    "get": "Returns a string value",
+    "getdel": "Returns a string value and removes the key",
+    "getex": "Returns a string value and changes or removes its expiry",
+    "getrange": "Returns part of a string value",
+    "getset": "Stores a string value and returns the previous one",
+    "incr": "Adds one to an integer value",
+    "incrby": "Adds a given amount to an integer value",
+    "incrbyfloat": "Adds a floating point amount to a numeric value",
+    "lcs": "Finds the longest common subsequence of two string values",
+    "mget": "Returns several string values",
+    "mset": "Stores several string values",
+    "msetnx": "Stores several string values only if none of the keys exist",
+    "psetex": "Stores a string value with an expiry in milliseconds",
+    "set": "Stores a string value, with optional conditions and expiry",
+    "setex": "Stores a string value with an expiry in seconds",
+    "setnx": "Stores a string value only if the key is absent",
+    "setrange": "Overwrites part of a string value at an offset",
+    "strlen": "Returns the length in bytes of a string value",
+    "substr": "Returns part of a string value (older name of GETRANGE)",
+    # generic keyspace
+    "copy": "Duplicates a key's value under another name",
+    "del": "Removes keys",
+    "dump": "Returns a key's value in serialized form",
+    "exists": "Counts how many of the given keys exist",
+    "expire": "Gives a key a time to live in seconds",
+    "expireat": "Gives a key an expiry time as a Unix time in seconds",
+    "expiretime": "Returns a key's expiry time as a Unix time in seconds",
+    "keys": "Returns the key names matching a glob pattern",
+    "migrate": "Moves keys to another server",
+    "move": "Moves a key into another database",
+    "object": "Container for object introspection subcommands",
+    "object|encoding": "Returns the internal encoding of a key's value",
+    "object|freq": "Returns the access frequency counter of a key",
+    "object|help": "Lists the OBJECT subcommands",
+    "object|idletime": "Returns the seconds since a key was last accessed",
+    "object|refcount": "Returns the reference count of a key's value",
+    "persist": "Removes a key's expiry",
+    "pexpire": "Gives a key a time to live in milliseconds",
+    "pexpireat": "Gives a key an expiry time as a Unix time in milliseconds",
+    "pexpiretime": "Returns a key's expiry time as a Unix time in milliseconds",
+    "pttl": "Returns a key's remaining time to live in milliseconds",
+    "randomkey": "Returns a key name picked at random",
+    "rename": "Gives a key a new name, replacing any key of that name",
+    "renamenx": "Gives a key a new name only if that name is free",
+    "restore": "Creates a key from a serialized value",
+    "scan": "Iterates over key names with a cursor",
+    "sort": "Sorts the elements of a list, set or sorted set, optionally storing them",
+    "sort_ro": "Sorts the elements of a list, set or sorted set (read-only form)",
+    "touch": "Updates the access time of keys and counts those that exist",
+    "ttl": "Returns a key's remaining time to live in seconds",
+    "type": "Returns the type of a key's value",
+    "unlink": "Removes keys, freeing their memory in the background",
+    "wait": "Waits for replicas to acknowledge earlier writes",
+    # connection
+    "auth": "Authenticates the connection",
+    "client": "Container for client connection subcommands",
+    "client|caching": "Controls key tracking for the next command",
+    "client|getname": "Returns the connection's name",
+    "client|getredir": "Returns the client id that tracking notifications are sent to",
+    "client|help": "Lists the CLIENT subcommands",
+    "client|id": "Returns the connection's client id",
+    "client|info": "Describes the connection itself",
+    "client|kill": "Closes client connections chosen by filters",
+    "client|list": "Describes the client connections",
+    "client|no-evict": "Sets whether the connection may be evicted",
+    "client|pause": "Suspends command processing for a while",
+    "client|reply": "Controls whether the server replies to the connection",
+    "client|setname": "Gives the connection a name",
+    "client|tracking": "Switches server-assisted client-side caching on or off",
+    "client|trackinginfo": "Describes the connection's key tracking state",
+    "client|unblock": "Wakes a client blocked in a blocking command",
+    "client|unpause": "Resumes command processing after a pause",
+    "echo": "Returns its argument",
+    "hello": "Negotiates the protocol version and optionally authenticates",
+    "ping": "Checks that the server answers",
+    "quit": "Closes the connection",
+    "reset": "Returns the connection to its initial state",
+    "select": "Switches the connection to another database",
+    # server
+    "bgsave": "Saves the data set in the background",
+    "command": "Describes the commands the server knows",
+    "command|count": "Returns the number of commands",
+    "command|docs": "Returns documentation of commands",
+    "command|getkeys": "Extracts the key names from a full command line",
+    "command|getkeysandflags": "Extracts the key names and their access flags from a command line",
+    "command|help": "Lists the COMMAND subcommands",
+    "command|info": "Describes the given commands",
+    "command|list": "Returns command names, optionally filtered",
+    "config": "Container for configuration subcommands",
+    "config|get": "Returns configuration values matching patterns",
+    "config|help": "Lists the CONFIG subcommands",
+    "config|resetstat": "Resets the server's statistics",
+    "config|rewrite": "Writes the running configuration to the config file",
+    "config|set": "Changes configuration values at run time",
+    "dbsize": "Returns the number of keys in the selected database",
+    "debug": "Debugging and testing helpers",
+    "flushall": "Removes every key of every database",
+    "flushdb": "Removes every key of the selected database",
+    "info": "Returns server information and statistics",
+    "lastsave": "Returns the Unix time of the last successful save",
+    "save": "Saves the data set synchronously",
+    "shutdown": "Stops the server",
+    "swapdb": "Exchanges the contents of two databases",
+    "time": "Returns the server's clock",
+}
+
+# Top-level commands to describe (subcommands follow their container).
+COMMANDS = [
+    # string group
+    "append", "decr", "decrby", "get", "getdel", "getex", "getrange", "getset", "incr", "incrby",
+    "incrbyfloat", "lcs", "mget", "mset", "msetnx", "psetex", "set", "setex", "setnx",
+    "setrange", "strlen", "substr",
+    # generic group
+    "copy", "del", "dump", "exists", "expire", "expireat", "expiretime", "keys", "migrate",
+    "move", "object", "persist", "pexpire", "pexpireat", "pexpiretime", "pttl", "randomkey",
+    "rename", "renamenx", "restore", "scan", "sort", "sort_ro", "touch", "ttl", "type", "unlink",
+    "wait",
+    # connection group
+    "auth", "client", "echo", "hello", "ping", "quit", "reset", "select",
+    # server group (the part Aegisr implements or will)
+    "bgsave", "command", "config", "dbsize", "debug", "flushall", "flushdb", "info", "lastsave",
+    "save", "shutdown", "swapdb", "time",
+]
+
+# Redis flag name -> Aegisr CommandFlag constant (engine/command.h). Others are served in
+# COMMAND INFO but have no bit of ours.
+FLAG_CONSTANTS = {
+    "write": "kCmdWrite", "readonly": "kCmdReadonly", "denyoom": "kCmdDenyOom",
+    "admin": "kCmdAdmin", "pubsub": "kCmdPubsub", "noscript": "kCmdNoscript",
+    "blocking": "kCmdBlocking", "loading": "kCmdLoading", "stale": "kCmdStale",
+    "skip_monitor": "kCmdSkipMonitor", "skip_slowlog": "kCmdSkipSlowlog", "fast": "kCmdFast",
+    "no_auth": "kCmdNoAuth", "may_replicate": "kCmdMayReplicate", "no_multi": "kCmdNoMulti",
+    "movablekeys": "kCmdMovableKeys", "allow_busy": "kCmdAllowBusy",
+}
+
+# Documentation fields that are prose (dropped) and the ones we rewrite.
+DROPPED_DOC_FIELDS = {"complexity", "history", "replaced_by"}
+
+# ------------------------------------------------------------------------------------------
+# A RESP3 reader/writer that keeps types: (kind, value) with kind in
+# simple, bulk, int, null, array, set, map.
+
+
+def read_reply(sock, buf):
+    def line():
+        while b"\r\n" not in buf[0]:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("closed")
+            buf[0] += chunk
+        i = buf[0].index(b"\r\n")
+        out = buf[0][:i]
+        buf[0] = buf[0][i + 2:]
+        return out
+
+    def exact(n):
+        while len(buf[0]) < n + 2:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("closed")
+            buf[0] += chunk
+        out = buf[0][:n]
+        buf[0] = buf[0][n + 2:]
+        return out
+
+    def one():
+        ln = line()
+        t, rest = chr(ln[0]), ln[1:]
+        if t == "+":
+            return ("simple", rest)
+        if t == "-":
+            raise RuntimeError("server error: " + rest.decode())
+        if t == ":":
+            return ("int", int(rest))
+        if t == "_":
+            return ("null", None)
+        if t == "$":
+            n = int(rest)
+            return ("null", None) if n < 0 else ("bulk", exact(n))
+        if t in "*~":
+            items = [one() for _ in range(int(rest))]
+            return ("array" if t == "*" else "set", items)
+        if t == "%":
+            return ("map", [(one(), one()) for _ in range(int(rest))])
+        raise RuntimeError("unexpected RESP type " + t)
+
+    return one()
+
+
+def encode(node):
+    kind, v = node
+    if kind == "simple":
+        return b"+" + v + b"\r\n"
+    if kind == "bulk":
+        return b"$%d\r\n%s\r\n" % (len(v), v)
+    if kind == "int":
+        return b":%d\r\n" % v
+    if kind == "null":
+        return b"_\r\n"
+    if kind in ("array", "set"):
+        return (b"*" if kind == "array" else b"~") + b"%d\r\n" % len(v) + b"".join(
+            encode(x) for x in v)
+    if kind == "map":
+        return b"%%%d\r\n" % len(v) + b"".join(encode(k) + encode(x) for k, x in v)
+    raise ValueError(kind)
+
+
+def map_get(node, key):
+    for k, v in node[1]:
+        if k[1] == key:
+            return v
+    return None
+
+
+def call(sock, buf, *args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a.encode() if isinstance(a, str) else a
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    sock.sendall(out)
+    return read_reply(sock, buf)
+
+
+# ------------------------------------------------------------------------------------------
+# Transformations
+
+
+def clean_args(args_node):
+    """Argument trees keep their facts (name, type, token, flags, since, key_spec_index...);
+    any prose field is dropped."""
+    out = []
+    for a in args_node[1]:
+        fields = []
+        for k, v in a[1]:
+            name = k[1].decode()
+            if name in ("summary", "display_text") or name in DROPPED_DOC_FIELDS:
+                continue
+            if name == "arguments":
+                v = (v[0], clean_args(v))
+            fields.append((k, v))
+        out.append(("map", fields))
+    return out
+
+
+def clean_docs(name, docs):
+    """Returns the list of (key, value) doc fields, subcommands excluded."""
+    if name not in SUMMARIES:
+        raise SystemExit(f"no summary written for {name!r}: add one to SUMMARIES")
+    fields = []
+    for k, v in docs[1]:
+        field = k[1].decode()
+        if field in DROPPED_DOC_FIELDS or field == "subcommands":
+            continue
+        if field == "summary":
+            v = ("bulk", SUMMARIES[name].encode())
+        elif field == "arguments":
+            v = (v[0], clean_args(v))
+        fields.append((k, v))
+    return fields
+
+
+def clean_key_specs(specs):
+    out = []
+    for s in specs[1]:
+        out.append(("map", [(k, v) for k, v in s[1] if k[1] != b"notes"]))
+    return (specs[0], out)
+
+
+def c_string(data):
+    """A C++ string literal (split in chunks) holding data exactly."""
+    parts = []
+    cur = ""
+    for b in data:
+        ch = chr(b)
+        if ch == "\\":
+            cur += "\\\\"
+        elif ch == '"':
+            cur += '\\"'
+        elif ch == "\r":
+            cur += "\\r"
+        elif ch == "\n":
+            cur += "\\n"
+        elif 32 <= b < 127 and ch != "?":
+            cur += ch
+        else:
+            cur += "\\%03o" % b
+        if len(cur) > 90:
+            parts.append('"' + cur + '"')
+            cur = ""
+    if cur or not parts:
+        parts.append('"' + cur + '"')
+    return "\n      ".join(parts)
+
+
+def key_spec_row(spec):
+    bs = map_get(spec, b"begin_search")
+    fk = map_get(spec, b"find_keys")
+    bs_type = map_get(bs, b"type")[1].decode()
+    fk_type = map_get(fk, b"type")[1].decode()
+    bss = map_get(bs, b"spec")
+    fks = map_get(fk, b"spec")
+    flags = [f[1].decode() for f in map_get(spec, b"flags")[1]]
+    incomplete = "true" if "incomplete" in flags else "false"
+    if bs_type == "index":
+        b = f"KeySpec::kBeginIndex, {map_get(bss, b'index')[1]}, \"\", 0"
+    elif bs_type == "keyword":
+        kw = map_get(bss, b"keyword")[1].decode()
+        b = f"KeySpec::kBeginKeyword, 0, \"{kw}\", {map_get(bss, b'startfrom')[1]}"
+    else:
+        b = "KeySpec::kBeginUnknown, 0, \"\", 0"
+    if fk_type == "range":
+        f = (f"KeySpec::kFindRange, {map_get(fks, b'lastkey')[1]}, "
+             f"{map_get(fks, b'keystep')[1]}, {map_get(fks, b'limit')[1]}")
+    elif fk_type == "keynum":
+        f = (f"KeySpec::kFindKeynum, {map_get(fks, b'keynumidx')[1]}, "
+             f"{map_get(fks, b'keystep')[1]}, {map_get(fks, b'firstkey')[1]}")
+    else:
+        f = "KeySpec::kFindUnknown, 0, 0, 0"
+    return f"{{{b}, {f}, {incomplete}}}"
+
+
+def flag_expr(flags):
+    consts = [FLAG_CONSTANTS[f] for f in flags if f in FLAG_CONSTANTS]
+    return " | ".join(consts) if consts else "0"
+
+
+def describe(sock, buf, name, key_specs_out, rows_out):
+    info = call(sock, buf, "COMMAND", "INFO", name)[1][0]
+    if info[0] == "null":
+        raise SystemExit(f"the reference server does not know {name!r}")
+    docs_all = call(sock, buf, "COMMAND", "DOCS", name)
+    docs = docs_all[1][0][1]
+    elems = info[1]
+    arity, flags = elems[1][1], [f[1].decode() for f in elems[2][1]]
+    first, last, step = elems[3][1], elems[4][1], elems[5][1]
+    specs = clean_key_specs(elems[8])
+    info_body = b"".join(encode(e) for e in elems[:8]) + encode(specs)
+    doc_fields = clean_docs(name, docs)
+    docs_body = b"".join(encode(k) + encode(v) for k, v in doc_fields)
+    group = map_get(docs, b"group")[1].decode()
+    ks_offset = len(key_specs_out)
+    for s in specs[1]:
+        key_specs_out.append(key_spec_row(s))
+    rows_out.append(
+        f'  {{"{name}", "{group}", {arity}, {flag_expr(flags)}, {first}, {last}, {step},\n'
+        f"   {ks_offset}, {len(specs[1])},\n"
+        f"   {c_string(info_body)},\n"
+        f"   {len(doc_fields)},\n"
+        f"   {c_string(docs_body)}}},")
+    subs = elems[9][1]
+    for sub in sorted(s[1][0][1].decode() for s in subs):
+        describe(sock, buf, sub, key_specs_out, rows_out)
+
+
+def free_port():
+    for _ in range(100):
+        port = random.randint(7300, 7999)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise SystemExit("no free port")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "engine",
+                                                 "command_meta_data.inc"))
+    args = p.parse_args()
+    proc = None
+    port = args.port
+    if not port:
+        port = free_port()
+        proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                 "--save", "", "--appendonly", "no"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        buf = [b""]
+        version = map_get(call(sock, buf, "HELLO", "3"), b"version")[1].decode()
+        key_specs, rows = [], []
+        for name in COMMANDS:
+            describe(sock, buf, name, key_specs, rows)
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait()
+    with open(args.out, "w") as f:
+        f.write("// Generated by tools/gen_command_meta.py from redis-server " + version +
+                " (facts only; summaries are\n// our own, prose dropped). Do not edit: "
+                "change the generator and rerun it.\n")
+        f.write("// Included by engine/command_meta.cc only.\n// clang-format off\n")
+        f.write("constexpr KeySpec kGeneratedKeySpecs[] = {\n")
+        f.write("".join("    " + k + ",\n" for k in key_specs))
+        f.write("};\n\nconstexpr CommandMeta kGeneratedMetas[] = {\n")
+        f.write("\n".join(rows) + "\n};\n")
+        f.write("// clang-format on\n")
+    print(f"wrote {len(rows)} commands, {len(key_specs)} key specs to {args.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
