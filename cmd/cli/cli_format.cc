@@ -3,9 +3,10 @@
 
 #include "cmd/cli/cli_format.h"
 
+#include <strings.h>
+
 #include <cctype>
 #include <cstdio>
-#include <strings.h>
 
 namespace aegisr::cli {
 
@@ -168,7 +169,9 @@ int HexValue(char c) {
   return -1;
 }
 
-bool IsSplitSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'; }
+bool IsSplitSpace(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
+}
 
 }  // namespace
 

@@ -37,8 +37,7 @@ class BlockingClient {
   // ("Server closed the connection"), or a protocol error; the connection is closed then.
   Status ReadReply(Reply* out);
   // Send then ReadReply, skipping push messages (they are returned in *pushes if non-null).
-  Status Call(std::span<const std::string> args, Reply* out,
-              std::vector<Reply>* pushes = nullptr);
+  Status Call(std::span<const std::string> args, Reply* out, std::vector<Reply>* pushes = nullptr);
 
   // RESP multibulk encoding of a command: *<n>\r\n$<len>\r\n<arg>\r\n...
   static std::string EncodeCommand(std::span<const std::string> args);

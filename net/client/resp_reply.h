@@ -33,9 +33,9 @@ std::string_view ReplyTypeName(ReplyType t);
 
 struct Reply {
   ReplyType type = ReplyType::kNull;
-  std::string str;      // simple string, error, bulk, double, verbatim body, big number
-  std::string format;   // verbatim only: the three-letter format
-  int64_t integer = 0;  // integer; bool as 0/1
+  std::string str;              // simple string, error, bulk, double, verbatim body, big number
+  std::string format;           // verbatim only: the three-letter format
+  int64_t integer = 0;          // integer; bool as 0/1
   std::vector<Reply> elements;  // aggregates; a map (or attribute) is flattened k, v, k, v...
   // A RESP3 attribute that preceded this reply (type kAttribute), or null.
   std::shared_ptr<Reply> attribute;

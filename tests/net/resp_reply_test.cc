@@ -156,22 +156,22 @@ TEST(RespReplyTest, EveryStrictPrefixIsIncomplete) {
 
 TEST(RespReplyTest, MalformedInputIsAnErrorNotACrash) {
   const char* bad[] = {
-      "?what\r\n",          // unknown type byte
-      ":12a\r\n",           // bad integer
-      ":\r\n",              // empty integer
+      "?what\r\n",                  // unknown type byte
+      ":12a\r\n",                   // bad integer
+      ":\r\n",                      // empty integer
       ":99999999999999999999\r\n",  // overflow
-      "$abc\r\n",           // bad length
-      "$-2\r\n",            // negative length
-      "$3\r\nabcd\r\n",     // body longer than declared
-      "*-5\r\n",            // negative count
-      "%-1\r\n",            // RESP3 maps have no null form
-      "#x\r\n",             // bad bool
-      "_x\r\n",             // bad null
-      "=2\r\nab\r\n",       // verbatim without a format
-      "=6\r\ntxtabc\r\n",   // verbatim without the colon
-      "(12x\r\n",           // bad big number
-      ",\r\n",              // empty double
-      "*2\r\n:1\r\n?\r\n",  // bad element inside an aggregate
+      "$abc\r\n",                   // bad length
+      "$-2\r\n",                    // negative length
+      "$3\r\nabcd\r\n",             // body longer than declared
+      "*-5\r\n",                    // negative count
+      "%-1\r\n",                    // RESP3 maps have no null form
+      "#x\r\n",                     // bad bool
+      "_x\r\n",                     // bad null
+      "=2\r\nab\r\n",               // verbatim without a format
+      "=6\r\ntxtabc\r\n",           // verbatim without the colon
+      "(12x\r\n",                   // bad big number
+      ",\r\n",                      // empty double
+      "*2\r\n:1\r\n?\r\n",          // bad element inside an aggregate
       "$99999999999999999999\r\n",
   };
   for (const char* in : bad) {
