@@ -1,2 +1,264 @@
-// PLACEHOLDER: the server (listeners and loop threads) is being written.
-namespace aegisr {}
+// Server and the backend-independent half of Worker: listeners (one SO_REUSEPORT socket per
+// worker, after a plain bind probe so that a port already in use is reported), threads,
+// cross-thread tasks, connection admission (maxclients) and shutdown.
+#include "net/server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "engine/base/logging.h"
+#include "engine/errors.h"
+
+namespace aegisr {
+
+// ---- Worker ----
+
+Worker::Worker(Server& server, unsigned index, int listen_fd)
+    : server_(server), engine_(server.engine()), index_(index), listen_fd_(listen_fd) {}
+
+Worker::~Worker() {
+  for (auto& [id, c] : conns_) {
+    ::close(c->fd());
+    delete c;
+  }
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+}
+
+void Worker::Post(std::function<void()> fn) {
+  {
+    std::lock_guard lk(task_mu_);
+    tasks_.push_back(std::move(fn));
+  }
+  has_tasks_.store(true, std::memory_order_release);
+  Wake();
+}
+
+bool Worker::DrainTasks() {
+  if (!has_tasks_.load(std::memory_order_acquire)) return false;
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lk(task_mu_);
+    tasks.swap(tasks_);
+    has_tasks_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& t : tasks) t();
+  return !tasks.empty();
+}
+
+bool Worker::stopping() const { return server_.stopping(); }
+
+Connection* Worker::Accept(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  ThreadStats& st = engine_.thread_stats();
+  int64_t maxclients = engine_.config().maxclients.load(std::memory_order_relaxed);
+  if (server_.connection_count().fetch_add(1) >= maxclients || stopping()) {
+    server_.connection_count().fetch_sub(1);
+    ThreadStats::Inc(st.rejected_connections);
+    std::string msg = "-" + std::string(errors::kMaxClients) + "\r\n";
+    ssize_t r = ::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)r;
+    ::close(fd);
+    return nullptr;
+  }
+  ThreadStats::Inc(st.connections);
+  auto* c = new Connection(engine_, fd, index_);
+  conns_[c->id()] = c;
+  return c;
+}
+
+void Worker::Destroy(Connection* c) {
+  conns_.erase(c->id());
+  ::close(c->fd());
+  delete c;
+  server_.connection_count().fetch_sub(1);
+}
+
+void Worker::KillById(uint64_t id) {
+  if (Connection* c = FindConnection(id)) Close(c);
+}
+
+Connection* Worker::FindConnection(uint64_t id) {
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : it->second;
+}
+
+void Worker::MaybeCron() {
+  int64_t now = Engine::NowMs();
+  if (now < next_cron_ms_) return;
+  int64_t hz = std::max<int64_t>(1, engine_.config().hz.load(std::memory_order_relaxed));
+  next_cron_ms_ = now + 1000 / hz;
+  engine_.Cron(index_, server_.thread_count());
+}
+
+// ---- Server ----
+
+Server::Server(Engine& engine) : engine_(engine) {}
+
+Server::~Server() {
+  RequestShutdown();
+  Wait();
+}
+
+namespace {
+Status ResolveBind(const std::string& host, int port, sockaddr_storage* ss, socklen_t* len) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  std::string p = std::to_string(port);
+  int rc = getaddrinfo(host.c_str(), p.c_str(), &hints, &res);
+  if (rc != 0 || !res)
+    return Status::Error("Could not resolve bind address '" + host + "': " + gai_strerror(rc));
+  std::memcpy(ss, res->ai_addr, res->ai_addrlen);
+  *len = res->ai_addrlen;
+  freeaddrinfo(res);
+  return Status::Ok();
+}
+
+int BindSocket(const sockaddr_storage& ss, socklen_t len, bool reuseport, int backlog,
+               std::string* err) {
+  int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *err = std::string("socket: ") + strerror(errno);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) < 0) {
+    *err = std::string("bind: ") + strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  if (::listen(fd, backlog) < 0) {
+    *err = std::string("listen: ") + strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+}  // namespace
+
+Status Server::OpenListeners(unsigned n, std::vector<int>* fds) {
+  Config& cfg = engine_.config();
+  std::string host;
+  {
+    std::lock_guard lk(cfg.mu);
+    host = cfg.bind;
+  }
+  // Redis's "bind" may list several addresses; the first one is served.
+  if (auto sp = host.find(' '); sp != std::string::npos) host = host.substr(0, sp);
+  if (!host.empty() && host[0] == '-') host = host.substr(1);
+  int port = static_cast<int>(cfg.port.load());
+  int backlog = static_cast<int>(cfg.tcp_backlog.load());
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (Status s = ResolveBind(host, port, &ss, &len); !s.ok()) return s;
+  std::string where = host + ":" + std::to_string(port);
+  std::string err;
+  // A plain bind first: SO_REUSEPORT would let us share a port that another process (even
+  // another aegisr-daemon) is already serving.
+  int probe = BindSocket(ss, len, false, backlog, &err);
+  if (probe < 0)
+    return Status::Error("Could not create server TCP listening socket " + where + ": " + err);
+  // Port 0 (tests): use the port the kernel picked for all listeners.
+  sockaddr_storage bound{};
+  socklen_t blen = sizeof(bound);
+  getsockname(probe, reinterpret_cast<sockaddr*>(&bound), &blen);
+  port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                          : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  if (ss.ss_family == AF_INET)
+    reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(port);
+  else
+    reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(port);
+  ::close(probe);
+  port_ = port;
+  for (unsigned i = 0; i < n; ++i) {
+    int fd = BindSocket(ss, len, true, backlog, &err);
+    if (fd < 0) {
+      for (int f : *fds) ::close(f);
+      fds->clear();
+      return Status::Error("Could not create server TCP listening socket " + where + ": " + err);
+    }
+    fds->push_back(fd);
+  }
+  return Status::Ok();
+}
+
+Status Server::Start() {
+  Config& cfg = engine_.config();
+  unsigned n = static_cast<unsigned>(cfg.threads.load());
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  std::string backend;
+  {
+    std::lock_guard lk(cfg.mu);
+    backend = cfg.io_backend;
+  }
+  std::string why;
+  if (backend == "epoll") {
+    use_uring_ = false;
+  } else if (!ProbeIoUring(&why)) {
+    if (backend == "uring") return Status::Error("io-backend uring requested but " + why);
+    LOG(Warning) << "io_uring is not available (" << why << "): using the epoll backend";
+    use_uring_ = false;
+  }
+  std::vector<int> fds;
+  if (Status s = OpenListeners(n, &fds); !s.ok()) return s;
+  ring_fds_ = std::vector<std::atomic<int>>(n);
+  for (auto& r : ring_fds_) r.store(-1);
+  for (unsigned i = 0; i < n; ++i)
+    workers_.push_back(use_uring_ ? MakeUringWorker(*this, i, fds[i])
+                                  : MakeEpollWorker(*this, i, fds[i]));
+  engine_.set_control(this);
+  std::vector<Status> init(n);
+  std::atomic<unsigned> ready{0};
+  for (unsigned i = 0; i < n; ++i) {
+    threads_.emplace_back([this, i, &init, &ready] {
+      engine_.AttachThread(i);
+      init[i] = workers_[i]->Init();
+      ready.fetch_add(1);
+      ready.notify_all();
+      if (init[i].ok()) workers_[i]->Run();
+    });
+  }
+  for (unsigned r = ready.load(); r < n; r = ready.load()) ready.wait(r);
+  for (auto& s : init) {
+    if (!s.ok()) {
+      RequestShutdown();
+      Wait();
+      return s;
+    }
+  }
+  LOG(Info) << "Aegisr ready to accept connections tcp on port " << port_ << " (" << n
+            << " threads, " << io_backend() << ")";
+  return Status::Ok();
+}
+
+void Server::Wait() {
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void Server::RequestShutdown() {
+  if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
+  for (auto& w : workers_) w->Wake();
+}
+
+void Server::KillClient(uint64_t client_id, unsigned thread) {
+  if (thread >= workers_.size()) return;
+  Worker* w = workers_[thread].get();
+  w->Post([w, client_id] { w->KillById(client_id); });
+}
+
+}  // namespace aegisr

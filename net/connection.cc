@@ -1,0 +1,106 @@
+// Connection: query buffer handling and command execution. Input is parsed in place from the
+// receive buffer when no partial command is pending; only an unfinished tail is copied.
+#include "net/connection.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/base/logging.h"
+
+namespace aegisr {
+namespace {
+std::string SockAddrToString(const sockaddr_storage& ss) {
+  char ip[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+    port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+    port = ntohs(a->sin6_port);
+  }
+  return std::string(ip) + ":" + std::to_string(port);
+}
+}  // namespace
+
+Connection::Connection(Engine& engine, int fd, unsigned thread) : engine_(engine), fd_(fd) {
+  client_.id = engine_.clients().NextId();
+  client_.thread = thread;
+  client_.fd = fd;
+  client_.ctime_ms = Engine::NowMs();
+  client_.last_interaction_ms.store(client_.ctime_ms, std::memory_order_relaxed);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+    client_.addr = SockAddrToString(ss);
+  len = sizeof(ss);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+    client_.laddr = SockAddrToString(ss);
+  Config& cfg = engine_.config();
+  {
+    std::lock_guard lk(cfg.mu);
+    client_.authenticated = cfg.requirepass.empty();
+  }
+  RespParser::Limits limits;
+  limits.max_bulk_len = static_cast<size_t>(cfg.proto_max_bulk_len.load());
+  limits.max_query_buffer = static_cast<size_t>(cfg.client_query_buffer_limit.load());
+  parser_.set_limits(limits);
+  parser_.set_auth_required(!client_.authenticated);
+  engine_.clients().Add(&client_);
+}
+
+Connection::~Connection() { engine_.clients().Remove(&client_); }
+
+void Connection::Execute(ArgList args) {
+  engine_.Dispatch(client_, writer_, args);
+  int resp = client_.resp.load(std::memory_order_relaxed);
+  if (resp != writer_.protocol()) writer_.SetProtocol(resp);
+  parser_.set_auth_required(!client_.authenticated);
+}
+
+void Connection::Feed(std::string_view data) {
+  if (client_.close_after_reply) return;
+  bool buffered = !in_.empty();
+  if (buffered) in_.append(data);
+  std::string_view buf = buffered ? std::string_view(in_) : data;
+  size_t off = 0;
+  while (off < buf.size()) {
+    size_t consumed = 0;
+    auto r = parser_.Parse(buf.substr(off), &consumed);
+    if (r == RespParser::ParseResult::kCommand) {
+      auto args = parser_.args();
+      if (!args.empty()) Execute(args);
+      off += consumed;
+      if (client_.close_after_reply) break;
+    } else if (r == RespParser::ParseResult::kNeedMore) {
+      off += consumed;  // bytes of skipped empty commands, if the parser reports them
+      break;
+    } else {
+      writer_.Error(parser_.error());
+      client_.close_after_reply = true;
+      break;
+    }
+  }
+  if (client_.close_after_reply) {
+    in_.clear();
+    return;
+  }
+  if (buffered) {
+    in_.erase(0, off);
+  } else if (off < buf.size()) {
+    in_.assign(buf.substr(off));
+  }
+  if (parser_.OverLimit(in_.size())) {
+    LOG(Warning) << "Closing client that reached max query buffer length: id=" << client_.id
+                 << " addr=" << client_.addr << " qbuf=" << in_.size();
+    in_.clear();
+    client_.close_after_reply = true;
+  }
+  client_.qbuf.store(in_.size(), std::memory_order_relaxed);
+}
+
+}  // namespace aegisr

@@ -1,0 +1,116 @@
+#pragma once
+// Server: the listening sockets and the worker threads, one event loop each (io_uring, or epoll
+// where io_uring is unavailable), implementing the engine's ServerControl. Start/Wait run on the
+// main thread; RequestShutdown and KillClient may be called from any thread.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/base/status.h"
+#include "engine/engine.h"
+#include "net/connection.h"
+
+namespace aegisr {
+
+class Server;
+
+// One loop thread. The base class holds what both backends share: the connection table,
+// the cross-thread task queue and the command path; subclasses do the I/O.
+class Worker {
+ public:
+  Worker(Server& server, unsigned index, int listen_fd);
+  virtual ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Sets the loop up on the calling thread (rings must be created by their issuer).
+  virtual Status Init() = 0;
+  // Serves until the server stops, then flushes pending replies and closes every connection.
+  virtual void Run() = 0;
+  // Wakes the loop from another thread so that it drains its task queue.
+  virtual void Wake() = 0;
+
+  // Runs fn on this worker's thread. Thread-safe.
+  void Post(std::function<void()> fn);
+  // Closes a client's connection now, dropping pending replies (CLIENT KILL). Loop thread only.
+  void KillById(uint64_t id);
+
+  unsigned index() const { return index_; }
+
+ protected:
+  // Stops all I/O on c and frees it once the kernel holds no reference to it.
+  virtual void Close(Connection* c) = 0;
+  // Creates the Connection for an accepted socket, or refuses it (maxclients).
+  Connection* Accept(int fd);
+  // Forgets and frees a connection (the backend has already stopped all I/O on it).
+  void Destroy(Connection* c);
+  Connection* FindConnection(uint64_t id);
+  // Runs posted tasks. Returns true if any ran.
+  bool DrainTasks();
+  void MaybeCron();
+  bool stopping() const;
+
+  Server& server_;
+  Engine& engine_;
+  unsigned index_;
+  int listen_fd_;
+  std::unordered_map<uint64_t, Connection*> conns_;
+  std::vector<Connection*> flush_list_;  // connections with replies to send this iteration
+  int64_t next_cron_ms_ = 0;
+
+ private:
+  std::mutex task_mu_;
+  std::vector<std::function<void()>> tasks_;
+  std::atomic<bool> has_tasks_{false};
+};
+
+class Server final : public ServerControl {
+ public:
+  explicit Server(Engine& engine);
+  ~Server() override;
+
+  // Binds the listeners and starts the worker threads. Errors name the address and cause.
+  Status Start();
+  // Blocks until every worker has exited (after RequestShutdown).
+  void Wait();
+
+  // ServerControl
+  void RequestShutdown() override;
+  void KillClient(uint64_t client_id, unsigned thread) override;
+  unsigned thread_count() const override { return static_cast<unsigned>(workers_.size()); }
+  const char* io_backend() const override { return use_uring_ ? "io_uring" : "epoll"; }
+  int tcp_port() const override { return port_; }
+
+  Engine& engine() { return engine_; }
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  std::atomic<int64_t>& connection_count() { return connections_; }
+  Worker* worker(unsigned i) { return workers_[i].get(); }
+  // The ring fd of worker i (io_uring backend), for IORING_OP_MSG_RING wake-ups; -1 otherwise.
+  std::vector<std::atomic<int>>& ring_fds() { return ring_fds_; }
+
+ private:
+  Status OpenListeners(unsigned n, std::vector<int>* fds);
+
+  Engine& engine_;
+  bool use_uring_ = true;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> connections_{0};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::vector<std::atomic<int>> ring_fds_;
+};
+
+// True if this kernel lets us create an io_uring with the features the loop needs.
+bool ProbeIoUring(std::string* why);
+
+std::unique_ptr<Worker> MakeUringWorker(Server& server, unsigned index, int listen_fd);
+std::unique_ptr<Worker> MakeEpollWorker(Server& server, unsigned index, int listen_fd);
+
+}  // namespace aegisr

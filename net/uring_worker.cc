@@ -1,0 +1,406 @@
+// The io_uring backend of Worker: one ring per thread (SINGLE_ISSUER | DEFER_TASKRUN where the
+// kernel has them), multishot accept, multishot recv into a provided buffer ring, one send in
+// flight per socket with replies gathered between sends, every SQE of an iteration submitted
+// by one io_uring_enter, and IORING_OP_MSG_RING for wake-ups from other loop threads.
+//
+// Completion tags: user_data is either a small constant (accept, wake, timer, eventfd) or a
+// Connection pointer with the operation in its low bits. A connection is freed only when no
+// operation references it any more (ops_inflight == 0), so a late completion never sees freed
+// memory.
+#include <liburing.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/base/logging.h"
+#include "net/server.h"
+
+namespace aegisr {
+namespace {
+
+constexpr unsigned kRingEntries = 1024;
+constexpr unsigned kCqEntries = 16384;
+constexpr unsigned kBufCount = 256;         // provided buffers per thread (power of two)
+constexpr unsigned kBufSize = 16 * 1024;    // bytes per provided buffer
+constexpr unsigned kBufGroup = 0;
+
+constexpr uint64_t kTagAccept = 1;
+constexpr uint64_t kTagWake = 2;       // MSG_RING from another worker
+constexpr uint64_t kTagEventFd = 3;    // eventfd read (wake from a non-loop thread)
+constexpr uint64_t kTagTimer = 4;
+constexpr uint64_t kTagIgnore = 5;     // completions we do not act on (cancel, msg_ring sender)
+constexpr uint64_t kTagMax = 15;
+
+constexpr uint64_t kOpRecv = 0;
+constexpr uint64_t kOpSend = 1;
+constexpr uint64_t kOpMask = 7;
+
+class UringWorker;
+thread_local UringWorker* t_current = nullptr;
+
+class UringWorker final : public Worker {
+ public:
+  using Worker::Worker;
+
+  ~UringWorker() override {
+    if (ring_ready_) io_uring_queue_exit(&ring_);
+    if (bufs_) munmap(bufs_, size_t(kBufCount) * kBufSize);
+    if (br_) munmap(br_, BufRingBytes());
+    if (event_fd_ >= 0) ::close(event_fd_);
+  }
+
+  Status Init() override {
+    io_uring_params p{};
+    p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE;
+    p.cq_entries = kCqEntries;
+    int r = io_uring_queue_init_params(kRingEntries, &ring_, &p);
+    if (r == -EINVAL) {  // older kernel: no DEFER_TASKRUN / SINGLE_ISSUER
+      p = io_uring_params{};
+      p.flags = IORING_SETUP_CQSIZE;
+      p.cq_entries = kCqEntries;
+      r = io_uring_queue_init_params(kRingEntries, &ring_, &p);
+    }
+    if (r < 0) return Status::Error(std::string("io_uring_queue_init: ") + strerror(-r));
+    ring_ready_ = true;
+    // liburing 2.3 has no io_uring_setup_buf_ring: map the ring ourselves and register it.
+    void* mem = mmap(nullptr, BufRingBytes(), PROT_READ | PROT_WRITE,
+                     MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED) return Status::Error("mmap of the buffer ring failed");
+    br_ = static_cast<io_uring_buf_ring*>(mem);
+    mem = mmap(nullptr, size_t(kBufCount) * kBufSize, PROT_READ | PROT_WRITE,
+               MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED) return Status::Error("mmap of the receive buffers failed");
+    bufs_ = static_cast<char*>(mem);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<uint64_t>(br_);
+    reg.ring_entries = kBufCount;
+    reg.bgid = kBufGroup;
+    r = io_uring_register_buf_ring(&ring_, &reg, 0);
+    if (r < 0) return Status::Error(std::string("io_uring_register_buf_ring: ") + strerror(-r));
+    io_uring_buf_ring_init(br_);
+    for (unsigned i = 0; i < kBufCount; ++i)
+      io_uring_buf_ring_add(br_, bufs_ + size_t(i) * kBufSize, kBufSize, i,
+                            io_uring_buf_ring_mask(kBufCount), i);
+    io_uring_buf_ring_advance(br_, kBufCount);
+
+    event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (event_fd_ < 0) return Status::Error(std::string("eventfd: ") + strerror(errno));
+    server_.ring_fds()[index_].store(ring_.ring_fd, std::memory_order_release);
+    t_current = this;
+    ArmAccept();
+    ArmEventFd();
+    ArmTimer();
+    return Status::Ok();
+  }
+
+  void Run() override {
+    t_current = this;
+    while (true) {
+      if (stopping()) {
+        if (!draining_) BeginDrain();
+        if (DrainDone()) break;
+      }
+      Flush();
+      int r = io_uring_submit_and_wait(&ring_, 1);
+      if (r < 0 && r != -EINTR && r != -ETIME && r != -EBUSY) {
+        LOG(Error) << "io_uring_submit_and_wait: " << strerror(-r);
+        break;
+      }
+      unsigned head, count = 0;
+      io_uring_cqe* cqe;
+      io_uring_for_each_cqe(&ring_, head, cqe) {
+        Handle(cqe);
+        ++count;
+      }
+      io_uring_cq_advance(&ring_, count);
+      if (recycled_) {
+        io_uring_buf_ring_advance(br_, recycled_);
+        recycled_ = 0;
+      }
+      DrainTasks();
+      MaybeCron();
+    }
+    server_.ring_fds()[index_].store(-1, std::memory_order_release);
+    // Exiting: the ring goes away with every request on it; then the sockets.
+    io_uring_queue_exit(&ring_);
+    ring_ready_ = false;
+    std::vector<Connection*> all;
+    for (auto& [id, c] : conns_) all.push_back(c);
+    for (Connection* c : all) Destroy(c);
+  }
+
+  void Wake() override {
+    if (t_current == this) return;  // our own loop drains tasks every iteration
+    int target = server_.ring_fds()[index_].load(std::memory_order_acquire);
+    if (t_current && target >= 0) {
+      // From another loop thread: a message on our ring, no syscall of our own.
+      io_uring_sqe* sqe = t_current->GetSqe();
+      io_uring_prep_msg_ring(sqe, target, 0, kTagWake, 0);
+      io_uring_sqe_set_data64(sqe, kTagIgnore);
+      return;
+    }
+    uint64_t one = 1;
+    ssize_t w = ::write(event_fd_, &one, sizeof(one));
+    (void)w;
+  }
+
+  void Close(Connection* c) override {
+    if (c->closing) return;
+    c->closing = true;
+    ::shutdown(c->fd(), SHUT_RDWR);  // ends the multishot recv and any send in flight
+    if (c->ops_inflight == 0) DestroyConn(c);
+  }
+
+ private:
+  static size_t BufRingBytes() {
+    size_t bytes = sizeof(io_uring_buf) * kBufCount;
+    size_t page = 4096;
+    return (bytes + page - 1) / page * page;
+  }
+
+  io_uring_sqe* GetSqe() {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    while (!sqe) {
+      io_uring_submit(&ring_);
+      sqe = io_uring_get_sqe(&ring_);
+    }
+    return sqe;
+  }
+
+  void ArmAccept() {
+    io_uring_sqe* sqe = GetSqe();
+    io_uring_prep_multishot_accept(sqe, listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, kTagAccept);
+  }
+
+  void ArmEventFd() {
+    io_uring_sqe* sqe = GetSqe();
+    io_uring_prep_read(sqe, event_fd_, &event_val_, sizeof(event_val_), 0);
+    io_uring_sqe_set_data64(sqe, kTagEventFd);
+  }
+
+  void ArmTimer() {
+    int64_t hz = std::max<int64_t>(1, engine_.config().hz.load(std::memory_order_relaxed));
+    timer_ts_.tv_sec = 0;
+    timer_ts_.tv_nsec = (1000000000 / hz);
+    if (timer_ts_.tv_nsec >= 1000000000) {
+      timer_ts_.tv_sec = 1;
+      timer_ts_.tv_nsec = 0;
+    }
+    io_uring_sqe* sqe = GetSqe();
+    io_uring_prep_timeout(sqe, &timer_ts_, 0, 0);
+    io_uring_sqe_set_data64(sqe, kTagTimer);
+  }
+
+  void ArmRecv(Connection* c) {
+    io_uring_sqe* sqe = GetSqe();
+    io_uring_prep_recv_multishot(sqe, c->fd(), nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = kBufGroup;
+    io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(c) | kOpRecv);
+    ++c->ops_inflight;
+  }
+
+  void MarkFlush(Connection* c) {
+    if (c->in_flush_list) return;
+    c->in_flush_list = true;
+    flush_list_.push_back(c);
+  }
+
+  void Flush() {
+    // StartSend may close a connection (QUIT), which removes it from flush_list_: iterate a copy.
+    flushing_.swap(flush_list_);
+    for (Connection* c : flushing_) c->in_flush_list = false;
+    for (Connection* c : flushing_)
+      if (!c->closing) StartSend(c);
+    flushing_.clear();
+  }
+
+  void StartSend(Connection* c) {
+    if (c->send_inflight) return;
+    if (c->out().empty()) {
+      if (c->wants_close()) Close(c);
+      return;
+    }
+    c->sending.swap(c->out());
+    c->out().clear();
+    c->sent = 0;
+    SubmitSend(c);
+  }
+
+  void SubmitSend(Connection* c) {
+    io_uring_sqe* sqe = GetSqe();
+    io_uring_prep_send(sqe, c->fd(), c->sending.data() + c->sent, c->sending.size() - c->sent,
+                       MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(c) | kOpSend);
+    c->send_inflight = true;
+    ++c->ops_inflight;
+  }
+
+  void DestroyConn(Connection* c) {
+    if (c->in_flush_list) {
+      flush_list_.erase(std::remove(flush_list_.begin(), flush_list_.end(), c), flush_list_.end());
+      c->in_flush_list = false;
+    }
+    Destroy(c);
+  }
+
+  void Handle(io_uring_cqe* cqe) {
+    uint64_t tag = io_uring_cqe_get_data64(cqe);
+    if (tag <= kTagMax) {
+      HandleSpecial(tag, cqe);
+      return;
+    }
+    auto* c = reinterpret_cast<Connection*>(tag & ~kOpMask);
+    if ((tag & kOpMask) == kOpSend)
+      OnSend(c, cqe->res);
+    else
+      OnRecv(c, cqe);
+  }
+
+  void HandleSpecial(uint64_t tag, io_uring_cqe* cqe) {
+    switch (tag) {
+      case kTagAccept: {
+        if (cqe->res >= 0) {
+          if (Connection* c = Accept(cqe->res)) {
+            ArmRecv(c);
+          }
+        } else if (cqe->res != -ECANCELED && !draining_) {
+          LOG(Warning) << "accept: " << strerror(-cqe->res);
+        }
+        if (!(cqe->flags & IORING_CQE_F_MORE) && !draining_) ArmAccept();
+        break;
+      }
+      case kTagEventFd:
+        ArmEventFd();
+        break;
+      case kTagTimer:
+        ArmTimer();
+        break;
+      default:
+        break;  // kTagWake, kTagIgnore: the loop drains tasks after every batch
+    }
+  }
+
+  void OnRecv(Connection* c, io_uring_cqe* cqe) {
+    bool more = cqe->flags & IORING_CQE_F_MORE;
+    int res = cqe->res;
+    if (cqe->flags & IORING_CQE_F_BUFFER) {
+      unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+      if (res > 0 && !c->closing && !draining_) {
+        ThreadStats::Inc(engine_.thread_stats().net_input_bytes, uint64_t(res));
+        c->Feed(std::string_view(bufs_ + size_t(bid) * kBufSize, size_t(res)));
+      }
+      io_uring_buf_ring_add(br_, bufs_ + size_t(bid) * kBufSize, kBufSize, bid,
+                            io_uring_buf_ring_mask(kBufCount), recycled_++);
+    }
+    if (!more) --c->ops_inflight;
+    if (c->closing) {
+      if (c->ops_inflight == 0) DestroyConn(c);
+      return;
+    }
+    if (res == 0 || (res < 0 && res != -ENOBUFS)) {  // EOF or error: the client is gone
+      Close(c);
+      return;
+    }
+    if (!more && !draining_) ArmRecv(c);  // re-arm after ENOBUFS or end of multishot
+    if (!c->out().empty() || c->wants_close()) MarkFlush(c);
+  }
+
+  void OnSend(Connection* c, int res) {
+    --c->ops_inflight;
+    c->send_inflight = false;
+    if (c->closing) {
+      if (c->ops_inflight == 0) DestroyConn(c);
+      return;
+    }
+    if (res < 0) {
+      Close(c);
+      return;
+    }
+    ThreadStats::Inc(engine_.thread_stats().net_output_bytes, uint64_t(res));
+    c->sent += size_t(res);
+    if (c->sent < c->sending.size()) {  // short send: the rest goes next
+      SubmitSend(c);
+      return;
+    }
+    c->sending.clear();
+    if (c->sending.capacity() > (4u << 20)) c->sending.shrink_to_fit();
+    if (!c->out().empty() || c->wants_close()) MarkFlush(c);
+  }
+
+  void BeginDrain() {
+    draining_ = true;
+    drain_deadline_ms_ = Engine::NowMs() + 2000;
+    io_uring_sqe* sqe = GetSqe();
+    io_uring_prep_cancel64(sqe, kTagAccept, 0);
+    io_uring_sqe_set_data64(sqe, kTagIgnore);
+    for (auto& [id, c] : conns_)
+      if (!c->out().empty()) MarkFlush(c);
+  }
+
+  bool DrainDone() {
+    if (Engine::NowMs() > drain_deadline_ms_) return true;
+    for (auto& [id, c] : conns_)
+      if (!c->closing && (c->send_inflight || !c->out().empty())) return false;
+    return true;
+  }
+
+  io_uring ring_{};
+  bool ring_ready_ = false;
+  io_uring_buf_ring* br_ = nullptr;
+  char* bufs_ = nullptr;
+  int recycled_ = 0;
+  int event_fd_ = -1;
+  uint64_t event_val_ = 0;
+  __kernel_timespec timer_ts_{};
+  bool draining_ = false;
+  int64_t drain_deadline_ms_ = 0;
+  std::vector<Connection*> flushing_;
+};
+
+}  // namespace
+
+bool ProbeIoUring(std::string* why) {
+  io_uring ring;
+  io_uring_params p{};
+  int r = io_uring_queue_init_params(8, &ring, &p);
+  if (r < 0) {
+    *why = std::string("io_uring_setup: ") + strerror(-r);
+    return false;
+  }
+  io_uring_probe* probe = io_uring_get_probe_ring(&ring);
+  bool ok = probe && io_uring_opcode_supported(probe, IORING_OP_RECV) &&
+            io_uring_opcode_supported(probe, IORING_OP_SEND) &&
+            io_uring_opcode_supported(probe, IORING_OP_ACCEPT) &&
+            io_uring_opcode_supported(probe, IORING_OP_MSG_RING) &&
+            io_uring_opcode_supported(probe, IORING_OP_PROVIDE_BUFFERS);
+  if (probe) io_uring_free_probe(probe);
+  if (ok) {
+    // Provided buffer rings (5.19+) are needed too: try registering a tiny one.
+    void* mem = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<uint64_t>(mem);
+    reg.ring_entries = 1;
+    reg.bgid = 0;
+    if (mem == MAP_FAILED || io_uring_register_buf_ring(&ring, &reg, 0) < 0) {
+      ok = false;
+      *why = "provided buffer rings are not supported by this kernel";
+    }
+    if (mem != MAP_FAILED) munmap(mem, 4096);
+  } else {
+    *why = "the kernel lacks a needed io_uring opcode (multishot recv, MSG_RING)";
+  }
+  io_uring_queue_exit(&ring);
+  return ok;
+}
+
+std::unique_ptr<Worker> MakeUringWorker(Server& server, unsigned index, int listen_fd) {
+  return std::make_unique<UringWorker>(server, index, listen_fd);
+}
+
+}  // namespace aegisr
