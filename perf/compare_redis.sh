@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Throughput/latency comparison: redis-benchmark against redis-server and aegisr-daemon, A/B
+# alternated for R rounds, SET and GET at -P 1 and -P 16; prints medians and ratios.
+# Single-threaded script; starts both servers on free loopback ports and stops them on exit.
+#
+# Usage: perf/compare_redis.sh BUILD_DIR [rounds=3] [requests=200000]
+# Env:   AEGISR_COMPARE_AGAINST_REDIS=1  run a second redis-server in the daemon's place (to try
+#                                        the script before the daemon exists; ratios ~1.0)
+#        CLIENTS (50), VALUE_SIZE (64), KEYSPACE (1000000), PIPELINES ("1 16")
+set -euo pipefail
+
+if [[ $# -lt 1 || $# -gt 3 || "$1" == -h || "$1" == --help ]]; then
+  echo "usage: $0 BUILD_DIR [rounds=3] [requests=200000]" >&2
+  exit 2
+fi
+BUILD_DIR=$1
+ROUNDS=${2:-3}
+REQUESTS=${3:-200000}
+CLIENTS=${CLIENTS:-50}
+VALUE_SIZE=${VALUE_SIZE:-64}
+KEYSPACE=${KEYSPACE:-1000000}
+PIPELINES=${PIPELINES:-"1 16"}
+REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
+REDIS_BENCHMARK=${REDIS_BENCHMARK:-/usr/bin/redis-benchmark}
+REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
+DAEMON="$BUILD_DIR/aegisr-daemon"
+
+for n in "$ROUNDS" "$REQUESTS"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "$0: rounds and requests must be positive integers" >&2; exit 2; }
+done
+for b in "$REDIS_SERVER" "$REDIS_BENCHMARK" "$REDIS_CLI"; do
+  [[ -x "$b" ]] || { echo "$0: $b not found" >&2; exit 2; }
+done
+if [[ "${AEGISR_COMPARE_AGAINST_REDIS:-0}" == 0 && ! -x "$DAEMON" ]]; then
+  echo "$0: $DAEMON is missing (build it, or set AEGISR_COMPARE_AGAINST_REDIS=1)" >&2
+  exit 2
+fi
+
+WORK=$(mktemp -d /tmp/aegisr-compare.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A port in 7300-7999 that nothing listens on (and that we have not handed out yet).
+USED_PORTS=" "
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((7300 + RANDOM % 700))
+    [[ "$USED_PORTS" == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      USED_PORTS+="$p "
+      echo "$p"
+      return 0
+    fi
+  done
+  echo "$0: no free port" >&2
+  return 1
+}
+
+wait_ready() {  # name port pid
+  for _ in $(seq 100); do
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "$0: $1 exited during startup; log:" >&2
+      cat "$WORK/$1.log" >&2
+      exit 1
+    fi
+    [[ "$("$REDIS_CLI" -p "$2" ping 2>/dev/null)" == PONG ]] && return 0
+    sleep 0.1
+  done
+  echo "$0: $1 did not answer PING on port $2; log:" >&2
+  cat "$WORK/$1.log" >&2
+  exit 1
+}
+
+start_redis() {  # name port
+  "$REDIS_SERVER" --port "$2" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --dir "$WORK" --logfile '' >"$WORK/$1.log" 2>&1 &
+  PIDS+=($!)
+  wait_ready "$1" "$2" $!
+}
+
+REDIS_PORT=$(free_port)
+AEGISR_PORT=$(free_port)
+start_redis redis "$REDIS_PORT"
+if [[ "${AEGISR_COMPARE_AGAINST_REDIS:-0}" != 0 ]]; then
+  echo "NOTE: AEGISR_COMPARE_AGAINST_REDIS set: a second redis-server stands in for aegisr" >&2
+  start_redis aegisr "$AEGISR_PORT"
+else
+  "$DAEMON" -p "$AEGISR_PORT" >"$WORK/aegisr.log" 2>&1 &
+  PIDS+=($!)
+  wait_ready aegisr "$AEGISR_PORT" $!
+fi
+
+RESULTS="$WORK/results.csv"  # server,pipeline,round,test,rps,p99_ms
+: >"$RESULTS"
+run_one() {  # server port pipeline round
+  local out
+  if ! out=$("$REDIS_BENCHMARK" -h 127.0.0.1 -p "$2" -t set,get -c "$CLIENTS" -d "$VALUE_SIZE" \
+      -r "$KEYSPACE" -n "$REQUESTS" -P "$3" --csv 2>"$WORK/bench.err"); then
+    echo "$0: redis-benchmark against $1 failed:" >&2
+    cat "$WORK/bench.err" >&2
+    exit 1
+  fi
+  # --csv: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
+  #        "p99_latency_ms","max_latency_ms"
+  echo "$out" | tr -d '"' | awk -F, -v s="$1" -v p="$3" -v r="$4" \
+    '$1 == "SET" || $1 == "GET" { print s "," p "," r "," $1 "," $2 "," $7 }' >>"$RESULTS"
+}
+
+for round in $(seq "$ROUNDS"); do
+  for p in $PIPELINES; do
+    echo "round $round/$ROUNDS, pipeline $p: redis, aegisr" >&2
+    run_one redis "$REDIS_PORT" "$p" "$round"
+    run_one aegisr "$AEGISR_PORT" "$p" "$round"
+  done
+done
+
+/usr/bin/python3 - "$RESULTS" "$ROUNDS" <<'EOF'
+import csv, statistics, sys
+rows = list(csv.reader(open(sys.argv[1])))
+rounds = int(sys.argv[2])
+data = {}
+for server, pipeline, _round, test, rps, p99 in rows:
+    data.setdefault((test, int(pipeline), server), []).append((float(rps), float(p99)))
+keys = sorted({(t, p) for t, p, _ in data}, key=lambda k: (k[0] != "SET", k[1]))
+print(f"{'test':<5} {'pipeline':>8} {'redis rps':>12} {'aegisr rps':>12} {'ratio':>7} "
+      f"{'redis p99 ms':>13} {'aegisr p99 ms':>14}")
+bad = False
+for t, p in keys:
+    r, a = data.get((t, p, "redis"), []), data.get((t, p, "aegisr"), [])
+    if len(r) != rounds or len(a) != rounds:
+        print(f"{t:<5} {p:>8}  missing results (redis {len(r)}, aegisr {len(a)} of {rounds})")
+        bad = True
+        continue
+    rr = statistics.median(x[0] for x in r)
+    ar = statistics.median(x[0] for x in a)
+    rp = statistics.median(x[1] for x in r)
+    ap = statistics.median(x[1] for x in a)
+    print(f"{t:<5} {p:>8} {rr:>12.0f} {ar:>12.0f} {ar / rr:>7.2f} {rp:>13.3f} {ap:>14.3f}")
+print(f"(medians of {rounds} rounds; ratio = aegisr rps / redis rps)")
+sys.exit(1 if bad or not keys else 0)
+EOF

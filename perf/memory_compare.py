@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+# Memory per key: RSS (VmRSS) of redis-server and aegisr-daemon before and after inserting N keys
+# key:%010d with V-byte values over raw pipelined RESP; prints bytes/key and the ratio.
+# Single-threaded. Usage: /usr/bin/python3 perf/memory_compare.py BUILD_DIR [--keys N] [--value-size V]
+"""Compare the memory each server spends per small string key.
+
+AEGISR_COMPARE_AGAINST_REDIS=1 runs a second redis-server in the daemon's place (to try the
+script before the daemon exists; the ratio is then ~1.0)."""
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
+AGAINST_REDIS = os.environ.get("AEGISR_COMPARE_AGAINST_REDIS", "") not in ("", "0")
+
+
+def free_port(taken=()):
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randint(7300, 7999)
+        if port in taken:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                continue
+        return port
+    raise RuntimeError("no free port in 7300-7999")
+
+
+def encode(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+class Conn:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def simple(self, *args):
+        """Sends one command whose reply is a single line (+, -, :); returns that line."""
+        self.sock.sendall(encode(*args))
+        return self._line()
+
+    def expect_ok(self, count):
+        """Reads `count` replies that must each be +OK (fast path over whole chunks)."""
+        want = b"+OK\r\n" * count
+        while len(self.buf) < len(want):
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            self.buf += chunk
+            if not want.startswith(self.buf[:len(want)]):
+                break
+        if self.buf[:len(want)] != want:
+            raise RuntimeError(f"unexpected reply: {self.buf[:200]!r}")
+        self.buf = self.buf[len(want):]
+
+
+def wait_ready(proc, port, name, log):
+    for _ in range(200):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}; log:\n{read(log)}")
+        try:
+            c = Conn(port)
+            try:
+                if c.simple("PING") == b"+PONG":
+                    return
+            finally:
+                c.close()
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{name} did not answer PING on {port}; log:\n{read(log)}")
+
+
+def read(path):
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def measure(name, port, pid, keys, value, batch):
+    c = Conn(port)
+    try:
+        dbsize = c.simple("DBSIZE")
+        if dbsize != b":0":
+            raise RuntimeError(f"{name}: not empty at start (DBSIZE {dbsize!r})")
+        time.sleep(0.2)
+        before = rss_bytes(pid)
+        for start in range(0, keys, batch):
+            end = min(keys, start + batch)
+            c.sock.sendall(b"".join(encode(b"SET", b"key:%010d" % i, value)
+                                    for i in range(start, end)))
+            c.expect_ok(end - start)
+        time.sleep(0.5)
+        after = rss_bytes(pid)
+        dbsize = c.simple("DBSIZE")
+        if dbsize != b":%d" % keys:
+            raise RuntimeError(f"{name}: DBSIZE {dbsize!r} after inserting {keys} keys")
+        return before, after
+    finally:
+        c.close()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("bindir", help="build directory holding aegisr-daemon")
+    p.add_argument("--keys", type=int, default=1000000)
+    p.add_argument("--value-size", type=int, default=16)
+    p.add_argument("--batch", type=int, default=10000, help="commands per pipelined batch")
+    args = p.parse_args()
+    if args.keys < 1 or args.value_size < 0 or args.batch < 1:
+        p.error("--keys and --batch must be >= 1, --value-size >= 0")
+    daemon = os.path.join(args.bindir, "aegisr-daemon")
+    if not AGAINST_REDIS and not os.access(daemon, os.X_OK):
+        print(f"{sys.argv[0]}: {daemon} is missing (build it, or set "
+              "AEGISR_COMPARE_AGAINST_REDIS=1)", file=sys.stderr)
+        return 2
+
+    work = tempfile.mkdtemp(prefix="aegisr-memory-")
+    procs = []
+    try:
+        ports = []
+        servers = []
+        for name in ("redis", "aegisr"):
+            port = free_port(ports)
+            ports.append(port)
+            log = os.path.join(work, name + ".log")
+            if name == "redis" or AGAINST_REDIS:
+                argv = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                        "--appendonly", "no", "--daemonize", "no", "--dir", work,
+                        "--logfile", ""]
+            else:
+                argv = [daemon, "-p", str(port)]
+            with open(log, "wb") as logf:
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                        stderr=subprocess.STDOUT)
+            procs.append(proc)
+            wait_ready(proc, port, name, log)
+            servers.append((name, port, proc))
+        if AGAINST_REDIS:
+            print("NOTE: AEGISR_COMPARE_AGAINST_REDIS set: a second redis-server stands in "
+                  "for aegisr", file=sys.stderr)
+
+        value = b"v" * args.value_size
+        per_key = {}
+        print(f"{args.keys} keys key:%010d, {args.value_size}-byte values")
+        print(f"{'server':<8} {'RSS before MiB':>15} {'RSS after MiB':>14} {'bytes/key':>10}")
+        for name, port, proc in servers:
+            before, after = measure(name, port, proc.pid, args.keys, value, args.batch)
+            per_key[name] = (after - before) / args.keys
+            print(f"{name:<8} {before / 2**20:>15.1f} {after / 2**20:>14.1f} "
+                  f"{per_key[name]:>10.1f}")
+        if per_key["redis"] > 0:
+            print(f"ratio aegisr/redis: {per_key['aegisr'] / per_key['redis']:.2f}")
+        return 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for f in os.listdir(work):
+            os.unlink(os.path.join(work, f))
+        os.rmdir(work)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
