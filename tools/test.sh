@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-JOBS=$(nproc)
+# Overridable for engineers sharing one checkout: AEGISR_BUILD_DIR, AEGISR_FUZZ_BUILD_DIR, AEGISR_JOBS.
+BUILD=${AEGISR_BUILD_DIR:-$ROOT/build}
+FUZZ_BUILD=${AEGISR_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
+JOBS=${AEGISR_JOBS:-$(nproc)}
 FUZZ_SECONDS=${AEGISR_FUZZ_SECONDS:-60}
 
 step() { printf '\n=== %s ===\n' "$*"; }
@@ -16,32 +19,32 @@ tools/install-deps.sh
 step "layering check"
 tools/check_layers.sh
 
-step "configure + build (build/)"
-cmake -S "$ROOT" -B "$ROOT/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-ninja -C "$ROOT/build" -j"$JOBS"
+step "configure + build ($BUILD)"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ninja -C "$BUILD" -j"$JOBS"
 
 step "tests (ctest)"
-(cd "$ROOT/build" && ctest --output-on-failure -j"$JOBS" --timeout 300)
+(cd "$BUILD" && ctest --output-on-failure -j"$JOBS" --timeout 300)
 
-step "fuzz build (build-fuzz/, clang)"
-CC=clang CXX=clang++ cmake -S "$ROOT" -B "$ROOT/build-fuzz" -G Ninja \
+step "fuzz build ($FUZZ_BUILD, clang)"
+CC=clang CXX=clang++ cmake -S "$ROOT" -B "$FUZZ_BUILD" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DAEGISR_FUZZ=ON -DAEGISR_TESTS=OFF -DAEGISR_BENCH=OFF
 # Only the fuzz targets (and the libraries they need), not every executable a second time.
-mapfile -t fuzz_targets < <(ninja -C "$ROOT/build-fuzz" -t targets all |
+mapfile -t fuzz_targets < <(ninja -C "$FUZZ_BUILD" -t targets all |
   sed -nE 's/^([A-Za-z0-9_]+_fuzz): .*/\1/p' | sort -u)
 if [ ${#fuzz_targets[@]} -gt 0 ]; then
-  ninja -C "$ROOT/build-fuzz" -j"$JOBS" "${fuzz_targets[@]}"
+  ninja -C "$FUZZ_BUILD" -j"$JOBS" "${fuzz_targets[@]}"
 fi
 
-if [ -x "$ROOT/build-fuzz/resp_parser_fuzz" ]; then
+if [ -x "$FUZZ_BUILD/resp_parser_fuzz" ]; then
   step "fuzz resp_parser_fuzz for ${FUZZ_SECONDS}s"
   corpus=$(mktemp -d)
   trap 'rm -rf "$corpus"' EXIT
   if [ -d "$ROOT/tests/fuzz/corpus/resp_parser" ]; then
     cp -r "$ROOT/tests/fuzz/corpus/resp_parser/." "$corpus/"
   fi
-  (cd "$ROOT/build-fuzz" && ./resp_parser_fuzz -max_total_time="$FUZZ_SECONDS" \
+  (cd "$FUZZ_BUILD" && ./resp_parser_fuzz -max_total_time="$FUZZ_SECONDS" \
     -rss_limit_mb=2048 -print_final_stats=1 "$corpus")
 else
   echo "resp_parser_fuzz not built (no tests/fuzz/resp_parser_fuzz.cc yet); skipping"
