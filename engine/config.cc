@@ -8,13 +8,13 @@
 // sets, an optional on_change hook, and its help line. Nothing else in Aegisr lists knobs.
 #include "engine/config.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "engine/base/logging.h"
@@ -636,18 +636,26 @@ Status LoadConfigText(std::string_view text, const std::string& name, Config* cf
 }
 
 Status LoadConfigFile(const std::string& path, Config* cfg) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int e = errno;
+  auto fail = [&](int e) {
     return Status::Error(path + ": cannot read config file: " + std::strerror(e));
+  };
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(errno);
+  std::string text;
+  char buf[1 << 14];
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;  // EISDIR for a directory
+      close(fd);
+      return fail(e);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    int e = errno;
-    return Status::Error(path + ": cannot read config file: " + std::strerror(e));
-  }
-  return LoadConfigText(ss.str(), path, cfg);
+  close(fd);
+  return LoadConfigText(text, path, cfg);
 }
 
 Status ParseCommandLine(int argc, char** argv, Config* cfg, bool* show_help) {
