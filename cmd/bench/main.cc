@@ -59,16 +59,21 @@ struct Config {
 
 const char* ModeName(Mode m) {
   switch (m) {
-    case Mode::kMixed: return "mixed";
-    case Mode::kPut: return "put";
-    case Mode::kGet: return "get";
-    case Mode::kPutGet: return "putget";
+    case Mode::kMixed:
+      return "mixed";
+    case Mode::kPut:
+      return "put";
+    case Mode::kGet:
+      return "get";
+    case Mode::kPutGet:
+      return "putget";
   }
   return "?";
 }
 
 void Usage(FILE* f) {
-  std::fprintf(f,
+  std::fprintf(
+      f,
       "Usage: aegisr-bench [options]\n"
       "  -h, -H HOST          server host (default 127.0.0.1)\n"
       "  -p PORT              server port (default 1211)\n"
@@ -83,7 +88,8 @@ void Usage(FILE* f) {
       "  --ratio SET:GET      mixed mode: e.g. 1:10 (same as --read-pct 91)\n"
       "  --duration SECONDS   run for this long (per phase; default 10 when -n is not given)\n"
       "  -n N                 run exactly N requests (per phase)\n"
-      "  --mode M             mixed | put (sequential SETs) | get | putget (put, then get the same\n"
+      "  --mode M             mixed | put (sequential SETs) | get | putget (put, then get the "
+      "same\n"
       "                       keys, and print the put/get table row)\n"
       "  --seed N             random seed (default 1)\n"
       "  --timeout SECONDS    fail connections silent this long with requests pending (10)\n"
@@ -117,8 +123,20 @@ bool ParseDouble(const char* s, double* out) {
 // Returns nullopt and prints why on bad usage.
 std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
   enum {
-    kThreads = 256, kKeyspace, kDist, kTheta, kReadPct, kRatio, kDuration, kCsv, kJson, kQuiet,
-    kMode, kSeed, kTimeout, kHelp
+    kThreads = 256,
+    kKeyspace,
+    kDist,
+    kTheta,
+    kReadPct,
+    kRatio,
+    kDuration,
+    kCsv,
+    kJson,
+    kQuiet,
+    kMode,
+    kSeed,
+    kTimeout,
+    kHelp
   };
   static const option kLong[] = {
       {"threads", required_argument, nullptr, kThreads},
@@ -194,8 +212,7 @@ std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
         }
         break;
       case kTheta:
-        if (!ParseDouble(optarg, &cfg.zipf_theta) || cfg.zipf_theta <= 0 ||
-            cfg.zipf_theta > 10) {
+        if (!ParseDouble(optarg, &cfg.zipf_theta) || cfg.zipf_theta <= 0 || cfg.zipf_theta > 10) {
           return bad("zipf theta", optarg);
         }
         break;
@@ -206,9 +223,9 @@ std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
       case kRatio: {
         const char* colon = std::strchr(optarg, ':');
         uint64_t sets, gets;
-        if (colon == nullptr || !ParseU64(std::string(optarg, static_cast<size_t>(colon - optarg)).c_str(), &sets) ||
-            !ParseU64(colon + 1, &gets) || sets + gets == 0 || sets > 1000000 ||
-            gets > 1000000) {
+        if (colon == nullptr ||
+            !ParseU64(std::string(optarg, static_cast<size_t>(colon - optarg)).c_str(), &sets) ||
+            !ParseU64(colon + 1, &gets) || sets + gets == 0 || sets > 1000000 || gets > 1000000) {
           return bad("ratio (want SET:GET, e.g. 1:10)", optarg);
         }
         cfg.read_pct = static_cast<int>((gets * 100 + (sets + gets) / 2) / (sets + gets));
@@ -293,8 +310,8 @@ struct ThreadResult {
 // Makes the requests of one thread and records their replies.
 class BenchSource : public client::RequestSource {
  public:
-  BenchSource(const Config& cfg, Mode phase, uint64_t budget, uint64_t seq_start,
-              uint64_t keyspace, uint64_t seed, const std::atomic<bool>* stop, Progress* progress,
+  BenchSource(const Config& cfg, Mode phase, uint64_t budget, uint64_t seq_start, uint64_t keyspace,
+              uint64_t seed, const std::atomic<bool>* stop, Progress* progress,
               ThreadResult* result)
       : phase_(phase),
         read_pct_(cfg.read_pct),
@@ -510,8 +527,8 @@ OpStats Stats(const LatencyHistogram& h, double seconds, uint64_t errors) {
 }
 
 nlohmann::json ToJson(const OpStats& s) {
-  return {{"requests", s.requests}, {"ops_per_sec", s.ops},  {"avg_us", s.avg_us},
-          {"p50_us", s.p50_us},     {"p99_us", s.p99_us},    {"p999_us", s.p999_us},
+  return {{"requests", s.requests}, {"ops_per_sec", s.ops}, {"avg_us", s.avg_us},
+          {"p50_us", s.p50_us},     {"p99_us", s.p99_us},   {"p999_us", s.p999_us},
           {"max_us", s.max_us},     {"errors", s.errors}};
 }
 
@@ -580,23 +597,23 @@ void Report(const Config& cfg, const std::vector<PhaseResult>& phases) {
     std::printf("phase,op,requests,ops_per_sec,avg_us,p50_us,p99_us,p999_us,max_us,errors\n");
     for (const PhaseResult& p : phases) {
       for (const Row& r : rows(p)) {
-        std::printf("%s,%s,%" PRIu64 ",%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%" PRIu64 "\n",
-                    p.name.c_str(), r.op, r.s.requests, r.s.ops, r.s.avg_us, r.s.p50_us,
-                    r.s.p99_us, r.s.p999_us, r.s.max_us, r.s.errors);
+        std::printf("%s,%s,%" PRIu64 ",%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%" PRIu64 "\n", p.name.c_str(),
+                    r.op, r.s.requests, r.s.ops, r.s.avg_us, r.s.p50_us, r.s.p99_us, r.s.p999_us,
+                    r.s.max_us, r.s.errors);
       }
     }
     return;
   }
-  std::printf("aegisr-bench %s:%u  threads %d  connections %d  pipeline %d  value %zu B  "
-              "keyspace %" PRIu64 " (%s)\n",
-              cfg.host.c_str(), cfg.port, cfg.threads, cfg.connections, cfg.pipeline,
-              cfg.value_size, cfg.keyspace,
-              cfg.dist == Dist::kZipf ? "zipf" : "uniform");
+  std::printf(
+      "aegisr-bench %s:%u  threads %d  connections %d  pipeline %d  value %zu B  "
+      "keyspace %" PRIu64 " (%s)\n",
+      cfg.host.c_str(), cfg.port, cfg.threads, cfg.connections, cfg.pipeline, cfg.value_size,
+      cfg.keyspace, cfg.dist == Dist::kZipf ? "zipf" : "uniform");
   for (const PhaseResult& p : phases) {
     std::printf("\n== %s: %" PRIu64 " requests in %.2f s, %" PRIu64 " errors\n", p.name.c_str(),
                 p.all.count(), p.seconds, p.errors());
-    std::printf("%-4s %12s %12s %9s %9s %9s %9s %10s %8s\n", "op", "requests", "ops/s",
-                "avg_us", "p50_us", "p99_us", "p99.9_us", "max_us", "errors");
+    std::printf("%-4s %12s %12s %9s %9s %9s %9s %10s %8s\n", "op", "requests", "ops/s", "avg_us",
+                "p50_us", "p99_us", "p99.9_us", "max_us", "errors");
     for (const Row& r : rows(p)) {
       if (r.s.requests == 0 && r.s.errors == 0) continue;
       std::printf("%-4s %12" PRIu64 " %12.0f %9.1f %9.1f %9.1f %9.1f %10.1f %8" PRIu64 "\n", r.op,
@@ -620,8 +637,7 @@ void Report(const Config& cfg, const std::vector<PhaseResult>& phases) {
       }
       return std::string(buf);
     };
-    std::printf("\n%12s %14s %12s %14s\n", "put ops/s", "put avg(us)", "get ops/s",
-                "get avg(us)");
+    std::printf("\n%12s %14s %12s %14s\n", "put ops/s", "put avg(us)", "get ops/s", "get avg(us)");
     std::printf("%12s %14s %12s %14s\n", cell(put, kSet, true).c_str(),
                 cell(put, kSet, false).c_str(), cell(get, kGet, true).c_str(),
                 cell(get, kGet, false).c_str());
@@ -639,10 +655,18 @@ int Main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   std::vector<Mode> plan;
   switch (cfg->mode) {
-    case Mode::kMixed: plan = {Mode::kMixed}; break;
-    case Mode::kPut: plan = {Mode::kPut}; break;
-    case Mode::kGet: plan = {Mode::kGet}; break;
-    case Mode::kPutGet: plan = {Mode::kPut, Mode::kGet}; break;
+    case Mode::kMixed:
+      plan = {Mode::kMixed};
+      break;
+    case Mode::kPut:
+      plan = {Mode::kPut};
+      break;
+    case Mode::kGet:
+      plan = {Mode::kGet};
+      break;
+    case Mode::kPutGet:
+      plan = {Mode::kPut, Mode::kGet};
+      break;
   }
   std::vector<PhaseResult> phases;
   for (Mode m : plan) {
@@ -661,9 +685,9 @@ int Main(int argc, char** argv) {
   for (const PhaseResult& p : phases) errors += p.errors();
   if (errors > 0) {
     const PhaseResult& last = phases.back();
-    std::fprintf(stderr, "aegisr-bench: %" PRIu64 " errors%s%s\n", errors,
-                 last.first_error.empty() ? "" : "; first connection failure: ",
-                 last.first_error.c_str());
+    std::fprintf(
+        stderr, "aegisr-bench: %" PRIu64 " errors%s%s\n", errors,
+        last.first_error.empty() ? "" : "; first connection failure: ", last.first_error.c_str());
     return 1;
   }
   return 0;

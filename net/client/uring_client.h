@@ -37,10 +37,10 @@ struct UringClientOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 1211;
   int connections = 1;
-  int pipeline = 1;                    // requests in flight per connection, >= 1
-  size_t recv_buffer_bytes = 64 << 10; // initial; grows to hold the largest single reply
-  int idle_timeout_ms = 10000;         // fail connections that have requests in flight but
-                                       // see no completion at all for this long
+  int pipeline = 1;                     // requests in flight per connection, >= 1
+  size_t recv_buffer_bytes = 64 << 10;  // initial; grows to hold the largest single reply
+  int idle_timeout_ms = 10000;          // fail connections that have requests in flight but
+                                        // see no completion at all for this long
 };
 
 // What the client asks its owner. All calls happen on the client's thread, inside Run().

@@ -95,12 +95,28 @@ TEST(ScanReplyTest, EveryProperPrefixIsIncomplete) {
 
 TEST(ScanReplyTest, MalformedRepliesAreRejected) {
   const std::vector<std::string> bad = {
-      "?what\r\n",          "$3\r\nabcd\r\n",      ":12a\r\n",      ":\r\n",
-      "$-2\r\n",            "*-2\r\n",             "%-1\r\n",       "#x\r\n",
-      "#tt\r\n",            "_x\r\n",              "+a\rb\r\n",     ".\r\n",
-      "*1\r\n.\r\n",        "$x\r\n",              "!-1\r\n",       "|?\r\n",
-      "$?\r\nabc\r\n",      "$?\r\n;-1\r\n",       "=?\r\n",        "$5\r\nhello!!",
-      "*1\r\n$1\r\nab\r\n", "$99999999999999999999\r\n",
+      "?what\r\n",
+      "$3\r\nabcd\r\n",
+      ":12a\r\n",
+      ":\r\n",
+      "$-2\r\n",
+      "*-2\r\n",
+      "%-1\r\n",
+      "#x\r\n",
+      "#tt\r\n",
+      "_x\r\n",
+      "+a\rb\r\n",
+      ".\r\n",
+      "*1\r\n.\r\n",
+      "$x\r\n",
+      "!-1\r\n",
+      "|?\r\n",
+      "$?\r\nabc\r\n",
+      "$?\r\n;-1\r\n",
+      "=?\r\n",
+      "$5\r\nhello!!",
+      "*1\r\n$1\r\nab\r\n",
+      "$99999999999999999999\r\n",
   };
   for (const std::string& b : bad) {
     ReplyInfo info;
@@ -264,7 +280,8 @@ TEST(UringClientTest, RepliesSplitIntoSingleBytesAreReassembled) {
 TEST(UringClientTest, ReplyLargerThanTheBufferGrowsIt) {
   const std::string big = "$100000\r\n" + std::string(100000, 'b') + "\r\n";
   FakeServer server([&](int fd) {
-    ServePings(fd, [&](int k) { return k % 3 == 0 ? std::string("-ERR\r\n") : big; }, 4096, 10);
+    ServePings(
+        fd, [&](int k) { return k % 3 == 0 ? std::string("-ERR\r\n") : big; }, 4096, 10);
   });
   client::UringClientOptions opts;
   opts.port = server.port();
@@ -296,8 +313,8 @@ TEST(UringClientTest, ServerClosingMidRunFailsTheConnectionAndCountsLostRequests
 
 TEST(UringClientTest, MalformedReplyFailsTheConnection) {
   FakeServer server([](int fd) {
-    ServePings(fd, [](int k) { return k == 2 ? std::string("?bogus\r\n") : "+OK\r\n"; }, 64,
-               1 << 30);
+    ServePings(
+        fd, [](int k) { return k == 2 ? std::string("?bogus\r\n") : "+OK\r\n"; }, 64, 1 << 30);
   });
   client::UringClientOptions opts;
   opts.port = server.port();
