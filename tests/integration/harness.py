@@ -141,7 +141,11 @@ class ServerHandle:
                 self.stop(expect_exit=False)
             except AssertionError:
                 pass
-            print(f"  ({self.name} log kept at {self.log_path})")
+            tail = self.log().splitlines()[-30:]
+            print(f"  ({self.name} exit code {self.exit_code}; log kept at {self.log_path}; "
+                  f"last {len(tail)} lines:)")
+            for line in tail:
+                print(f"    | {line}")
         return False
 
 
