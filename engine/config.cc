@@ -40,7 +40,7 @@ constexpr std::string_view kPolicies[] = {"volatile-lru",   "volatile-lfu", "vol
 void OnLoglevel(Config& cfg) {
   std::string v = cfg.Loglevel();
   LogLevel l = LogLevel::kInfo;
-  if (v == "debug") l = LogLevel::kDebug;
+  if (v == "debug" || v == "verbose") l = LogLevel::kDebug;
   if (v == "warning") l = LogLevel::kWarning;
   SetLogLevel(l);
 }
