@@ -5,7 +5,8 @@
 //  - Not resizing: t_[1].buckets == nullptr, rehash_idx_ == -1.
 //  - Resizing: buckets of t_[0] below rehash_idx_ are empty; new entries go into t_[1].
 //  - Bucket arrays are powers of two; an entry's bucket is (hash & mask).
-//  - Growth starts at load factor 1 (to 2x size), shrink at 1/8 (so a resize never starts while
+//  - Growth starts at load factor 1 (doubling), shrink at 1/8 (to the smallest power of two
+//    at least twice the size) (so a resize never starts while
 //    the previous one is still running: MaybeResize only looks when not rehashing).
 #include "engine/keyspace/table.h"
 
@@ -84,7 +85,7 @@ void Table::MaybeResize() {
   if (rehashing() || !t_[0].buckets) return;
   uint64_t buckets = t_[0].mask + 1;
   if (size_ > buckets) {
-    StartResize(NextPow2(size_ * 2));
+    StartResize(buckets * 2);  // load 1 -> 0.5: 8-16 bytes of bucket array per key
   } else if (buckets > kMinBuckets && size_ * 8 < buckets) {
     StartResize(NextPow2(std::max<uint64_t>(size_ * 2, kMinBuckets)));
   }
