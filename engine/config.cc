@@ -35,6 +35,8 @@ constexpr std::string_view kPolicies[] = {"volatile-lru",   "volatile-lfu", "vol
                                           "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
                                           "allkeys-random", "noeviction"};
 
+void StoreKnob(Config& cfg, const Knob& k, const KnobValue& v);
+
 // --- on_change hooks ---
 
 void OnLoglevel(Config& cfg) {
@@ -450,7 +452,7 @@ Config::Config() {
     KnobValue v;
     KnobError err = ParseKnobText(k, k.default_value, &v);
     CHECK(err == KnobError::kOk) << "bad default for " << k.name;
-    AssignKnob(*this, k, v);
+    StoreKnob(*this, k, v);  // no hooks: constructing a Config must not touch global state
   }
 }
 
@@ -576,7 +578,10 @@ std::string KnobExpectation(const Knob& k) {
   return "";
 }
 
-void AssignKnob(Config& cfg, const Knob& k, const KnobValue& v) {
+namespace {
+
+// Stores v into cfg without running hooks.
+void StoreKnob(Config& cfg, const Knob& k, const KnobValue& v) {
   switch (k.type) {
     case KnobType::kBool:
       (cfg.*k.bool_field).store(v.i != 0, std::memory_order_relaxed);
@@ -593,7 +598,13 @@ void AssignKnob(Config& cfg, const Knob& k, const KnobValue& v) {
       break;
     }
   }
-  if (k.on_change) k.on_change(cfg);
+}
+
+}  // namespace
+
+void AssignKnob(Config& cfg, const Knob& k, const KnobValue& v) {
+  StoreKnob(cfg, k, v);
+  if (k.on_change) k.on_change(cfg);  // after mu is released: hooks may read string knobs
 }
 
 std::string FormatKnob(const Config& cfg, const Knob& k) {

@@ -91,6 +91,14 @@ TEST(ConfigTableTest, FreshConfigHoldsEveryDefault) {
   EXPECT_EQ(cfg.active_expire_effort.load(), 1);
 }
 
+TEST(ConfigTableTest, ConstructingAConfigLeavesTheLoggerAlone) {
+  LogLevel before = GetLogLevel();
+  SetLogLevel(LogLevel::kWarning);
+  Config cfg;
+  EXPECT_EQ(GetLogLevel(), LogLevel::kWarning);
+  SetLogLevel(before);
+}
+
 TEST(ConfigTableTest, RowsAreWellFormedAndNamesUnique) {
   std::set<std::string_view> names;
   for (const Knob& k : Knobs()) {
@@ -670,7 +678,7 @@ class RecordingSink final : public ReplySink {
   void Bool(bool b) override { Integer(b); }
   void Verbatim(std::string_view, std::string_view t) override { Bulk(t); }
   void Raw(std::string_view r) override { out += r; }
-  void SetProtocol(int p) { proto_ = p; }
+  void SetProtocol(int p) override { proto_ = p; }
   int protocol() const override { return proto_; }
   std::string out;
 
