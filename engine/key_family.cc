@@ -567,8 +567,10 @@ void ObjectGeneric(CommandContext& ctx, ArgList args, ObjectField field) {
       return ctx.reply.Integer(0);
     case ObjectField::kIdletime: {
       if (LfuPolicy(ctx.engine)) return ctx.reply.Error(errors::kLfuSelected);
+      // access 0: created without an access time and never read since; report it as fresh.
       uint32_t clock = ks.lru_clock();
-      return ctx.reply.Integer(clock >= e->access ? int64_t(clock - e->access) : 0);
+      bool known = e->access != 0 && clock >= e->access;
+      return ctx.reply.Integer(known ? int64_t(clock - e->access) : 0);
     }
     case ObjectField::kRefcount: {
       // Redis shares the objects of the integers 0..9999 unless maxmemory evicts by LRU/LFU.
