@@ -248,8 +248,8 @@ OpResult<size_t> OpAppend(Shard& s, int db, const KeyRef& k, std::string_view v,
   return total;
 }
 
-OpResult<size_t> OpSetRange(Shard& s, int db, const KeyRef& k, int64_t offset,
-                            std::string_view v, size_t max_len, int64_t now_ms) {
+OpResult<size_t> OpSetRange(Shard& s, int db, const KeyRef& k, int64_t offset, std::string_view v,
+                            size_t max_len, int64_t now_ms) {
   Entry** link = s.Find(db, k, now_ms);
   size_t old_len = 0;
   if (link) {
@@ -764,8 +764,7 @@ void CmdLcs(CommandContext& ctx, ArgList args) {
   for (uint32_t i = 1; i <= alen; ++i) {
     at(i, 0) = 0;
     for (uint32_t j = 1; j <= blen; ++j) {
-      at(i, j) = a[i - 1] == b[j - 1] ? at(i - 1, j - 1) + 1
-                                      : std::max(at(i - 1, j), at(i, j - 1));
+      at(i, j) = a[i - 1] == b[j - 1] ? at(i - 1, j - 1) + 1 : std::max(at(i - 1, j), at(i, j - 1));
     }
   }
   const uint32_t total = at(alen, blen);

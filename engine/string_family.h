@@ -37,8 +37,7 @@ enum class OptionsOf : uint8_t { kSet, kGetex };
 // Parses args[first..] as SET options (NX XX GET KEEPTTL EX PX EXAT PXAT) or GETEX options
 // (PERSIST EX PX EXAT PXAT) with Redis's conflict rules; the numbers are not parsed here.
 // Returns false on a syntax error. Does not allocate.
-[[nodiscard]] bool ParseStringOptions(ArgList args, size_t first, OptionsOf of,
-                                      StringOptions* out);
+[[nodiscard]] bool ParseStringOptions(ArgList args, size_t first, OptionsOf of, StringOptions* out);
 
 // The absolute expiry time in ms for an EX/PX/EXAT/PXAT argument (unit and relativity from the
 // flag in `flags`). kNotAnInteger if arg is not an integer; kInvalidExpire if it is not
@@ -55,7 +54,7 @@ OpResult<size_t> OpAppend(Shard& s, int db, const KeyRef& k, std::string_view v,
 
 // SETRANGE (offset >= 0): the new length. kWrongType; kOutOfRange if offset + v.size() would
 // exceed max_len.
-OpResult<size_t> OpSetRange(Shard& s, int db, const KeyRef& k, int64_t offset,
-                            std::string_view v, size_t max_len, int64_t now_ms);
+OpResult<size_t> OpSetRange(Shard& s, int db, const KeyRef& k, int64_t offset, std::string_view v,
+                            size_t max_len, int64_t now_ms);
 
 }  // namespace aegisr
