@@ -20,8 +20,9 @@
 #include "engine/base/logging.h"
 
 // toml++ and nlohmann/json report errors with exceptions; they are caught in this file only.
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+
+#include <nlohmann/json.hpp>
 
 namespace aegisr {
 namespace {
@@ -58,33 +59,33 @@ void OnHz(Config& cfg) {
 Knob Int(std::string_view name, std::atomic<int64_t> Config::*f, int64_t min, int64_t max,
          std::string_view def, uint32_t flags, std::string_view help,
          void (*on_change)(Config&) = nullptr) {
-  return Knob{name, "", KnobType::kInt, flags, def, min, max, {}, f, nullptr, nullptr, nullptr,
-              on_change, help};
+  return Knob{name, "", KnobType::kInt, flags,   def,     min,       max,
+              {},   f,  nullptr,        nullptr, nullptr, on_change, help};
 }
 
 Knob Mem(std::string_view name, std::atomic<int64_t> Config::*f, int64_t min, int64_t max,
          std::string_view def, uint32_t flags, std::string_view help) {
-  return Knob{name, "", KnobType::kMemory, flags, def, min, max, {}, f, nullptr, nullptr, nullptr,
-              nullptr, help};
+  return Knob{name, "", KnobType::kMemory, flags,   def,     min,     max,
+              {},   f,  nullptr,           nullptr, nullptr, nullptr, help};
 }
 
-Knob Bool(std::string_view name, std::atomic<bool> Config::*f, std::string_view def,
-          uint32_t flags, std::string_view help) {
-  return Knob{name, "", KnobType::kBool, flags, def, 0, 1, {}, nullptr, f, nullptr, nullptr,
-              nullptr, help};
+Knob Bool(std::string_view name, std::atomic<bool> Config::*f, std::string_view def, uint32_t flags,
+          std::string_view help) {
+  return Knob{name,    "", KnobType::kBool, flags,   def,     0,   1, {},
+              nullptr, f,  nullptr,         nullptr, nullptr, help};
 }
 
 Knob Enum(std::string_view name, std::string Config::*f, std::span<const std::string_view> values,
           std::string_view def, uint32_t flags, std::string_view help,
           std::atomic<int64_t> Config::*index = nullptr, void (*on_change)(Config&) = nullptr) {
-  return Knob{name, "", KnobType::kEnum, flags, def, 0, 0, values, nullptr, nullptr, f, index,
-              on_change, help};
+  return Knob{name,   "",      KnobType::kEnum, flags, def,   0,         0,
+              values, nullptr, nullptr,         f,     index, on_change, help};
 }
 
 Knob Str(std::string_view name, std::string Config::*f, std::string_view def, uint32_t flags,
          std::string_view help, std::string_view alias = "") {
-  return Knob{name, alias, KnobType::kString, flags, def, 0, 0, {}, nullptr, nullptr, f, nullptr,
-              nullptr, help};
+  return Knob{name, alias,   KnobType::kString, flags, def,     0,       0,
+              {},   nullptr, nullptr,           f,     nullptr, nullptr, help};
 }
 
 const std::vector<Knob>& Table() {
@@ -225,11 +226,21 @@ std::string Quote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -254,10 +265,14 @@ struct FileValue {
 
 std::string ShowFileValue(const FileValue& v) {
   switch (v.kind) {
-    case FileValue::kInt: return v.int_overflow ? v.s : std::to_string(v.i);
-    case FileValue::kBool: return v.i ? "true" : "false";
-    case FileValue::kString: return Quote(v.s);
-    case FileValue::kOther: return v.s;
+    case FileValue::kInt:
+      return v.int_overflow ? v.s : std::to_string(v.i);
+    case FileValue::kBool:
+      return v.i ? "true" : "false";
+    case FileValue::kString:
+      return Quote(v.s);
+    case FileValue::kOther:
+      return v.s;
   }
   return v.s;
 }
@@ -318,14 +333,14 @@ Status LoadToml(std::string_view text, const std::string& name, std::vector<Pend
   try {
     tbl = toml::parse(text, name);
   } catch (const toml::parse_error& e) {
-    return Status::Error(Where(name, e.source().begin.line) + "syntax error: " +
-                         std::string(e.description()));
+    return Status::Error(Where(name, e.source().begin.line) +
+                         "syntax error: " + std::string(e.description()));
   }
 #else
   toml::parse_result res = toml::parse(text, name);
   if (!res) {
-    return Status::Error(Where(name, res.error().source().begin.line) + "syntax error: " +
-                         std::string(res.error().description()));
+    return Status::Error(Where(name, res.error().source().begin.line) +
+                         "syntax error: " + std::string(res.error().description()));
   }
   tbl = std::move(res).table();
 #endif
@@ -436,11 +451,16 @@ std::string AbsolutePath(const std::string& path) {
 
 std::string TypeName(const Knob& k) {
   switch (k.type) {
-    case KnobType::kBool: return "yes|no";
-    case KnobType::kInt: return "integer";
-    case KnobType::kMemory: return "bytes";
-    case KnobType::kEnum: return JoinEnum(k, "|");
-    case KnobType::kString: return "string";
+    case KnobType::kBool:
+      return "yes|no";
+    case KnobType::kInt:
+      return "integer";
+    case KnobType::kMemory:
+      return "bytes";
+    case KnobType::kEnum:
+      return JoinEnum(k, "|");
+    case KnobType::kString:
+      return "string";
   }
   return "";
 }
@@ -477,9 +497,8 @@ std::span<const Knob> Knobs() { return Table(); }
 const Knob* FindKnob(std::string_view name) {
   for (const Knob& k : Knobs()) {
     if (name.size() == k.name.size() &&
-        std::equal(name.begin(), name.end(), k.name.begin(), [](char a, char b) {
-          return tolower(static_cast<unsigned char>(a)) == b;
-        })) {
+        std::equal(name.begin(), name.end(), k.name.begin(),
+                   [](char a, char b) { return tolower(static_cast<unsigned char>(a)) == b; })) {
       return &k;
     }
   }
@@ -490,9 +509,8 @@ const Knob* FindKnobOrAlias(std::string_view name) {
   if (const Knob* k = FindKnob(name)) return k;
   for (const Knob& k : Knobs()) {
     if (!k.alias.empty() && name.size() == k.alias.size() &&
-        std::equal(name.begin(), name.end(), k.alias.begin(), [](char a, char b) {
-          return tolower(static_cast<unsigned char>(a)) == b;
-        })) {
+        std::equal(name.begin(), name.end(), k.alias.begin(),
+                   [](char a, char b) { return tolower(static_cast<unsigned char>(a)) == b; })) {
       return &k;
     }
   }
@@ -551,13 +569,17 @@ KnobError ParseKnobText(const Knob& k, std::string_view text, KnobValue* out) {
 
 std::string KnobErrorReason(const Knob& k, KnobError err) {
   switch (err) {
-    case KnobError::kOk: return "";
-    case KnobError::kNotInteger: return "argument couldn't be parsed into an integer";
+    case KnobError::kOk:
+      return "";
+    case KnobError::kNotInteger:
+      return "argument couldn't be parsed into an integer";
     case KnobError::kOutOfRange:
-      return "argument must be between " + std::to_string(k.min) + " and " +
-             std::to_string(k.max) + " inclusive";
-    case KnobError::kNotMemory: return "argument must be a memory value";
-    case KnobError::kNotBool: return "argument must be 'yes' or 'no'";
+      return "argument must be between " + std::to_string(k.min) + " and " + std::to_string(k.max) +
+             " inclusive";
+    case KnobError::kNotMemory:
+      return "argument must be a memory value";
+    case KnobError::kNotBool:
+      return "argument must be 'yes' or 'no'";
     case KnobError::kNotEnum:
       return "argument(s) must be one of the following: " + JoinEnum(k, ", ");
   }
@@ -566,14 +588,17 @@ std::string KnobErrorReason(const Knob& k, KnobError err) {
 
 std::string KnobExpectation(const Knob& k) {
   switch (k.type) {
-    case KnobType::kBool: return "yes or no (or true/false)";
+    case KnobType::kBool:
+      return "yes or no (or true/false)";
     case KnobType::kInt:
       return "an integer between " + std::to_string(k.min) + " and " + std::to_string(k.max);
     case KnobType::kMemory:
       return "a memory size between " + std::to_string(k.min) + " and " + std::to_string(k.max) +
              " bytes (an integer, or a string with a unit k, kb, m, mb, g, gb)";
-    case KnobType::kEnum: return "one of " + JoinEnum(k, ", ");
-    case KnobType::kString: return "a string";
+    case KnobType::kEnum:
+      return "one of " + JoinEnum(k, ", ");
+    case KnobType::kString:
+      return "a string";
   }
   return "";
 }
@@ -625,11 +650,14 @@ std::string FormatKnobDefault(const Knob& k) {
   KnobValue v;
   if (ParseKnobText(k, k.default_value, &v) != KnobError::kOk) return std::string(k.default_value);
   switch (k.type) {
-    case KnobType::kBool: return v.i ? "yes" : "no";
+    case KnobType::kBool:
+      return v.i ? "yes" : "no";
     case KnobType::kInt:
-    case KnobType::kMemory: return std::to_string(v.i);
+    case KnobType::kMemory:
+      return std::to_string(v.i);
     case KnobType::kEnum:
-    case KnobType::kString: return v.s;
+    case KnobType::kString:
+      return v.s;
   }
   return "";
 }

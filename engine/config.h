@@ -53,7 +53,7 @@ struct Config {
   std::atomic<int64_t> timeout{0};
   std::atomic<int64_t> tcp_keepalive{0};
   std::atomic<int64_t> maxmemory{0};
-  std::string maxmemory_policy;                // guarded by mu; the name
+  std::string maxmemory_policy;                 // guarded by mu; the name
   std::atomic<int64_t> maxmemory_policy_id{0};  // the same, as a MaxmemoryPolicy
   std::atomic<int64_t> maxmemory_samples{0};
   std::atomic<bool> lazyfree_lazy_eviction{false};
@@ -176,8 +176,8 @@ std::string HelpText();
 
 // CONFIG GET: knobs matching any pattern (Redis glob, case-insensitive), each once, in table
 // order. A pattern without glob characters is an exact lookup and is echoed as given.
-std::vector<std::pair<std::string, std::string>> ConfigGetPairs(const Config& cfg,
-                                                                std::span<const std::string_view> patterns);
+std::vector<std::pair<std::string, std::string>> ConfigGetPairs(
+    const Config& cfg, std::span<const std::string_view> patterns);
 // CONFIG SET name value [name value ...]: all or nothing. On error returns the full wire error
 // text (e.g. "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable
 // config") and changes nothing.

@@ -31,11 +31,21 @@ std::string QuoteToml(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -106,8 +116,10 @@ Status ConfigSetPairs(Config& cfg, std::span<const std::string_view> args) {
       return Status::Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
                            std::string(name) + "'");
     }
-    if (k->flags & kKnobImmutable) return Status::Error(SetFailed(name, "can't set immutable config"));
-    if (k->flags & kKnobProtected) return Status::Error(SetFailed(name, "can't set protected config"));
+    if (k->flags & kKnobImmutable)
+      return Status::Error(SetFailed(name, "can't set immutable config"));
+    if (k->flags & kKnobProtected)
+      return Status::Error(SetFailed(name, "can't set protected config"));
     for (size_t j = 0; j < i; ++j) {
       if (knobs[j] == k) return Status::Error(SetFailed(name, "duplicate parameter"));
     }
@@ -140,16 +152,23 @@ Status RewriteConfigFile(const Config& cfg, const std::string& path) {
     text += std::string(k.name) + " = ";
     switch (k.type) {
       case KnobType::kInt:
-      case KnobType::kMemory: text += v; break;
-      case KnobType::kBool: text += v == "yes" ? "true" : "false"; break;
+      case KnobType::kMemory:
+        text += v;
+        break;
+      case KnobType::kBool:
+        text += v == "yes" ? "true" : "false";
+        break;
       case KnobType::kEnum:
-      case KnobType::kString: text += QuoteToml(v); break;
+      case KnobType::kString:
+        text += QuoteToml(v);
+        break;
     }
     text += "\n";
   }
   std::string tmp = path + ".rewrite-" + std::to_string(getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Error(std::string("ERR Rewriting config file: ") + std::strerror(errno));
+  if (fd < 0)
+    return Status::Error(std::string("ERR Rewriting config file: ") + std::strerror(errno));
   Status st = WriteAll(fd, text);
   if (st.ok() && fsync(fd) != 0) st = Status::Error(std::strerror(errno));
   close(fd);
@@ -206,8 +225,8 @@ void CmdConfigResetstat(CommandContext& ctx, ArgList) {
 
 // CONFIG REWRITE
 void CmdConfigRewrite(CommandContext& ctx, ArgList) {
-  const std::string& path = ctx.engine.config_file().empty() ? ctx.engine.config().config_file
-                                                             : ctx.engine.config_file();
+  const std::string& path =
+      ctx.engine.config_file().empty() ? ctx.engine.config().config_file : ctx.engine.config_file();
   Status st = RewriteConfigFile(ctx.engine.config(), path);
   if (st.ok()) {
     ctx.reply.Ok();

@@ -25,8 +25,7 @@ namespace {
 
 std::string TempPath(const std::string& suffix) {
   static int n = 0;
-  return "/tmp/aegisr-config-test-" + std::to_string(getpid()) + "-" + std::to_string(n++) +
-         suffix;
+  return "/tmp/aegisr-config-test-" + std::to_string(getpid()) + "-" + std::to_string(n++) + suffix;
 }
 
 // A file removed when the test ends.
@@ -122,13 +121,33 @@ TEST(ConfigTableTest, RowsAreWellFormedAndNamesUnique) {
         break;
     }
   }
-  for (const char* required :
-       {"maxclients", "proto-max-bulk-len", "client-query-buffer-limit", "tcp-backlog", "hz",
-        "databases", "requirepass", "logfile", "loglevel", "bind", "port", "timeout",
-        "tcp-keepalive", "maxmemory", "maxmemory-policy", "maxmemory-samples",
-        "lazyfree-lazy-eviction", "lazyfree-lazy-expire", "lazyfree-lazy-server-del",
-        "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush", "save", "appendonly", "dir",
-        "active-expire-effort", "threads", "io-backend"}) {
+  for (const char* required : {"maxclients",
+                               "proto-max-bulk-len",
+                               "client-query-buffer-limit",
+                               "tcp-backlog",
+                               "hz",
+                               "databases",
+                               "requirepass",
+                               "logfile",
+                               "loglevel",
+                               "bind",
+                               "port",
+                               "timeout",
+                               "tcp-keepalive",
+                               "maxmemory",
+                               "maxmemory-policy",
+                               "maxmemory-samples",
+                               "lazyfree-lazy-eviction",
+                               "lazyfree-lazy-expire",
+                               "lazyfree-lazy-server-del",
+                               "lazyfree-lazy-user-del",
+                               "lazyfree-lazy-user-flush",
+                               "save",
+                               "appendonly",
+                               "dir",
+                               "active-expire-effort",
+                               "threads",
+                               "io-backend"}) {
     EXPECT_NE(FindKnob(required), nullptr) << required;
   }
 }
@@ -158,8 +177,8 @@ TEST(KnobParseTest, IntegersAreStrictAsRedis) {
   EXPECT_EQ(v, 0);
   EXPECT_EQ(ParseAs("timeout", "2147483647", &v), KnobError::kOk);
   EXPECT_EQ(v, 2147483647);
-  for (const char* bad : {"05", "+5", " 5", "5 ", "-0", "5.0", "abc", "", "0x10",
-                          "99999999999999999999"}) {
+  for (const char* bad :
+       {"05", "+5", " 5", "5 ", "-0", "5.0", "abc", "", "0x10", "99999999999999999999"}) {
     EXPECT_EQ(ParseAs("timeout", bad), KnobError::kNotInteger) << "'" << bad << "'";
   }
   EXPECT_EQ(ParseAs("timeout", "-1"), KnobError::kOutOfRange);
@@ -173,9 +192,18 @@ TEST(KnobParseTest, MemorySizesFollowRedisUnits) {
   struct {
     const char* text;
     int64_t bytes;
-  } ok[] = {{"1GB", 1ll << 30}, {"5Mb", 5ll << 20}, {"5mb", 5ll << 20}, {"5m", 5000000},
-            {"5g", 5000000000}, {"10k", 10000}, {"5kb", 5120},          {"5KB", 5120},
-            {"1b", 1},          {"05", 5},      {"", 0},                {"123", 123}};
+  } ok[] = {{"1GB", 1ll << 30},
+            {"5Mb", 5ll << 20},
+            {"5mb", 5ll << 20},
+            {"5m", 5000000},
+            {"5g", 5000000000},
+            {"10k", 10000},
+            {"5kb", 5120},
+            {"5KB", 5120},
+            {"1b", 1},
+            {"05", 5},
+            {"", 0},
+            {"123", 123}};
   for (auto& c : ok) {
     int64_t v = -1;
     EXPECT_EQ(ParseAs("maxmemory", c.text, &v), KnobError::kOk) << c.text;
@@ -414,9 +442,10 @@ hz = 1000
 
 TEST(LoadConfigTest, JsonObjectIsDetectedByLeadingBrace) {
   Config cfg;
-  Status st = Load("  \n{\"host\": \"0.0.0.0\", \"port\": 9000, \"appendonly\": false,\n"
-                   " \"maxmemory\": \"1kb\", \"loglevel\": \"warning\"}\n",
-                   &cfg, "aegisr.json");
+  Status st = Load(
+      "  \n{\"host\": \"0.0.0.0\", \"port\": 9000, \"appendonly\": false,\n"
+      " \"maxmemory\": \"1kb\", \"loglevel\": \"warning\"}\n",
+      &cfg, "aegisr.json");
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(cfg.Bind(), "0.0.0.0");
   EXPECT_EQ(cfg.port.load(), 9000);
@@ -538,10 +567,10 @@ TEST(CommandLineTest, FlagsOverrideTheFileWhateverTheirOrder) {
 TEST(CommandLineTest, EveryKnobIsAFlagInBothSpellings) {
   Config cfg;
   bool help = false;
-  Status st = ParseArgs({"--maxmemory", "2mb", "--maxmemory-policy=allkeys-random", "-H", "::1",
-                         "--appendonly", "yes", "--threads", "3", "--io-backend", "epoll",
-                         "--save", "", "--requirepass=a=b"},
-                        &cfg, &help);
+  Status st = ParseArgs(
+      {"--maxmemory", "2mb", "--maxmemory-policy=allkeys-random", "-H", "::1", "--appendonly",
+       "yes", "--threads", "3", "--io-backend", "epoll", "--save", "", "--requirepass=a=b"},
+      &cfg, &help);
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(cfg.maxmemory.load(), 2ll << 20);
   EXPECT_EQ(cfg.MaxmemoryPolicyName(), "allkeys-random");
@@ -586,9 +615,9 @@ TEST(CommandLineTest, BadFileErrorsComeThrough) {
   Config cfg;
   bool help = false;
   TempFile f("port = \"x\"\n");
-  EXPECT_EQ(ParseArgs({"-c", f.path(), "-p", "7000"}, &cfg, &help).message(),
-            f.prefix(1) +
-                "invalid value for 'port': expected an integer between 0 and 65535, got \"x\"");
+  EXPECT_EQ(
+      ParseArgs({"-c", f.path(), "-p", "7000"}, &cfg, &help).message(),
+      f.prefix(1) + "invalid value for 'port': expected an integer between 0 and 65535, got \"x\"");
   std::string missing = TempPath(".toml");
   EXPECT_EQ(ParseArgs({"--config", missing}, &cfg, &help).message(),
             missing + ": cannot read config file: No such file or directory");
@@ -672,8 +701,12 @@ class RecordingSink final : public ReplySink {
   void MapHeader(size_t n) override {
     out += proto_ == 3 ? "%" + std::to_string(n) + "\r\n" : "*" + std::to_string(2 * n) + "\r\n";
   }
-  void SetHeader(size_t n) override { out += (proto_ == 3 ? "~" : "*") + std::to_string(n) + "\r\n"; }
-  void PushHeader(size_t n) override { out += (proto_ == 3 ? ">" : "*") + std::to_string(n) + "\r\n"; }
+  void SetHeader(size_t n) override {
+    out += (proto_ == 3 ? "~" : "*") + std::to_string(n) + "\r\n";
+  }
+  void PushHeader(size_t n) override {
+    out += (proto_ == 3 ? ">" : "*") + std::to_string(n) + "\r\n";
+  }
   void Double(double d) override { Bulk(std::to_string(d)); }
   void Bool(bool b) override { Integer(b); }
   void Verbatim(std::string_view, std::string_view t) override { Bulk(t); }
@@ -721,8 +754,7 @@ TEST_F(ConfigCommandTest, SetThenGetSeesTheNewValue) {
 
 TEST_F(ConfigCommandTest, SubcommandErrorsAndArity) {
   EXPECT_EQ(Run({"CONFIG", "foo"}), "-ERR unknown subcommand 'foo'. Try CONFIG HELP.\r\n");
-  EXPECT_EQ(Run({"CONFIG", "GET"}),
-            "-ERR wrong number of arguments for 'config|get' command\r\n");
+  EXPECT_EQ(Run({"CONFIG", "GET"}), "-ERR wrong number of arguments for 'config|get' command\r\n");
   EXPECT_EQ(Run({"CONFIG", "SET", "hz"}),
             "-ERR wrong number of arguments for 'config|set' command\r\n");
 }
@@ -744,9 +776,9 @@ TEST_F(ConfigCommandTest, RewriteWithoutFileAndWithFile) {
 
 TEST_F(ConfigCommandTest, HelpAndResetstat) {
   std::string help = Run({"CONFIG", "HELP"});
-  EXPECT_EQ(help.rfind("*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n",
-                       0),
-            0u)
+  EXPECT_EQ(
+      help.rfind("*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n", 0),
+      0u)
       << help;
   EXPECT_NE(help.find("+RESETSTAT\r\n"), std::string::npos);
   Run({"CONFIG", "GET", "hz"});

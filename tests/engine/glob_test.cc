@@ -16,7 +16,9 @@ namespace {
 
 // The keys that were stored in redis-server, and for each pattern the keys its KEYS returned.
 // (Redis's KEYS answers a lone "*" without matching; for these non-empty keys that is the same.)
-const std::vector<std::string> kSubjects = {"a", "b", "ab", "abc", "aXc", "hello", "hallo", "hxllo", "heeeello", "hllo", "A", "-", "]", "^", "\\", "*", "?", "[", "a*c", "a?c", "x[y", "foo.bar", "FOO", "z"};
+const std::vector<std::string> kSubjects = {
+    "a", "b", "ab", "abc", "aXc", "hello", "hallo", "hxllo", "heeeello", "hllo",    "A",   "-",
+    "]", "^", "\\", "*",   "?",   "[",     "a*c",   "a?c",   "x[y",      "foo.bar", "FOO", "z"};
 
 struct RecordedCase {
   std::string pattern;
@@ -31,8 +33,12 @@ const std::vector<RecordedCase> kRecorded = {
     {"h[a-b]llo", {"hallo"}},
     {"a*", {"a", "a*c", "a?c", "aXc", "ab", "abc"}},
     {"*c", {"a*c", "a?c", "aXc", "abc"}},
-    {"*", {"*", "-", "?", "A", "FOO", "[", "\\", "]", "^", "a", "a*c", "a?c", "aXc", "ab", "abc", "b", "foo.bar", "hallo", "heeeello", "hello", "hllo", "hxllo", "x[y", "z"}},
-    {"**", {"*", "-", "?", "A", "FOO", "[", "\\", "]", "^", "a", "a*c", "a?c", "aXc", "ab", "abc", "b", "foo.bar", "hallo", "heeeello", "hello", "hllo", "hxllo", "x[y", "z"}},
+    {"*", {"*",       "-",     "?",        "A",     "FOO",  "[",     "\\",  "]",
+           "^",       "a",     "a*c",      "a?c",   "aXc",  "ab",    "abc", "b",
+           "foo.bar", "hallo", "heeeello", "hello", "hllo", "hxllo", "x[y", "z"}},
+    {"**", {"*",       "-",     "?",        "A",     "FOO",  "[",     "\\",  "]",
+            "^",       "a",     "a*c",      "a?c",   "aXc",  "ab",    "abc", "b",
+            "foo.bar", "hallo", "heeeello", "hello", "hllo", "hxllo", "x[y", "z"}},
     {"?", {"*", "-", "?", "A", "[", "\\", "]", "^", "a", "b", "z"}},
     {"??", {"ab"}},
     {"[a-c]", {"a", "b"}},
@@ -63,8 +69,12 @@ const std::vector<RecordedCase> kRecorded = {
     {"[A-Z]", {"A"}},
     {"[a-z]", {"a", "b", "z"}},
     {"x[[]y", {"x[y"}},
-    {"?*", {"*", "-", "?", "A", "FOO", "[", "\\", "]", "^", "a", "a*c", "a?c", "aXc", "ab", "abc", "b", "foo.bar", "hallo", "heeeello", "hello", "hllo", "hxllo", "x[y", "z"}},
-    {"*?", {"*", "-", "?", "A", "FOO", "[", "\\", "]", "^", "a", "a*c", "a?c", "aXc", "ab", "abc", "b", "foo.bar", "hallo", "heeeello", "hello", "hllo", "hxllo", "x[y", "z"}},
+    {"?*", {"*",       "-",     "?",        "A",     "FOO",  "[",     "\\",  "]",
+            "^",       "a",     "a*c",      "a?c",   "aXc",  "ab",    "abc", "b",
+            "foo.bar", "hallo", "heeeello", "hello", "hllo", "hxllo", "x[y", "z"}},
+    {"*?", {"*",       "-",     "?",        "A",     "FOO",  "[",     "\\",  "]",
+            "^",       "a",     "a*c",      "a?c",   "aXc",  "ab",    "abc", "b",
+            "foo.bar", "hallo", "heeeello", "hello", "hllo", "hxllo", "x[y", "z"}},
     {"h*l*o", {"hallo", "heeeello", "hello", "hllo", "hxllo"}},
     {"[^\\\\]", {"*", "-", "?", "A", "[", "]", "^", "a", "b", "z"}},
     {"he*ello", {"heeeello"}},
