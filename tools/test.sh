@@ -28,11 +28,11 @@ step "tests (ctest)"
 
 step "fuzz build ($FUZZ_BUILD, clang)"
 CC=clang CXX=clang++ cmake -S "$ROOT" -B "$FUZZ_BUILD" -G Ninja \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DAEGISR_FUZZ=ON -DAEGISR_TESTS=OFF -DAEGISR_BENCH=OFF
 # Only the fuzz targets (and the libraries they need), not every executable a second time.
 mapfile -t fuzz_targets < <(ninja -C "$FUZZ_BUILD" -t targets all |
-  sed -nE 's/^([A-Za-z0-9_]+_fuzz): .*/\1/p' | sort -u)
+  sed -nE 's/^([A-Za-z0-9_]+_fuzz): .*/\1/p' | grep -v '^cmake_' | sort -u)
 if [ ${#fuzz_targets[@]} -gt 0 ]; then
   ninja -C "$FUZZ_BUILD" -j"$JOBS" "${fuzz_targets[@]}"
 fi
