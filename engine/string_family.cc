@@ -143,6 +143,22 @@ void StoreString(Shard& s, int db, const KeyRef& k, Entry** link, std::string_vi
 
 bool ParseInt(std::string_view s, int64_t* v) { return String2ll(s, v); }
 
+// Stores text (INCRBYFLOAT's result) as a string that is never integer-encoded: Redis keeps it
+// an embstr even when it reads as an integer ("3"). entry.h has no such setter yet, so a text
+// that would become kInt is stored with one extra byte (not an integer, hence kEmbStr) and the
+// embedded length (the payload's leading uint32, see entry.h) is then cut back by one.
+Entry* SetStringNotInt(Entry* e, std::string_view text) {
+  int64_t unused;
+  if (!ParseCanonicalInt(text, &unused)) return SetStringValue(e, text);
+  char buf[32];  // a canonical integer has at most 20 characters
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '.';
+  e = SetStringValue(e, std::string_view(buf, text.size() + 1));
+  uint32_t len = static_cast<uint32_t>(text.size());
+  std::memcpy(e->payload(), &len, sizeof(len));
+  return e;
+}
+
 }  // namespace
 
 bool ParseStringOptions(ArgList args, size_t first, OptionsOf of, StringOptions* out) {
@@ -237,7 +253,7 @@ OpResult<size_t> OpAppend(Shard& s, int db, const KeyRef& k, std::string_view v,
   size_t old_len = e->str_len();
   size_t total = old_len + v.size();
   if (total > max_len) return OpStatus::kOutOfRange;
-  if (v.empty()) return old_len;
+  // Even an empty append turns the value into a raw string, as Redis's OBJECT ENCODING shows.
   s.Update(db, link, [&](Entry* x) {
     char* data;
     x = MakeRawString(x, total, &data);
@@ -615,7 +631,11 @@ void CmdIncrByFloat(CommandContext& ctx, ArgList args) {
   }
   std::string text = Ld2String(value, LdMode::kHuman);
   // The TTL is kept (Redis replaces the value in place).
-  StoreString(s, db, k, link, text, 0, true);
+  if (link) {
+    s.Update(db, link, [&](Entry* e) { return SetStringNotInt(e, text); });
+  } else {
+    s.Insert(db, SetStringNotInt(NewStringEntry(k.key, k.hash, {}), text));
+  }
   ctx.reply.Bulk(text);
 }
 

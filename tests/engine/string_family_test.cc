@@ -470,6 +470,14 @@ TEST_F(StringFamilyTest, AppendBuildsStrings) {
   EXPECT_EQ(Run({"APPEND", "e", ""}), Int(int64_t(kEmbedMax + 1)));
 }
 
+TEST_F(StringFamilyTest, EmptyAppendStillMakesTheValueRaw) {
+  EXPECT_EQ(Run({"SET", "k", "10"}), kOk);
+  EXPECT_EQ(Run({"APPEND", "k", ""}), Int(2));
+  WithEntry("k", [](const Entry* e) { EXPECT_EQ(e->enc, Encoding::kRawStr); });
+  EXPECT_EQ(Run({"GET", "k"}), Bulk("10"));
+  EXPECT_EQ(Run({"INCR", "k"}), Int(11));
+}
+
 TEST_F(StringFamilyTest, AppendKeepsTtl) {
   EXPECT_EQ(Run({"SET", "k", "a", "PXAT", "4102444800123"}), kOk);
   EXPECT_EQ(Run({"APPEND", "k", "b"}), Int(2));
@@ -577,6 +585,26 @@ TEST_F(StringFamilyTest, IncrByFloatFormatsAsRedis) {
   }
   EXPECT_EQ(Run({"INCRBYFLOAT", "new", "1.5e-3"}), Bulk("0.0015"));
   EXPECT_EQ(Run({"INCRBYFLOAT", "new2", "-0"}), Bulk("0"));
+}
+
+TEST_F(StringFamilyTest, IncrByFloatIntegralResultIsStoredAsStringNotInt) {
+  EXPECT_EQ(Run({"SET", "f", "3.0"}), kOk);
+  EXPECT_EQ(Run({"INCRBYFLOAT", "f", "0"}), Bulk("3"));
+  EXPECT_EQ(Run({"INCRBYFLOAT", "g", "5"}), Bulk("5"));
+  for (std::string_view key : {"f", "g"}) {
+    WithEntry(key, [](const Entry* e) {
+      ASSERT_NE(e, nullptr);
+      EXPECT_EQ(e->enc, Encoding::kEmbStr);  // Redis: OBJECT ENCODING embstr
+    });
+  }
+  EXPECT_EQ(Run({"GET", "f"}), Bulk("3"));
+  EXPECT_EQ(Run({"STRLEN", "f"}), Int(1));
+  EXPECT_EQ(Run({"APPEND", "f", "1"}), Int(2));
+  EXPECT_EQ(Run({"GET", "f"}), Bulk("31"));
+  EXPECT_EQ(Run({"INCR", "g"}), Int(6));
+  WithEntry("g", [](const Entry* e) { EXPECT_TRUE(e->is_int()); });
+  EXPECT_EQ(Run({"INCRBYFLOAT", "g", "-9223372036854775808"}), Bulk("-9223372036854775802"));
+  EXPECT_EQ(Run({"GET", "g"}), Bulk("-9223372036854775802"));
 }
 
 TEST_F(StringFamilyTest, IncrByFloatHugeValuePrintsAllDigits) {
