@@ -15,8 +15,8 @@
 #include "engine/key_family.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -164,16 +164,15 @@ void CmdType(CommandContext& ctx, ArgList args) {
 
 // RENAME key newkey
 void CmdRename(CommandContext& ctx, ArgList args) {
-  auto r = OpRename(ctx.engine.keyspace(), CurrentDb(ctx), args[1], args[2], false,
-                    Engine::NowMs());
+  auto r =
+      OpRename(ctx.engine.keyspace(), CurrentDb(ctx), args[1], args[2], false, Engine::NowMs());
   if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
   ctx.reply.Ok();
 }
 
 // RENAMENX key newkey
 void CmdRenameNx(CommandContext& ctx, ArgList args) {
-  auto r = OpRename(ctx.engine.keyspace(), CurrentDb(ctx), args[1], args[2], true,
-                    Engine::NowMs());
+  auto r = OpRename(ctx.engine.keyspace(), CurrentDb(ctx), args[1], args[2], true, Engine::NowMs());
   if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
   ctx.reply.Integer(*r ? 1 : 0);
 }
@@ -196,8 +195,8 @@ void CmdCopy(CommandContext& ctx, ArgList args) {
     }
   }
   if (src_db == dst_db && args[1] == args[2]) return ctx.reply.Error(errors::kSameObject);
-  auto r = OpCopy(ctx.engine.keyspace(), src_db, dst_db, args[1], args[2], replace,
-                  Engine::NowMs());
+  auto r =
+      OpCopy(ctx.engine.keyspace(), src_db, dst_db, args[1], args[2], replace, Engine::NowMs());
   if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
   ctx.reply.Integer(*r ? 1 : 0);
 }
@@ -700,8 +699,8 @@ OpResult<int64_t> OpDel(Keyspace& ks, int db, ArgList keys, int64_t now_ms) {
   return n;
 }
 
-OpResult<bool> OpRename(Keyspace& ks, int db, std::string_view src, std::string_view dst,
-                        bool nx, int64_t now_ms) {
+OpResult<bool> OpRename(Keyspace& ks, int db, std::string_view src, std::string_view dst, bool nx,
+                        int64_t now_ms) {
   KeyRef refs[2] = {KeyRef(src), KeyRef(dst)};
   const KeyRef& a = refs[0];
   const KeyRef& b = refs[1];
@@ -742,8 +741,7 @@ OpResult<bool> OpCopy(Keyspace& ks, int src_db, int dst_db, std::string_view src
   return true;
 }
 
-OpResult<bool> OpMove(Keyspace& ks, int src_db, int dst_db, std::string_view key,
-                      int64_t now_ms) {
+OpResult<bool> OpMove(Keyspace& ks, int src_db, int dst_db, std::string_view key, int64_t now_ms) {
   KeyRef k(key);
   auto lk = ks.Lock(k);
   Shard& s = ks.shard(k);
@@ -814,9 +812,8 @@ void RegisterKeyFamily(CommandRegistry& r) {
   // MEMORY is a container with more subcommands (STATS, DOCTOR, ...) that the server family
   // may own; it can reuse CmdMemoryUsage. Registered here so MEMORY USAGE works meanwhile.
   if (!r.Find("memory"))
-    r.Register(CommandSpec("memory", -2, 0,
-                           {CommandSpec("memory|usage", -3, kCmdReadonly, 2, 2, 1,
-                                        CmdMemoryUsage)}));
+    r.Register(CommandSpec(
+        "memory", -2, 0, {CommandSpec("memory|usage", -3, kCmdReadonly, 2, 2, 1, CmdMemoryUsage)}));
 }
 
 }  // namespace aegisr

@@ -50,8 +50,8 @@ void CmdMemoryUsage(CommandContext& ctx, ArgList args);
 OpResult<int64_t> OpDel(Keyspace& ks, int db, ArgList keys, int64_t now_ms);
 // RENAME (nx=false: true when renamed) / RENAMENX (false when the destination exists).
 // kNoSuchKey when the source is missing.
-OpResult<bool> OpRename(Keyspace& ks, int db, std::string_view src, std::string_view dst,
-                        bool nx, int64_t now_ms);
+OpResult<bool> OpRename(Keyspace& ks, int db, std::string_view src, std::string_view dst, bool nx,
+                        int64_t now_ms);
 // COPY: true when copied, false when src missing or dst exists without replace.
 OpResult<bool> OpCopy(Keyspace& ks, int src_db, int dst_db, std::string_view src,
                       std::string_view dst, bool replace, int64_t now_ms);

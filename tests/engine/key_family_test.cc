@@ -6,6 +6,7 @@
 
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/client.h"
@@ -471,8 +472,7 @@ TEST_F(KeyFamilyTest, RandomKeyReturnsLiveKeysOnly) {
   std::set<std::string> got;
   for (int i = 0; i < 200; ++i) got.insert(Run({"RANDOMKEY"}));
   EXPECT_EQ(got, (std::set<std::string>{BulkOf("a"), BulkOf("b")}));
-  EXPECT_EQ(Run({"RANDOMKEY", "x"}),
-            Err("ERR wrong number of arguments for 'randomkey' command"));
+  EXPECT_EQ(Run({"RANDOMKEY", "x"}), Err("ERR wrong number of arguments for 'randomkey' command"));
 }
 
 // ---- EXPIRE family / TTL family / PERSIST ----
@@ -508,7 +508,7 @@ TEST_F(KeyFamilyTest, ExpireOverflowIsAnInvalidExpireTime) {
   EXPECT_EQ(Get("a"), "1");
   EXPECT_EQ(Run({"PEXPIREAT", "a", "9223372036854775807"}), Int(1));
   EXPECT_EQ(Run({"PEXPIRETIME", "a"}), Int(INT64_MAX));
-  EXPECT_EQ(Run({"EXPIRETIME", "a"}), Int(9223372036854776));  // rounded, no overflow
+  EXPECT_EQ(Run({"EXPIRETIME", "a"}), Int(9223372036854776));        // rounded, no overflow
   EXPECT_EQ(Run({"PEXPIRE", "a", "-9223372036854775808"}), Int(1));  // far past: deleted
   EXPECT_EQ(Get("a"), "(nil)");
 }
@@ -700,15 +700,15 @@ TEST_F(KeyFamilyTest, RegisteredArityAndKeyPositionsMatchRedis) {
     const char* name;
     int arity, first, last, step;
   };
-  for (Row r : {Row{"del", -2, 1, -1, 1}, Row{"unlink", -2, 1, -1, 1}, Row{"exists", -2, 1, -1, 1},
-                Row{"type", 2, 1, 1, 1}, Row{"rename", 3, 1, 2, 1}, Row{"renamenx", 3, 1, 2, 1},
-                Row{"copy", -3, 1, 2, 1}, Row{"move", 3, 1, 1, 1}, Row{"keys", 2, 0, 0, 0},
-                Row{"scan", -2, 0, 0, 0}, Row{"randomkey", 1, 0, 0, 0}, Row{"dbsize", 1, 0, 0, 0},
-                Row{"expire", -3, 1, 1, 1}, Row{"pexpireat", -3, 1, 1, 1}, Row{"ttl", 2, 1, 1, 1},
-                Row{"pexpiretime", 2, 1, 1, 1}, Row{"persist", 2, 1, 1, 1},
-                Row{"touch", -2, 1, -1, 1}, Row{"flushdb", -1, 0, 0, 0},
-                Row{"flushall", -1, 0, 0, 0}, Row{"select", 2, 0, 0, 0}, Row{"swapdb", 3, 0, 0, 0},
-                Row{"object", -2, 0, 0, 0}}) {
+  for (Row r :
+       {Row{"del", -2, 1, -1, 1},       Row{"unlink", -2, 1, -1, 1},   Row{"exists", -2, 1, -1, 1},
+        Row{"type", 2, 1, 1, 1},        Row{"rename", 3, 1, 2, 1},     Row{"renamenx", 3, 1, 2, 1},
+        Row{"copy", -3, 1, 2, 1},       Row{"move", 3, 1, 1, 1},       Row{"keys", 2, 0, 0, 0},
+        Row{"scan", -2, 0, 0, 0},       Row{"randomkey", 1, 0, 0, 0},  Row{"dbsize", 1, 0, 0, 0},
+        Row{"expire", -3, 1, 1, 1},     Row{"pexpireat", -3, 1, 1, 1}, Row{"ttl", 2, 1, 1, 1},
+        Row{"pexpiretime", 2, 1, 1, 1}, Row{"persist", 2, 1, 1, 1},    Row{"touch", -2, 1, -1, 1},
+        Row{"flushdb", -1, 0, 0, 0},    Row{"flushall", -1, 0, 0, 0},  Row{"select", 2, 0, 0, 0},
+        Row{"swapdb", 3, 0, 0, 0},      Row{"object", -2, 0, 0, 0}}) {
     const CommandSpec* c = engine_.commands().Find(r.name);
     ASSERT_NE(c, nullptr) << r.name;
     EXPECT_EQ(c->arity, r.arity) << r.name;
@@ -716,6 +716,44 @@ TEST_F(KeyFamilyTest, RegisteredArityAndKeyPositionsMatchRedis) {
     EXPECT_EQ(c->last_key, r.last) << r.name;
     EXPECT_EQ(c->key_step, r.step) << r.name;
   }
+}
+
+}  // namespace
+}  // namespace aegisr
+
+namespace aegisr {
+namespace {
+
+// Two clients renaming the same pair of keys (in different shards) in opposite directions,
+// while a third copies: the shard locks must neither deadlock nor lose the value.
+TEST_F(KeyFamilyTest, ConcurrentCrossShardRenamesKeepExactlyOneKey) {
+  std::string a = "ping", b = "pong";
+  for (int i = 0; KeyRef(a).shard == KeyRef(b).shard; ++i) b = "pong" + std::to_string(i);
+  Put(a, "value");
+  auto worker = [&](std::string from, std::string to) {
+    ClientState client;
+    for (int i = 0; i < 20000; ++i) {
+      KeySink sink;
+      std::vector<std::string_view> args = {"RENAME", from, to};
+      engine_.Dispatch(client, sink, args);
+      ASSERT_TRUE(sink.out == kOk || sink.out == Err(errors::kNoSuchKey)) << sink.out;
+    }
+  };
+  auto copier = [&] {
+    ClientState client;
+    for (int i = 0; i < 20000; ++i) {
+      KeySink sink;
+      std::vector<std::string_view> args = {"COPY", a, "copy", "REPLACE"};
+      engine_.Dispatch(client, sink, args);
+    }
+  };
+  std::thread t1(worker, a, b), t2(worker, b, a), t3(copier);
+  t1.join();
+  t2.join();
+  t3.join();
+  EXPECT_EQ(Run({"EXISTS", a, b}), Int(1));
+  std::string v = Get(a) != "(nil)" ? Get(a) : Get(b);
+  EXPECT_EQ(v, "value");
 }
 
 }  // namespace

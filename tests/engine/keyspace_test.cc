@@ -65,7 +65,8 @@ TEST_F(ShardTest, ActiveExpireDeletesOnlyExpiredKeys) {
     Entry* e = s_.table(i % 3).Find(Key(i), KeyRef(Key(i)).hash);
     EXPECT_EQ(e != nullptr, i % 2 == 0) << Key(i);
   }
-  for (int i = 0; i < 100; ++i) EXPECT_NE(s_.Find(0, KeyRef("p" + std::to_string(i)), kNow), nullptr);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_NE(s_.Find(0, KeyRef("p" + std::to_string(i)), kNow), nullptr);
   EXPECT_EQ(s_.volatile_keys(0) + s_.volatile_keys(1) + s_.volatile_keys(2), 1000u);
   EXPECT_EQ(s_.ActiveExpire(kNow, 1'000'000), 0u);  // nothing left to do
 }
@@ -73,8 +74,7 @@ TEST_F(ShardTest, ActiveExpireDeletesOnlyExpiredKeys) {
 TEST_F(ShardTest, ActiveExpireWithTinyBudgetMakesProgressAcrossCalls) {
   for (int i = 0; i < 5000; ++i) Put(0, Key(i), "v", kNow - 1);
   size_t total = 0;
-  for (int round = 0; round < 100000 && s_.size(0) > 0; ++round)
-    total += s_.ActiveExpire(kNow, 0);
+  for (int round = 0; round < 100000 && s_.size(0) > 0; ++round) total += s_.ActiveExpire(kNow, 0);
   EXPECT_EQ(total, 5000u);
   EXPECT_EQ(s_.size(0), 0u);
   EXPECT_EQ(s_.volatile_keys(0), 0u);
@@ -86,7 +86,9 @@ TEST_F(ShardTest, UpdateKeepsMemoryAndTtlBookkeeping) {
   size_t one = s_.used_bytes();
   EXPECT_GT(one, empty);
   Entry** l = s_.Find(0, KeyRef("a"), kNow);
-  s_.Update(0, l, [](Entry* e) { return SetStringValue(SetExpire(e, kNow + 5), std::string(5000, 'x')); });
+  s_.Update(0, l, [](Entry* e) {
+    return SetStringValue(SetExpire(e, kNow + 5), std::string(5000, 'x'));
+  });
   EXPECT_EQ(s_.volatile_keys(0), 1u);
   EXPECT_GE(s_.used_bytes(), one + 5000);
   l = s_.Find(0, KeyRef("a"), kNow);
