@@ -140,6 +140,18 @@ class EpollWorker final : public Worker {
         if (size_t(n) < buf_.size()) break;
         continue;
       }
+      if (n == 0 && !c->wants_close() && !c->out().empty()) {
+        // EOF with replies pending (a half-closed client): send them, then close. Reading
+        // stops (a level-triggered EOF would fire forever); EPOLLOUT finishes the send.
+        c->client().close_after_reply = true;
+        c->want_write = true;
+        epoll_event e{};
+        e.events = EPOLLOUT;
+        e.data.u64 = reinterpret_cast<uint64_t>(c);
+        epoll_ctl(ep_, EPOLL_CTL_MOD, c->fd(), &e);
+        MarkFlush(c);
+        return;
+      }
       if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         Close(c);
         return;

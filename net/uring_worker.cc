@@ -303,6 +303,13 @@ class UringWorker final : public Worker {
       if (c->ops_inflight == 0) DestroyConn(c);
       return;
     }
+    if (res == 0 && !c->wants_close() && (c->send_inflight || !c->out().empty())) {
+      // EOF with replies pending (a half-closed client, `... | nc -N`): the data and the EOF
+      // can arrive in one batch; send what it asked for, then close, as Redis effectively does.
+      c->client().close_after_reply = true;
+      MarkFlush(c);
+      return;
+    }
     if (res == 0 || (res < 0 && res != -ENOBUFS)) {  // EOF or error: the client is gone
       Close(c);
       return;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <thread>
 
@@ -54,9 +55,11 @@ int main(int argc, char** argv) {
 
   // A helper thread turns a signal into a shutdown request; the main thread waits for the
   // workers, which exit after SHUTDOWN as well.
-  std::thread signals([&server, set] {
+  std::atomic<bool> exiting{false};
+  std::thread signals([&server, &exiting, set] {
     int sig = 0;
     sigwait(&set, &sig);
+    if (exiting.load(std::memory_order_acquire)) return;  // main's wake-up below, not a signal
     if (sig == SIGTERM || sig == SIGINT) {
       LOG(Info) << "Received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
                 << ", scheduling shutdown...";
@@ -65,7 +68,9 @@ int main(int argc, char** argv) {
   });
   server.Wait();
   LOG(Info) << "Aegisr is now ready to exit, bye bye...";
-  // The signal thread may still be in sigwait (shutdown came from SHUTDOWN): wake it.
+  // The signal thread may still be in sigwait (shutdown came from SHUTDOWN): wake it, telling
+  // it first that this SIGTERM is ours, so that it does not log a signal nobody sent.
+  exiting.store(true, std::memory_order_release);
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
   return 0;
