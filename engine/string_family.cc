@@ -398,9 +398,10 @@ void CmdGetSet(CommandContext& ctx, ArgList args) {
   auto lk = ks.Lock(k);
   Shard& s = ks.shard(k);
   char scratch[24];
-  if (!ReplyGet(ctx.reply, OpGet(s, db, k, scratch, Engine::NowMs(), ks.lru_clock()))) return;
+  int64_t now = Engine::NowMs();
+  if (!ReplyGet(ctx.reply, OpGet(s, db, k, scratch, now, ks.lru_clock()))) return;
   // Re-find: the lookup above may have expired the key. The TTL is dropped, as SET does.
-  StoreString(s, db, k, s.Find(db, k, Engine::NowMs()), args[2], 0, false);
+  StoreString(s, db, k, s.Find(db, k, now), args[2], 0, false);
 }
 
 // GETDEL key
