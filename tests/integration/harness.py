@@ -336,7 +336,7 @@ def _parse(buf, pos):
 class RawConn:
     """A raw RESP socket client: send bytes, read exactly one reply as raw bytes."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=5.0):
+    def __init__(self, port, host="127.0.0.1", timeout=10.0):
         self.timeout = timeout
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
