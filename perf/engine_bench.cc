@@ -1,0 +1,263 @@
+// Microbenchmarks of the in-process command path: GET and SET through Engine::Dispatch into a
+// RespWriter, and a 16-command RESP pipeline through RespParser + Dispatch + RespWriter (the
+// whole server command path without sockets). One thread, 1M keys with 64-byte values, keys
+// chosen uniformly at random. Heap allocations per operation are counted by replacing global
+// operator new and interposing the mi_malloc family the engine calls. See docs/perf.md.
+
+#include <benchmark/benchmark.h>
+#include <dlfcn.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/client.h"
+#include "engine/config.h"
+#include "engine/engine.h"
+#include "net/resp_parser.h"
+#include "net/resp_writer.h"
+
+// ---- allocation counting (as in keyspace_bench.cc) ----
+
+namespace {
+std::atomic<uint64_t> g_allocs{0};
+inline void CountAlloc() {
+  g_allocs.store(g_allocs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+template <typename Fn>
+Fn RealMi(const char* name) {
+  void* f = dlsym(RTLD_NEXT, name);
+  if (f == nullptr) std::abort();
+  return reinterpret_cast<Fn>(f);
+}
+}  // namespace
+
+[[gnu::noinline]] void* operator new(size_t n) {
+  CountAlloc();
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, size_t) noexcept { std::free(p); }
+
+extern "C" {
+void* mi_malloc(size_t n) noexcept {
+  static auto real = RealMi<void* (*)(size_t)>("mi_malloc");
+  CountAlloc();
+  return real(n);
+}
+void* mi_zalloc(size_t n) noexcept {
+  static auto real = RealMi<void* (*)(size_t)>("mi_zalloc");
+  CountAlloc();
+  return real(n);
+}
+void* mi_realloc(void* p, size_t n) noexcept {
+  static auto real = RealMi<void* (*)(void*, size_t)>("mi_realloc");
+  CountAlloc();
+  return real(p, n);
+}
+}
+
+namespace aegisr {
+namespace {
+
+constexpr uint64_t kKeys = 1 << 20;
+constexpr size_t kKeyLen = 14;  // "key:%010d"
+const std::string kValue(64, 'x');
+
+inline void FormatKey(uint64_t i, char* out) {
+  std::memcpy(out, "key:", 4);
+  for (int p = kKeyLen - 1; p >= 4; --p) {
+    out[p] = static_cast<char>('0' + i % 10);
+    i /= 10;
+  }
+}
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : s_(seed | 1) {}
+  uint64_t Next() {
+    s_ ^= s_ >> 12;
+    s_ ^= s_ << 25;
+    s_ ^= s_ >> 27;
+    return s_ * 0x2545F4914F6CDD1Dull;
+  }
+  uint64_t Below(uint64_t n) {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64);
+  }
+
+ private:
+  uint64_t s_;
+};
+
+class AllocCounter {
+ public:
+  AllocCounter(benchmark::State& state, double ops_per_iter = 1)
+      : state_(state), per_iter_(ops_per_iter), start_(g_allocs.load()) {}
+  ~AllocCounter() {
+    double ops = static_cast<double>(state_.iterations()) * per_iter_;
+    state_.counters["allocs/op"] =
+        benchmark::Counter(ops > 0 ? static_cast<double>(g_allocs.load() - start_) / ops : 0);
+  }
+
+ private:
+  benchmark::State& state_;
+  double per_iter_;
+  uint64_t start_;
+};
+
+// One engine holding kKeys keys of 64-byte values, built on first use, shared by the
+// benchmarks (SET overwrites values of the same size, so the contents stay equivalent).
+struct Fixture {
+  Config config;
+  Engine engine{&config};
+  ClientState client;
+
+  Fixture() {
+    engine.AttachThread(0);
+    RespWriter w;
+    char key[kKeyLen];
+    for (uint64_t i = 0; i < kKeys; ++i) {
+      FormatKey(i, key);
+      std::string_view args[3] = {"SET", std::string_view(key, kKeyLen), kValue};
+      engine.Dispatch(client, w, ArgList(args, 3));
+      w.clear();
+    }
+    // Steady state: finish the resizes the fill left under way (the daemon's cron does this).
+    for (unsigned s = 0; s < kNumShards; ++s) {
+      Shard& shard = engine.keyspace().shard(s);
+      std::lock_guard lk(shard.mu);
+      while (shard.table(0).RehashStep(1000)) {
+      }
+    }
+  }
+};
+
+Fixture& GetFixture() {
+  static Fixture* f = new Fixture();  // never destroyed: the process ends after the run
+  return *f;
+}
+
+// GET of a present key: Dispatch (command lookup, arity, stats), KeyRef, shard lock, Lookup,
+// and the bulk reply encoded by RespWriter (cleared after each command). range(0): how many
+// of the 1M keys are read (1K: cache-resident, the CPU cost of the path; 1M: every lookup
+// misses the caches, the memory-latency cost).
+void BM_EngineGet(benchmark::State& state) {
+  Fixture& f = GetFixture();
+  const uint64_t span = static_cast<uint64_t>(state.range(0));
+  RespWriter w;
+  w.buffer().reserve(4096);
+  Rng rng(42);
+  char key[kKeyLen];
+  std::string_view args[2] = {"GET", std::string_view(key, kKeyLen)};
+  AllocCounter allocs(state);
+  for (auto _ : state) {
+    FormatKey(rng.Below(span), key);
+    f.engine.Dispatch(f.client, w, ArgList(args, 2));
+    if (w.size() != 64 + 7 || w.data()[0] != '$') {
+      state.SkipWithError(("unexpected GET reply: " + std::string(w.view())).c_str());
+      break;
+    }
+    w.clear();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EngineGet)->Arg(1 << 10)->Arg(kKeys);
+
+// SET overwriting a present key with a new 64-byte value (same size: no reallocation).
+// range(0) as for BM_EngineGet.
+void BM_EngineSet(benchmark::State& state) {
+  Fixture& f = GetFixture();
+  const uint64_t span = static_cast<uint64_t>(state.range(0));
+  RespWriter w;
+  w.buffer().reserve(4096);
+  Rng rng(43);
+  char key[kKeyLen];
+  std::string value = kValue;
+  std::string_view args[3] = {"SET", std::string_view(key, kKeyLen), value};
+  uint64_t n = 0;
+  AllocCounter allocs(state);
+  for (auto _ : state) {
+    FormatKey(rng.Below(span), key);
+    value[0] = static_cast<char>('a' + (n++ & 15));
+    f.engine.Dispatch(f.client, w, ArgList(args, 3));
+    if (w.view() != "+OK\r\n") {
+      state.SkipWithError(("unexpected SET reply: " + std::string(w.view())).c_str());
+      break;
+    }
+    w.clear();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EngineSet)->Arg(1 << 10)->Arg(kKeys);
+
+// 16 pipelined commands (SET and GET alternating, random keys) as RESP bytes: parsed by
+// RespParser, run by Dispatch, replies appended to one RespWriter that is cleared after the
+// batch (as a connection does after its send). 1024 different batches are cycled so keys
+// vary. Items are commands.
+void BM_ParseAndDispatchPipeline(benchmark::State& state) {
+  constexpr int kDepth = 16;
+  constexpr size_t kBatches = 1024;
+  Fixture& f = GetFixture();
+  Rng rng(44);
+  std::vector<std::string> batches(kBatches);
+  char key[kKeyLen];
+  for (std::string& b : batches) {
+    for (int c = 0; c < kDepth; ++c) {
+      FormatKey(rng.Below(kKeys), key);
+      std::string_view k(key, kKeyLen);
+      if (c % 2 == 0) {
+        b += "*3\r\n$3\r\nSET\r\n$14\r\n";
+        b.append(k);
+        b += "\r\n$64\r\n" + kValue + "\r\n";
+      } else {
+        b += "*2\r\n$3\r\nGET\r\n$14\r\n";
+        b.append(k);
+        b += "\r\n";
+      }
+    }
+  }
+  RespParser parser;
+  RespWriter w;
+  w.buffer().reserve(64 << 10);
+  size_t next = 0;
+  int64_t bytes = 0;
+  // Warm the parser's argument vectors so that first-use growth is not counted.
+  {
+    size_t consumed;
+    if (parser.Parse(batches[0], &consumed) != RespParser::ParseResult::kCommand) std::abort();
+  }
+  AllocCounter allocs(state, kDepth);
+  for (auto _ : state) {
+    std::string_view rest(batches[next]);
+    next = (next + 1) % kBatches;
+    bytes += static_cast<int64_t>(rest.size());
+    int n = 0;
+    size_t consumed;
+    while (!rest.empty() && parser.Parse(rest, &consumed) == RespParser::ParseResult::kCommand) {
+      f.engine.Dispatch(f.client, w, parser.args());
+      rest.remove_prefix(consumed);
+      ++n;
+    }
+    // 8 x "+OK\r\n" and 8 x "$64\r\n<64>\r\n".
+    if (n != kDepth || w.size() != 8 * 5 + 8 * (64 + 7)) {
+      state.SkipWithError("wrong command count or reply size");
+      break;
+    }
+    w.clear();
+  }
+  state.SetItemsProcessed(state.iterations() * kDepth);
+  state.SetBytesProcessed(bytes);
+}
+BENCHMARK(BM_ParseAndDispatchPipeline);
+
+}  // namespace
+}  // namespace aegisr
+
+BENCHMARK_MAIN();
