@@ -36,6 +36,10 @@ inline constexpr std::string_view kProtoBigMbulk = "ERR Protocol error: too big 
 inline constexpr std::string_view kProtoBigBulk = "ERR Protocol error: too big bulk count string";
 inline constexpr std::string_view kProtoUnbalancedQuotes =
     "ERR Protocol error: unbalanced quotes in request";
+inline constexpr std::string_view kProtoUnauthMbulk =
+    "ERR Protocol error: unauthenticated multibulk length";
+inline constexpr std::string_view kProtoUnauthBulk =
+    "ERR Protocol error: unauthenticated bulk length";
 // "ERR Protocol error: expected '$', got '%c'" is formatted where it is raised.
 
 }  // namespace aegisr::errors

@@ -36,10 +36,8 @@ namespace aegisr {
 namespace {
 
 constexpr size_t kNpos = std::string_view::npos;
-// Not in engine/errors.h yet (requested): raised only while requirepass is unsatisfied.
-constexpr std::string_view kProtoUnauthMbulk =
-    "ERR Protocol error: unauthenticated multibulk length";
-constexpr std::string_view kProtoUnauthBulk = "ERR Protocol error: unauthenticated bulk length";
+using errors::kProtoUnauthBulk;
+using errors::kProtoUnauthMbulk;
 constexpr int64_t kUnauthMaxMultibulk = 10;
 constexpr int64_t kUnauthMaxBulk = 16384;
 // Vectors that grew past these for one huge command are released afterwards.

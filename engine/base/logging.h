@@ -24,7 +24,7 @@ class LogLine {
   std::ostream& stream() { return os_; }
 
  private:
-  LogLevel level_;
+  [[maybe_unused]] LogLevel level_;
   bool fatal_;
   std::ostringstream os_;
 };
