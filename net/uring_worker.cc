@@ -125,6 +125,9 @@ class UringWorker final : public Worker {
       MaybeCron();
     }
     server_.ring_fds()[index_].store(-1, std::memory_order_release);
+    // SQEs queued since the last submit may be MSG_RING wake-ups for other workers (SHUTDOWN
+    // ran here): submit them, or those workers would sleep until their next timer tick.
+    io_uring_submit(&ring_);
     // Exiting: the ring goes away with every request on it; then the sockets.
     io_uring_queue_exit(&ring_);
     ring_ready_ = false;

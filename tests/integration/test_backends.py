@@ -231,6 +231,37 @@ def test_epoll_four_threads(opts):
     run_backend(opts, "epoll", 4)
 
 
+def shutdown_latency(opts, backend):
+    """Seconds from SHUTDOWN (sent on one worker) to the exit of a 4-thread daemon whose cron runs
+    once a second, so that only a real wake-up, not the timer, stops the other workers."""
+    args = ["--io-backend", backend, "--threads", "4", "--hz", "1"]
+    with harness.start_daemon(opts.bindir, args) as d:
+        conns = [harness.RawConn(d.port) for _ in range(8)]  # idle clients on several workers
+        time.sleep(0.2)
+        with harness.RawConn(d.port) as c:
+            t0 = time.monotonic()
+            c.send_cmd("SHUTDOWN")
+            try:
+                code = d.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(f"still running 10s after SHUTDOWN\n{d.log()}")
+            elapsed = time.monotonic() - t0
+        d.exit_code = code
+        assert code == 0
+        for k in conns:
+            k.close()
+    return elapsed
+
+
+@test
+def test_shutdown_wakes_every_worker_at_once(opts):
+    # The timer would end each worker's wait within a second anyway; three tries so that a
+    # lost wake-up cannot pass by luck (each worker's timer phase is random).
+    for backend in ("uring", "epoll"):
+        times = [shutdown_latency(opts, backend) for _ in range(3)]
+        assert min(times) < 0.5, f"{backend}: SHUTDOWN took {times} s: workers not woken"
+
+
 @test
 def test_auto_backend_logs_its_choice(opts):
     with harness.start_daemon(opts.bindir, ["--threads", "2"]) as d:
