@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+BUILD=${AEGISR_BUILD_DIR:-$ROOT/build}
 
 tools/install-deps.sh
-cmake -S "$ROOT" -B "$ROOT/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C "$ROOT/build" -j"$(nproc)" aegisr-daemon
-exec "$ROOT/build/aegisr-daemon" "$@"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C "$BUILD" -j"$(nproc)" aegisr-daemon
+exec "$BUILD/aegisr-daemon" "$@"
