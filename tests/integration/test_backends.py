@@ -24,6 +24,16 @@ def info_field(conn, section, name):
     return None
 
 
+def wait_log(handle, text, timeout=3.0):
+    """True once the server's log holds text (the ready line may follow the first PING)."""
+    deadline = time.monotonic() + timeout
+    while text not in handle.log():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def check_ping_set_get(port):
     with harness.RawConn(port) as c:
         assert c.cmd("PING") == b"+PONG\r\n"
@@ -194,9 +204,8 @@ def check_shutdown(handle, port):
 def run_backend(opts, backend, threads):
     args = ["--io-backend", backend, "--threads", str(threads)]
     with harness.start_daemon(opts.bindir, args) as d:
-        log = d.log()
         want = f"({threads} threads, {BACKEND_NAMES[backend]})"
-        assert want in log, f"log does not say {want!r}:\n{log}"
+        assert wait_log(d, want), f"log does not say {want!r}:\n{d.log()}"
         with harness.RawConn(d.port) as c:
             assert info_field(c, "server", "multiplexing_api") == BACKEND_NAMES[backend]
         check_ping_set_get(d.port)
@@ -265,6 +274,7 @@ def test_shutdown_wakes_every_worker_at_once(opts):
 @test
 def test_auto_backend_logs_its_choice(opts):
     with harness.start_daemon(opts.bindir, ["--threads", "2"]) as d:
+        assert wait_log(d, "(2 threads, "), d.log()
         log = d.log()
         assert "(2 threads, io_uring)" in log or "(2 threads, epoll)" in log, log
         if "epoll" in log:  # auto fell back: it must say why

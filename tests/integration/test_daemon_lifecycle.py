@@ -113,6 +113,9 @@ def test_default_address_is_127_0_0_1_port_1211(opts):
             assert c.cmd("CONFIG", "GET", "port") == b"*2\r\n$4\r\nport\r\n$4\r\n1211\r\n"
             assert c.cmd("SET", "k", "v") == b"+OK\r\n"
             assert c.cmd("GET", "k") == b"$1\r\nv\r\n"
+        deadline = time.monotonic() + 3  # the ready line may follow the first PING
+        while "port 1211" not in h.log() and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert "port 1211" in h.log(), h.log()
 
 
