@@ -184,12 +184,32 @@ void SortKeyPositions(ArgList args, std::vector<int>* positions) {
   if (store) positions->push_back(store);
 }
 
+// MIGRATE: the key at 3, or with KEYS (searched from 6 on, skipping AUTH's and AUTH2's
+// arguments) every argument after it, as Redis's migrateGetKeys.
+void MigrateKeyPositions(ArgList args, std::vector<int>* positions) {
+  for (size_t i = 6; i < args.size(); ++i) {
+    if (EqualsIgnoreCase(args[i], "auth")) {
+      i += 1;
+    } else if (EqualsIgnoreCase(args[i], "auth2")) {
+      i += 2;
+    } else if (EqualsIgnoreCase(args[i], "keys")) {
+      for (size_t k = i + 1; k < args.size(); ++k) positions->push_back(int(k));
+      return;
+    }
+  }
+  positions->push_back(3);
+}
+
 }  // namespace
 
 bool GetKeyPositions(const CommandMeta& meta, ArgList args, std::vector<int>* positions) {
   positions->clear();
   if (meta.name == "sort" || meta.name == "sort_ro") {
     SortKeyPositions(args, positions);
+    return true;
+  }
+  if (meta.name == "migrate") {
+    MigrateKeyPositions(args, positions);
     return true;
   }
   const int argc = int(args.size());

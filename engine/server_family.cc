@@ -79,6 +79,7 @@ bool ValidClientName(std::string_view name) {
 
 // PING [message]
 void CmdPing(CommandContext& ctx, ArgList args) {
+  if (args.size() > 2) return ctx.reply.Error("ERR wrong number of arguments for 'ping' command");
   if (args.size() == 1)
     ctx.reply.SimpleString("PONG");
   else
@@ -125,32 +126,25 @@ void CmdHello(CommandContext& ctx, ArgList args) {
     if (!ValidClientName(*name)) return ctx.reply.Error(errors::kBadClientName);
     ctx.engine.clients().SetName(&ctx.client, std::string(*name));
   }
-  if (ver) ctx.client.resp.store(int(ver), std::memory_order_relaxed);
-  // The reply is in the protocol just chosen, whatever the sink still encodes: written raw.
-  bool resp3 = ctx.client.resp.load(std::memory_order_relaxed) == 3;
-  auto bulk = [](std::string* out, std::string_view s) {
-    *out += '$';
-    *out += std::to_string(s.size());
-    *out += "\r\n";
-    out->append(s);
-    *out += "\r\n";
-  };
-  std::string out = resp3 ? "%7\r\n" : "*14\r\n";
-  bulk(&out, "server");
-  bulk(&out, "redis");
-  bulk(&out, "version");
-  bulk(&out, kRedisVersion);
-  bulk(&out, "proto");
-  out += ":" + std::to_string(resp3 ? 3 : 2) + "\r\n";
-  bulk(&out, "id");
-  out += ":" + std::to_string(ctx.client.id) + "\r\n";
-  bulk(&out, "mode");
-  bulk(&out, "standalone");
-  bulk(&out, "role");
-  bulk(&out, "master");
-  bulk(&out, "modules");
-  out += "*0\r\n";
-  ctx.reply.Raw(out);
+  if (ver) {
+    ctx.client.resp.store(int(ver), std::memory_order_relaxed);
+    ctx.reply.SetProtocol(int(ver));  // the reply already uses the protocol chosen
+  }
+  ctx.reply.MapHeader(7);
+  ctx.reply.Bulk("server");
+  ctx.reply.Bulk("redis");
+  ctx.reply.Bulk("version");
+  ctx.reply.Bulk(kRedisVersion);
+  ctx.reply.Bulk("proto");
+  ctx.reply.Integer(ctx.client.resp.load(std::memory_order_relaxed));
+  ctx.reply.Bulk("id");
+  ctx.reply.Integer(int64_t(ctx.client.id));
+  ctx.reply.Bulk("mode");
+  ctx.reply.Bulk("standalone");
+  ctx.reply.Bulk("role");
+  ctx.reply.Bulk("master");
+  ctx.reply.Bulk("modules");
+  ctx.reply.ArrayHeader(0);
 }
 
 // AUTH [username] password
@@ -180,6 +174,7 @@ void CmdQuit(CommandContext& ctx, ArgList) {
 void CmdReset(CommandContext& ctx, ArgList) {
   ctx.client.db.store(0, std::memory_order_relaxed);
   ctx.client.resp.store(2, std::memory_order_relaxed);
+  ctx.reply.SetProtocol(2);
   ctx.engine.clients().SetName(&ctx.client, std::string());
   ctx.client.authenticated = ctx.engine.config().Requirepass().empty();
   ctx.reply.SimpleString("RESET");

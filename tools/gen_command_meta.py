@@ -127,6 +127,13 @@ SUMMARIES = {
     "flushdb": "Removes every key of the selected database",
     "info": "Returns server information and statistics",
     "lastsave": "Returns the Unix time of the last successful save",
+    "memory": "Container for memory introspection subcommands",
+    "memory|doctor": "Reports memory problems it can spot",
+    "memory|help": "Lists the MEMORY subcommands",
+    "memory|malloc-stats": "Returns the allocator's internal statistics",
+    "memory|purge": "Asks the allocator to return free memory to the system",
+    "memory|stats": "Returns details of the server's memory use",
+    "memory|usage": "Estimates the memory a key and its value use",
     "save": "Saves the data set synchronously",
     "shutdown": "Stops the server",
     "swapdb": "Exchanges the contents of two databases",
@@ -148,7 +155,7 @@ COMMANDS = [
     "auth", "client", "echo", "hello", "ping", "quit", "reset", "select",
     # server group (the part Aegisr implements or will)
     "bgsave", "command", "config", "dbsize", "debug", "flushall", "flushdb", "info", "lastsave",
-    "save", "shutdown", "swapdb", "time",
+    "memory", "save", "shutdown", "swapdb", "time",
 ]
 
 # Redis flag name -> Aegisr CommandFlag constant (engine/command.h). Others are served in
