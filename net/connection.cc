@@ -64,6 +64,8 @@ void Connection::Execute(ArgList args) {
 
 void Connection::Feed(std::string_view data) {
   if (client_.close_after_reply) return;
+  // Any bytes received count as interaction for `timeout` (a slow upload is not idle).
+  client_.last_interaction_ms.store(Engine::NowMs(), std::memory_order_relaxed);
   bool buffered = !in_.empty();
   if (buffered) in_.append(data);
   std::string_view buf = buffered ? std::string_view(in_) : data;

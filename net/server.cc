@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "engine/base/logging.h"
@@ -57,6 +58,15 @@ bool Worker::stopping() const { return server_.stopping(); }
 Connection* Worker::Accept(int fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  // tcp-keepalive: probes after `interval` idle seconds, then every interval/3, 3 of them.
+  int interval = static_cast<int>(engine_.config().tcp_keepalive.load(std::memory_order_relaxed));
+  if (interval > 0) {
+    int every = std::max(1, interval / 3), count = 3;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &interval, sizeof(interval));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &every, sizeof(every));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+  }
   ThreadStats& st = engine_.thread_stats();
   int64_t maxclients = engine_.config().maxclients.load(std::memory_order_relaxed);
   if (server_.connection_count().fetch_add(1) >= maxclients || stopping()) {
@@ -96,6 +106,16 @@ void Worker::MaybeCron() {
   int64_t hz = std::max<int64_t>(1, engine_.config().hz.load(std::memory_order_relaxed));
   next_cron_ms_ = now + 1000 / hz;
   engine_.Cron(index_, server_.thread_count());
+  // timeout: close clients that sent nothing for longer than that many seconds.
+  int64_t timeout_ms = engine_.config().timeout.load(std::memory_order_relaxed) * 1000;
+  if (timeout_ms > 0) {
+    std::vector<Connection*> idle;
+    for (auto& [id, c] : conns_)
+      if (!c->closing &&
+          now - c->client().last_interaction_ms.load(std::memory_order_relaxed) > timeout_ms)
+        idle.push_back(c);
+    for (Connection* c : idle) Close(c);  // may free c: collected first
+  }
 }
 
 // ---- Server ----

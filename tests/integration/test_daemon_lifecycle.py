@@ -307,12 +307,15 @@ def test_client_disconnecting_mid_pipeline_does_not_disturb_others(opts):
             b.send(b"".join(harness.encode_command("GET", "big") for _ in range(50)))
             rst_close(a.sock)
             rst_close(b.sock)
-            assert watcher.cmd("INCR", "w") == b":%d\r\n" % (round_ + 1)
-            assert watcher.cmd("EXISTS", "k") == b":0\r\n"  # the unfinished SET never ran
+            r = watcher.cmd("INCR", "w")
+            assert r == b":%d\r\n" % (round_ + 1), r
+            r = watcher.cmd("EXISTS", "k")
+            assert r == b":0\r\n", r  # the unfinished SET never ran
         deadline = time.monotonic() + 5
         while connected_clients(d.port) != 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert connected_clients(d.port) == 2  # the watcher and INFO's own connection
+        n = connected_clients(d.port)
+        assert n == 2, f"{n} clients connected"  # the watcher and INFO's own connection
         watcher.close()
 
 
@@ -467,6 +470,74 @@ def test_client_query_buffer_limit_closes_only_that_client(opts):
         assert other.cmd("SET", "k", b"b" * (900 * 1024)) == b"+OK\r\n"
         assert other.cmd("STRLEN", "k") == b":921600\r\n"
         other.close()
+
+
+def idle_timeout_outcome(port):
+    """With `timeout` 1 set by CONFIG SET: (idle client's bytes and closed, busy client alive,
+    slow sender alive) after 4 s in which the busy client sends PINGs and the slow sender
+    dribbles an unfinished bulk (reading its bytes counts as interaction, as in Redis)."""
+    with harness.RawConn(port) as c:
+        assert c.cmd("CONFIG", "SET", "timeout", "1") == b"+OK\r\n"
+    idle = harness.RawConn(port)
+    assert idle.cmd("PING") == b"+PONG\r\n"
+    busy = harness.RawConn(port)
+    slow = harness.RawConn(port)
+    slow.send(b"*3\r\n$3\r\nSET\r\n$4\r\nslow\r\n$100\r\n")
+    end = time.monotonic() + 4
+    while time.monotonic() < end:
+        assert busy.cmd("PING") == b"+PONG\r\n"
+        slow.send(b"s")
+        time.sleep(0.3)
+    idle_got = idle.read_until_idle(idle=0.5, total=2)
+    busy_ok = busy.cmd("PING") == b"+PONG\r\n"
+    slow.send(b"s" * 60 + b"\r\n")
+    slow_ok = not slow.is_closed(wait=0.3)
+    for c in (idle, busy, slow):
+        c.close()
+    return idle_got, busy_ok, slow_ok
+
+
+@test
+def test_timeout_closes_idle_clients_like_redis(opts):
+    with harness.start_redis() as ref, harness.start_daemon(opts.bindir, ["--threads", "2"]) as d:
+        ref_got = idle_timeout_outcome(ref.port)
+        assert ref_got == ((b"", True), True, True), f"oracle changed: {ref_got!r}"
+        got = idle_timeout_outcome(d.port)
+        assert got == ref_got, f"redis {ref_got!r}, aegisr {got!r}"
+
+
+def keepalive_timers(port):
+    """The keepalive timer seconds of the server side of established connections on port."""
+    out = subprocess.run(["ss", "-tnoH", "state", "established", f"( sport = :{port} )"],
+                         stdout=subprocess.PIPE, text=True, timeout=10).stdout
+    timers = []
+    for line in out.splitlines():
+        if "timer:(keepalive," in line:
+            t = line.split("timer:(keepalive,")[1].split(",")[0]
+            mins = int(t.split("min")[0]) if "min" in t else 0
+            secs = int(t.split("min")[-1].split("sec")[0]) if "sec" in t else 0
+            timers.append(mins * 60 + secs)
+        else:
+            timers.append(None)
+    return timers
+
+
+@test
+def test_tcp_keepalive_is_set_on_client_sockets(opts):
+    if subprocess.run(["which", "ss"], stdout=subprocess.DEVNULL).returncode != 0:
+        harness.skip("ss (iproute2) is not installed")
+    with harness.start_daemon(opts.bindir, ["--threads", "1", "--tcp-keepalive", "60"]) as d:
+        c = harness.RawConn(d.port)
+        assert c.cmd("PING") == b"+PONG\r\n"
+        timers = keepalive_timers(d.port)
+        assert timers and all(t is not None and 50 <= t <= 60 for t in timers), timers
+        with harness.RawConn(d.port) as k:
+            assert k.cmd("CONFIG", "SET", "tcp-keepalive", "0") == b"+OK\r\n"
+        c.close()
+        c = harness.RawConn(d.port)  # accepted after keepalive was turned off
+        assert c.cmd("PING") == b"+PONG\r\n"
+        assert keepalive_timers(d.port) == [None], keepalive_timers(d.port)
+        c.close()
 
 
 if __name__ == "__main__":
