@@ -137,8 +137,12 @@ void WriteCommandInfo(const CommandSpec& spec, ReplySink& sink) {
     sink.SetHeader(0);
     sink.SetHeader(0);
   }
+  // As Redis 7.0: an empty set when there are none, else an array.
   auto subs = Subcommands(spec);
-  sink.SetHeader(subs.size());
+  if (subs.empty())
+    sink.SetHeader(0);
+  else
+    sink.ArrayHeader(subs.size());
   for (const CommandSpec* s : subs) WriteCommandInfo(*s, sink);
 }
 
