@@ -40,9 +40,14 @@ void CommandRegistry::Register(CommandSpec spec) {
 }
 
 const CommandSpec* CommandRegistry::Find(std::string_view name) const {
-  thread_local std::string lower;
-  AsciiLower(name, &lower);
-  auto it = by_name_.find(lower);
+  // Command names are short: lower-case into a stack buffer, look up without allocating.
+  char buf[64];
+  if (name.size() > sizeof(buf)) return nullptr;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
+  }
+  auto it = by_name_.find(std::string_view(buf, name.size()));
   return it == by_name_.end() ? nullptr : it->second.get();
 }
 

@@ -94,7 +94,12 @@ class CommandRegistry {
   }
 
  private:
-  std::unordered_map<std::string, std::unique_ptr<CommandSpec>> by_name_;
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<CommandSpec>, NameHash, std::equal_to<>>
+      by_name_;
 };
 
 // Lower-cases ASCII into out (reused buffer, no allocation once grown).

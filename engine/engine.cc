@@ -11,6 +11,21 @@
 namespace aegisr {
 namespace {
 thread_local ThreadStats* t_stats = nullptr;
+// The time a command started, while it runs (0 otherwise): every NowMs() inside one command
+// sees the same instant, as Redis's cached server.mstime, and the clock is read once.
+thread_local int64_t t_command_start_us = 0;
+
+int64_t RealNowUs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+// Redis formats client input into error texts with %s, which stops at the first NUL byte.
+std::string_view UpToNul(std::string_view s) {
+  size_t nul = s.find('\0');
+  return nul == std::string_view::npos ? s : s.substr(0, nul);
+}
 
 // Redis replaces CR and LF with spaces in error texts built from client input.
 void Sanitize(std::string* s) {
@@ -21,13 +36,13 @@ void Sanitize(std::string* s) {
 
 std::string UnknownCommandError(ArgList args) {
   std::string msg = "ERR unknown command '";
-  msg.append(args[0].substr(0, 128));
+  msg.append(UpToNul(args[0]).substr(0, 128));
   msg += "', with args beginning with: ";
   std::string tail;
   for (size_t i = 1; i < args.size() && tail.size() < 128; ++i) {
     size_t room = 128 - tail.size();
     tail += '\'';
-    tail.append(args[i].substr(0, room));
+    tail.append(UpToNul(args[i]).substr(0, room));
     tail += "' ";
   }
   msg += tail;
@@ -69,17 +84,9 @@ void Engine::AttachThread(unsigned index) {
 
 ThreadStats& Engine::thread_stats() { return t_stats ? *t_stats : *stats_.back(); }
 
-int64_t Engine::NowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t Engine::NowMs() { return NowUs() / 1000; }
 
-int64_t Engine::NowUs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
+int64_t Engine::NowUs() { return t_command_start_us ? t_command_start_us : RealNowUs(); }
 
 void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
   ThreadStats& st = thread_stats();
@@ -94,7 +101,7 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
       std::string upper(cmd->name);
       for (char& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
       std::string msg = "ERR unknown subcommand '";
-      msg.append(args[1].substr(0, 128));
+      msg.append(UpToNul(args[1]).substr(0, 128));
       msg += "'. Try " + upper + " HELP.";
       Sanitize(&msg);
       reply.Error(msg);
@@ -114,9 +121,11 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
     return;
   }
   CommandContext ctx{*this, client, reply};
-  int64_t start = NowUs();
+  int64_t start = RealNowUs();
+  t_command_start_us = start;
   cmd->handler(ctx, args);
-  int64_t end = NowUs();
+  t_command_start_us = 0;
+  int64_t end = RealNowUs();
   ThreadStats::Inc(pc.calls);
   ThreadStats::Inc(pc.usec, uint64_t(end - start));
   ThreadStats::Inc(st.commands);

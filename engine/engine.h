@@ -78,7 +78,8 @@ class Engine {
   // active expiry and table maintenance of the shards that thread looks after.
   void Cron(unsigned thread, unsigned nthreads);
 
-  // Wall-clock milliseconds and microseconds since the epoch.
+  // Wall-clock milliseconds and microseconds since the epoch. Inside a command they return the
+  // instant the command started (read once by Dispatch), so one command sees one time.
   static int64_t NowMs();
   static int64_t NowUs();
   int64_t start_time_ms() const { return start_ms_; }

@@ -716,8 +716,7 @@ OpResult<bool> OpRename(Keyspace& ks, int db, std::string_view src, std::string_
   // Re-find: the lookups above may have moved buckets of the shared table.
   Entry** link = sa.Find(db, a, now_ms);
   Entry* e = sa.Take(db, link);
-  Entry* moved = CloneEntry(e, dst, b.hash);  // keeps the TTL and access time
-  FreeEntry(e);
+  Entry* moved = RekeyEntry(e, dst, b.hash);  // keeps the value, TTL and access time
   sb.Insert(db, moved);
   return true;
 }

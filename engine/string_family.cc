@@ -143,22 +143,6 @@ void StoreString(Shard& s, int db, const KeyRef& k, Entry** link, std::string_vi
 
 bool ParseInt(std::string_view s, int64_t* v) { return String2ll(s, v); }
 
-// Stores text (INCRBYFLOAT's result) as a string that is never integer-encoded: Redis keeps it
-// an embstr even when it reads as an integer ("3"). entry.h has no such setter yet, so a text
-// that would become kInt is stored with one extra byte (not an integer, hence kEmbStr) and the
-// embedded length (the payload's leading uint32, see entry.h) is then cut back by one.
-Entry* SetStringNotInt(Entry* e, std::string_view text) {
-  int64_t unused;
-  if (!ParseCanonicalInt(text, &unused)) return SetStringValue(e, text);
-  char buf[32];  // a canonical integer has at most 20 characters
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '.';
-  e = SetStringValue(e, std::string_view(buf, text.size() + 1));
-  uint32_t len = static_cast<uint32_t>(text.size());
-  std::memcpy(e->payload(), &len, sizeof(len));
-  return e;
-}
-
 }  // namespace
 
 bool ParseStringOptions(ArgList args, size_t first, OptionsOf of, StringOptions* out) {
@@ -633,9 +617,9 @@ void CmdIncrByFloat(CommandContext& ctx, ArgList args) {
   std::string text = Ld2String(value, LdMode::kHuman);
   // The TTL is kept (Redis replaces the value in place).
   if (link) {
-    s.Update(db, link, [&](Entry* e) { return SetStringNotInt(e, text); });
+    s.Update(db, link, [&](Entry* e) { return SetStringValue(e, text, /*allow_int=*/false); });
   } else {
-    s.Insert(db, SetStringNotInt(NewStringEntry(k.key, k.hash, {}), text));
+    s.Insert(db, NewStringEntry(k.key, k.hash, text, /*allow_int=*/false));
   }
   ctx.reply.Bulk(text);
 }

@@ -146,9 +146,10 @@ Entry* NewIntEntry(std::string_view key, uint32_t hash, int64_t value) {
   return e;
 }
 
-Entry* NewStringEntry(std::string_view key, uint32_t hash, std::string_view value) {
+Entry* NewStringEntry(std::string_view key, uint32_t hash, std::string_view value,
+                      bool allow_int) {
   int64_t iv;
-  if (value.size() <= 20 && ParseCanonicalInt(value, &iv)) return NewIntEntry(key, hash, iv);
+  if (allow_int && value.size() <= 20 && ParseCanonicalInt(value, &iv)) return NewIntEntry(key, hash, iv);
   if (value.size() <= kEmbedMax) {
     Entry* e = Allocate(key, hash, false, 4 + value.size());
     e->enc = Encoding::kEmbStr;
@@ -178,9 +179,9 @@ Entry* SetIntValue(Entry* e, int64_t value) {
   return e;
 }
 
-Entry* SetStringValue(Entry* e, std::string_view value) {
+Entry* SetStringValue(Entry* e, std::string_view value, bool allow_int) {
   int64_t iv;
-  if (value.size() <= 20 && ParseCanonicalInt(value, &iv)) return SetIntValue(e, iv);
+  if (allow_int && value.size() <= 20 && ParseCanonicalInt(value, &iv)) return SetIntValue(e, iv);
   if (value.size() <= kEmbedMax) {
     FreePayload(e);
     e = ResizePayload(e, 4 + value.size());
@@ -257,6 +258,19 @@ void SetRawLength(Entry* e, size_t len) {
   RawStr r = GetRaw(e);
   r.len = static_cast<uint32_t>(len);
   PutRaw(e, r);
+}
+
+Entry* RekeyEntry(Entry* e, std::string_view new_key, uint32_t new_hash) {
+  size_t payload = CurrentPayloadSize(e);
+  Entry* n = Allocate(new_key, new_hash, e->has_expire(), payload);
+  n->type = e->type;
+  n->enc = e->enc;
+  n->tier = e->tier;
+  n->access = e->access;
+  if (e->has_expire()) n->set_expire_at(e->expire_at());
+  std::memcpy(n->payload(), e->payload(), payload);  // owned pointers move with the bytes
+  mi_free(e);
+  return n;
 }
 
 Entry* CloneEntry(const Entry* e, std::string_view new_key, uint32_t new_hash) {

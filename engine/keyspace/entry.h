@@ -90,14 +90,16 @@ static_assert(sizeof(Entry) == 24, "entry header must stay 24 bytes");
 inline constexpr size_t kEmbedMax = 256;
 
 // Creates a string entry. A value that is a canonical integer (as Redis's string2ll accepts
-// and round-trips) is stored as kInt.
-Entry* NewStringEntry(std::string_view key, uint32_t hash, std::string_view value);
+// and round-trips) is stored as kInt unless allow_int is false (INCRBYFLOAT's result stays a
+// string, as in Redis).
+Entry* NewStringEntry(std::string_view key, uint32_t hash, std::string_view value,
+                      bool allow_int = true);
 Entry* NewIntEntry(std::string_view key, uint32_t hash, int64_t value);
 // Frees the entry and what it owns.
 void FreeEntry(Entry* e);
 
 // Replaces the string value; may reallocate: returns the entry to link in place of e.
-Entry* SetStringValue(Entry* e, std::string_view value);
+Entry* SetStringValue(Entry* e, std::string_view value, bool allow_int = true);
 Entry* SetIntValue(Entry* e, int64_t value);
 // Adds, changes or removes (ms == 0) the TTL; may reallocate.
 Entry* SetExpire(Entry* e, int64_t ms);
@@ -107,7 +109,10 @@ Entry* SetExpire(Entry* e, int64_t ms);
 Entry* MakeRawString(Entry* e, size_t min_len, char** data);
 void SetRawLength(Entry* e, size_t len);
 
-// Copies an entry under a new key (COPY, RENAME across shards).
+// Moves an entry's value, TTL and access time to a new entry under another key and frees the
+// old one (RENAME): the value is not copied.
+Entry* RekeyEntry(Entry* e, std::string_view new_key, uint32_t new_hash);
+// Copies an entry under a new key (COPY).
 Entry* CloneEntry(const Entry* e, std::string_view new_key, uint32_t new_hash);
 
 // True if s is a canonical int64 ("-12", not "012", "+1", " 1", "-0").

@@ -4,6 +4,12 @@
 #include <chrono>
 
 namespace aegisr {
+namespace {
+std::atomic<uint32_t> g_lru_clock{0};
+}  // namespace
+
+uint32_t LruClock() { return g_lru_clock.load(std::memory_order_relaxed); }
+void SetLruClock(uint32_t v) { g_lru_clock.store(v, std::memory_order_relaxed); }
 
 Entry** Shard::Find(int db, const KeyRef& k, int64_t now_ms) {
   Entry** link = tables_[db].FindLink(k.key, k.hash);
@@ -30,6 +36,7 @@ Entry** Shard::Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru) {
 }
 
 void Shard::Insert(int db, Entry* e) {
+  if (e->access == 0) e->access = LruClock();
   used_bytes_ += e->MemoryUsage();
   if (e->has_expire()) ++volatile_[db];
   tables_[db].Insert(e);

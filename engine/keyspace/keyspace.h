@@ -36,6 +36,11 @@ struct KeyRef {
       : key(k), hash(static_cast<uint32_t>(HashBytes(k))), shard(KeyHashSlot(k) % kNumShards) {}
 };
 
+// The process-wide LRU clock in seconds (one per process: it only follows wall time). New
+// entries start with it as their access time.
+uint32_t LruClock();
+void SetLruClock(uint32_t v);
+
 struct ShardStats {
   uint64_t hits = 0;
   uint64_t misses = 0;
@@ -54,6 +59,7 @@ class Shard {
   // Find plus keyspace hit/miss accounting and LRU update, for read commands.
   Entry** Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru);
   // Inserts a new entry (the key must not be live; an expired one must have been removed).
+  // An entry whose access time is 0 gets the current LRU clock.
   void Insert(int db, Entry* e);
   // Unlinks and frees.
   void Delete(int db, Entry** link);
@@ -136,13 +142,12 @@ class Keyspace {
   ShardStats Stats();
 
   // The LRU clock (seconds), advanced by the engine's cron.
-  uint32_t lru_clock() const { return lru_clock_.load(std::memory_order_relaxed); }
-  void set_lru_clock(uint32_t v) { lru_clock_.store(v, std::memory_order_relaxed); }
+  uint32_t lru_clock() const { return LruClock(); }
+  void set_lru_clock(uint32_t v) { SetLruClock(v); }
 
  private:
   friend class ShardLock;
   Shard shards_[kNumShards];
-  std::atomic<uint32_t> lru_clock_{0};
 };
 
 }  // namespace aegisr
