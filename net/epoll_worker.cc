@@ -103,10 +103,7 @@ class EpollWorker final : public Worker {
     if (c->closing) return;
     c->closing = true;
     epoll_ctl(ep_, EPOLL_CTL_DEL, c->fd(), nullptr);
-    if (c->in_flush_list) {
-      flush_list_.erase(std::remove(flush_list_.begin(), flush_list_.end(), c), flush_list_.end());
-      c->in_flush_list = false;
-    }
+    ForgetFlush(c);
     dead_.push_back(c);
   }
 
@@ -161,19 +158,7 @@ class EpollWorker final : public Worker {
     if (!c->out().empty() || c->wants_close()) MarkFlush(c);
   }
 
-  void MarkFlush(Connection* c) {
-    if (c->in_flush_list || c->closing) return;
-    c->in_flush_list = true;
-    flush_list_.push_back(c);
-  }
-
-  void Flush() {
-    flushing_.swap(flush_list_);
-    for (Connection* c : flushing_) c->in_flush_list = false;
-    for (Connection* c : flushing_)
-      if (!c->closing) WriteTo(c);
-    flushing_.clear();
-  }
+  void Send(Connection* c) override { WriteTo(c); }
 
   void WriteTo(Connection* c) {
     std::string& out = c->out();
@@ -205,7 +190,6 @@ class EpollWorker final : public Worker {
   int ep_ = -1;
   int event_fd_ = -1;
   std::string buf_;
-  std::vector<Connection*> flushing_;
   std::vector<Connection*> dead_;
 };
 

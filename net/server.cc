@@ -91,6 +91,20 @@ void Worker::Destroy(Connection* c) {
   server_.connection_count().fetch_sub(1);
 }
 
+void Worker::Flush() {
+  flushing_.swap(flush_list_);
+  for (Connection* c : flushing_) c->in_flush_list = false;
+  for (Connection* c : flushing_)
+    if (!c->closing) Send(c);
+  flushing_.clear();
+}
+
+void Worker::ForgetFlush(Connection* c) {
+  if (!c->in_flush_list) return;
+  flush_list_.erase(std::remove(flush_list_.begin(), flush_list_.end(), c), flush_list_.end());
+  c->in_flush_list = false;
+}
+
 void Worker::KillById(uint64_t id) {
   if (Connection* c = FindConnection(id)) Close(c);
 }

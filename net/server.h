@@ -46,6 +46,20 @@ class Worker {
  protected:
   // Stops all I/O on c and frees it once the kernel holds no reference to it.
   virtual void Close(Connection* c) = 0;
+  // Hands c's pending replies to the socket (called by Flush for each marked connection).
+  virtual void Send(Connection* c) = 0;
+
+  // Marks c as having replies to send at the end of this loop iteration.
+  void MarkFlush(Connection* c) {
+    if (c->in_flush_list || c->closing) return;
+    c->in_flush_list = true;
+    flush_list_.push_back(c);
+  }
+  // Sends for every marked connection. Send may close (and free) the connection it is given,
+  // so the list is swapped out first and each entry is touched only at its own turn.
+  void Flush();
+  // Drops c from the flush list (before freeing it).
+  void ForgetFlush(Connection* c);
   // Creates the Connection for an accepted socket, or refuses it (maxclients).
   Connection* Accept(int fd);
   // Forgets and frees a connection (the backend has already stopped all I/O on it).
@@ -62,6 +76,7 @@ class Worker {
   int listen_fd_;
   std::unordered_map<uint64_t, Connection*> conns_;
   std::vector<Connection*> flush_list_;  // connections with replies to send this iteration
+  std::vector<Connection*> flushing_;    // the list being flushed
   int64_t next_cron_ms_ = 0;
 
  private:

@@ -208,20 +208,7 @@ class UringWorker final : public Worker {
     ++c->ops_inflight;
   }
 
-  void MarkFlush(Connection* c) {
-    if (c->in_flush_list) return;
-    c->in_flush_list = true;
-    flush_list_.push_back(c);
-  }
-
-  void Flush() {
-    // StartSend may close a connection (QUIT), which removes it from flush_list_: iterate a copy.
-    flushing_.swap(flush_list_);
-    for (Connection* c : flushing_) c->in_flush_list = false;
-    for (Connection* c : flushing_)
-      if (!c->closing) StartSend(c);
-    flushing_.clear();
-  }
+  void Send(Connection* c) override { StartSend(c); }
 
   void StartSend(Connection* c) {
     if (c->send_inflight) return;
@@ -245,10 +232,7 @@ class UringWorker final : public Worker {
   }
 
   void DestroyConn(Connection* c) {
-    if (c->in_flush_list) {
-      flush_list_.erase(std::remove(flush_list_.begin(), flush_list_.end(), c), flush_list_.end());
-      c->in_flush_list = false;
-    }
+    ForgetFlush(c);
     Destroy(c);
   }
 
@@ -370,7 +354,6 @@ class UringWorker final : public Worker {
   __kernel_timespec timer_ts_{};
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
-  std::vector<Connection*> flushing_;
 };
 
 }  // namespace

@@ -44,8 +44,16 @@ if [ -x "$FUZZ_BUILD/resp_parser_fuzz" ]; then
   if [ -d "$ROOT/tests/fuzz/corpus/resp_parser" ]; then
     cp -r "$ROOT/tests/fuzz/corpus/resp_parser/." "$corpus/"
   fi
-  (cd "$FUZZ_BUILD" && ./resp_parser_fuzz -max_total_time="$FUZZ_SECONDS" \
-    -rss_limit_mb=2048 -print_final_stats=1 "$corpus")
+  # libFuzzer prints a line per new input: keep it in a file, show the summary (or, on a
+  # crash, the end of the log with the crashing input's report).
+  fuzz_log="$FUZZ_BUILD/resp_parser_fuzz.log"
+  if ! (cd "$FUZZ_BUILD" && ./resp_parser_fuzz -max_total_time="$FUZZ_SECONDS" \
+    -rss_limit_mb=2048 -print_final_stats=1 "$corpus") >"$fuzz_log" 2>&1; then
+    tail -n 80 "$fuzz_log"
+    echo "resp_parser_fuzz failed (full log: $fuzz_log)"
+    exit 1
+  fi
+  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$fuzz_log" || tail -n 5 "$fuzz_log"
 else
   echo "resp_parser_fuzz not built (no tests/fuzz/resp_parser_fuzz.cc yet); skipping"
 fi
