@@ -7,6 +7,7 @@
 # Env:   AEGISR_COMPARE_AGAINST_REDIS=1  run a second redis-server in the daemon's place (to try
 #                                        the script before the daemon exists; ratios ~1.0)
 #        CLIENTS (50), VALUE_SIZE (64), KEYSPACE (1000000), PIPELINES ("1 16")
+#        AEGISR_ARGS   extra aegisr-daemon flags, e.g. "--threads 1"
 set -euo pipefail
 
 if [[ $# -lt 1 || $# -gt 3 || "$1" == -h || "$1" == --help ]]; then
@@ -96,7 +97,8 @@ if [[ "${AEGISR_COMPARE_AGAINST_REDIS:-0}" != 0 ]]; then
   echo "NOTE: AEGISR_COMPARE_AGAINST_REDIS set: a second redis-server stands in for aegisr" >&2
   start_redis aegisr "$AEGISR_PORT"
 else
-  "$DAEMON" -p "$AEGISR_PORT" >"$WORK/aegisr.log" 2>&1 &
+  # shellcheck disable=SC2086  # AEGISR_ARGS is a list of flags
+  "$DAEMON" -p "$AEGISR_PORT" ${AEGISR_ARGS:-} >"$WORK/aegisr.log" 2>&1 &
   PIDS+=($!)
   wait_ready aegisr "$AEGISR_PORT" $!
 fi
