@@ -123,7 +123,9 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
   CommandContext ctx{*this, client, reply};
   int64_t start = RealNowUs();
   t_command_start_us = start;
+  uint64_t errors_before = reply.errors_written();
   cmd->handler(ctx, args);
+  if (reply.errors_written() != errors_before) ThreadStats::Inc(pc.failed);
   t_command_start_us = 0;
   int64_t end = RealNowUs();
   ThreadStats::Inc(pc.calls);

@@ -53,6 +53,11 @@ class ReplySink {
   // ClientState::resp, so that their own reply already uses the new protocol).
   virtual void SetProtocol(int proto) = 0;
 
+  // Error replies written through this sink so far: Engine::Dispatch counts a command whose
+  // handler wrote one as failed (INFO commandstats failed_calls). Implementations of Error()
+  // increment it.
+  uint64_t errors_written() const { return errors_written_; }
+
   // Convenience forms.
   void Ok() { Raw("+OK\r\n"); }
   void BulkOrNull(const std::string_view* s) {
@@ -61,6 +66,9 @@ class ReplySink {
     else
       Null();
   }
+
+ protected:
+  uint64_t errors_written_ = 0;
 };
 
 }  // namespace aegisr

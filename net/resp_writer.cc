@@ -54,7 +54,10 @@ void RespWriter::Line(char prefix, std::string_view s) {
 
 void RespWriter::SimpleString(std::string_view s) { Line('+', s); }
 
-void RespWriter::Error(std::string_view msg) { Line('-', msg); }
+void RespWriter::Error(std::string_view msg) {
+  ++errors_written_;
+  Line('-', msg);
+}
 
 void RespWriter::Integer(int64_t v) {
   char buf[kMaxHeader];
