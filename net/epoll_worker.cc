@@ -44,16 +44,22 @@ class EpollWorker final : public Worker {
 
   void Run() override {
     epoll_event events[256];
-    bool draining = false;
     int64_t deadline = 0;
     while (true) {
       if (stopping()) {
-        if (!draining) {
-          draining = true;
+        if (!draining_) {
+          draining_ = true;
           deadline = Engine::NowMs() + 2000;
           epoll_ctl(ep_, EPOLL_CTL_DEL, listen_fd_, nullptr);
-          for (auto& [id, c] : conns_)
+          // Input is no longer read: stop watching it (level-triggered EPOLLIN would spin),
+          // keep EPOLLOUT where replies are still queued.
+          for (auto& [id, c] : conns_) {
+            epoll_event e{};
+            e.events = c->want_write ? uint32_t(EPOLLOUT) : 0u;
+            e.data.u64 = reinterpret_cast<uint64_t>(c);
+            epoll_ctl(ep_, EPOLL_CTL_MOD, c->fd(), &e);
             if (!c->out().empty()) MarkFlush(c);
+          }
         }
         Flush();
         bool pending = false;
@@ -76,7 +82,7 @@ class EpollWorker final : public Worker {
           auto* c = reinterpret_cast<Connection*>(tag);
           if (events[i].events & EPOLLOUT) MarkFlush(c);
           if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-            if (!draining) ReadFrom(c);
+            if (!draining_) ReadFrom(c);
           }
         }
       }
@@ -180,13 +186,15 @@ class EpollWorker final : public Worker {
     if (need_out != c->want_write) {
       c->want_write = need_out;
       epoll_event e{};
-      e.events = EPOLLIN | EPOLLRDHUP | (need_out ? uint32_t(EPOLLOUT) : 0u);
+      e.events = (draining_ ? 0u : uint32_t(EPOLLIN | EPOLLRDHUP)) |
+                 (need_out ? uint32_t(EPOLLOUT) : 0u);
       e.data.u64 = reinterpret_cast<uint64_t>(c);
       epoll_ctl(ep_, EPOLL_CTL_MOD, c->fd(), &e);
     }
     if (!need_out && c->wants_close()) Close(c);
   }
 
+  bool draining_ = false;  // shutting down: flush replies, read nothing
   int ep_ = -1;
   int event_fd_ = -1;
   std::string buf_;

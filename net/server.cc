@@ -69,7 +69,11 @@ Connection* Worker::Accept(int fd) {
   }
   ThreadStats& st = engine_.thread_stats();
   int64_t maxclients = engine_.config().maxclients.load(std::memory_order_relaxed);
-  if (server_.connection_count().fetch_add(1) >= maxclients || stopping()) {
+  if (stopping()) {  // shutting down: no new clients, no misleading error either
+    ::close(fd);
+    return nullptr;
+  }
+  if (server_.connection_count().fetch_add(1) >= maxclients) {
     server_.connection_count().fetch_sub(1);
     ThreadStats::Inc(st.rejected_connections);
     std::string msg = "-" + std::string(errors::kMaxClients) + "\r\n";
@@ -259,10 +263,13 @@ Status Server::Start() {
   for (unsigned i = 0; i < n; ++i) {
     threads_.emplace_back([this, i, &init, &ready] {
       engine_.AttachThread(i);
-      init[i] = workers_[i]->Init();
+      Status st = workers_[i]->Init();
+      bool ok = st.ok();
+      init[i] = std::move(st);
+      // After this, Start may return and `init`/`ready` (its locals) are gone: touch neither.
       ready.fetch_add(1);
       ready.notify_all();
-      if (init[i].ok()) workers_[i]->Run();
+      if (ok) workers_[i]->Run();
     });
   }
   for (unsigned r = ready.load(); r < n; r = ready.load()) ready.wait(r);
