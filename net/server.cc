@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 
 #include "engine/base/logging.h"
@@ -258,21 +259,36 @@ Status Server::Start() {
     workers_.push_back(use_uring_ ? MakeUringWorker(*this, i, fds[i])
                                   : MakeEpollWorker(*this, i, fds[i]));
   engine_.set_control(this);
-  std::vector<Status> init(n);
-  std::atomic<unsigned> ready{0};
+  // Start-up handshake, shared with the threads so that it outlives this function: a worker
+  // reports its Init status, then runs; Start waits for every report.
+  struct Startup {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<Status> init;
+    unsigned reported = 0;
+  };
+  auto startup = std::make_shared<Startup>();
+  startup->init.resize(n);
   for (unsigned i = 0; i < n; ++i) {
-    threads_.emplace_back([this, i, &init, &ready] {
+    threads_.emplace_back([this, i, startup] {
       engine_.AttachThread(i);
       Status st = workers_[i]->Init();
       bool ok = st.ok();
-      init[i] = std::move(st);
-      // After this, Start may return and `init`/`ready` (its locals) are gone: touch neither.
-      ready.fetch_add(1);
-      ready.notify_all();
+      {
+        std::lock_guard lk(startup->mu);
+        startup->init[i] = std::move(st);
+        ++startup->reported;
+      }
+      startup->cv.notify_all();
       if (ok) workers_[i]->Run();
     });
   }
-  for (unsigned r = ready.load(); r < n; r = ready.load()) ready.wait(r);
+  std::vector<Status> init;
+  {
+    std::unique_lock lk(startup->mu);
+    startup->cv.wait(lk, [&] { return startup->reported == n; });
+    init = startup->init;
+  }
   for (auto& s : init) {
     if (!s.ok()) {
       RequestShutdown();
