@@ -240,15 +240,15 @@ void CmdConfigHelp(CommandContext& ctx, ArgList) {
   static constexpr std::string_view kLines[] = {
       "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GET <pattern>",
-      "    Return parameters matching the glob-like <pattern> and their values.",
+      "    The settings whose names match <pattern> (a glob), with their values.",
       "SET <directive> <value>",
-      "    Set the configuration <directive> to <value>.",
+      "    Change <directive> to <value> at run time (several pairs allowed).",
       "RESETSTAT",
-      "    Reset statistics reported by the INFO command.",
+      "    Zero the counters that INFO reports.",
       "REWRITE",
-      "    Rewrite the configuration file.",
+      "    Write the current settings back to the file the server was started with.",
       "HELP",
-      "    Prints this help.",
+      "    Show this help.",
   };
   ctx.reply.ArrayHeader(std::size(kLines));
   for (std::string_view l : kLines) ctx.reply.SimpleString(l);

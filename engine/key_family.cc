@@ -604,19 +604,15 @@ void CmdObjectHelp(CommandContext& ctx, ArgList) {
   static constexpr std::string_view kLines[] = {
       "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "ENCODING <key>",
-      "    Return the kind of internal representation used in order to store the value",
-      "    associated with a <key>.",
+      "    How the value of <key> is stored (int, embstr, raw, ...).",
       "FREQ <key>",
-      "    Return the access frequency index of the <key>. The returned integer is",
-      "    proportional to the logarithm of the recent access frequency of the key.",
+      "    The logarithmic access counter of <key> (LFU maxmemory policies only).",
       "IDLETIME <key>",
-      "    Return the idle time of the <key>, that is the approximated number of",
-      "    seconds elapsed since the last access to the key.",
+      "    Seconds since <key> was last read or written (approximate).",
       "REFCOUNT <key>",
-      "    Return the number of references of the value associated with the specified",
-      "    <key>.",
+      "    How many references the value of <key> has.",
       "HELP",
-      "    Prints this help.",
+      "    Show this help.",
   };
   ctx.reply.ArrayHeader(std::size(kLines));
   for (std::string_view l : kLines) ctx.reply.SimpleString(l);
