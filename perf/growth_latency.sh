@@ -11,7 +11,7 @@
 #
 # Environment: RATE (probe GETs per second, default 2000), PIPELINE (loader pipeline depth,
 # default 16), CONNS (loader connections, default 8), CONTROL=0 (skip the control phase),
-# DAEMON_ARGS (extra daemon flags).
+# DAEMON_ARGS (extra daemon flags); MIMALLOC_LARGE_OS_PAGES=1 reaches the daemon (huge pages).
 # Exit status: 0 when the run completed (whatever the latencies: this is a measurement, not a
 # test), 1 when the daemon, the loader or the probe failed, 2 on bad usage.
 set -euo pipefail
@@ -162,6 +162,10 @@ print(f"windows: {len(rows)}; p99.9 median {median:.0f} us, worst {worst[5]:.0f}
 EOF
 
 echo "aegisr growth latency: $KEYS keys, 16-byte values, probe $RATE GET/s, daemon port $PORT"
+# Large OS pages change the tail while memory grows (docs/perf.md), so say which were used.
+echo "MIMALLOC_LARGE_OS_PAGES=${MIMALLOC_LARGE_OS_PAGES:-unset (off)}; transparent huge pages:" \
+  "$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo n/a)," \
+  "defrag $(cat /sys/kernel/mm/transparent_hugepage/defrag 2>/dev/null || echo n/a)"
 loader_rc=0
 probe_rc=0
 # run_phase LABEL: the probe around one aegisr-bench put run of $KEYS keys.

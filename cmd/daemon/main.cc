@@ -1,7 +1,6 @@
 // aegisr-daemon: parses flags and the config file, starts the server, and waits for SIGTERM,
 // SIGINT or SHUTDOWN. Exit codes: 0 after a clean shutdown, 1 when the server cannot start
 // (port in use, io_uring required but missing), 2 for bad configuration.
-#include <mimalloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,10 +16,11 @@
 
 int main(int argc, char** argv) {
   using namespace aegisr;
-  // Large OS pages (transparent huge pages, where the kernel allows) for the keyspace's
-  // memory: fewer TLB misses on lookups in large tables (~20% on GET at 1M keys, see
-  // docs/perf.md). Set before the first mi_malloc. MIMALLOC_LARGE_OS_PAGES=0 turns it off.
-  if (!getenv("MIMALLOC_LARGE_OS_PAGES")) mi_option_enable(mi_option_large_os_pages);
+  // Large OS pages stay off unless MIMALLOC_LARGE_OS_PAGES=1 (mimalloc reads it): they cut TLB
+  // misses (~20% on GET at 1M keys in process), but mimalloc then marks its memory
+  // MADV_HUGEPAGE, so growing the keyspace takes one 2 MiB page fault per 2 MiB of new memory
+  // on the command path. On a VM whose memory the host has not backed yet each such fault
+  // took 5-15 ms, which doubled the GET p99.9 while growing to 10M keys (docs/perf.md).
   Config cfg;
   bool show_help = false;
   Status s = ParseCommandLine(argc, argv, &cfg, &show_help);
