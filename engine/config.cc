@@ -221,39 +221,6 @@ std::string JoinEnum(const Knob& k, std::string_view sep) {
   return out;
 }
 
-// Quotes s as a TOML basic string (also valid JSON for ASCII).
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
 
 // A value read from a file, before it is checked against its knob.
 struct FileValue {
@@ -270,7 +237,7 @@ std::string ShowFileValue(const FileValue& v) {
     case FileValue::kBool:
       return v.i ? "true" : "false";
     case FileValue::kString:
-      return Quote(v.s);
+      return QuoteToml(v.s);
     case FileValue::kOther:
       return v.s;
   }
@@ -466,6 +433,40 @@ std::string TypeName(const Knob& k) {
 }
 
 }  // namespace
+
+// Quotes s as a TOML basic string (also valid JSON for ASCII).
+std::string QuoteToml(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
 
 Config::Config() {
   for (const Knob& k : Knobs()) {
@@ -754,7 +755,7 @@ Status ParseCommandLine(int argc, char** argv, Config* cfg, bool* show_help) {
     KnobError err = ParseKnobText(*f.knob, f.value, &v);
     if (err != KnobError::kOk) {
       return Status::Error("command line: invalid value for '" + f.spelling + "': expected " +
-                           KnobExpectation(*f.knob) + ", got " + Quote(f.value));
+                           KnobExpectation(*f.knob) + ", got " + QuoteToml(f.value));
     }
     pending.push_back({f.knob, std::move(v)});
   }
@@ -778,7 +779,7 @@ std::string HelpText() {
     std::string line = "  --" + std::string(k.name) + " <" + TypeName(k) + ">";
     out += line;
     std::string def = FormatKnobDefault(k);
-    if (k.type == KnobType::kString || k.type == KnobType::kEnum) def = Quote(def);
+    if (k.type == KnobType::kString || k.type == KnobType::kEnum) def = QuoteToml(def);
     out += "  (default " + def + (k.mutable_at_runtime() ? ", runtime)" : ")");
     if (!k.alias.empty()) out += "  [alias --" + std::string(k.alias) + "]";
     out += "\n      " + std::string(k.help) + "\n";

@@ -169,6 +169,9 @@ Status LoadConfigText(std::string_view text, const std::string& name, Config* cf
 // cfg->config_file to the file's absolute path. *show_help is set when --help was given (the
 // rest is still parsed).
 Status ParseCommandLine(int argc, char** argv, Config* cfg, bool* show_help);
+// s as a TOML basic string, quotes included (also valid JSON for ASCII): messages, --help and
+// CONFIG REWRITE use it.
+std::string QuoteToml(std::string_view s);
 // Usage text generated from the table.
 std::string HelpText();
 

@@ -25,44 +25,10 @@
 
 // ---- allocation counting (as in keyspace_bench.cc) ----
 
-namespace {
-std::atomic<uint64_t> g_allocs{0};
-inline void CountAlloc() {
-  g_allocs.store(g_allocs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-template <typename Fn>
-Fn RealMi(const char* name) {
-  void* f = dlsym(RTLD_NEXT, name);
-  if (f == nullptr) std::abort();
-  return reinterpret_cast<Fn>(f);
-}
-}  // namespace
+#include "perf/alloc_hook.h"
 
-[[gnu::noinline]] void* operator new(size_t n) {
-  CountAlloc();
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, size_t) noexcept { std::free(p); }
-
-extern "C" {
-void* mi_malloc(size_t n) noexcept {
-  static auto real = RealMi<void* (*)(size_t)>("mi_malloc");
-  CountAlloc();
-  return real(n);
-}
-void* mi_zalloc(size_t n) noexcept {
-  static auto real = RealMi<void* (*)(size_t)>("mi_zalloc");
-  CountAlloc();
-  return real(n);
-}
-void* mi_realloc(void* p, size_t n) noexcept {
-  static auto real = RealMi<void* (*)(void*, size_t)>("mi_realloc");
-  CountAlloc();
-  return real(p, n);
-}
-}
+using alloc_hook::AllocCount;
+using alloc_hook::AllocCounter;
 
 namespace aegisr {
 namespace {
@@ -94,22 +60,6 @@ class Rng {
 
  private:
   uint64_t s_;
-};
-
-class AllocCounter {
- public:
-  AllocCounter(benchmark::State& state, double ops_per_iter = 1)
-      : state_(state), per_iter_(ops_per_iter), start_(g_allocs.load()) {}
-  ~AllocCounter() {
-    double ops = static_cast<double>(state_.iterations()) * per_iter_;
-    state_.counters["allocs/op"] =
-        benchmark::Counter(ops > 0 ? static_cast<double>(g_allocs.load() - start_) / ops : 0);
-  }
-
- private:
-  benchmark::State& state_;
-  double per_iter_;
-  uint64_t start_;
 };
 
 // One engine holding kKeys keys of 64-byte values, built on first use, shared by the

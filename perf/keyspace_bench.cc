@@ -24,51 +24,12 @@
 #include "engine/keyspace/keyspace.h"
 #include "engine/keyspace/table.h"
 
-// ---- allocation counting ----
+// ---- allocation counting (perf/alloc_hook.h) ----
 
-namespace {
-// Benchmarks run on one thread: a relaxed load+store (no locked instruction) keeps the hook
-// cheap enough not to distort the timings.
-std::atomic<uint64_t> g_allocs{0};
-inline void CountAlloc() {
-  g_allocs.store(g_allocs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-template <typename Fn>
-Fn RealMi(const char* name) {
-  void* f = dlsym(RTLD_NEXT, name);
-  if (f == nullptr) std::abort();
-  return reinterpret_cast<Fn>(f);
-}
-}  // namespace
+#include "perf/alloc_hook.h"
 
-// noinline: GCC otherwise inlines these and warns that malloc'd memory reaches free through
-// operator delete, which is exactly what replacing both means.
-[[gnu::noinline]] void* operator new(size_t n) {
-  CountAlloc();
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, size_t) noexcept { std::free(p); }
-
-// The engine allocates entries with mi_malloc/mi_realloc and bucket arrays with mi_zalloc.
-extern "C" {
-void* mi_malloc(size_t n) noexcept {
-  static auto real = RealMi<void* (*)(size_t)>("mi_malloc");
-  CountAlloc();
-  return real(n);
-}
-void* mi_zalloc(size_t n) noexcept {
-  static auto real = RealMi<void* (*)(size_t)>("mi_zalloc");
-  CountAlloc();
-  return real(n);
-}
-void* mi_realloc(void* p, size_t n) noexcept {
-  static auto real = RealMi<void* (*)(void*, size_t)>("mi_realloc");
-  CountAlloc();
-  return real(p, n);
-}
-}
+using alloc_hook::AllocCount;
+using alloc_hook::AllocCounter;
 
 namespace aegisr {
 namespace {
@@ -104,24 +65,6 @@ class Rng {
 
  private:
   uint64_t s_;
-};
-
-// Reports allocations per operation (ops = iterations * ops_per_iter), counted from
-// construction to destruction.
-class AllocCounter {
- public:
-  AllocCounter(benchmark::State& state, double ops_per_iter = 1)
-      : state_(state), per_iter_(ops_per_iter), start_(g_allocs.load()) {}
-  ~AllocCounter() {
-    double ops = static_cast<double>(state_.iterations()) * per_iter_;
-    state_.counters["allocs/op"] =
-        benchmark::Counter(ops > 0 ? static_cast<double>(g_allocs.load() - start_) / ops : 0);
-  }
-
- private:
-  benchmark::State& state_;
-  double per_iter_;
-  uint64_t start_;
 };
 
 void FillTable(Table& t, uint64_t n) {
