@@ -1,9 +1,9 @@
 // Entry allocation and string value encodings. See entry.h for the layout.
 #include "engine/keyspace/entry.h"
 
-#include <mimalloc.h>
-
 #include <charconv>
+
+#include "engine/base/alloc.h"
 
 namespace aegisr {
 namespace {
@@ -50,7 +50,7 @@ void PutRaw(Entry* e, const RawStr& r) { std::memcpy(e->payload(), &r, sizeof(r)
 // Allocates an entry with room for the key and a payload of payload_bytes, header filled.
 Entry* Allocate(std::string_view key, uint32_t hash, bool with_expire, size_t payload_bytes) {
   size_t bytes = sizeof(Entry) + (with_expire ? 8 : 0) + key.size() + payload_bytes;
-  auto* e = static_cast<Entry*>(mi_malloc(bytes));
+  auto* e = static_cast<Entry*>(AllocBytes(bytes));
   e->next = nullptr;
   e->hash = hash;
   e->key_len = static_cast<uint32_t>(key.size());
@@ -65,15 +65,15 @@ Entry* Allocate(std::string_view key, uint32_t hash, bool with_expire, size_t pa
 }
 
 void FreePayload(Entry* e) {
-  if (e->enc == Encoding::kRawStr) mi_free(GetRaw(e).data);
+  if (e->enc == Encoding::kRawStr) FreeBytes(GetRaw(e).data);
 }
 
 // Re-sizes e so that its payload area holds payload_bytes; keeps header, expiry and key.
 Entry* ResizePayload(Entry* e, size_t payload_bytes) {
   size_t head = sizeof(Entry) + (e->has_expire() ? 8 : 0) + e->key_len;
   size_t need = head + payload_bytes;
-  if (mi_usable_size(e) >= need && mi_usable_size(e) <= need + 64) return e;
-  return static_cast<Entry*>(mi_realloc(e, need));
+  if (UsableSize(e) >= need && UsableSize(e) <= need + 64) return e;
+  return static_cast<Entry*>(ReallocBytes(e, need));
 }
 
 void WriteEmb(Entry* e, std::string_view v) {
@@ -134,8 +134,8 @@ size_t Entry::str_len() const {
 }
 
 size_t Entry::MemoryUsage() const {
-  size_t n = mi_usable_size(this);
-  if (enc == Encoding::kRawStr) n += mi_usable_size(GetRaw(this).data);
+  size_t n = UsableSize(this);
+  if (enc == Encoding::kRawStr) n += UsableSize(GetRaw(this).data);
   return n;
 }
 
@@ -158,7 +158,7 @@ Entry* NewStringEntry(std::string_view key, uint32_t hash, std::string_view valu
   }
   Entry* e = Allocate(key, hash, false, sizeof(RawStr));
   e->enc = Encoding::kRawStr;
-  RawStr r{static_cast<char*>(mi_malloc(value.size())), static_cast<uint32_t>(value.size()),
+  RawStr r{static_cast<char*>(AllocBytes(value.size())), static_cast<uint32_t>(value.size()),
            static_cast<uint32_t>(value.size())};
   std::memcpy(r.data, value.data(), value.size());
   PutRaw(e, r);
@@ -167,7 +167,7 @@ Entry* NewStringEntry(std::string_view key, uint32_t hash, std::string_view valu
 
 void FreeEntry(Entry* e) {
   FreePayload(e);
-  mi_free(e);
+  FreeBytes(e);
 }
 
 Entry* SetIntValue(Entry* e, int64_t value) {
@@ -203,7 +203,7 @@ Entry* SetStringValue(Entry* e, std::string_view value, bool allow_int) {
   e = ResizePayload(e, sizeof(RawStr));
   e->type = ValueType::kString;
   e->enc = Encoding::kRawStr;
-  RawStr r{static_cast<char*>(mi_malloc(value.size())), static_cast<uint32_t>(value.size()),
+  RawStr r{static_cast<char*>(AllocBytes(value.size())), static_cast<uint32_t>(value.size()),
            static_cast<uint32_t>(value.size())};
   std::memcpy(r.data, value.data(), value.size());
   PutRaw(e, r);
@@ -219,7 +219,7 @@ Entry* SetExpire(Entry* e, int64_t ms) {
   size_t body = e->key_len + CurrentPayloadSize(e);
   if (want) {
     size_t need = sizeof(Entry) + 8 + body;
-    if (mi_usable_size(e) < need) e = static_cast<Entry*>(mi_realloc(e, need));
+    if (UsableSize(e) < need) e = static_cast<Entry*>(ReallocBytes(e, need));
     std::memmove(e->tail() + 8, e->tail(), body);
     e->flags |= kEntryHasExpire;
     e->set_expire_at(ms);
@@ -235,7 +235,7 @@ Entry* MakeRawString(Entry* e, size_t min_len, char** data) {
     char scratch[24];
     std::string_view cur = e->str(scratch);
     size_t cap = std::max(min_len, cur.size());
-    RawStr r{static_cast<char*>(mi_malloc(cap)), static_cast<uint32_t>(cur.size()),
+    RawStr r{static_cast<char*>(AllocBytes(cap)), static_cast<uint32_t>(cur.size()),
              static_cast<uint32_t>(cap)};
     std::memcpy(r.data, cur.data(), cur.size());
     e = ResizePayload(e, sizeof(RawStr));
@@ -245,7 +245,7 @@ Entry* MakeRawString(Entry* e, size_t min_len, char** data) {
   RawStr r = GetRaw(e);
   if (r.cap < min_len) {
     size_t cap = std::max<size_t>(min_len, std::min<size_t>(size_t(r.cap) * 2, min_len + (1 << 20)));
-    r.data = static_cast<char*>(mi_realloc(r.data, cap));
+    r.data = static_cast<char*>(ReallocBytes(r.data, cap));
     r.cap = static_cast<uint32_t>(cap);
   }
   if (r.len < min_len) std::memset(r.data + r.len, 0, min_len - r.len);
@@ -269,7 +269,7 @@ Entry* RekeyEntry(Entry* e, std::string_view new_key, uint32_t new_hash) {
   n->access = e->access;
   if (e->has_expire()) n->set_expire_at(e->expire_at());
   std::memcpy(n->payload(), e->payload(), payload);  // owned pointers move with the bytes
-  mi_free(e);
+  FreeBytes(e);
   return n;
 }
 
@@ -283,7 +283,7 @@ Entry* CloneEntry(const Entry* e, std::string_view new_key, uint32_t new_hash) {
   std::memcpy(c->payload(), e->payload(), payload);
   if (e->enc == Encoding::kRawStr) {
     RawStr r = GetRaw(e);
-    RawStr nr{static_cast<char*>(mi_malloc(r.cap)), r.len, r.cap};
+    RawStr nr{static_cast<char*>(AllocBytes(r.cap)), r.len, r.cap};
     std::memcpy(nr.data, r.data, r.len);
     PutRaw(c, nr);
   }

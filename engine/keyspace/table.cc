@@ -10,11 +10,11 @@
 //    the previous one is still running: MaybeResize only looks when not rehashing).
 #include "engine/keyspace/table.h"
 
-#include <mimalloc.h>
-
 #include <algorithm>
 #include <chrono>
 #include <utility>
+
+#include "engine/base/alloc.h"
 
 namespace aegisr {
 namespace {
@@ -36,7 +36,7 @@ void Table::Swap(Table& o) {
 }
 
 void Table::FreeBuckets(Buckets& b) {
-  mi_free(b.buckets);
+  FreeBytes(b.buckets);
   b.buckets = nullptr;
   b.mask = 0;
 }
@@ -59,7 +59,7 @@ Entry** Table::FindLink(std::string_view key, uint32_t hash) {
 
 void Table::Insert(Entry* e) {
   if (!t_[0].buckets) {
-    t_[0].buckets = static_cast<Entry**>(mi_zalloc(kMinBuckets * sizeof(Entry*)));
+    t_[0].buckets = static_cast<Entry**>(ZallocBytes(kMinBuckets * sizeof(Entry*)));
     t_[0].mask = kMinBuckets - 1;
   }
   if (rehashing()) RehashStep(1);
@@ -93,7 +93,7 @@ void Table::MaybeResize() {
 
 void Table::StartResize(uint64_t n) {
   if (n == t_[0].mask + 1) return;
-  t_[1].buckets = static_cast<Entry**>(mi_zalloc(n * sizeof(Entry*)));
+  t_[1].buckets = static_cast<Entry**>(ZallocBytes(n * sizeof(Entry*)));
   t_[1].mask = n - 1;
   rehash_idx_ = 0;
 }
