@@ -143,7 +143,8 @@ TEST(KeyspaceTest, HashTagsShareAShardAndDbSizeSums) {
   auto ks = std::make_unique<Keyspace>();
   std::vector<bool> used(kNumShards);
   for (int i = 0; i < 1000; ++i) {
-    KeyRef k(Key(i));
+    std::string name = Key(i);  // KeyRef only views its key: keep the string alive
+    KeyRef k(name);
     used[k.shard] = true;
     std::lock_guard lk(ks->shard(k).mu);
     ks->shard(k).Insert(3, NewStringEntry(k.key, k.hash, "v"));
