@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config g++ clang clang-format libclang-rt-14-dev
   liburing-dev libmimalloc-dev libxxhash-dev libtomlplusplus-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libedit-dev
   redis-server redis-tools python3-redis procps
