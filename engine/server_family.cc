@@ -857,7 +857,12 @@ void CmdDebug(CommandContext& ctx, ArgList args) {
   if (EqualsIgnoreCase(args[1], "sleep") && args.size() == 3) {
     std::string s(args[2]);
     double secs = strtod(s.c_str(), nullptr);  // unchecked, as Redis
-    if (secs > 0) std::this_thread::sleep_for(std::chrono::microseconds(int64_t(secs * 1e6)));
+    // Redis converts to microseconds unchecked, so on x86 a time out of int64's range (1e300,
+    // inf) does not sleep at all; the same here, without that undefined conversion.
+    double us = secs * 1e6;
+    if (secs > 0 && us < 9.2e18) {
+      std::this_thread::sleep_for(std::chrono::microseconds(int64_t(us)));
+    }
     return ctx.reply.Ok();
   }
   if (EqualsIgnoreCase(args[1], "change-repl-id") && args.size() == 2) return ctx.reply.Ok();

@@ -526,5 +526,15 @@ TEST_F(ServerFamilyTest, DebugSleepBlocks) {
             Err("ERR unknown subcommand or wrong number of arguments for 'NOPE'. Try DEBUG HELP."));
 }
 
+TEST_F(ServerFamilyTest, DebugSleepOutOfRangeReturnsAtOnce) {
+  // Seconds whose microseconds do not fit an int64 (undefined to convert) do not sleep, as in
+  // Redis on x86; neither do NaN and negative times.
+  auto start = std::chrono::steady_clock::now();
+  for (const char* secs : {"1e300", "inf", "9.3e12", "nan", "-inf", "-1e300"}) {
+    EXPECT_EQ(Run({"DEBUG", "SLEEP", secs}), "+OK\r\n") << secs;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
 }  // namespace
 }  // namespace aegisr
