@@ -21,6 +21,8 @@ import traceback
 
 AGAINST_REDIS = os.environ.get("AEGISR_TEST_AGAINST_REDIS", "") not in ("", "0")
 REDIS_SERVER = os.environ.get("AEGISR_REDIS_SERVER", "/usr/bin/redis-server")
+# Lines that start a sanitizer report (AddressSanitizer, LeakSanitizer, UBSan).
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,10 +110,22 @@ class ServerHandle:
                                      f"--- log ---\n{self.log()}")
             finally:
                 self._stderr.close()
+        report = self.sanitizer_report()
+        if report:
+            raise AssertionError(f"{self.name} reported a sanitizer error: {report}\n"
+                                 f"--- log ---\n{self.log()}")
         if expect_exit is not False and self.exit_code != expect_exit:
             raise AssertionError(f"{self.name} exited with {self.exit_code}, expected "
                                  f"{expect_exit}\n--- log ---\n{self.log()}")
         return self.exit_code
+
+    def sanitizer_report(self):
+        """The first line of an ASan, LeakSanitizer or UBSan report in the log, or None. Only a
+        sanitizer build (-DAEGISR_SANITIZE=ON) writes them; leaks are reported at exit."""
+        for line in self.log().splitlines():
+            if any(m in line for m in SANITIZER_MARKERS):
+                return line.strip()
+        return None
 
     def kill(self):
         if self.proc.poll() is None:
