@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "engine/base/alloc.h"
+#include "engine/base/numbers.h"
 
 namespace aegisr {
 namespace {
@@ -84,28 +85,7 @@ void WriteEmb(Entry* e, std::string_view v) {
 
 }  // namespace
 
-bool ParseCanonicalInt(std::string_view s, int64_t* out) {
-  if (s.empty() || s.size() > 20) return false;
-  const char* p = s.data();
-  const char* end = p + s.size();
-  bool neg = false;
-  if (*p == '-') {
-    neg = true;
-    ++p;
-    if (p == end) return false;
-  }
-  if (*p == '0') {
-    if (p + 1 != end || neg) return false;  // "0" only; reject "00", "-0", "012"
-    *out = 0;
-    return true;
-  }
-  if (*p < '1' || *p > '9') return false;
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), end, v);
-  if (ec != std::errc() || ptr != end) return false;
-  *out = v;
-  return true;
-}
+bool ParseCanonicalInt(std::string_view s, int64_t* out) { return String2ll(s, out); }
 
 std::string_view Entry::str(char* scratch) const {
   switch (enc) {
