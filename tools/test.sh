@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # The one command that installs dependencies, builds everything and runs every test: unit tests,
-# integration tests (ctest), the layering check, and a bounded libFuzzer run. Exits non-zero on any
-# failure. Build dirs: build/ (RelWithDebInfo, Ninja) and build-fuzz/ (clang, libFuzzer).
+# integration tests (ctest), the layering check, and a bounded libFuzzer run; with AEGISR_ASAN=1, and
+# in CI (CI=true) unless AEGISR_ASAN=0, every test again against an ASan+UBSan build. Exits non-zero
+# on any failure. Build dirs: build/ (RelWithDebInfo, Ninja), build-fuzz/ (clang, libFuzzer) and
+# build-asan/ (g++, -DAEGISR_SANITIZE=ON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-# Overridable for engineers sharing one checkout: AEGISR_BUILD_DIR, AEGISR_FUZZ_BUILD_DIR, AEGISR_JOBS.
+# Overridable for engineers sharing one checkout: AEGISR_BUILD_DIR, AEGISR_FUZZ_BUILD_DIR,
+# AEGISR_ASAN_BUILD_DIR, AEGISR_JOBS.
 BUILD=${AEGISR_BUILD_DIR:-$ROOT/build}
 FUZZ_BUILD=${AEGISR_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
+ASAN_BUILD=${AEGISR_ASAN_BUILD_DIR:-$ROOT/build-asan}
+ASAN=${AEGISR_ASAN:-}
+if [ -z "$ASAN" ] && [ "${CI:-}" = true ]; then ASAN=1; fi
 JOBS=${AEGISR_JOBS:-$(nproc)}
 FUZZ_SECONDS=${AEGISR_FUZZ_SECONDS:-60}
 
@@ -56,6 +62,20 @@ if [ -x "$FUZZ_BUILD/resp_parser_fuzz" ]; then
   grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$fuzz_log" || tail -n 5 "$fuzz_log"
 else
   echo "resp_parser_fuzz not built (no tests/fuzz/resp_parser_fuzz.cc yet); skipping"
+fi
+
+if [ "$ASAN" = 1 ]; then
+  step "sanitizer build ($ASAN_BUILD, ASan+UBSan)"
+  cmake -S "$ROOT" -B "$ASAN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DAEGISR_SANITIZE=ON -DAEGISR_BENCH=OFF
+  ninja -C "$ASAN_BUILD" -j"$JOBS"
+
+  # Any report fails: ASan errors abort, UBSan halts, a leak makes the exit code non-zero, and
+  # the integration harness fails a test whose daemon log holds a sanitizer report.
+  step "tests under ASan+UBSan (ctest)"
+  (cd "$ASAN_BUILD" &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      ctest --output-on-failure -j"$JOBS" --timeout 300)
 fi
 
 step "all tests passed"
