@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/base/alloc.h"
 #include "engine/base/glob.h"
 #include "engine/command.h"
 #include "engine/command_meta.h"
@@ -669,7 +670,7 @@ void InfoMemory(Engine& engine, InfoWriter& w) {
   w.Field("maxmemory_policy", engine.config().MaxmemoryPolicyName());
   w.Fieldf("mem_fragmentation_ratio", "%.2f", used ? double(rss) / double(used) : 0.0);
   w.Field("mem_fragmentation_bytes", int64_t(rss) - int64_t(used));
-  w.Field("mem_allocator", "mimalloc");
+  w.Field("mem_allocator", kAllocatorName);
   w.Field("lazyfree_pending_objects", 0);
 }
 

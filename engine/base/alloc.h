@@ -6,6 +6,7 @@
 // Each function is one inline call with no branch; what a build uses is fixed at compile time.
 
 #include <cstddef>
+#include <string_view>
 
 #ifdef AEGISR_SYSTEM_ALLOCATOR
 #include <malloc.h>
@@ -19,6 +20,9 @@ namespace aegisr {
 
 #ifdef AEGISR_SYSTEM_ALLOCATOR
 
+// INFO's mem_allocator.
+inline constexpr std::string_view kAllocatorName = "libc";
+
 inline void* AllocBytes(size_t n) { return std::malloc(n); }
 inline void* ZallocBytes(size_t n) { return std::calloc(1, n); }
 inline void* ReallocBytes(void* p, size_t n) { return std::realloc(p, n); }
@@ -27,6 +31,8 @@ inline void FreeBytes(void* p) { std::free(p); }
 inline size_t UsableSize(const void* p) { return malloc_usable_size(const_cast<void*>(p)); }
 
 #else
+
+inline constexpr std::string_view kAllocatorName = "mimalloc";
 
 inline void* AllocBytes(size_t n) { return mi_malloc(n); }
 inline void* ZallocBytes(size_t n) { return mi_zalloc(n); }

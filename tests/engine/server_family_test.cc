@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/alloc.h"
 #include "engine/command_meta.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
@@ -524,6 +525,14 @@ TEST_F(ServerFamilyTest, DebugSleepBlocks) {
   EXPECT_EQ(Run({"DEBUG", "SLEEP", "0"}), "+OK\r\n");
   EXPECT_EQ(Run({"DEBUG", "NOPE"}),
             Err("ERR unknown subcommand or wrong number of arguments for 'NOPE'. Try DEBUG HELP."));
+}
+
+TEST_F(ServerFamilyTest, InfoNamesTheAllocatorOfThisBuild) {
+  // mimalloc normally; libc in the sanitizer build (engine/base/alloc.h).
+  std::string info = Run({"INFO", "memory"});
+  EXPECT_NE(info.find("\r\nmem_allocator:" + std::string(kAllocatorName) + "\r\n"),
+            std::string::npos)
+      << info;
 }
 
 TEST_F(ServerFamilyTest, DebugSleepOutOfRangeReturnsAtOnce) {
