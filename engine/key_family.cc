@@ -60,6 +60,22 @@ bool ParseInt(std::string_view s, int* out) {
   return true;
 }
 
+// Redis's getIntFromObjectOrReply without a custom message: not an integer, or an integer
+// outside int's range, each with its own error. Returns false after replying.
+bool ParseIntOrReply(ReplySink& reply, std::string_view s, int* out) {
+  int64_t v;
+  if (!String2ll(s, &v)) {
+    reply.Error(errors::kNotInteger);
+    return false;
+  }
+  if (v < INT_MIN || v > INT_MAX) {
+    reply.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
+    return false;
+  }
+  *out = int(v);
+  return true;
+}
+
 // Redis's addReplyErrorFormat: the text ends at a NUL byte and CR/LF become spaces.
 std::string SanitizedArg(std::string_view s) {
   std::string out(s.substr(0, s.find('\0')));
@@ -186,7 +202,7 @@ void CmdCopy(CommandContext& ctx, ArgList args) {
     if (EqualsIgnoreCase(args[i], "replace")) {
       replace = true;
     } else if (EqualsIgnoreCase(args[i], "db") && i + 1 < args.size()) {
-      if (!ParseInt(args[i + 1], &dst_db)) return ctx.reply.Error(errors::kNotInteger);
+      if (!ParseIntOrReply(ctx.reply, args[i + 1], &dst_db)) return;
       if (dst_db < 0 || dst_db >= NumDbs(ctx.engine))
         return ctx.reply.Error(errors::kDbIndexOutOfRange);
       ++i;
@@ -204,7 +220,7 @@ void CmdCopy(CommandContext& ctx, ArgList args) {
 // MOVE key db
 void CmdMove(CommandContext& ctx, ArgList args) {
   int dst_db;
-  if (!ParseInt(args[2], &dst_db)) return ctx.reply.Error(errors::kNotInteger);
+  if (!ParseIntOrReply(ctx.reply, args[2], &dst_db)) return;
   if (dst_db < 0 || dst_db >= NumDbs(ctx.engine))
     return ctx.reply.Error(errors::kDbIndexOutOfRange);
   int src_db = CurrentDb(ctx);
@@ -397,7 +413,7 @@ void CmdFlushAll(CommandContext& ctx, ArgList args) {
 // SELECT index
 void CmdSelect(CommandContext& ctx, ArgList args) {
   int db;
-  if (!ParseInt(args[1], &db)) return ctx.reply.Error(errors::kNotInteger);
+  if (!ParseIntOrReply(ctx.reply, args[1], &db)) return;
   if (db < 0 || db >= NumDbs(ctx.engine)) return ctx.reply.Error(errors::kDbIndexOutOfRange);
   ctx.client.db.store(db, std::memory_order_relaxed);
   ctx.reply.Ok();

@@ -32,7 +32,7 @@ class Table {
   // Removes the entry at link from the table and returns it (not freed).
   Entry* Unlink(Entry** link);
   // Puts replacement where the entry at link was (after an entry reallocation).
-  // The replacement must carry the old entry's `next` (mi_realloc copies it).
+  // The replacement must carry the old entry's `next` (ReallocBytes copies it).
   static void Replace(Entry** link, Entry* replacement) { *link = replacement; }
 
   size_t size() const { return size_; }

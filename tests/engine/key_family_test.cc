@@ -254,7 +254,9 @@ TEST_F(KeyFamilyTest, CopyErrors) {
   EXPECT_EQ(Run({"COPY", "b", "c", "DB", "-1"}), Err(errors::kDbIndexOutOfRange));
   EXPECT_EQ(Run({"COPY", "b", "c", "DB", "abc"}), Err(errors::kNotInteger));
   EXPECT_EQ(Run({"COPY", "b", "c", "DB", "9223372036854775808"}), Err(errors::kNotInteger));
-  EXPECT_EQ(Run({"COPY", "b", "c", "DB", "4294967296"}), Err(errors::kNotInteger));
+  // An int64 beyond int's range: Redis 7.0's own range error (checked against redis-server).
+  EXPECT_EQ(Run({"COPY", "b", "c", "DB", "4294967296"}),
+            Err("ERR value is out of range, value must between -2147483648 and 2147483647"));
   EXPECT_EQ(Run({"COPY", "b", "c", "FOO"}), Err(errors::kSyntax));
   EXPECT_EQ(Run({"COPY", "b", "c", "REPLACE", "DB"}), Err(errors::kSyntax));
   EXPECT_EQ(Run({"COPY", "b"}), Err("ERR wrong number of arguments for 'copy' command"));
@@ -755,6 +757,18 @@ TEST_F(KeyFamilyTest, ConcurrentCrossShardRenamesKeepExactlyOneKey) {
   EXPECT_EQ(Run({"EXISTS", a, b}), Int(1));
   std::string v = Get(a) != "(nil)" ? Get(a) : Get(b);
   EXPECT_EQ(v, "value");
+}
+
+// Redis's getIntFromObjectOrReply: an integer beyond int's range has its own error.
+TEST_F(KeyFamilyTest, DbIndexBeyondIntRangeGetsRedisRangeError) {
+  const std::string range =
+      Err("ERR value is out of range, value must between -2147483648 and 2147483647");
+  EXPECT_EQ(Run({"SELECT", "99999999999"}), range);
+  EXPECT_EQ(Run({"SELECT", "abc"}), Err("ERR value is not an integer or out of range"));
+  EXPECT_EQ(Run({"SELECT", "16"}), Err("ERR DB index is out of range"));
+  EXPECT_EQ(Run({"MOVE", "k", "99999999999"}), range);
+  EXPECT_EQ(Run({"COPY", "a", "b", "DB", "-99999999999"}), range);
+  EXPECT_EQ(Run({"SWAPDB", "0", "99999999999"}), Err("ERR invalid second DB index"));
 }
 
 }  // namespace
