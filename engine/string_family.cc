@@ -118,6 +118,22 @@ bool ReplyGet(ReplySink& reply, const OpResult<std::string_view>& r) {
   return true;
 }
 
+// For the read-then-modify commands (GETDEL, GETEX): the live string entry's link, or nullptr
+// after replying null (no such key) or WRONGTYPE.
+Entry** LookupStringOrReply(ReplySink& reply, Shard& s, int db, const KeyRef& k, int64_t now,
+                            uint32_t lru) {
+  Entry** link = s.Lookup(db, k, now, lru);
+  if (!link) {
+    reply.Null();
+    return nullptr;
+  }
+  if ((*link)->type != ValueType::kString) {
+    reply.Error(errors::kWrongType);
+    return nullptr;
+  }
+  return link;
+}
+
 // Stores v as the string value of k; `link` is k's live link or nullptr. TTL: expire_at > 0
 // sets it, else keep_ttl keeps the current one, else the key ends without one. A value of
 // another type is replaced by a fresh entry.
@@ -395,15 +411,8 @@ void CmdGetDel(CommandContext& ctx, ArgList args) {
   int db = Db(ctx);
   auto lk = ks.Lock(k);
   Shard& s = ks.shard(k);
-  Entry** link = s.Lookup(db, k, Engine::NowMs(), ks.lru_clock());
-  if (!link) {
-    ctx.reply.Null();
-    return;
-  }
-  if ((*link)->type != ValueType::kString) {
-    ctx.reply.Error(errors::kWrongType);
-    return;
-  }
+  Entry** link = LookupStringOrReply(ctx.reply, s, db, k, Engine::NowMs(), ks.lru_clock());
+  if (!link) return;
   char scratch[24];
   ctx.reply.Bulk((*link)->str(scratch));
   s.Delete(db, link);
@@ -423,15 +432,8 @@ void CmdGetEx(CommandContext& ctx, ArgList args) {
   int64_t now = Engine::NowMs();
   auto lk = ks.Lock(k);
   Shard& s = ks.shard(k);
-  Entry** link = s.Lookup(db, k, now, ks.lru_clock());
-  if (!link) {
-    ctx.reply.Null();
-    return;
-  }
-  if ((*link)->type != ValueType::kString) {
-    ctx.reply.Error(errors::kWrongType);
-    return;
-  }
+  Entry** link = LookupStringOrReply(ctx.reply, s, db, k, now, ks.lru_clock());
+  if (!link) return;
   int64_t expire_at = 0;
   if (opt.flags & kStrAnyExpire) {
     OpResult<int64_t> r = ExpireAtMs(opt.expire, opt.flags, now);

@@ -26,6 +26,7 @@
 // ---- allocation counting (as in keyspace_bench.cc) ----
 
 #include "perf/alloc_hook.h"
+#include "perf/bench_rng.h"
 
 using alloc_hook::AllocCount;
 using alloc_hook::AllocCounter;
@@ -44,23 +45,6 @@ inline void FormatKey(uint64_t i, char* out) {
     i /= 10;
   }
 }
-
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed | 1) {}
-  uint64_t Next() {
-    s_ ^= s_ >> 12;
-    s_ ^= s_ << 25;
-    s_ ^= s_ >> 27;
-    return s_ * 0x2545F4914F6CDD1Dull;
-  }
-  uint64_t Below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64);
-  }
-
- private:
-  uint64_t s_;
-};
 
 // One engine holding kKeys keys of 64-byte values, built on first use, shared by the
 // benchmarks (SET overwrites values of the same size, so the contents stay equivalent).

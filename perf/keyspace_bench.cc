@@ -27,6 +27,7 @@
 // ---- allocation counting (perf/alloc_hook.h) ----
 
 #include "perf/alloc_hook.h"
+#include "perf/bench_rng.h"
 
 using alloc_hook::AllocCount;
 using alloc_hook::AllocCounter;
@@ -47,25 +48,6 @@ inline void FormatKey(uint64_t i, char* out) {
 }
 
 inline uint32_t Hash32(std::string_view k) { return static_cast<uint32_t>(HashBytes(k)); }
-
-// xorshift64*: a few cycles per number.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed | 1) {}
-  uint64_t Next() {
-    s_ ^= s_ >> 12;
-    s_ ^= s_ << 25;
-    s_ ^= s_ >> 27;
-    return s_ * 0x2545F4914F6CDD1Dull;
-  }
-  // Uniform in [0, n).
-  uint64_t Below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64);
-  }
-
- private:
-  uint64_t s_;
-};
 
 void FillTable(Table& t, uint64_t n) {
   char key[kKeyLen];
