@@ -289,6 +289,23 @@ def connection_refused_message_and_exit_code(opts):
 
 
 @test
+def shutdown_closing_the_connection_is_success_like_redis_cli(opts):
+    # SHUTDOWN gets no reply: the server closes the connection. redis-cli prints nothing and
+    # exits 0; so must aegisr-cli (against a redis-server and against the daemon).
+    results = []
+    for b in (REDIS_CLI, cli_path(opts)):
+        with harness.start_redis() as r:
+            results.append(run([b, "-p", str(r.port), "SHUTDOWN", "NOSAVE"]))
+            r.proc.wait(timeout=10)
+            r.exit_code = r.proc.returncode
+    assert results[0] == (0, b"", b""), results[0]
+    assert results[1] == results[0], results
+    with harness.start_daemon(opts.bindir) as d:
+        assert run([cli_path(opts), "-p", str(d.port), "SHUTDOWN"]) == (0, b"", b"")
+        assert d.proc.wait(timeout=10) == 0
+
+
+@test
 def command_line_errors_version_and_help(opts):
     rc, out, err = run([cli_path(opts), "--bogus-flag"])
     assert rc == 1 and err == b"Unrecognized option or bad number of args for: '--bogus-flag'\n", \
