@@ -657,6 +657,25 @@ def _reset(d):
             conn.cmd("SELECT", 0)
 
 
+def run_edge_sequences(opts, sequences, flush=b"FLUSHALL", mode_of=lambda args: "exact"):
+    """Plays each fixed command sequence on a fresh redis-server and aegisr-daemon, in RESP2
+    and then RESP3, flushing both before each sequence; fails on any differing reply."""
+    with start_redis() as ref, start_daemon(opts.bindir) as dut:
+        for proto in (b"2", b"3"):
+            d = Differential(ref.port, dut.port)
+            d.context = f" [RESP{proto.decode()}]"
+            if proto == b"3":
+                d.check(b"HELLO", b"3", mode="type")
+            for seq in sequences:
+                d.ref.cmd(flush)
+                d.dut.cmd(flush)
+                for args in seq:
+                    d.check(*args, mode=mode_of(args))
+            mismatches = d.mismatches
+            d.close()
+            assert mismatches == 0, f"{mismatches} replies differed from redis-server"
+
+
 def run_rounds(opts, label, play_round, rounds=20, budget_s=10.0, resp3_every=4):
     """Starts redis-server and the daemon, then for each round: fresh connections, both servers
     emptied, RESP3 on every `resp3_every`-th round, and play_round(d, rng, types) with a seeded rng.

@@ -260,28 +260,17 @@ EDGE_SEQUENCES = [
 
 @test
 def test_keys_edge_sequences(opts):
-    with harness.start_redis() as ref, harness.start_daemon(opts.bindir) as dut:
-        for proto in (b"2", b"3"):
-            d = harness.Differential(ref.port, dut.port)
-            d.context = f" [RESP{proto.decode()}]"
-            if proto == b"3":
-                d.check(b"HELLO", b"3", mode="type")
-            for seq in EDGE_SEQUENCES:
-                d.ref.cmd(b"FLUSHALL")
-                d.dut.cmd(b"FLUSHALL")
-                for args in seq:
-                    name = args[0].upper()
-                    mode = "exact"
-                    if name in (b"TTL", b"PTTL", b"EXPIRETIME", b"PEXPIRETIME"):
-                        mode = "time"
-                    elif name == b"KEYS":
-                        mode = "sorted"
-                    elif name == b"SCAN":
-                        mode = "scan"
-                    d.check(*args, mode=mode)
-            mismatches = d.mismatches
-            d.close()
-            assert mismatches == 0, f"{mismatches} replies differed from redis-server"
+    def mode_of(args):
+        name = args[0].upper()
+        if name in (b"TTL", b"PTTL", b"EXPIRETIME", b"PEXPIRETIME"):
+            return "time"
+        if name == b"KEYS":
+            return "sorted"
+        if name == b"SCAN":
+            return "scan"
+        return "exact"
+
+    harness.run_edge_sequences(opts, EDGE_SEQUENCES, mode_of=mode_of)
 
 
 @test

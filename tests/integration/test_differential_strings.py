@@ -289,24 +289,7 @@ EDGE_SEQUENCES = [
 
 @test
 def test_strings_edge_sequences(opts):
-    with harness.start_redis() as ref, harness.start_daemon(opts.bindir) as dut:
-        for proto in (b"2", b"3"):
-            d = harness.Differential(ref.port, dut.port)
-            d.context = f" [RESP{proto.decode()}]"
-            if proto == b"3":
-                d.check(b"HELLO", b"3", mode="type")
-            for seq in EDGE_SEQUENCES:
-                _flush(d)
-                for args in seq:
-                    d.check(*args)
-            mismatches = d.mismatches
-            d.close()
-            assert mismatches == 0, f"{mismatches} replies differed from redis-server"
-
-
-def _flush(d):
-    d.ref.cmd(b"FLUSHDB")
-    d.dut.cmd(b"FLUSHDB")
+    harness.run_edge_sequences(opts, EDGE_SEQUENCES, flush=b"FLUSHDB")
 
 
 if __name__ == "__main__":
