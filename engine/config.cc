@@ -97,6 +97,9 @@ const std::vector<Knob>& Table() {
           "Worker (I/O loop) threads; 0 means one per online CPU."),
       Enum("io-backend", &Config::io_backend, kIoBackends, "auto", kKnobImmutable,
            "Event loop backend: auto probes io_uring and falls back to epoll."),
+      Int("idle-poll-us", &Config::idle_poll_us, 0, 100000, "50", 0,
+          "After a loop iteration finds no work, poll this long for more before sleeping, "
+          "yielding the CPU to any other runnable thread (0: sleep at once; io_uring only)."),
       Int("maxclients", &Config::maxclients, 1, UINT32_MAX, "10000", 0,
           "Maximum number of connected clients; more are refused with an error."),
       Int("timeout", &Config::timeout, 0, kIntMax, "0", 0,
@@ -220,7 +223,6 @@ std::string JoinEnum(const Knob& k, std::string_view sep) {
   }
   return out;
 }
-
 
 // A value read from a file, before it is checked against its knob.
 struct FileValue {

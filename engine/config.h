@@ -41,6 +41,7 @@ struct Config {
   std::atomic<int64_t> port{0};
   std::atomic<int64_t> threads{0};  // 0: number of online CPUs
   std::string io_backend;           // auto | uring | epoll; guarded by mu
+  std::atomic<int64_t> idle_poll_us{0};
   std::atomic<int64_t> maxclients{0};
   std::atomic<int64_t> proto_max_bulk_len{0};
   std::atomic<int64_t> client_query_buffer_limit{0};

@@ -255,6 +255,8 @@ Status Server::Start() {
   if (Status s = OpenListeners(n, &fds); !s.ok()) return s;
   ring_fds_ = std::vector<std::atomic<int>>(n);
   for (auto& r : ring_fds_) r.store(-1);
+  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  idle_poll_slots_ = cpus > n ? std::min(n, cpus - n) : 0;
   for (unsigned i = 0; i < n; ++i)
     workers_.push_back(use_uring_ ? MakeUringWorker(*this, i, fds[i])
                                   : MakeEpollWorker(*this, i, fds[i]));

@@ -108,6 +108,14 @@ class Server final : public ServerControl {
   Worker* worker(unsigned i) { return workers_[i].get(); }
   // The ring fd of worker i (io_uring backend), for IORING_OP_MSG_RING wake-ups; -1 otherwise.
   std::vector<std::atomic<int>>& ring_fds() { return ring_fds_; }
+  // Idle-poll slots: polling only uses cores the workers leave over (online CPUs minus
+  // threads, at most one per worker), so with the default one worker per CPU nobody polls.
+  bool TryStartIdlePoll() {
+    if (idle_pollers_.fetch_add(1, std::memory_order_relaxed) < idle_poll_slots_) return true;
+    idle_pollers_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  void EndIdlePoll() { idle_pollers_.fetch_sub(1, std::memory_order_relaxed); }
 
  private:
   Status OpenListeners(unsigned n, std::vector<int>* fds);
@@ -117,6 +125,8 @@ class Server final : public ServerControl {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> connections_{0};
+  std::atomic<unsigned> idle_pollers_{0};
+  unsigned idle_poll_slots_ = 0;  // set by Start
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::vector<std::atomic<int>> ring_fds_;

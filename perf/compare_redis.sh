@@ -103,27 +103,34 @@ else
   wait_ready aegisr "$AEGISR_PORT" $!
 fi
 
-RESULTS="$WORK/results.csv"  # server,pipeline,round,test,rps,p99_ms
+RESULTS="$WORK/results.csv"  # server,pipeline,round,test,rps,p99_ms,client_cpu_pct
 : >"$RESULTS"
-run_one() {  # server port pipeline round
-  local out
-  if ! out=$("$REDIS_BENCHMARK" -h 127.0.0.1 -p "$2" -t set,get -c "$CLIENTS" -d "$VALUE_SIZE" \
-      -r "$KEYSPACE" -n "$REQUESTS" -P "$3" --csv 2>"$WORK/bench.err"); then
+# One test against one server. Also records how busy redis-benchmark itself was (user+sys CPU
+# over wall time, from bash's `time`): redis-benchmark is single-threaded, so near 100% means
+# the figure is the load generator's ceiling, not the server's.
+run_one() {  # server port pipeline round test
+  local out cpu TIMEFORMAT='%R %U %S'
+  if ! { time out=$("$REDIS_BENCHMARK" -h 127.0.0.1 -p "$2" -t "$5" -c "$CLIENTS" \
+      -d "$VALUE_SIZE" -r "$KEYSPACE" -n "$REQUESTS" -P "$3" --csv 2>"$WORK/bench.err"); } \
+      2>"$WORK/time"; then
     echo "$0: redis-benchmark against $1 failed:" >&2
     cat "$WORK/bench.err" >&2
     exit 1
   fi
+  cpu=$(awk '{ if ($1 > 0) printf "%.0f", 100 * ($2 + $3) / $1; else print 0 }' "$WORK/time")
   # --csv: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
   #        "p99_latency_ms","max_latency_ms"
-  echo "$out" | tr -d '"' | awk -F, -v s="$1" -v p="$3" -v r="$4" \
-    '$1 == "SET" || $1 == "GET" { print s "," p "," r "," $1 "," $2 "," $7 }' >>"$RESULTS"
+  echo "$out" | tr -d '"' | awk -F, -v s="$1" -v p="$3" -v r="$4" -v c="$cpu" \
+    '$1 == "SET" || $1 == "GET" { print s "," p "," r "," $1 "," $2 "," $7 "," c }' >>"$RESULTS"
 }
 
 for round in $(seq "$ROUNDS"); do
   for p in $PIPELINES; do
     echo "round $round/$ROUNDS, pipeline $p: redis, aegisr" >&2
-    run_one redis "$REDIS_PORT" "$p" "$round"
-    run_one aegisr "$AEGISR_PORT" "$p" "$round"
+    for t in set get; do
+      run_one redis "$REDIS_PORT" "$p" "$round" "$t"
+      run_one aegisr "$AEGISR_PORT" "$p" "$round" "$t"
+    done
   done
 done
 
@@ -132,11 +139,11 @@ import csv, statistics, sys
 rows = list(csv.reader(open(sys.argv[1])))
 rounds = int(sys.argv[2])
 data = {}
-for server, pipeline, _round, test, rps, p99 in rows:
-    data.setdefault((test, int(pipeline), server), []).append((float(rps), float(p99)))
+for server, pipeline, _round, test, rps, p99, cpu in rows:
+    data.setdefault((test, int(pipeline), server), []).append((float(rps), float(p99), float(cpu)))
 keys = sorted({(t, p) for t, p, _ in data}, key=lambda k: (k[0] != "SET", k[1]))
 print(f"{'test':<5} {'pipeline':>8} {'redis rps':>12} {'aegisr rps':>12} {'ratio':>7} "
-      f"{'redis p99 ms':>13} {'aegisr p99 ms':>14}")
+      f"{'redis p99 ms':>13} {'aegisr p99 ms':>14} {'bench cpu% r/a':>15}")
 bad = False
 for t, p in keys:
     r, a = data.get((t, p, "redis"), []), data.get((t, p, "aegisr"), [])
@@ -148,7 +155,11 @@ for t, p in keys:
     ar = statistics.median(x[0] for x in a)
     rp = statistics.median(x[1] for x in r)
     ap = statistics.median(x[1] for x in a)
-    print(f"{t:<5} {p:>8} {rr:>12.0f} {ar:>12.0f} {ar / rr:>7.2f} {rp:>13.3f} {ap:>14.3f}")
-print(f"(medians of {rounds} rounds; ratio = aegisr rps / redis rps)")
+    rc = statistics.median(x[2] for x in r)
+    ac = statistics.median(x[2] for x in a)
+    print(f"{t:<5} {p:>8} {rr:>12.0f} {ar:>12.0f} {ar / rr:>7.2f} {rp:>13.3f} {ap:>14.3f} "
+          f"{f'{rc:.0f}/{ac:.0f}':>15}")
+print(f"(medians of {rounds} rounds; ratio = aegisr rps / redis rps; bench cpu% = "
+      "redis-benchmark's own CPU use against redis/aegisr, ~100 means it is the bottleneck)")
 sys.exit(1 if bad or not keys else 0)
 EOF

@@ -201,8 +201,8 @@ def check_shutdown(handle, port):
         c.close()
 
 
-def run_backend(opts, backend, threads):
-    args = ["--io-backend", backend, "--threads", str(threads)]
+def run_backend(opts, backend, threads, extra=()):
+    args = ["--io-backend", backend, "--threads", str(threads), *extra]
     with harness.start_daemon(opts.bindir, args) as d:
         want = f"({threads} threads, {BACKEND_NAMES[backend]})"
         assert wait_log(d, want), f"log does not say {want!r}:\n{d.log()}"
@@ -228,6 +228,42 @@ def test_uring_one_thread(opts):
 @test
 def test_uring_four_threads(opts):
     run_backend(opts, "uring", 4)
+
+
+@test
+def test_uring_without_idle_poll(opts):
+    run_backend(opts, "uring", 2, ["--idle-poll-us", "0"])
+
+
+@test
+def test_uring_long_idle_poll(opts):
+    # One worker, so that on a multi-core machine a core is left over and the worker polls.
+    run_backend(opts, "uring", 1, ["--idle-poll-us", "5000"])
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+@test
+def test_idle_poll_stops_when_traffic_stops(opts):
+    # Polling is for the gap between requests: an idle daemon must go back to sleep. With a
+    # 5 ms window and the 100 Hz timer, a poll that never ended would use most of a second.
+    args = ["--threads", "1", "--idle-poll-us", "5000", "--hz", "100"]  # 1 worker: it may poll
+    with harness.start_daemon(opts.bindir, args) as d:
+        with harness.RawConn(d.port) as c:
+            for i in range(100):
+                assert c.cmd("SET", f"k{i}", "v") == b"+OK\r\n"
+            time.sleep(0.2)
+            before = cpu_seconds(d.proc.pid)
+            time.sleep(2)
+            used = cpu_seconds(d.proc.pid) - before
+            assert used < 0.5, f"idle daemon used {used:.2f} s of CPU in 2 s"
+            assert c.cmd("CONFIG", "SET", "idle-poll-us", "0") == b"+OK\r\n"
+            assert c.cmd("GET", "k7") == b"$1\r\nv\r\n"
+            assert c.cmd("CONFIG", "SET", "idle-poll-us", "-1").startswith(b"-ERR")
 
 
 @test
