@@ -1,0 +1,286 @@
+// Eviction policy scoring, the eviction pool and the adaptive policy's ghost learning (the
+// algorithm is described in policy.h). Thread-safe as policy.h states: the ghost table and theta
+// are relaxed atomics; a lost race costs one ghost or one step, never a torn value.
+#include "tier/policy.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+namespace aegisr::tier {
+namespace {
+
+constexpr double kThetaOne = 1 << 16;  // theta fixed point
+constexpr double kWeightOne = 1u << 30;
+constexpr double kScoreOne = double(1ull << 32);  // adaptive score fixed point
+constexpr double kMaxRho = 24.0;                  // log2(1 + 2^24)
+constexpr double kMaxPhi = 16.0;                  // 2 * log2(1 + 255)
+
+struct NameRow {
+  PolicyKind kind;
+  std::string_view name;
+};
+constexpr NameRow kNames[] = {
+    {PolicyKind::kNoEviction, "noeviction"},
+    {PolicyKind::kAllKeysLru, "allkeys-lru"},
+    {PolicyKind::kAllKeysLfu, "allkeys-lfu"},
+    {PolicyKind::kAllKeysRandom, "allkeys-random"},
+    {PolicyKind::kVolatileLru, "volatile-lru"},
+    {PolicyKind::kVolatileLfu, "volatile-lfu"},
+    {PolicyKind::kVolatileRandom, "volatile-random"},
+    {PolicyKind::kVolatileTtl, "volatile-ttl"},
+    {PolicyKind::kAdaptive, "adaptive"},
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+uint32_t WeightFixed(int32_t theta_fixed) {
+  double w = 1.0 / (1.0 + std::exp(-theta_fixed / kThetaOne));
+  return static_cast<uint32_t>(w * kWeightOne);
+}
+
+// Slot index and fingerprint from a key hash (Fibonacci hashing for the index, so a weak hash
+// still spreads; the fingerprint takes the other half).
+uint32_t GhostFingerprint(uint64_t h) {
+  uint32_t fp = static_cast<uint32_t>(h >> 34);  // 30 bits
+  return fp == 0 ? 1 : fp;
+}
+
+}  // namespace
+
+std::optional<PolicyKind> ParsePolicy(std::string_view name) {
+  for (const auto& row : kNames) {
+    if (EqualsIgnoreCase(name, row.name)) return row.kind;
+  }
+  return std::nullopt;
+}
+
+std::string_view PolicyName(PolicyKind kind) {
+  for (const auto& row : kNames) {
+    if (row.kind == kind) return row.name;
+  }
+  return "unknown";
+}
+
+// --- EvictionPool ----------------------------------------------------------------------------
+
+bool EvictionPool::Offer(const Candidate& c, const Scored& s) {
+  for (size_t i = 0; i < size_; ++i) {
+    if (entries_[i].candidate.key_hash == c.key_hash) {
+      entries_[i] = {c, s};
+      return true;
+    }
+  }
+  if (size_ < kCapacity) {
+    entries_[size_++] = {c, s};
+    return true;
+  }
+  // Full: replace the worst entry if c beats it. On equal scores the older entry stays, as in
+  // Redis's pool (a tie does not displace).
+  size_t worst = 0;
+  for (size_t i = 1; i < size_; ++i) {
+    if (entries_[i].scored.score < entries_[worst].scored.score) worst = i;
+  }
+  if (s.score <= entries_[worst].scored.score) return false;
+  entries_[worst] = {c, s};
+  return true;
+}
+
+std::optional<Victim> EvictionPool::PopBest() {
+  if (size_ == 0) return std::nullopt;
+  size_t best = 0;
+  for (size_t i = 1; i < size_; ++i) {
+    if (entries_[i].scored.score > entries_[best].scored.score) best = i;
+  }
+  const Entry& v = entries_[best];
+  // The expert whose own order ranks v higher: LRU ranks by idle, LFU by counter.
+  size_t above_recency = 0, above_frequency = 0;
+  for (size_t i = 0; i < size_; ++i) {
+    above_recency += entries_[i].scored.idle > v.scored.idle;
+    above_frequency += entries_[i].scored.counter < v.scored.counter;
+  }
+  Victim out{v.candidate, v.scored, Expert::kNone};
+  if (above_recency < above_frequency) out.chooser = Expert::kRecency;
+  if (above_frequency < above_recency) out.chooser = Expert::kFrequency;
+  entries_[best] = entries_[--size_];
+  return out;
+}
+
+bool EvictionPool::Remove(uint64_t key_hash) {
+  for (size_t i = 0; i < size_; ++i) {
+    if (entries_[i].candidate.key_hash == key_hash) {
+      entries_[i] = entries_[--size_];
+      return true;
+    }
+  }
+  return false;
+}
+
+// --- EvictionPolicy --------------------------------------------------------------------------
+
+EvictionPolicy::EvictionPolicy(PolicyKind kind, LfuParams lfu, AdaptiveParams adaptive)
+    : kind_(kind), lfu_(lfu), adaptive_(adaptive) {
+  if (kind_ == PolicyKind::kAdaptive) {
+    uint32_t n = 16;
+    while (n < adaptive_.ghost_entries && n < (1u << 30)) n <<= 1;
+    ghost_mask_ = n - 1;
+    ghost_shift_ = 64 - static_cast<uint32_t>(std::countr_zero(n));
+    ghosts_ = std::make_unique<std::atomic<uint32_t>[]>(n);
+    ghost_epochs_ = std::make_unique<std::atomic<uint32_t>[]>(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      ghosts_[i].store(0, std::memory_order_relaxed);
+      ghost_epochs_[i].store(0, std::memory_order_relaxed);
+    }
+  }
+  AdjustTheta(adaptive_.initial_theta);
+}
+
+bool EvictionPolicy::volatile_only() const {
+  switch (kind_) {
+    case PolicyKind::kVolatileLru:
+    case PolicyKind::kVolatileLfu:
+    case PolicyKind::kVolatileRandom:
+    case PolicyKind::kVolatileTtl:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool EvictionPolicy::uses_pool() const {
+  switch (kind_) {
+    case PolicyKind::kNoEviction:
+    case PolicyKind::kAllKeysRandom:
+    case PolicyKind::kVolatileRandom:
+      return false;
+    default:
+      return true;
+  }
+}
+
+std::optional<Scored> EvictionPolicy::Evaluate(const Candidate& c) const {
+  if (kind_ == PolicyKind::kNoEviction) return std::nullopt;
+  if (volatile_only() && c.expire_ms == 0) return std::nullopt;
+  Scored s;
+  s.idle = IdleTicks(c.access, c.now);
+  s.counter = DecayedCounter(c.access, c.now, lfu_);
+  switch (kind_) {
+    case PolicyKind::kAllKeysLru:
+    case PolicyKind::kVolatileLru:
+      s.score = s.idle;
+      break;
+    case PolicyKind::kAllKeysLfu:
+    case PolicyKind::kVolatileLfu:
+      s.score = 255u - s.counter;
+      break;
+    case PolicyKind::kVolatileTtl:
+      s.score = std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(c.expire_ms);
+      break;
+    case PolicyKind::kAdaptive: {
+      double w = weight_fixed_.load(std::memory_order_relaxed) / kWeightOne;
+      double rho = std::log2(1.0 + s.idle);
+      double phi = 2.0 * std::log2(1.0 + s.counter);
+      double v = w * rho + (1.0 - w) * (kMaxPhi - phi);
+      s.score = static_cast<uint64_t>(std::clamp(v, 0.0, kMaxRho + kMaxPhi) * kScoreOne);
+      break;
+    }
+    default:  // *-random: every key alike
+      s.score = 0;
+      break;
+  }
+  return s;
+}
+
+bool EvictionPolicy::Offer(EvictionPool& pool, const Candidate& c) const {
+  auto s = Evaluate(c);
+  if (!s) return false;
+  return pool.Offer(c, *s);
+}
+
+void EvictionPolicy::OnEvict(const Victim& v) {
+  if (kind_ != PolicyKind::kAdaptive || v.chooser == Expert::kNone) return;
+  uint64_t h = v.candidate.key_hash;
+  uint32_t slot = static_cast<uint32_t>((h * 0x9E3779B97F4A7C15ull) >> ghost_shift_) & ghost_mask_;
+  uint32_t epoch = evicted_.fetch_add(1, std::memory_order_relaxed);
+  // Running share of recency-chosen victims (EMA over ~1024 evictions, fixed point 2^16).
+  uint32_t share = recency_share_.load(std::memory_order_relaxed);
+  int32_t target = v.chooser == Expert::kRecency ? 65536 : 0;
+  recency_share_.store(static_cast<uint32_t>(static_cast<int32_t>(share) +
+                                             (target - static_cast<int32_t>(share)) / 1024),
+                       std::memory_order_relaxed);
+  ghost_epochs_[slot].store(epoch, std::memory_order_relaxed);
+  ghosts_[slot].store(GhostFingerprint(h) << 2 | static_cast<uint32_t>(v.chooser),
+                      std::memory_order_relaxed);
+}
+
+Expert EvictionPolicy::OnMiss(uint64_t key_hash) {
+  if (kind_ != PolicyKind::kAdaptive) return Expert::kNone;
+  uint32_t slot =
+      static_cast<uint32_t>((key_hash * 0x9E3779B97F4A7C15ull) >> ghost_shift_) & ghost_mask_;
+  uint32_t g = ghosts_[slot].load(std::memory_order_relaxed);
+  if (g == 0 || (g >> 2) != GhostFingerprint(key_hash)) return Expert::kNone;
+  if (!ghosts_[slot].compare_exchange_strong(g, 0, std::memory_order_relaxed)) {
+    return Expert::kNone;  // another thread took it
+  }
+  auto blamed = static_cast<Expert>(g & 3);
+  // Younger ghosts weigh more: a hit the cache would have had with a little more room.
+  uint32_t age = evicted_.load(std::memory_order_relaxed) -
+                 ghost_epochs_[slot].load(std::memory_order_relaxed);
+  double cap = static_cast<double>(ghost_mask_) + 1.0;
+  double weight = std::max(0.0, 1.0 - static_cast<double>(age) / cap);
+  // Blame per eviction, not per ghost: an expert that chooses most victims also owns most ghosts,
+  // so each hit counts in inverse proportion to its expert's share of the victims.
+  double share = recency_share_.load(std::memory_order_relaxed) / 65536.0;
+  if (blamed == Expert::kFrequency) share = 1.0 - share;
+  double step = adaptive_.step * weight * 0.5 / std::clamp(share, 0.05, 0.95);
+  AdjustTheta(blamed == Expert::kRecency ? -step : step);
+  ghost_hits_[static_cast<size_t>(blamed)].fetch_add(1, std::memory_order_relaxed);
+  return blamed;
+}
+
+void EvictionPolicy::AdjustTheta(double delta) {
+  int32_t limit = static_cast<int32_t>(adaptive_.max_theta * kThetaOne);
+  int32_t d = static_cast<int32_t>(delta * kThetaOne);
+  int32_t cur = theta_fixed_.load(std::memory_order_relaxed);
+  int32_t next;
+  do {
+    next = std::clamp(cur + d, -limit, limit);
+  } while (!theta_fixed_.compare_exchange_weak(cur, next, std::memory_order_relaxed));
+  // Theta and w may be published out of order by racing updaters; both stay in range and the next
+  // ghost hit republishes w.
+  weight_fixed_.store(WeightFixed(next), std::memory_order_relaxed);
+}
+
+double EvictionPolicy::recency_weight() const {
+  switch (kind_) {
+    case PolicyKind::kAllKeysLru:
+    case PolicyKind::kVolatileLru:
+      return 1.0;
+    case PolicyKind::kAdaptive:
+      return weight_fixed_.load(std::memory_order_relaxed) / kWeightOne;
+    default:
+      return 0.0;
+  }
+}
+
+uint64_t EvictionPolicy::ghost_hits(Expert e) const {
+  return ghost_hits_[static_cast<size_t>(e)].load(std::memory_order_relaxed);
+}
+
+size_t EvictionPolicy::ghost_count() const {
+  if (!ghosts_) return 0;
+  size_t n = 0;
+  for (uint32_t i = 0; i <= ghost_mask_; ++i) n += ghosts_[i].load(std::memory_order_relaxed) != 0;
+  return n;
+}
+
+}  // namespace aegisr::tier

@@ -1,0 +1,175 @@
+#pragma once
+// Eviction policies for maxmemory: Redis's eight under their Redis names and Aegisr's adaptive
+// one. EvictionPolicy is thread-safe (scoring is const; the ghost history is lock-free atomics);
+// EvictionPool is not (one per evicting thread, or under the caller's lock).
+//
+// How the engine uses them (Redis's evict.c loop): for each key to free, sample
+// maxmemory-samples keys from random shards, Offer() each to an EvictionPool (the best 16 are
+// kept across rounds), PopBest(), look the victim up again (it may be gone or touched since; see
+// PopBest), delete it and call OnEvict(victim). Every lookup that misses calls OnMiss(hash).
+// *-random policies need no pool: any sampled key will do (uses_pool() is false).
+//
+// Scores (higher = evict first), from the 32-bit access word of tier/access.h, as Redis does:
+//   *-lru:        idle ticks (seconds) since the last access;
+//   *-lfu:        255 - the decayed logarithmic counter;
+//   volatile-ttl: UINT64_MAX - the absolute expire time (sooner expiry first);
+//   volatile-*:   keys without a TTL are refused (no score).
+//
+// The adaptive policy blends two experts over the same sampled pool, with no per-key state
+// beyond the access word:
+//   recency   rho = log2(1 + idle ticks)            (0..24; the LRU expert's order)
+//   frequency phi = 2 * log2(1 + decayed counter)   (0..16; ~log of the hit count, LFU's order)
+//   score = w * rho + (1 - w) * (16 - phi),   w = sigmoid(theta), the recency weight.
+// Both terms are logarithms of an estimated reuse interval (idle time; 1 / hit count), so the
+// blend is a weighted geometric mean of the two experts' estimates; w near 1 is LRU with LFU as
+// tie-break, w near 0 is LFU with LRU as tie-break.
+// theta is learned from regret, in the spirit of LeCaR (Vietri et al., 2018): each victim is
+// tagged with the expert that chose it (the one that ranks it higher in the pool than the other
+// does; victims both rank alike teach nothing and are not remembered), and its hash goes into a
+// fixed-size ghost table (a 30-bit fingerprint + the tag per slot, direct-mapped, newest wins).
+// A miss on a ghost is a mistake by its tagger: a recency-chosen ghost moves theta toward
+// frequency by a step, a frequency-chosen one toward recency. The step shrinks with the ghost's
+// age (counted in evictions), so mistakes the cache would have hit soon count most.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "tier/access.h"
+
+namespace aegisr::tier {
+
+enum class PolicyKind : uint8_t {
+  kNoEviction,
+  kAllKeysLru,
+  kAllKeysLfu,
+  kAllKeysRandom,
+  kVolatileLru,
+  kVolatileLfu,
+  kVolatileRandom,
+  kVolatileTtl,
+  kAdaptive,
+};
+
+// "noeviction", "allkeys-lru", ..., "volatile-ttl", "adaptive" (ASCII case-insensitive, as
+// Redis's config enums); nullopt for anything else.
+std::optional<PolicyKind> ParsePolicy(std::string_view name);
+std::string_view PolicyName(PolicyKind kind);
+
+// What the engine knows of one sampled key.
+struct Candidate {
+  uint64_t key_hash = 0;  // the keyspace hash of the key (well mixed)
+  uint32_t access = 0;    // the entry's access word (tier/access.h)
+  int64_t expire_ms = 0;  // absolute expire time in ms since the epoch; 0 = no TTL
+  uint32_t now = 0;       // the current access clock (AccessClock)
+};
+
+// Which expert chose a victim (the adaptive policy's ghost tag).
+enum class Expert : uint8_t { kNone = 0, kRecency = 1, kFrequency = 2 };
+
+// A candidate with its score and the two features the adaptive policy's tags come from.
+struct Scored {
+  uint64_t score = 0;   // higher = evict first
+  uint32_t idle = 0;    // idle ticks
+  uint8_t counter = 0;  // decayed LFU counter
+};
+
+struct Victim {
+  Candidate candidate;
+  Scored scored;
+  Expert chooser = Expert::kNone;
+};
+
+// The best candidates seen across sampling rounds, like Redis's eviction pool. Not thread-safe.
+class EvictionPool {
+ public:
+  static constexpr size_t kCapacity = 16;
+
+  // Keeps c if the pool has room or c scores above the pool's worst (which is then dropped). A
+  // key already in the pool has its entry replaced (fresh access word and score). Returns
+  // whether c is in the pool afterwards.
+  bool Offer(const Candidate& c, const Scored& s);
+  // Removes and returns the highest-scoring entry, tagged with the expert that would pick it (see
+  // the file comment). Entries are snapshots: the caller must check that the key still exists,
+  // and may compare its access word with candidate.access to see whether it was touched since.
+  std::optional<Victim> PopBest();
+  // Drops the entry of a key (deleted, or found touched); returns whether there was one.
+  bool Remove(uint64_t key_hash);
+  void Clear() { size_ = 0; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+ private:
+  struct Entry {
+    Candidate candidate;
+    Scored scored;
+  };
+  Entry entries_[kCapacity];
+  size_t size_ = 0;
+};
+
+struct AdaptiveParams {
+  uint32_t ghost_entries = 1 << 16;  // ghost table slots (rounded up to a power of two)
+  double step = 0.02;                // theta step per ghost hit of age 0
+  double max_theta = 6.0;            // |theta| bound: w stays within [0.0025, 0.9975]
+  double initial_theta = 0.0;        // w = 0.5
+};
+
+// One configured maxmemory-policy. Thread-safe: every method may be called concurrently.
+class EvictionPolicy {
+ public:
+  explicit EvictionPolicy(PolicyKind kind, LfuParams lfu = {}, AdaptiveParams adaptive = {});
+  EvictionPolicy(const EvictionPolicy&) = delete;
+  EvictionPolicy& operator=(const EvictionPolicy&) = delete;
+
+  PolicyKind kind() const { return kind_; }
+  bool evicts() const { return kind_ != PolicyKind::kNoEviction; }
+  // volatile-*: only keys with a TTL may be evicted (the engine samples the expires table).
+  bool volatile_only() const;
+  // false for noeviction and the *-random policies (evict any sampled key).
+  bool uses_pool() const;
+
+  // The score of c, or nullopt if this policy never evicts c (noeviction; volatile-* and no TTL).
+  std::optional<Scored> Evaluate(const Candidate& c) const;
+  std::optional<uint64_t> Score(const Candidate& c) const {
+    auto s = Evaluate(c);
+    return s ? std::optional<uint64_t>(s->score) : std::nullopt;
+  }
+  // Evaluate and offer to the pool; returns whether c is in the pool afterwards.
+  bool Offer(EvictionPool& pool, const Candidate& c) const;
+
+  // A victim was deleted (the adaptive policy remembers it as a ghost).
+  void OnEvict(const Victim& v);
+  // A lookup of key_hash missed. Returns the expert blamed if it hit a ghost (adaptive only).
+  Expert OnMiss(uint64_t key_hash);
+
+  // The adaptive policy's current recency weight w in [0, 1] (1 for LRU kinds, 0 for LFU kinds).
+  double recency_weight() const;
+  uint64_t ghost_hits(Expert e) const;
+  uint32_t ghost_capacity() const { return ghost_mask_ + 1; }
+  // Ghost slots in use (a scan; for tests and INFO).
+  size_t ghost_count() const;
+
+ private:
+  void AdjustTheta(double delta);
+
+  const PolicyKind kind_;
+  const LfuParams lfu_;
+  const AdaptiveParams adaptive_;
+  uint32_t ghost_mask_ = 0;
+  uint32_t ghost_shift_ = 0;
+  // Slot: bits 31..2 fingerprint (never 0), bits 1..0 tag; 0 = empty. Ages come from
+  // evicted_ at insertion, kept beside it.
+  std::unique_ptr<std::atomic<uint32_t>[]> ghosts_;
+  std::unique_ptr<std::atomic<uint32_t>[]> ghost_epochs_;
+  std::atomic<uint32_t> evicted_{0};               // ghost insertions (the age clock)
+  std::atomic<uint32_t> recency_share_{1u << 15};  // recency-tagged victims, EMA, 2^16 = all
+  std::atomic<int32_t> theta_fixed_{0};            // theta * kThetaOne
+  std::atomic<uint32_t> weight_fixed_{0};          // w * kWeightOne, derived from theta
+  std::atomic<uint64_t> ghost_hits_[3] = {};       // by Expert
+};
+
+}  // namespace aegisr::tier
