@@ -7,11 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace aegisr::tier {
@@ -648,6 +651,80 @@ TEST_F(SegmentLogTest, ReadPlannedBeforeCompactionDeletesTheSegmentStillComplete
   EXPECT_EQ(view.payload, std::string(100, 'a'));
   // A new plan for the same reference is refused.
   EXPECT_EQ(CodeOf(log_->PlanRead(a, &plan)), TierCode::kStaleRef);
+}
+
+// Readers on other threads while the writer appends, flushes and compacts: every read is either
+// the value of the reference it was given or a stale-reference report, never anything else.
+TEST_F(SegmentLogTest, ConcurrentReadsSeeValuesOrStaleRefs) {
+  SegmentLogOptions opts;
+  opts.segment_bytes = 8192;
+  opts.buffer_bytes = 1024;
+  OpenLog(opts);
+  std::mutex mu;  // guards owner
+  FakeOwner owner;
+  auto value_of = [](const std::string& key, uint32_t version) {
+    return key + "@" + std::to_string(version) + std::string(version % 97, 'p');
+  };
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> ok_reads{0}, bad_reads{0};
+  auto reader = [&](int seed) {
+    uint32_t x = static_cast<uint32_t>(seed);
+    while (!done.load()) {
+      x = x * 1103515245u + 12345u;
+      std::string key = "key" + std::to_string((x >> 8) % 50);
+      DiskRef ref;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        auto it = owner.refs.find(key);
+        if (it == owner.refs.end()) continue;
+        ref = it->second;
+      }
+      std::string out;
+      Status s = log_->ReadSync(ref, key, &out);
+      if (s.ok() && out == value_of(key, ref.version)) {
+        ok_reads.fetch_add(1);
+      } else if (CodeOf(s) != TierCode::kStaleRef) {
+        bad_reads.fetch_add(1);
+      }
+    }
+  };
+  std::thread r1(reader, 1), r2(reader, 2);
+  auto is_live = [&](std::string_view key, const DiskRef& ref) {
+    std::lock_guard<std::mutex> lock(mu);
+    return owner.IsLive()(key, ref);
+  };
+  auto relocate = [&](std::string_view key, const DiskRef& old_ref, const DiskRef& new_ref) {
+    std::lock_guard<std::mutex> lock(mu);
+    return owner.Relocate()(key, old_ref, new_ref);
+  };
+  // At least 3000 writes, and on until the readers have seen plenty (they may start late).
+  for (uint32_t version = 1; version <= 3000 || (ok_reads.load() < 2000 && version < 2000000);
+       ++version) {
+    std::string key = "key" + std::to_string(version % 50);
+    DiskRef ref = MustAppend(key, value_of(key, version), version);
+    DiskRef old;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto [it, inserted] = owner.refs.try_emplace(key, ref);
+      if (!inserted) {
+        old = it->second;
+        it->second = ref;
+      }
+    }
+    if (old.valid()) log_->Release(old);
+    if (version % 16 == 0) MustFlush();
+    if (version % 64 == 0) {
+      SegmentLog::CompactResult r;
+      ASSERT_TRUE(log_->CompactStep(4096, is_live, relocate, &r).ok());
+    }
+  }
+  done.store(true);
+  r1.join();
+  r2.join();
+  EXPECT_EQ(bad_reads.load(), 0u);
+  EXPECT_GT(ok_reads.load(), 0u);
+  EXPECT_GT(log_->GetStats().compactions, 0u);
+  EXPECT_EQ(log_->GetStats().checksum_errors, 0u);
 }
 
 TEST_F(SegmentLogTest, OpenRemovesLeftoversOfThisWriterOnly) {
