@@ -159,6 +159,8 @@ class SegmentLog {
   // with kInvalid for bad options.
   static Status Open(const std::string& dir, uint32_t writer_id, const SegmentLogOptions& opts,
                      std::unique_ptr<SegmentLog>* out);
+  // Deletes the log's segment files. No batch may be in flight (TakeBatch without
+  // CompleteBatch); ReadPlans may outlive the log (they hold their file).
   ~SegmentLog();
   SegmentLog(const SegmentLog&) = delete;
   SegmentLog& operator=(const SegmentLog&) = delete;
