@@ -43,9 +43,14 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-uint32_t WeightFixed(int32_t theta_fixed) {
-  double w = 1.0 / (1.0 + std::exp(-theta_fixed / kThetaOne));
-  return static_cast<uint32_t>(w * kWeightOne);
+double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// w = sigmoid(theta) stretched so that the theta bounds give exactly 0 and 1: at a bound the
+// policy is pure LFU (or LRU) with no tie-break by the other expert.
+uint32_t WeightFixed(int32_t theta_fixed, double max_theta) {
+  double lo = Sigmoid(-max_theta), hi = Sigmoid(max_theta);
+  double w = (Sigmoid(theta_fixed / kThetaOne) - lo) / (hi - lo);
+  return static_cast<uint32_t>(std::clamp(w, 0.0, 1.0) * kWeightOne);
 }
 
 // Slot index and fingerprint from a key hash (Fibonacci hashing for the index, so a weak hash
@@ -257,7 +262,7 @@ void EvictionPolicy::AdjustTheta(double delta) {
   } while (!theta_fixed_.compare_exchange_weak(cur, next, std::memory_order_relaxed));
   // Theta and w may be published out of order by racing updaters; both stay in range and the next
   // ghost hit republishes w.
-  weight_fixed_.store(WeightFixed(next), std::memory_order_relaxed);
+  weight_fixed_.store(WeightFixed(next, adaptive_.max_theta), std::memory_order_relaxed);
 }
 
 double EvictionPolicy::recency_weight() const {

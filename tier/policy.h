@@ -29,7 +29,10 @@
 // fixed-size ghost table (a 30-bit fingerprint + the tag per slot, direct-mapped, newest wins).
 // A miss on a ghost is a mistake by its tagger: a recency-chosen ghost moves theta toward
 // frequency by a step, a frequency-chosen one toward recency. The step shrinks with the ghost's
-// age (counted in evictions), so mistakes the cache would have hit soon count most.
+// age (counted in evictions), so mistakes the cache would have hit soon count most, and is
+// divided by its expert's running share of the victims (blame per eviction, not per ghost).
+// w = sigmoid(theta) stretched so that the theta bounds give exactly 0 (pure LFU) and 1 (pure
+// LRU); it starts at 0, Redis's LFU, which the simulator shows to be the better default.
 
 #include <atomic>
 #include <cstddef>
@@ -113,9 +116,9 @@ class EvictionPool {
 
 struct AdaptiveParams {
   uint32_t ghost_entries = 1 << 16;  // ghost table slots (rounded up to a power of two)
-  double step = 0.02;                // theta step per ghost hit of age 0
+  double step = 0.005;               // theta step per ghost hit of age 0
   double max_theta = 6.0;            // |theta| bound: w stays within [0.0025, 0.9975]
-  double initial_theta = 0.0;        // w = 0.5
+  double initial_theta = -6.0;       // w = 0: start as LFU
 };
 
 // One configured maxmemory-policy. Thread-safe: every method may be called concurrently.

@@ -1,0 +1,288 @@
+// Unit tests for the eviction policies and the eviction pool (tier/policy.h).
+#include "tier/policy.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace aegisr::tier {
+namespace {
+
+constexpr uint32_t kNow = 100000;
+
+Candidate Key(uint64_t hash, uint32_t last_access, uint8_t counter, int64_t expire_ms = 0) {
+  return Candidate{hash, MakeAccess(last_access, counter), expire_ms, kNow};
+}
+
+TEST(Policy, NamesRoundTripCaseInsensitively) {
+  for (auto k : {PolicyKind::kNoEviction, PolicyKind::kAllKeysLru, PolicyKind::kAllKeysLfu,
+                 PolicyKind::kAllKeysRandom, PolicyKind::kVolatileLru, PolicyKind::kVolatileLfu,
+                 PolicyKind::kVolatileRandom, PolicyKind::kVolatileTtl, PolicyKind::kAdaptive}) {
+    auto parsed = ParsePolicy(PolicyName(k));
+    ASSERT_TRUE(parsed.has_value()) << PolicyName(k);
+    EXPECT_EQ(*parsed, k);
+  }
+  EXPECT_EQ(ParsePolicy("AllKeys-LRU"), PolicyKind::kAllKeysLru);
+  EXPECT_EQ(PolicyName(PolicyKind::kVolatileTtl), "volatile-ttl");
+  EXPECT_FALSE(ParsePolicy("allkeys-lru ").has_value());
+  EXPECT_FALSE(ParsePolicy("lru").has_value());
+  EXPECT_FALSE(ParsePolicy("").has_value());
+}
+
+TEST(Policy, VolatilePoliciesRefuseKeysWithoutTtl) {
+  Candidate no_ttl = Key(1, kNow - 50, 5);
+  Candidate ttl = Key(2, kNow - 50, 5, 1700000000000);
+  for (auto k : {PolicyKind::kVolatileLru, PolicyKind::kVolatileLfu, PolicyKind::kVolatileRandom,
+                 PolicyKind::kVolatileTtl}) {
+    EvictionPolicy p(k);
+    EXPECT_TRUE(p.volatile_only());
+    EXPECT_FALSE(p.Score(no_ttl).has_value()) << PolicyName(k);
+    EXPECT_TRUE(p.Score(ttl).has_value()) << PolicyName(k);
+    EvictionPool pool;
+    EXPECT_FALSE(p.Offer(pool, no_ttl));
+    EXPECT_TRUE(pool.empty());
+  }
+  for (auto k : {PolicyKind::kAllKeysLru, PolicyKind::kAllKeysLfu, PolicyKind::kAllKeysRandom,
+                 PolicyKind::kAdaptive}) {
+    EvictionPolicy p(k);
+    EXPECT_FALSE(p.volatile_only());
+    EXPECT_TRUE(p.Score(no_ttl).has_value()) << PolicyName(k);
+  }
+  EvictionPolicy none(PolicyKind::kNoEviction);
+  EXPECT_FALSE(none.evicts());
+  EXPECT_FALSE(none.Score(ttl).has_value());
+  EXPECT_FALSE(none.Score(no_ttl).has_value());
+}
+
+TEST(Policy, OnlyRandomAndNoEvictionSkipThePool) {
+  EXPECT_FALSE(EvictionPolicy(PolicyKind::kAllKeysRandom).uses_pool());
+  EXPECT_FALSE(EvictionPolicy(PolicyKind::kVolatileRandom).uses_pool());
+  EXPECT_FALSE(EvictionPolicy(PolicyKind::kNoEviction).uses_pool());
+  EXPECT_TRUE(EvictionPolicy(PolicyKind::kVolatileTtl).uses_pool());
+  EXPECT_TRUE(EvictionPolicy(PolicyKind::kAdaptive).uses_pool());
+}
+
+TEST(Policy, VolatileTtlEvictsSoonerExpiryFirst) {
+  EvictionPolicy p(PolicyKind::kVolatileTtl);
+  auto soon = p.Score(Key(1, kNow, 200, 1700000001000));
+  auto later = p.Score(Key(2, kNow - 1000, 0, 1700000002000));
+  ASSERT_TRUE(soon && later);
+  EXPECT_GT(*soon, *later);  // expiry decides, not idleness or frequency
+}
+
+TEST(Policy, LruEvictsTheLongestIdleFirst) {
+  for (auto k : {PolicyKind::kAllKeysLru, PolicyKind::kVolatileLru}) {
+    EvictionPolicy p(k);
+    auto old_hot = p.Score(Key(1, kNow - 500, 200, 1));
+    auto new_cold = p.Score(Key(2, kNow - 5, 0, 1));
+    ASSERT_TRUE(old_hot && new_cold);
+    EXPECT_GT(*old_hot, *new_cold);
+    EXPECT_EQ(*old_hot, 500u);  // the score is the idle time itself, as Redis's pool uses
+  }
+  // Idle time survives a wrap of the 24-bit clock.
+  EvictionPolicy p(PolicyKind::kAllKeysLru);
+  EXPECT_EQ(p.Score(Candidate{1, MakeAccess(kClockMask - 9, 5), 0, 10}), 20u);
+}
+
+TEST(Policy, LfuEvictsTheLowestDecayedCounterFirst) {
+  for (auto k : {PolicyKind::kAllKeysLfu, PolicyKind::kVolatileLfu}) {
+    EvictionPolicy p(k);  // decay: one step per minute
+    auto frequent = p.Score(Key(1, kNow - 1, 20, 1));
+    auto rare = p.Score(Key(2, kNow - 1, 10, 1));
+    ASSERT_TRUE(frequent && rare);
+    EXPECT_GT(*rare, *frequent);
+    EXPECT_EQ(*rare, 255u - 10);
+    // Twenty minutes idle decays 20 to 0: now it goes before the recently used 10.
+    auto stale = p.Score(Key(3, kNow - 20 * 60, 20, 1));
+    ASSERT_TRUE(stale);
+    EXPECT_EQ(*stale, 255u);
+    EXPECT_GT(*stale, *rare);
+  }
+}
+
+TEST(EvictionPoolTest, KeepsTheBestAcrossRoundsAndPopsInOrder) {
+  EvictionPool pool;
+  std::vector<uint64_t> scores;
+  uint64_t x = 12345;
+  for (uint64_t i = 0; i < 60; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    uint64_t s = x >> 40;
+    scores.push_back(s);
+    pool.Offer(Candidate{i, 0, 0, 0}, Scored{s, 0, 0});
+  }
+  EXPECT_EQ(pool.size(), EvictionPool::kCapacity);
+  std::sort(scores.rbegin(), scores.rend());
+  for (size_t i = 0; i < EvictionPool::kCapacity; ++i) {
+    auto v = pool.PopBest();
+    ASSERT_TRUE(v.has_value());
+    EXPECT_EQ(v->scored.score, scores[i]) << i;
+  }
+  EXPECT_FALSE(pool.PopBest().has_value());
+}
+
+TEST(EvictionPoolTest, ReofferReplacesAndRemoveDrops) {
+  EvictionPool pool;
+  EXPECT_TRUE(pool.Offer(Candidate{7, 1, 0, 0}, Scored{100, 0, 0}));
+  EXPECT_TRUE(pool.Offer(Candidate{8, 1, 0, 0}, Scored{50, 0, 0}));
+  EXPECT_TRUE(pool.Offer(Candidate{7, 2, 0, 0}, Scored{10, 0, 0}));  // touched since: lower
+  EXPECT_EQ(pool.size(), 2u);
+  auto v = pool.PopBest();
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->candidate.key_hash, 8u);
+  EXPECT_TRUE(pool.Remove(7));
+  EXPECT_FALSE(pool.Remove(7));
+  EXPECT_TRUE(pool.empty());
+  // A full pool refuses a candidate no better than its worst.
+  for (uint64_t i = 0; i < EvictionPool::kCapacity; ++i) {
+    pool.Offer(Candidate{i, 0, 0, 0}, Scored{100 + i, 0, 0});
+  }
+  EXPECT_FALSE(pool.Offer(Candidate{99, 0, 0, 0}, Scored{100, 0, 0}));
+  EXPECT_TRUE(pool.Offer(Candidate{99, 0, 0, 0}, Scored{101, 0, 0}));
+  EXPECT_EQ(pool.size(), EvictionPool::kCapacity);
+}
+
+TEST(EvictionPoolTest, TagsTheVictimWithTheExpertThatRanksItHigher) {
+  EvictionPool pool;
+  // a: the longest idle but frequent; b: rare but recent; c: middling on both.
+  pool.Offer(Candidate{1, 0, 0, 0}, Scored{30, /*idle=*/900, /*counter=*/40});
+  pool.Offer(Candidate{2, 0, 0, 0}, Scored{20, 10, 1});
+  pool.Offer(Candidate{3, 0, 0, 0}, Scored{10, 100, 10});
+  auto v = pool.PopBest();
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->candidate.key_hash, 1u);
+  EXPECT_EQ(v->chooser, Expert::kRecency);
+  v = pool.PopBest();
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->candidate.key_hash, 2u);
+  EXPECT_EQ(v->chooser, Expert::kFrequency);
+  v = pool.PopBest();  // alone: both experts agree, nothing to learn
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->chooser, Expert::kNone);
+}
+
+uint64_t Mix(uint64_t i) {
+  uint64_t z = i * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 31)) * 0xBF58476D1CE4E5B9ull;
+  return z ^ (z >> 29);
+}
+
+// Starts at w = 0.5 with a step large enough for a few hundred ghost hits to show.
+AdaptiveParams Midway() {
+  AdaptiveParams ap;
+  ap.initial_theta = 0;
+  ap.step = 0.02;
+  return ap;
+}
+
+void EvictAll(EvictionPolicy& p, uint64_t first, uint64_t n, Expert chooser) {
+  for (uint64_t i = first; i < first + n; ++i) {
+    p.OnEvict(Victim{Candidate{Mix(i), 0, 0, kNow}, Scored{}, chooser});
+  }
+}
+
+TEST(AdaptivePolicy, GhostHitsOnRecencyVictimsMoveTheWeightTowardFrequency) {
+  EvictionPolicy p(PolicyKind::kAdaptive, {}, Midway());
+  const double start = p.recency_weight();
+  EXPECT_NEAR(start, 0.5, 0.01);
+  EvictAll(p, 0, 200, Expert::kRecency);
+  EXPECT_EQ(p.OnMiss(Mix(100000)), Expert::kNone);  // never evicted: no change
+  EXPECT_DOUBLE_EQ(p.recency_weight(), start);
+  for (uint64_t i = 0; i < 200; ++i) p.OnMiss(Mix(i));
+  EXPECT_GT(p.ghost_hits(Expert::kRecency), 150u);
+  const double after = p.recency_weight();
+  EXPECT_LT(after, start - 0.1);
+  // A ghost is consumed by its hit: missing the same keys again teaches nothing more.
+  for (uint64_t i = 0; i < 200; ++i) EXPECT_EQ(p.OnMiss(Mix(i)), Expert::kNone);
+  EXPECT_DOUBLE_EQ(p.recency_weight(), after);
+  // With weight on frequency, the rarely used key goes first even though it is more recent.
+  auto rare_recent = p.Score(Key(1, kNow - 60, 6));
+  auto frequent_old = p.Score(Key(2, kNow - 600, 60));
+  ASSERT_TRUE(rare_recent && frequent_old);
+  EXPECT_GT(*rare_recent, *frequent_old);
+}
+
+TEST(AdaptivePolicy, GhostHitsOnFrequencyVictimsMoveTheWeightTowardRecency) {
+  EvictionPolicy p(PolicyKind::kAdaptive, {}, Midway());
+  const double start = p.recency_weight();
+  EvictAll(p, 0, 200, Expert::kFrequency);
+  for (uint64_t i = 0; i < 200; ++i) EXPECT_EQ(p.OnMiss(Mix(i)), Expert::kFrequency);
+  EXPECT_GT(p.recency_weight(), start + 0.1);
+  auto rare_recent = p.Score(Key(1, kNow - 60, 6));
+  auto frequent_old = p.Score(Key(2, kNow - 6000, 60));
+  ASSERT_TRUE(rare_recent && frequent_old);
+  EXPECT_GT(*frequent_old, *rare_recent);
+}
+
+TEST(AdaptivePolicy, VictimsBothExpertsAgreeOnAreNotRemembered) {
+  EvictionPolicy p(PolicyKind::kAdaptive);
+  EvictAll(p, 0, 100, Expert::kNone);
+  EXPECT_EQ(p.ghost_count(), 0u);
+  for (uint64_t i = 0; i < 100; ++i) EXPECT_EQ(p.OnMiss(Mix(i)), Expert::kNone);
+}
+
+TEST(AdaptivePolicy, GhostHistoryIsBounded) {
+  AdaptiveParams ap;
+  ap.ghost_entries = 1000;
+  EvictionPolicy p(PolicyKind::kAdaptive, {}, ap);
+  EXPECT_EQ(p.ghost_capacity(), 1024u);  // rounded up to a power of two
+  EvictAll(p, 0, 50000, Expert::kRecency);
+  EXPECT_LE(p.ghost_count(), p.ghost_capacity());
+  EXPECT_GT(p.ghost_count(), p.ghost_capacity() / 2);
+  // The oldest evictions were overwritten: few of the first 1000 keys are still ghosts.
+  size_t remembered = 0;
+  for (uint64_t i = 0; i < 1000; ++i) remembered += p.OnMiss(Mix(i)) != Expert::kNone;
+  EXPECT_LT(remembered, 50u);
+  // The newest mostly are.
+  size_t recent = 0;
+  for (uint64_t i = 49900; i < 50000; ++i) recent += p.OnMiss(Mix(i)) != Expert::kNone;
+  EXPECT_GT(recent, 80u);
+}
+
+TEST(AdaptivePolicy, NonAdaptivePoliciesIgnoreGhosts) {
+  EvictionPolicy p(PolicyKind::kAllKeysLru);
+  EvictAll(p, 0, 100, Expert::kRecency);
+  for (uint64_t i = 0; i < 100; ++i) EXPECT_EQ(p.OnMiss(Mix(i)), Expert::kNone);
+  EXPECT_EQ(p.recency_weight(), 1.0);
+  EXPECT_EQ(EvictionPolicy(PolicyKind::kAllKeysLfu).recency_weight(), 0.0);
+}
+
+TEST(AdaptivePolicy, ConcurrentCallsAreSafe) {
+  AdaptiveParams ap = Midway();
+  ap.ghost_entries = 256;  // small, so threads collide on slots
+  EvictionPolicy p(PolicyKind::kAdaptive, {}, ap);
+  constexpr int kThreads = 4;
+  constexpr uint64_t kOps = 20000;
+  std::atomic<uint64_t> blamed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      EvictionPool pool;  // one per thread, as the engine would
+      for (uint64_t i = 0; i < kOps; ++i) {
+        uint64_t key = i % 512;
+        Candidate c = Key(Mix(key), kNow - static_cast<uint32_t>(i % 1000), uint8_t(i % 50));
+        p.Offer(pool, c);
+        if (pool.size() == EvictionPool::kCapacity) {
+          auto v = pool.PopBest();
+          if (v) {
+            v->chooser = (i + t) % 2 ? Expert::kRecency : Expert::kFrequency;
+            p.OnEvict(*v);
+          }
+        }
+        if (p.OnMiss(Mix((i * 7 + t) % 512)) != Expert::kNone) blamed.fetch_add(1);
+        double w = p.recency_weight();
+        ASSERT_GE(w, 0.0);
+        ASSERT_LE(w, 1.0);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(p.ghost_hits(Expert::kRecency) + p.ghost_hits(Expert::kFrequency), blamed.load());
+  EXPECT_GT(blamed.load(), 0u);
+  EXPECT_LE(p.ghost_count(), p.ghost_capacity());
+}
+
+}  // namespace
+}  // namespace aegisr::tier
