@@ -17,12 +17,15 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cmd/bench/key_distribution.h"
 #include "cmd/bench/latency_histogram.h"
+#include "cmd/bench/poll_client.h"
+#include "cmd/bench/verify.h"
 #include "net/client/uring_client.h"
 
 namespace aegisr::bench {
@@ -30,7 +33,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-enum class Mode { kMixed, kPut, kGet, kPutGet };
+enum class Mode { kMixed, kPut, kGet, kPutGet, kPreload };
 enum class Dist { kUniform, kZipf };
 enum Tag : uint8_t { kGet = 0, kSet = 1 };
 enum class Output { kText, kCsv, kJson };
@@ -55,6 +58,9 @@ struct Config {
   Mode mode = Mode::kMixed;
   uint64_t seed = 1;
   int timeout_s = 10;
+  bool verify = false;         // self-checking values, every GET reply checked
+  bool allow_missing = false;  // --verify: a nil for an acknowledged key is not a failure
+  bool preload = false;        // write every key once before the first phase
 };
 
 const char* ModeName(Mode m) {
@@ -67,6 +73,8 @@ const char* ModeName(Mode m) {
       return "get";
     case Mode::kPutGet:
       return "putget";
+    case Mode::kPreload:
+      return "preload";
   }
   return "?";
 }
@@ -93,11 +101,18 @@ void Usage(FILE* f) {
       "                       keys, and print the put/get table row)\n"
       "  --seed N             random seed (default 1)\n"
       "  --timeout SECONDS    fail connections silent this long with requests pending (10)\n"
+      "  --verify             SET self-checking values (key, version, checksum; -d >= %zu) and\n"
+      "                       check every GET reply: wrong, stale or lost values fail the run\n"
+      "  --allow-missing      with --verify: a nil for a key that was written is counted, not\n"
+      "                       an error (for servers that evict)\n"
+      "  --preload            write every key of the keyspace once before the run\n"
       "  --csv | --json       machine-readable results on stdout\n"
       "  --quiet              no progress line (it is shown only when stderr is a terminal)\n"
       "  --help\n"
-      "Exit status: 0 ok, 1 errors during the run (error replies, failed connections),\n"
-      "2 bad usage or no connection.\n");
+      "Exit status: 0 ok, 1 errors during the run (error replies, failed connections) or\n"
+      "verify failures (wrong values, or missing ones without --allow-missing), 2 bad usage or\n"
+      "no connection.\n",
+      kVerifyHeaderBytes);
 }
 
 bool ParseU64(const char* s, uint64_t* out) {
@@ -136,6 +151,9 @@ std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
     kMode,
     kSeed,
     kTimeout,
+    kVerify,
+    kAllowMissing,
+    kPreload,
     kHelp
   };
   static const option kLong[] = {
@@ -152,6 +170,9 @@ std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
       {"mode", required_argument, nullptr, kMode},
       {"seed", required_argument, nullptr, kSeed},
       {"timeout", required_argument, nullptr, kTimeout},
+      {"verify", no_argument, nullptr, kVerify},
+      {"allow-missing", no_argument, nullptr, kAllowMissing},
+      {"preload", no_argument, nullptr, kPreload},
       {"help", no_argument, nullptr, kHelp},
       {nullptr, 0, nullptr, 0},
   };
@@ -263,6 +284,15 @@ std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
         if (!ParseU64(optarg, &u) || u == 0 || u > 3600) return bad("timeout", optarg);
         cfg.timeout_s = static_cast<int>(u);
         break;
+      case kVerify:
+        cfg.verify = true;
+        break;
+      case kAllowMissing:
+        cfg.allow_missing = true;
+        break;
+      case kPreload:
+        cfg.preload = true;
+        break;
       case kHelp:
         *help = true;
         return cfg;
@@ -286,6 +316,24 @@ std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
     std::fprintf(stderr, "aegisr-bench: give either -n or --duration, not both\n");
     return std::nullopt;
   }
+  if (cfg.allow_missing && !cfg.verify) {
+    std::fprintf(stderr, "aegisr-bench: --allow-missing needs --verify\n");
+    return std::nullopt;
+  }
+  if (cfg.verify && cfg.value_size < kVerifyHeaderBytes) {
+    std::fprintf(stderr,
+                 "aegisr-bench: --verify needs -d >= %zu (the value header: key, run, version and "
+                 "checksum), got -d %zu\n",
+                 kVerifyHeaderBytes, cfg.value_size);
+    return std::nullopt;
+  }
+  if (cfg.verify && cfg.keyspace > kMaxVerifyKeyspace) {
+    std::fprintf(stderr,
+                 "aegisr-bench: --verify keeps 16 bytes per key: --keyspace is limited to %" PRIu64
+                 "\n",
+                 kMaxVerifyKeyspace);
+    return std::nullopt;
+  }
   if (cfg.requests == 0 && cfg.duration_s == 0) cfg.duration_s = 10;
   cfg.output = json ? Output::kJson : csv ? Output::kCsv : Output::kText;
   cfg.threads = std::min(cfg.threads, cfg.connections);
@@ -304,28 +352,43 @@ struct ThreadResult {
   uint64_t failed_connections = 0;
   uint64_t lost_requests = 0;
   std::string first_error;
+  VerifyCounts verify;
   Clock::time_point end;
 };
 
-// Makes the requests of one thread and records their replies.
-class BenchSource : public client::RequestSource {
+// What --verify shares between the threads of a run.
+struct VerifyContext {
+  KeyVersions* keys;
+  uint32_t run;  // written into every value, tells this run's values from older ones
+};
+
+// Makes the requests of one thread and records their replies. With --verify (through
+// ReplyBytesSource) it writes self-checking values and checks every GET reply; it remembers, per
+// connection and in request order, each request's key and its version (SET) or floor (GET).
+class BenchSource : public client::RequestSource, public ReplyBytesSource {
  public:
   BenchSource(const Config& cfg, Mode phase, uint64_t budget, uint64_t seq_start, uint64_t keyspace,
-              uint64_t seed, const std::atomic<bool>* stop, Progress* progress,
-              ThreadResult* result)
+              uint64_t seed, int conns, const VerifyContext* verify, const std::atomic<bool>* stop,
+              Progress* progress, ThreadResult* result)
       : phase_(phase),
         read_pct_(cfg.read_pct),
+        value_size_(cfg.value_size),
         remaining_(budget),
         unlimited_(cfg.requests == 0),
         seq_(seq_start),
         keyspace_(keyspace),
         rng_(seed),
+        verify_(verify),
         stop_(stop),
         progress_(progress),
         result_(result) {
     if (cfg.dist == Dist::kZipf) zipf_.emplace(keyspace, cfg.zipf_theta);
-    set_suffix_ = "\r\n$" + std::to_string(cfg.value_size) + "\r\n" +
-                  std::string(cfg.value_size, 'x') + "\r\n";
+    set_prefix_ = "\r\n$" + std::to_string(cfg.value_size) + "\r\n";
+    set_suffix_ = set_prefix_ + std::string(cfg.value_size, 'x') + "\r\n";
+    if (verify_ != nullptr) {
+      inflight_.resize(conns);
+      for (InFlightRing& r : inflight_) r.items.resize(cfg.pipeline);
+    }
   }
 
   int Next(int conn, std::string& out) override {
@@ -336,22 +399,40 @@ class BenchSource : public client::RequestSource {
     }
     uint64_t key;
     bool is_get;
-    if (phase_ == Mode::kPut) {
+    if (phase_ == Mode::kPut || phase_ == Mode::kPreload) {
       key = seq_++ % keyspace_;
       is_get = false;
     } else {
       key = zipf_ ? zipf_->Next(rng_) : rng_.Below(keyspace_);
       is_get = phase_ == Mode::kGet || static_cast<int>(rng_.Below(100)) < read_pct_;
     }
+    uint64_t version_or_floor = 0;
+    if (verify_ != nullptr) {
+      if (!is_get) {
+        version_or_floor = verify_->keys->BeginSet(key);
+        if (version_or_floor == 0) {  // a SET of this key is in flight: read it instead
+          ++result_->verify.set_busy;
+          is_get = true;
+        }
+      }
+      if (is_get) version_or_floor = verify_->keys->Acked(key);
+      inflight_[conn].Push(InFlight{key, version_or_floor, !is_get});
+    }
     out.append(is_get ? "*2\r\n$3\r\nGET\r\n$14\r\nkey:" : "*3\r\n$3\r\nSET\r\n$14\r\nkey:");
     const size_t at = out.size();
     out.append(10, '0');
-    for (size_t i = at + 10; key != 0; key /= 10) out[--i] = static_cast<char>('0' + key % 10);
+    for (size_t i = at + 10, k = key; k != 0; k /= 10) out[--i] = static_cast<char>('0' + k % 10);
     if (is_get) {
       out.append("\r\n");
       return kGet;
     }
-    out.append(set_suffix_);
+    if (verify_ != nullptr) {
+      out.append(set_prefix_);
+      AppendVerifyValue(out, key, verify_->run, version_or_floor, value_size_);
+      out.append("\r\n");
+    } else {
+      out.append(set_suffix_);
+    }
     return kSet;
   }
 
@@ -368,16 +449,68 @@ class BenchSource : public client::RequestSource {
     if (result_->first_error.empty()) result_->first_error = why.message();
   }
 
+  int NextRequest(int conn, std::string& out) override { return Next(conn, out); }
+
+  void OnReplyBytes(int conn, uint8_t tag, uint64_t latency_ns, std::string_view reply,
+                    bool is_error) override {
+    OnReply(conn, tag, latency_ns, is_error);
+    if (verify_ == nullptr) return;
+    const InFlight f = inflight_[conn].Pop();
+    if (tag == kSet) {
+      verify_->keys->EndSet(f.key, f.version_or_floor, !is_error && reply == "+OK\r\n");
+    } else {
+      CheckGetReply(reply, f.key, verify_->run, f.version_or_floor, verify_->keys->Issued(f.key),
+                    &result_->verify);
+    }
+  }
+
+  void OnLostConnection(int conn, const Status& why, int lost) override {
+    OnConnectionError(conn, why, lost);
+    if (verify_ == nullptr) return;
+    // Unacknowledged SETs free their keys; their versions stay issued (they may have landed).
+    InFlightRing& r = inflight_[conn];
+    while (r.count > 0) {
+      const InFlight f = r.Pop();
+      if (f.is_set) verify_->keys->EndSet(f.key, f.version_or_floor, false);
+    }
+  }
+
  private:
+  struct InFlight {
+    uint64_t key;
+    uint64_t version_or_floor;
+    bool is_set;
+  };
+  // The requests in flight on one connection, oldest first; never more than the pipeline depth.
+  struct InFlightRing {
+    std::vector<InFlight> items;
+    size_t head = 0;
+    size_t count = 0;
+    void Push(InFlight f) {
+      items[(head + count) % items.size()] = f;
+      ++count;
+    }
+    InFlight Pop() {
+      const InFlight f = items[head];
+      head = (head + 1) % items.size();
+      --count;
+      return f;
+    }
+  };
+
   Mode phase_;
   int read_pct_;
+  size_t value_size_;
   uint64_t remaining_;
   bool unlimited_;
   uint64_t seq_;
   uint64_t keyspace_;
   Rng rng_;
   std::optional<ZipfGenerator> zipf_;
-  std::string set_suffix_;
+  std::string set_prefix_;  // \r\n$<size>\r\n
+  std::string set_suffix_;  // set_prefix_, the plain value, \r\n
+  const VerifyContext* verify_;
+  std::vector<InFlightRing> inflight_;
   const std::atomic<bool>* stop_;
   Progress* progress_;
   ThreadResult* result_;
@@ -392,14 +525,17 @@ struct PhaseResult {
   uint64_t failed_connections = 0;
   uint64_t lost_requests = 0;
   std::string first_error;
+  VerifyCounts verify;
   uint64_t errors() const {
     return error_replies[0] + error_replies[1] + lost_requests + failed_connections;
   }
 };
 
-// Runs one phase on all threads. Returns false (with a message on stderr) when the connections
-// could not be opened.
-bool RunPhase(const Config& cfg, Mode phase, uint64_t keyspace, PhaseResult* out) {
+// Runs one phase on all threads (with --verify, `verify` is non-null and the connections are
+// PollClients, which hand over the reply bytes). Returns false (with a message on stderr) when
+// the connections could not be opened.
+bool RunPhase(const Config& cfg, Mode phase, uint64_t keyspace, const VerifyContext* verify,
+              PhaseResult* out) {
   const int threads = cfg.threads;
   std::vector<ThreadResult> results(threads);
   std::vector<Progress> progress(threads);
@@ -427,8 +563,14 @@ bool RunPhase(const Config& cfg, Mode phase, uint64_t keyspace, PhaseResult* out
       opts.pipeline = cfg.pipeline;
       opts.recv_buffer_bytes = std::max<size_t>(64 << 10, cfg.value_size * 2 + 64);
       opts.idle_timeout_ms = cfg.timeout_s * 1000;
-      client::UringClient uc(opts);
-      Status st = uc.Connect();
+      std::optional<client::UringClient> uc;
+      std::optional<PollClient> pc;
+      Status st;
+      if (verify != nullptr) {
+        st = pc.emplace(opts).Connect();
+      } else {
+        st = uc.emplace(opts).Connect();
+      }
       if (!st.ok()) {
         connect_errors[t] = st.message();
         connect_failures.fetch_add(1);
@@ -438,8 +580,13 @@ bool RunPhase(const Config& cfg, Mode phase, uint64_t keyspace, PhaseResult* out
       if (st.ok() && connect_failures.load() == 0) {
         BenchSource src(cfg, phase, budget, start, keyspace,
                         cfg.seed * 0x9e3779b97f4a7c15ull + t * 7919 + static_cast<int>(phase),
-                        &stop, &progress[t], &results[t]);
-        (void)uc.Run(src, &abort);  // failures are counted through OnConnectionError
+                        conns, verify, &stop, &progress[t], &results[t]);
+        // Failures are counted through OnConnectionError / OnLostConnection.
+        if (pc) {
+          (void)pc->Run(src, &abort);
+        } else {
+          (void)uc->Run(src, &abort);
+        }
       }
       results[t].end = Clock::now();
     });
@@ -479,8 +626,13 @@ bool RunPhase(const Config& cfg, Mode phase, uint64_t keyspace, PhaseResult* out
       uint64_t done = 0;
       for (const Progress& p : progress) done += p.done.load(std::memory_order_relaxed);
       const double secs = std::chrono::duration<double>(now - start).count();
-      std::fprintf(stderr, "\r\033[K%s: %.0fs  %" PRIu64 " requests  %.0f ops/s", ModeName(phase),
-                   secs, done, static_cast<double>(done - last_done));
+      if (phase == Mode::kPreload) {
+        std::fprintf(stderr, "\r\033[Kpreload: %.0fs  %" PRIu64 " / %" PRIu64 " keys  %.0f ops/s",
+                     secs, done, keyspace, static_cast<double>(done - last_done));
+      } else {
+        std::fprintf(stderr, "\r\033[K%s: %.0fs  %" PRIu64 " requests  %.0f ops/s", ModeName(phase),
+                     secs, done, static_cast<double>(done - last_done));
+      }
       last_done = done;
       next_tick += std::chrono::seconds(1);
     }
@@ -499,6 +651,7 @@ bool RunPhase(const Config& cfg, Mode phase, uint64_t keyspace, PhaseResult* out
     }
     out->failed_connections += r.failed_connections;
     out->lost_requests += r.lost_requests;
+    out->verify.Merge(r.verify);
     if (out->first_error.empty()) out->first_error = r.first_error;
   }
   out->seconds = std::chrono::duration<double>(end - start).count();
@@ -532,7 +685,30 @@ nlohmann::json ToJson(const OpStats& s) {
           {"max_us", s.max_us},     {"errors", s.errors}};
 }
 
-void Report(const Config& cfg, const std::vector<PhaseResult>& phases) {
+bool VerifyFailed(const Config& cfg, const VerifyCounts& v) {
+  return v.wrong > 0 || (v.missing > 0 && !cfg.allow_missing);
+}
+
+std::string DescribeWrong(const WrongValue& w) {
+  char buf[96];
+  std::snprintf(buf, sizeof(buf),
+                "key:%010" PRIu64 " expected version in [%" PRIu64 ", %" PRIu64 "], got ", w.key,
+                w.lo, w.hi);
+  return buf + w.got;
+}
+
+nlohmann::json ToJson(const VerifyCounts& v) {
+  nlohmann::json examples = nlohmann::json::array();
+  for (const WrongValue& w : v.examples) {
+    examples.push_back(
+        {{"key", w.key}, {"min_version", w.lo}, {"max_version", w.hi}, {"got", w.got}});
+  }
+  return {{"verified", v.verified},   {"wrong", v.wrong},       {"missing", v.missing},
+          {"unwritten", v.unwritten}, {"set_busy", v.set_busy}, {"examples", examples}};
+}
+
+void Report(const Config& cfg, const std::vector<PhaseResult>& phases, uint32_t run,
+            const VerifyCounts& vtotal) {
   struct Row {
     const char* op;
     OpStats s;
@@ -565,7 +741,10 @@ void Report(const Config& cfg, const std::vector<PhaseResult>& phases) {
                    {"duration_s", cfg.duration_s},
                    {"requests", cfg.requests},
                    {"mode", ModeName(cfg.mode)},
-                   {"seed", cfg.seed}};
+                   {"seed", cfg.seed},
+                   {"verify", cfg.verify},
+                   {"allow_missing", cfg.allow_missing},
+                   {"preload", cfg.preload}};
     uint64_t errors = 0;
     j["phases"] = nlohmann::json::array();
     for (const PhaseResult& p : phases) {
@@ -582,6 +761,7 @@ void Report(const Config& cfg, const std::vector<PhaseResult>& phases) {
                              {"get", ToJson(r[0].s)},
                              {"set", ToJson(r[1].s)},
                              {"all", ToJson(r[2].s)}});
+      if (cfg.verify) j["phases"].back()["verify"] = ToJson(p.verify);
     }
     if (put != nullptr || get != nullptr) {
       nlohmann::json t;
@@ -590,25 +770,43 @@ void Report(const Config& cfg, const std::vector<PhaseResult>& phases) {
       j["table"] = t;
     }
     j["errors"] = errors;
+    if (cfg.verify) {
+      j["verify"] = ToJson(vtotal);
+      char hex[16];
+      std::snprintf(hex, sizeof(hex), "%08" PRIx32, run);
+      j["verify"]["run"] = hex;
+      j["verify"]["ok"] = !VerifyFailed(cfg, vtotal);
+    }
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
   if (cfg.output == Output::kCsv) {
-    std::printf("phase,op,requests,ops_per_sec,avg_us,p50_us,p99_us,p999_us,max_us,errors\n");
+    // With --verify four columns more; the GET and ALL rows carry the phase's counts.
+    std::printf("phase,op,requests,ops_per_sec,avg_us,p50_us,p99_us,p999_us,max_us,errors%s\n",
+                cfg.verify ? ",verified,wrong,missing,unwritten" : "");
     for (const PhaseResult& p : phases) {
       for (const Row& r : rows(p)) {
-        std::printf("%s,%s,%" PRIu64 ",%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%" PRIu64 "\n", p.name.c_str(),
+        std::printf("%s,%s,%" PRIu64 ",%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%" PRIu64, p.name.c_str(),
                     r.op, r.s.requests, r.s.ops, r.s.avg_us, r.s.p50_us, r.s.p99_us, r.s.p999_us,
                     r.s.max_us, r.s.errors);
+        if (cfg.verify) {
+          const bool has = std::strcmp(r.op, "SET") != 0;
+          const VerifyCounts& v = p.verify;
+          std::printf(",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, has ? v.verified : 0,
+                      has ? v.wrong : 0, has ? v.missing : 0, has ? v.unwritten : 0);
+        }
+        std::printf("\n");
       }
     }
     return;
   }
   std::printf(
       "aegisr-bench %s:%u  threads %d  connections %d  pipeline %d  value %zu B  "
-      "keyspace %" PRIu64 " (%s)\n",
+      "keyspace %" PRIu64 " (%s)",
       cfg.host.c_str(), cfg.port, cfg.threads, cfg.connections, cfg.pipeline, cfg.value_size,
       cfg.keyspace, cfg.dist == Dist::kZipf ? "zipf" : "uniform");
+  if (cfg.verify) std::printf("  verify (run %08" PRIx32 ")", run);
+  std::printf("\n");
   for (const PhaseResult& p : phases) {
     std::printf("\n== %s: %" PRIu64 " requests in %.2f s, %" PRIu64 " errors\n", p.name.c_str(),
                 p.all.count(), p.seconds, p.errors());
@@ -623,6 +821,15 @@ void Report(const Config& cfg, const std::vector<PhaseResult>& phases) {
     if (p.failed_connections > 0) {
       std::printf("%" PRIu64 " connection(s) failed, %" PRIu64 " requests lost: %s\n",
                   p.failed_connections, p.lost_requests, p.first_error.c_str());
+    }
+    if (cfg.verify && (p.hist[kGet].count() > 0 || p.verify.set_busy > 0)) {
+      const VerifyCounts& v = p.verify;
+      std::printf("verify: %" PRIu64 " reads verified, %" PRIu64 " wrong, %" PRIu64
+                  " missing%s, %" PRIu64 " unwritten, %" PRIu64 " SETs read instead (key busy)\n",
+                  v.verified, v.wrong, v.missing,
+                  v.missing > 0 ? (cfg.allow_missing ? " (allowed)" : " (not allowed)") : "",
+                  v.unwritten, v.set_busy);
+      for (const WrongValue& w : v.examples) std::printf("  wrong: %s\n", DescribeWrong(w).c_str());
     }
   }
   if (put != nullptr || get != nullptr) {
@@ -667,6 +874,16 @@ int Main(int argc, char** argv) {
     case Mode::kPutGet:
       plan = {Mode::kPut, Mode::kGet};
       break;
+    case Mode::kPreload:  // not a --mode value
+      break;
+  }
+  if (cfg->preload) plan.insert(plan.begin(), Mode::kPreload);
+  std::unique_ptr<KeyVersions> keys;
+  std::optional<VerifyContext> verify;
+  if (cfg->verify) {
+    keys = std::make_unique<KeyVersions>(cfg->keyspace);
+    std::random_device rd;
+    verify.emplace(VerifyContext{keys.get(), static_cast<uint32_t>(rd())});
   }
   std::vector<PhaseResult> phases;
   for (Mode m : plan) {
@@ -676,13 +893,34 @@ int Main(int argc, char** argv) {
       keyspace = std::min(keyspace, cfg->requests);
     }
     PhaseResult r;
-    if (!RunPhase(*cfg, m, keyspace, &r)) return 2;
+    if (m == Mode::kPreload) {
+      // Exactly one SET per key, spread over the threads as in put mode with -n.
+      Config pre = *cfg;
+      pre.requests = cfg->keyspace;
+      pre.duration_s = 0;
+      if (!RunPhase(pre, m, keyspace, verify ? &*verify : nullptr, &r)) return 2;
+    } else if (!RunPhase(*cfg, m, keyspace, verify ? &*verify : nullptr, &r)) {
+      return 2;
+    }
     phases.push_back(std::move(r));
     if (phases.back().failed_connections > 0) break;  // the server went away: stop here
   }
-  Report(*cfg, phases);
+  VerifyCounts vtotal;
+  for (const PhaseResult& p : phases) vtotal.Merge(p.verify);
+  Report(*cfg, phases, verify ? verify->run : 0, vtotal);
   uint64_t errors = 0;
   for (const PhaseResult& p : phases) errors += p.errors();
+  const bool verify_failed = VerifyFailed(*cfg, vtotal);
+  if (verify_failed) {
+    std::fprintf(stderr, "aegisr-bench: verify FAILED: %" PRIu64 " wrong, %" PRIu64 " missing%s\n",
+                 vtotal.wrong, vtotal.missing,
+                 vtotal.missing > 0 && !cfg->allow_missing
+                     ? " (a nil for an acknowledged key; --allow-missing if the server evicts)"
+                     : "");
+    for (const WrongValue& w : vtotal.examples) {
+      std::fprintf(stderr, "  %s\n", DescribeWrong(w).c_str());
+    }
+  }
   if (errors > 0) {
     const PhaseResult& last = phases.back();
     std::fprintf(
@@ -690,7 +928,7 @@ int Main(int argc, char** argv) {
         last.first_error.empty() ? "" : "; first connection failure: ", last.first_error.c_str());
     return 1;
   }
-  return 0;
+  return verify_failed ? 1 : 0;
 }
 
 }  // namespace
