@@ -16,11 +16,11 @@ struct CommandSpec;
 
 struct ClientState {
   uint64_t id = 0;
-  unsigned thread = 0;            // index of the owning loop thread
+  unsigned thread = 0;  // index of the owning loop thread
   int fd = -1;
-  std::string addr;               // "ip:port" of the peer
-  std::string laddr;              // "ip:port" of our side
-  int64_t ctime_ms = 0;           // connect time
+  std::string addr;      // "ip:port" of the peer
+  std::string laddr;     // "ip:port" of our side
+  int64_t ctime_ms = 0;  // connect time
   std::atomic<int> db{0};
   std::atomic<int> resp{2};
   std::atomic<int64_t> last_interaction_ms{0};

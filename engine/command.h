@@ -54,8 +54,8 @@ enum CommandFlag : uint32_t {
 };
 
 struct CommandSpec {
-  std::string name;      // lower case, e.g. "get" or, for a subcommand, "config|get"
-  int arity = 0;         // Redis arity: >0 exact, <0 at least -arity
+  std::string name;  // lower case, e.g. "get" or, for a subcommand, "config|get"
+  int arity = 0;     // Redis arity: >0 exact, <0 at least -arity
   uint32_t flags = 0;
   int first_key = 0;
   int last_key = 0;
@@ -66,7 +66,12 @@ struct CommandSpec {
 
   CommandSpec() = default;
   CommandSpec(std::string n, int a, uint32_t f, int fk, int lk, int ks, CommandHandler h)
-      : name(std::move(n)), arity(a), flags(f), first_key(fk), last_key(lk), key_step(ks),
+      : name(std::move(n)),
+        arity(a),
+        flags(f),
+        first_key(fk),
+        last_key(lk),
+        key_step(ks),
         handler(h) {}
   // A container command (CONFIG, CLIENT, ...) with its subcommands.
   CommandSpec(std::string n, int a, uint32_t f, std::vector<CommandSpec> subs)
@@ -98,8 +103,7 @@ class CommandRegistry {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, std::unique_ptr<CommandSpec>, NameHash, std::equal_to<>>
-      by_name_;
+  std::unordered_map<std::string, std::unique_ptr<CommandSpec>, NameHash, std::equal_to<>> by_name_;
 };
 
 // Lower-cases ASCII into out (reused buffer, no allocation once grown).

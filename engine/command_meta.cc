@@ -83,14 +83,22 @@ std::vector<const CommandSpec*> Subcommands(const CommandSpec& spec) {
 
 // Flag names of our CommandFlag bits, in Redis's COMMAND INFO order.
 constexpr std::pair<uint32_t, std::string_view> kFlagNames[] = {
-    {kCmdWrite, "write"},          {kCmdReadonly, "readonly"},
-    {kCmdDenyOom, "denyoom"},      {kCmdAdmin, "admin"},
-    {kCmdPubsub, "pubsub"},        {kCmdNoscript, "noscript"},
-    {kCmdBlocking, "blocking"},    {kCmdLoading, "loading"},
-    {kCmdStale, "stale"},          {kCmdSkipMonitor, "skip_monitor"},
-    {kCmdSkipSlowlog, "skip_slowlog"}, {kCmdFast, "fast"},
-    {kCmdNoAuth, "no_auth"},       {kCmdMayReplicate, "may_replicate"},
-    {kCmdNoMulti, "no_multi"},     {kCmdAllowBusy, "allow_busy"},
+    {kCmdWrite, "write"},
+    {kCmdReadonly, "readonly"},
+    {kCmdDenyOom, "denyoom"},
+    {kCmdAdmin, "admin"},
+    {kCmdPubsub, "pubsub"},
+    {kCmdNoscript, "noscript"},
+    {kCmdBlocking, "blocking"},
+    {kCmdLoading, "loading"},
+    {kCmdStale, "stale"},
+    {kCmdSkipMonitor, "skip_monitor"},
+    {kCmdSkipSlowlog, "skip_slowlog"},
+    {kCmdFast, "fast"},
+    {kCmdNoAuth, "no_auth"},
+    {kCmdMayReplicate, "may_replicate"},
+    {kCmdNoMulti, "no_multi"},
+    {kCmdAllowBusy, "allow_busy"},
     {kCmdMovableKeys, "movablekeys"},
 };
 
@@ -261,8 +269,7 @@ bool GetKeyPositions(const CommandMeta& meta, ArgList args, std::vector<int>* po
   return true;
 }
 
-bool GetKeyPositionsFromSpec(const CommandSpec& spec, ArgList args,
-                             std::vector<int>* positions) {
+bool GetKeyPositionsFromSpec(const CommandSpec& spec, ArgList args, std::vector<int>* positions) {
   positions->clear();
   if (spec.first_key <= 0) return true;
   const int argc = int(args.size());

@@ -34,7 +34,7 @@ constexpr std::string_view kLoglevels[] = {"debug", "verbose", "notice", "warnin
 constexpr std::string_view kIoBackends[] = {"auto", "uring", "epoll"};
 constexpr std::string_view kPolicies[] = {"volatile-lru",   "volatile-lfu", "volatile-random",
                                           "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
-                                          "allkeys-random", "noeviction"};
+                                          "allkeys-random", "noeviction",   "adaptive"};
 
 void StoreKnob(Config& cfg, const Knob& k, const KnobValue& v);
 
@@ -52,6 +52,17 @@ void OnLoglevel(Config& cfg) {
 void OnHz(Config& cfg) {
   int64_t hz = cfg.hz.load(std::memory_order_relaxed);
   cfg.hz.store(std::clamp<int64_t>(hz, 1, 500), std::memory_order_relaxed);
+}
+
+}  // namespace
+// engine/keyspace/keyspace.h (not included: its Table would clash with this file's Table()).
+void SetLfuParams(int64_t log_factor, int64_t decay_time);
+namespace {
+
+// The keyspace's LFU counters follow these two (tier/access.h).
+void OnLfu(Config& cfg) {
+  SetLfuParams(cfg.lfu_log_factor.load(std::memory_order_relaxed),
+               cfg.lfu_decay_time.load(std::memory_order_relaxed));
 }
 
 // --- row builders ---
@@ -127,6 +138,10 @@ const std::vector<Knob>& Table() {
            "What to do when maxmemory is reached.", &Config::maxmemory_policy_id),
       Int("maxmemory-samples", &Config::maxmemory_samples, 1, kIntMax, "5", 0,
           "Keys sampled per eviction decision."),
+      Int("lfu-log-factor", &Config::lfu_log_factor, 0, kIntMax, "10", 0,
+          "How slowly the logarithmic access counter grows (LFU policies).", OnLfu),
+      Int("lfu-decay-time", &Config::lfu_decay_time, 0, kIntMax, "1", 0,
+          "Minutes of idleness that cost the access counter one step (0: never decays).", OnLfu),
       Bool("lazyfree-lazy-eviction", &Config::lazyfree_lazy_eviction, "no", 0,
            "Free evicted values in the background."),
       Bool("lazyfree-lazy-expire", &Config::lazyfree_lazy_expire, "no", 0,

@@ -28,6 +28,7 @@ enum class MaxmemoryPolicy : int64_t {
   kAllkeysLfu,
   kAllkeysRandom,
   kNoeviction,
+  kAdaptive,  // Aegisr's own (tier/policy.h): recency against frequency, tuned by ghost hits
 };
 
 struct Config {
@@ -57,6 +58,8 @@ struct Config {
   std::string maxmemory_policy;                 // guarded by mu; the name
   std::atomic<int64_t> maxmemory_policy_id{0};  // the same, as a MaxmemoryPolicy
   std::atomic<int64_t> maxmemory_samples{0};
+  std::atomic<int64_t> lfu_log_factor{0};
+  std::atomic<int64_t> lfu_decay_time{0};
   std::atomic<bool> lazyfree_lazy_eviction{false};
   std::atomic<bool> lazyfree_lazy_expire{false};
   std::atomic<bool> lazyfree_lazy_server_del{false};

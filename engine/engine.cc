@@ -120,6 +120,12 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
     reply.Error(errors::kNoAuth);
     return;
   }
+  // maxmemory: evict first (any command, as Redis); refuse what may grow memory if that failed.
+  if (evictor_.OverLimit() && !evictor_.MakeRoom() && (cmd->flags & kCmdDenyOom)) {
+    ThreadStats::Inc(pc.rejected);
+    reply.Error(errors::kOom);
+    return;
+  }
   CommandContext ctx{*this, client, reply};
   int64_t start = RealNowUs();
   t_command_start_us = start;

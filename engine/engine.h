@@ -12,6 +12,7 @@
 #include "engine/client.h"
 #include "engine/command.h"
 #include "engine/config.h"
+#include "engine/evict.h"
 #include "engine/keyspace/keyspace.h"
 #include "engine/reply.h"
 
@@ -59,6 +60,7 @@ class Engine {
   const std::string& config_file() const { return config_file_; }
   void set_config_file(std::string path) { config_file_ = std::move(path); }
   Keyspace& keyspace() { return keyspace_; }
+  Evictor& evictor() { return evictor_; }
   CommandRegistry& commands() { return commands_; }
   ClientRegistry& clients() { return clients_; }
   ServerControl* control() { return control_; }
@@ -95,6 +97,7 @@ class Engine {
   Config* config_;
   std::string config_file_;
   Keyspace keyspace_;
+  Evictor evictor_{keyspace_, *config_};
   CommandRegistry commands_;
   ClientRegistry clients_;
   ServerControl* control_ = nullptr;

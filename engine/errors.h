@@ -29,7 +29,8 @@ inline constexpr std::string_view kTimeoutNegative = "ERR timeout is negative";
 inline constexpr std::string_view kTimeoutNotFloat = "ERR timeout is not a float or out of range";
 
 // Protocol errors: the reply is sent, then the connection is closed.
-inline constexpr std::string_view kProtoInvalidMultibulk = "ERR Protocol error: invalid multibulk length";
+inline constexpr std::string_view kProtoInvalidMultibulk =
+    "ERR Protocol error: invalid multibulk length";
 inline constexpr std::string_view kProtoInvalidBulk = "ERR Protocol error: invalid bulk length";
 inline constexpr std::string_view kProtoBigInline = "ERR Protocol error: too big inline request";
 inline constexpr std::string_view kProtoBigMbulk = "ERR Protocol error: too big mbulk count string";

@@ -557,10 +557,15 @@ bool LfuPolicy(Engine& engine) {
   return p == MaxmemoryPolicy::kVolatileLfu || p == MaxmemoryPolicy::kAllkeysLfu;
 }
 
+bool AdaptivePolicy(Engine& engine) {
+  return MaxmemoryPolicy(engine.config().maxmemory_policy_id.load(std::memory_order_relaxed)) ==
+         MaxmemoryPolicy::kAdaptive;
+}
+
 bool LruOrLfuPolicy(Engine& engine) {
   auto p = MaxmemoryPolicy(engine.config().maxmemory_policy_id.load(std::memory_order_relaxed));
-  return LfuPolicy(engine) || p == MaxmemoryPolicy::kVolatileLru ||
-         p == MaxmemoryPolicy::kAllkeysLru;
+  return LfuPolicy(engine) || p == MaxmemoryPolicy::kAdaptive ||
+         p == MaxmemoryPolicy::kVolatileLru || p == MaxmemoryPolicy::kAllkeysLru;
 }
 
 enum class ObjectField { kEncoding, kFreq, kIdletime, kRefcount };
@@ -577,16 +582,14 @@ void ObjectGeneric(CommandContext& ctx, ArgList args, ObjectField field) {
     case ObjectField::kEncoding:
       return ctx.reply.Bulk(ObjectEncodingName(*e));
     case ObjectField::kFreq:
-      if (!LfuPolicy(ctx.engine)) return ctx.reply.Error(errors::kLfuNotSelected);
-      // Access frequency is not tracked per entry yet (the eviction policy owns Entry::access).
-      return ctx.reply.Integer(0);
-    case ObjectField::kIdletime: {
+      // Both are tracked whatever the policy (tier/access.h); the errors are Redis's, which
+      // tracks only one at a time.
+      if (!LfuPolicy(ctx.engine) && !AdaptivePolicy(ctx.engine))
+        return ctx.reply.Error(errors::kLfuNotSelected);
+      return ctx.reply.Integer(tier::DecayedCounter(e->access, ks.lru_clock(), LfuParams()));
+    case ObjectField::kIdletime:
       if (LfuPolicy(ctx.engine)) return ctx.reply.Error(errors::kLfuSelected);
-      // access 0: created without an access time and never read since; report it as fresh.
-      uint32_t clock = ks.lru_clock();
-      bool known = e->access != 0 && clock >= e->access;
-      return ctx.reply.Integer(known ? int64_t(clock - e->access) : 0);
-    }
+      return ctx.reply.Integer(e->access ? tier::IdleTicks(e->access, ks.lru_clock()) : 0);
     case ObjectField::kRefcount: {
       // Redis shares the objects of the integers 0..9999 unless maxmemory evicts by LRU/LFU.
       bool shared = e->type == ValueType::kString && e->is_int() && e->int_value() >= 0 &&

@@ -153,8 +153,7 @@ void CmdAuth(CommandContext& ctx, ArgList args) {
   if (args.size() > 3) return ctx.reply.Error(errors::kSyntax);
   std::string_view user = "default", pass;
   if (args.size() == 2) {
-    if (ctx.engine.config().Requirepass().empty())
-      return ctx.reply.Error(errors::kAuthNoPassword);
+    if (ctx.engine.config().Requirepass().empty()) return ctx.reply.Error(errors::kAuthNoPassword);
     pass = args[1];
   } else {
     user = args[1];
@@ -438,8 +437,7 @@ void CmdCommandDocs(CommandContext& ctx, ArgList args) {
     found = SortedCommands(ctx.engine.commands());
   } else {
     for (size_t i = 2; i < args.size(); ++i)
-      if (const CommandSpec* s = FindByFullName(ctx.engine.commands(), args[i]))
-        found.push_back(s);
+      if (const CommandSpec* s = FindByFullName(ctx.engine.commands(), args[i])) found.push_back(s);
   }
   ctx.reply.MapHeader(found.size());
   for (const CommandSpec* s : found) {
@@ -596,8 +594,7 @@ void InfoServer(Engine& engine, InfoWriter& w) {
   w.Field("redis_build_id", "0");
   w.Field("redis_mode", "standalone");
   utsname u;
-  if (uname(&u) == 0)
-    w.Field("os", std::string(u.sysname) + " " + u.release + " " + u.machine);
+  if (uname(&u) == 0) w.Field("os", std::string(u.sysname) + " " + u.release + " " + u.machine);
   w.Field("arch_bits", int64_t(sizeof(void*) * 8));
   w.Field("monotonic_clock", "POSIX clock_gettime");
   ServerControl* control = engine.control();
@@ -610,8 +607,8 @@ void InfoServer(Engine& engine, InfoWriter& w) {
   w.Field("process_id", int64_t(getpid()));
   w.Field("process_supervised", "no");
   w.Field("run_id", RunId());
-  w.Field("tcp_port",
-          control ? int64_t(control->tcp_port()) : engine.config().port.load(std::memory_order_relaxed));
+  w.Field("tcp_port", control ? int64_t(control->tcp_port())
+                              : engine.config().port.load(std::memory_order_relaxed));
   int64_t now_us = Engine::NowUs();
   int64_t uptime = (now_us / 1000 - engine.start_time_ms()) / 1000;
   w.Field("server_time_usec", now_us);
@@ -699,7 +696,11 @@ void InfoStats(Engine& engine, const StatsSum& s, InfoWriter& w) {
   w.Field("instantaneous_output_kbps", "0.00");
   w.Field("rejected_connections", int64_t(s.rejected_connections));
   w.Field("expired_keys", int64_t(ks.expired));
-  w.Field("evicted_keys", 0);
+  w.Field("evicted_keys", int64_t(engine.evictor().evicted_keys()));
+  // Aegisr's adaptive policy: its recency weight (0 = LFU .. 1 = LRU) and the ghost hits that
+  // tuned it.
+  w.Fieldf("evict_recency_weight", "%.3f", engine.evictor().recency_weight());
+  w.Field("evict_ghost_hits", int64_t(engine.evictor().ghost_hits()));
   w.Field("keyspace_hits", int64_t(ks.hits));
   w.Field("keyspace_misses", int64_t(ks.misses));
   w.Field("pubsub_channels", 0);
@@ -742,8 +743,10 @@ void InfoCommandStats(Engine& engine, const StatsSum& s, InfoWriter& w) {
     if (i >= s.calls.size()) continue;
     if (!s.calls[i] && !s.rejected[i] && !s.failed[i]) continue;
     char buf[256];
-    snprintf(buf, sizeof buf, "calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
-             static_cast<unsigned long long>(s.calls[i]), static_cast<unsigned long long>(s.usec[i]),
+    snprintf(buf, sizeof buf,
+             "calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
+             static_cast<unsigned long long>(s.calls[i]),
+             static_cast<unsigned long long>(s.usec[i]),
              s.calls[i] ? double(s.usec[i]) / double(s.calls[i]) : 0.0,
              static_cast<unsigned long long>(s.rejected[i]),
              static_cast<unsigned long long>(s.failed[i]));
@@ -767,20 +770,36 @@ void InfoKeyspace(Engine& engine, InfoWriter& w) {
 void CmdInfo(CommandContext& ctx, ArgList args) {
   // Which sections: Redis's names; "default" when none is given.
   enum : uint32_t {
-    kServer = 1, kClients = 2, kMemory = 4, kPersistence = 8, kStats = 16, kReplication = 32,
-    kCpu = 64, kModules = 128, kCommandStats = 256, kErrorStats = 512, kLatencyStats = 1024,
-    kCluster = 2048, kKeyspace = 4096,
+    kServer = 1,
+    kClients = 2,
+    kMemory = 4,
+    kPersistence = 8,
+    kStats = 16,
+    kReplication = 32,
+    kCpu = 64,
+    kModules = 128,
+    kCommandStats = 256,
+    kErrorStats = 512,
+    kLatencyStats = 1024,
+    kCluster = 2048,
+    kKeyspace = 4096,
   };
   const uint32_t kDefault = kServer | kClients | kMemory | kPersistence | kStats | kReplication |
                             kCpu | kModules | kErrorStats | kCluster | kKeyspace;
   const uint32_t kAllSections = kDefault | kCommandStats | kLatencyStats;
   static constexpr std::pair<std::string_view, uint32_t> kNames[] = {
-      {"server", kServer},           {"clients", kClients},
-      {"memory", kMemory},           {"persistence", kPersistence},
-      {"stats", kStats},             {"replication", kReplication},
-      {"cpu", kCpu},                 {"modules", kModules},
-      {"commandstats", kCommandStats}, {"errorstats", kErrorStats},
-      {"latencystats", kLatencyStats}, {"cluster", kCluster},
+      {"server", kServer},
+      {"clients", kClients},
+      {"memory", kMemory},
+      {"persistence", kPersistence},
+      {"stats", kStats},
+      {"replication", kReplication},
+      {"cpu", kCpu},
+      {"modules", kModules},
+      {"commandstats", kCommandStats},
+      {"errorstats", kErrorStats},
+      {"latencystats", kLatencyStats},
+      {"cluster", kCluster},
       {"keyspace", kKeyspace},
   };
   uint32_t want = args.size() == 1 ? kDefault : 0;
@@ -901,16 +920,16 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register(CommandSpec("quit", -1, kAnyState, 0, 0, 0, CmdQuit));
   r.Register(CommandSpec("reset", 1, kAnyState, 0, 0, 0, CmdReset));
 
-  r.Register(CommandSpec(
-      "client", -2, 0,
-      {
-          CommandSpec("client|getname", 2, kConn, 0, 0, 0, CmdClientGetName),
-          CommandSpec("client|id", 2, kConn, 0, 0, 0, CmdClientId),
-          CommandSpec("client|info", 2, kConn, 0, 0, 0, CmdClientInfo),
-          CommandSpec("client|kill", -3, kCmdAdmin | kConn, 0, 0, 0, CmdClientKill),
-          CommandSpec("client|list", -2, kCmdAdmin | kConn, 0, 0, 0, CmdClientList),
-          CommandSpec("client|setname", 3, kConn, 0, 0, 0, CmdClientSetName),
-      }));
+  r.Register(
+      CommandSpec("client", -2, 0,
+                  {
+                      CommandSpec("client|getname", 2, kConn, 0, 0, 0, CmdClientGetName),
+                      CommandSpec("client|id", 2, kConn, 0, 0, 0, CmdClientId),
+                      CommandSpec("client|info", 2, kConn, 0, 0, 0, CmdClientInfo),
+                      CommandSpec("client|kill", -3, kCmdAdmin | kConn, 0, 0, 0, CmdClientKill),
+                      CommandSpec("client|list", -2, kCmdAdmin | kConn, 0, 0, 0, CmdClientList),
+                      CommandSpec("client|setname", 3, kConn, 0, 0, 0, CmdClientSetName),
+                  }));
 
   constexpr uint32_t kLS = kCmdLoading | kCmdStale;
   CommandSpec command("command", -1, kLS,
@@ -927,8 +946,8 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register(CommandSpec("info", -1, kLS, 0, 0, 0, CmdInfo));
   r.Register(CommandSpec("time", 1, kLS | kCmdFast, 0, 0, 0, CmdTime));
   r.Register(CommandSpec("lastsave", 1, kLS | kCmdFast, 0, 0, 0, CmdLastSave));
-  r.Register(CommandSpec("shutdown", -1,
-                         kCmdAdmin | kConn | kCmdNoMulti | kCmdAllowBusy, 0, 0, 0, CmdShutdown));
+  r.Register(CommandSpec("shutdown", -1, kCmdAdmin | kConn | kCmdNoMulti | kCmdAllowBusy, 0, 0, 0,
+                         CmdShutdown));
   r.Register(CommandSpec("debug", -2, kCmdAdmin | kConn, 0, 0, 0, CmdDebug));
 }
 

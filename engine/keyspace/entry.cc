@@ -126,10 +126,10 @@ Entry* NewIntEntry(std::string_view key, uint32_t hash, int64_t value) {
   return e;
 }
 
-Entry* NewStringEntry(std::string_view key, uint32_t hash, std::string_view value,
-                      bool allow_int) {
+Entry* NewStringEntry(std::string_view key, uint32_t hash, std::string_view value, bool allow_int) {
   int64_t iv;
-  if (allow_int && value.size() <= 20 && ParseCanonicalInt(value, &iv)) return NewIntEntry(key, hash, iv);
+  if (allow_int && value.size() <= 20 && ParseCanonicalInt(value, &iv))
+    return NewIntEntry(key, hash, iv);
   if (value.size() <= kEmbedMax) {
     Entry* e = Allocate(key, hash, false, 4 + value.size());
     e->enc = Encoding::kEmbStr;
@@ -224,7 +224,8 @@ Entry* MakeRawString(Entry* e, size_t min_len, char** data) {
   }
   RawStr r = GetRaw(e);
   if (r.cap < min_len) {
-    size_t cap = std::max<size_t>(min_len, std::min<size_t>(size_t(r.cap) * 2, min_len + (1 << 20)));
+    size_t cap =
+        std::max<size_t>(min_len, std::min<size_t>(size_t(r.cap) * 2, min_len + (1 << 20)));
     r.data = static_cast<char*>(ReallocBytes(r.data, cap));
     r.cap = static_cast<uint32_t>(cap);
   }

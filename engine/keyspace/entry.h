@@ -42,14 +42,14 @@ enum class TierState : uint8_t {
 inline constexpr uint8_t kEntryHasExpire = 1 << 0;
 
 struct Entry {
-  Entry* next;        // hash chain
-  uint32_t hash;      // low 32 bits of the key's xxh3 hash: bucket index and fast compare
+  Entry* next;    // hash chain
+  uint32_t hash;  // low 32 bits of the key's xxh3 hash: bucket index and fast compare
   uint32_t key_len;
   ValueType type;
   Encoding enc;
   TierState tier;
   uint8_t flags;
-  uint32_t access;    // access metadata for eviction: LRU clock (seconds)
+  uint32_t access;  // access metadata for eviction: LRU clock (seconds)
 
   bool has_expire() const { return flags & kEntryHasExpire; }
   int64_t expire_at() const {
@@ -61,9 +61,7 @@ struct Entry {
   void set_expire_at(int64_t ms) {  // requires has_expire()
     std::memcpy(tail(), &ms, 8);
   }
-  std::string_view key() const {
-    return {tail() + (has_expire() ? 8 : 0), key_len};
-  }
+  std::string_view key() const { return {tail() + (has_expire() ? 8 : 0), key_len}; }
   char* payload() { return tail() + (has_expire() ? 8 : 0) + key_len; }
   const char* payload() const { return tail() + (has_expire() ? 8 : 0) + key_len; }
 

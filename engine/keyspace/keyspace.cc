@@ -2,17 +2,75 @@
 #include "engine/keyspace/keyspace.h"
 
 #include <chrono>
+#include <cstdlib>
+
+#include "tier/access.h"
 
 namespace aegisr {
 namespace {
 std::atomic<uint32_t> g_lru_clock{0};
+std::atomic<int64_t> g_lfu_log_factor{10};
+std::atomic<tier::EvictionPolicy*> g_miss_listener{nullptr};
+std::atomic<int64_t> g_lfu_decay_time{1};
+
+// Keyspace bytes, process-wide: each thread adds its changes to a thread-local delta and
+// publishes it once it exceeds kUsedSlack, so the hot path touches no shared cache line and
+// the global figure is off by at most kUsedSlack per other thread.
+constexpr int64_t kUsedSlack = 16 * 1024;
+std::atomic<int64_t> g_used_bytes{0};
+thread_local int64_t t_used_delta = 0;
+
+inline void NoteUsed(int64_t delta) {
+  t_used_delta += delta;
+  if (t_used_delta > kUsedSlack || t_used_delta < -kUsedSlack) {
+    g_used_bytes.fetch_add(t_used_delta, std::memory_order_relaxed);
+    t_used_delta = 0;
+  }
+}
 }  // namespace
 
 uint32_t LruClock() { return g_lru_clock.load(std::memory_order_relaxed); }
-void SetLruClock(uint32_t v) { g_lru_clock.store(v, std::memory_order_relaxed); }
+void SetLruClock(uint32_t v) { g_lru_clock.store(v & tier::kClockMask, std::memory_order_relaxed); }
+
+void SetMissListener(tier::EvictionPolicy* policy) {
+  g_miss_listener.store(policy, std::memory_order_release);
+}
+
+tier::LfuParams LfuParams() {
+  return {g_lfu_log_factor.load(std::memory_order_relaxed),
+          g_lfu_decay_time.load(std::memory_order_relaxed)};
+}
+void SetLfuParams(int64_t log_factor, int64_t decay_time) {
+  g_lfu_log_factor.store(log_factor, std::memory_order_relaxed);
+  g_lfu_decay_time.store(decay_time, std::memory_order_relaxed);
+}
+
+int64_t ApproxUsedBytes() {
+  if (t_used_delta != 0) {  // our own changes are exact; other threads' are within the slack
+    g_used_bytes.fetch_add(t_used_delta, std::memory_order_relaxed);
+    t_used_delta = 0;
+  }
+  return std::max<int64_t>(0, g_used_bytes.load(std::memory_order_relaxed));
+}
+
+void Shard::AddUsed(int64_t delta) {
+  used_bytes_ += delta;
+  NoteUsed(delta);
+}
+
+// Bucket arrays change size inside the table (growth on insert, the end of a rehash on any
+// access, shrinking in Maintain): the process-wide figure follows them here.
+void Shard::SyncOverhead(int db) {
+  size_t now = tables_[db].OverheadBytes();
+  if (now != overhead_seen_[db]) {
+    NoteUsed(int64_t(now) - int64_t(overhead_seen_[db]));
+    overhead_seen_[db] = now;
+  }
+}
 
 Entry** Shard::Find(int db, const KeyRef& k, int64_t now_ms) {
   Entry** link = tables_[db].FindLink(k.key, k.hash);
+  SyncOverhead(db);
   if (!link) return nullptr;
   Entry* e = *link;
   // Redis: a key is expired when now > expire time (keyIsExpired in db.c).
@@ -28,23 +86,26 @@ Entry** Shard::Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru) {
   Entry** link = Find(db, k, now_ms);
   if (link) {
     ++stats_.hits;
-    (*link)->access = lru;
+    (*link)->access = tier::Touch((*link)->access, lru, LfuParams());
   } else {
     ++stats_.misses;
+    if (auto* p = g_miss_listener.load(std::memory_order_acquire)) p->OnMiss(GhostHash(k.hash, db));
   }
   return link;
 }
 
 void Shard::Insert(int db, Entry* e) {
-  if (e->access == 0) e->access = LruClock();
-  used_bytes_ += e->MemoryUsage();
+  if (e->access == 0) e->access = tier::NewAccess(LruClock());
   if (e->has_expire()) ++volatile_[db];
   tables_[db].Insert(e);
+  AddUsed(int64_t(e->MemoryUsage()));
+  SyncOverhead(db);
 }
 
 Entry* Shard::Take(int db, Entry** link) {
   Entry* e = tables_[db].Unlink(link);
-  used_bytes_ -= e->MemoryUsage();
+  AddUsed(-int64_t(e->MemoryUsage()));
+  SyncOverhead(db);
   if (e->has_expire()) --volatile_[db];
   return e;
 }
@@ -57,9 +118,21 @@ size_t Shard::used_bytes() const {
   return n;
 }
 
+size_t Shard::RecountBytes() const {
+  size_t n = 0;
+  for (const auto& t : tables_) {
+    t.ForEach([&](Entry* e) { n += e->MemoryUsage(); });
+    n += t.OverheadBytes();
+  }
+  return n;
+}
+
 void Shard::Flush(int db) {
-  tables_[db].ForEach([&](Entry* e) { used_bytes_ -= e->MemoryUsage(); });
+  int64_t freed = 0;
+  tables_[db].ForEach([&](Entry* e) { freed += int64_t(e->MemoryUsage()); });
   tables_[db].Clear();
+  AddUsed(-freed);
+  SyncOverhead(db);
   volatile_[db] = 0;
   expire_cursor_[db] = 0;
 }
@@ -68,6 +141,7 @@ void Shard::SwapDbs(int a, int b) {
   tables_[a].Swap(tables_[b]);
   std::swap(volatile_[a], volatile_[b]);
   std::swap(expire_cursor_[a], expire_cursor_[b]);
+  std::swap(overhead_seen_[a], overhead_seen_[b]);
 }
 
 size_t Shard::ActiveExpire(int64_t now_ms, int64_t budget_us) {
@@ -101,7 +175,10 @@ size_t Shard::ActiveExpire(int64_t now_ms, int64_t budget_us) {
 }
 
 void Shard::Maintain(int64_t budget_us) {
-  for (auto& t : tables_) t.RehashFor(budget_us / kNumDbs + 1);
+  for (int db = 0; db < kNumDbs; ++db) {
+    tables_[db].RehashFor(budget_us / kNumDbs + 1);
+    SyncOverhead(db);
+  }
 }
 
 ShardLock::ShardLock(Keyspace& ks, const std::bitset<kNumShards>& set) : ks_(ks), set_(set) {

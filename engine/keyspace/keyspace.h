@@ -20,6 +20,8 @@
 
 #include "engine/base/hash.h"
 #include "engine/keyspace/table.h"
+#include "tier/access.h"
+#include "tier/policy.h"
 
 namespace aegisr {
 
@@ -39,7 +41,20 @@ struct KeyRef {
 // The process-wide LRU clock in seconds (one per process: it only follows wall time). New
 // entries start with it as their access time.
 uint32_t LruClock();
-void SetLruClock(uint32_t v);
+void SetLruClock(uint32_t v);  // stored modulo 2^24 (tier::AccessClock)
+// lfu-log-factor and lfu-decay-time, process-wide (set from the config).
+tier::LfuParams LfuParams();
+void SetLfuParams(int64_t log_factor, int64_t decay_time);
+// The eviction policy's name for a key of db (tier::Candidate::key_hash): well mixed, 64 bits.
+inline uint64_t GhostHash(uint32_t key_hash, int db) {
+  return ((uint64_t(key_hash) << 8) | uint64_t(db)) * 0x9E3779B97F4A7C15ull;
+}
+// The policy told about every lookup miss (the adaptive policy's ghost hits), or nullptr.
+void SetMissListener(tier::EvictionPolicy* policy);
+
+// Keyspace bytes over all shards without taking a lock: this thread's changes exact, other
+// threads' to within 16 KiB each. What maxmemory is checked against.
+int64_t ApproxUsedBytes();
 
 struct ShardStats {
   uint64_t hits = 0;
@@ -56,7 +71,8 @@ class Shard {
   // The live entry's link, or nullptr. An entry whose TTL has passed is deleted here (lazy
   // expiry) and counted as expired. Does not count hits/misses (see Lookup).
   Entry** Find(int db, const KeyRef& k, int64_t now_ms);
-  // Find plus keyspace hit/miss accounting and LRU update, for read commands.
+  // Find plus keyspace hit/miss accounting and an access (tier::Touch at clock lru), for read
+  // commands.
   Entry** Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru);
   // Inserts a new entry (the key must not be live; an expired one must have been removed).
   // An entry whose access time is 0 gets the current LRU clock.
@@ -74,8 +90,7 @@ class Shard {
     bool had_ttl = e->has_expire();
     Entry* n = fn(e);
     if (n != e) Table::Replace(link, n);
-    used_bytes_ += n->MemoryUsage();
-    used_bytes_ -= before;
+    AddUsed(int64_t(n->MemoryUsage()) - int64_t(before));
     if (had_ttl != n->has_expire()) volatile_[db] += n->has_expire() ? 1 : -1;
     return n;
   }
@@ -83,8 +98,16 @@ class Shard {
   Table& table(int db) { return tables_[db]; }
   size_t size(int db) const { return tables_[db].size(); }
   size_t volatile_keys(int db) const { return volatile_[db]; }
+  // Entries plus bucket arrays, kept up to date by every change.
   size_t used_bytes() const;
+  // The same, counted from scratch (tests check the bookkeeping against it).
+  size_t RecountBytes() const;
   ShardStats& stats() { return stats_; }
+
+  // Adds delta to this shard's entry bytes and to the process-wide figure.
+  void AddUsed(int64_t delta);
+  // Brings the process-wide figure up to date with db's bucket arrays.
+  void SyncOverhead(int db);
 
   // Removes and frees every entry of db.
   void Flush(int db);
@@ -101,7 +124,8 @@ class Shard {
   Table tables_[kNumDbs];
   size_t volatile_[kNumDbs] = {};
   uint64_t expire_cursor_[kNumDbs] = {};
-  int64_t used_bytes_ = 0;
+  int64_t used_bytes_ = 0;              // entries (bucket arrays: tables_[db].OverheadBytes())
+  size_t overhead_seen_[kNumDbs] = {};  // bucket array bytes last added to ApproxUsedBytes
   ShardStats stats_;
 };
 

@@ -61,8 +61,10 @@ class Table {
   void Clear();
 
   // Bytes held by bucket arrays (for memory accounting).
-  size_t OverheadBytes() const { return ((t_[0].buckets ? t_[0].mask + 1 : 0) +
-                                         (t_[1].buckets ? t_[1].mask + 1 : 0)) * sizeof(Entry*); }
+  size_t OverheadBytes() const {
+    return ((t_[0].buckets ? t_[0].mask + 1 : 0) + (t_[1].buckets ? t_[1].mask + 1 : 0)) *
+           sizeof(Entry*);
+  }
 
  private:
   struct Buckets {

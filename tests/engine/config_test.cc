@@ -239,7 +239,8 @@ TEST(KnobParseTest, ReasonsAreRedisWording) {
             "argument must be between 1 and 4294967295 inclusive");
   EXPECT_EQ(KnobErrorReason(*FindKnob("maxmemory-policy"), KnobError::kNotEnum),
             "argument(s) must be one of the following: volatile-lru, volatile-lfu, "
-            "volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction");
+            "volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction, "
+            "adaptive");
   EXPECT_EQ(KnobErrorReason(*FindKnob("loglevel"), KnobError::kNotEnum),
             "argument(s) must be one of the following: debug, verbose, notice, warning");
 }

@@ -44,10 +44,12 @@ TEST_F(ShardTest, LazyExpiryDeletesOnFind) {
 }
 
 TEST_F(ShardTest, LookupCountsHitsAndMissesAndTouches) {
+  SetLruClock(70);
   Put(0, "a", "1");
   Entry** l = s_.Lookup(0, KeyRef("a"), kNow, 77);
   ASSERT_NE(l, nullptr);
-  EXPECT_EQ((*l)->access, 77u);
+  EXPECT_EQ(tier::AccessTime((*l)->access), 77u);
+  EXPECT_GE(tier::AccessCounter((*l)->access), tier::kLfuInitValue);  // new keys start at 5
   EXPECT_EQ(s_.Lookup(0, KeyRef("zz"), kNow, 78), nullptr);
   EXPECT_EQ(s_.stats().hits, 1u);
   EXPECT_EQ(s_.stats().misses, 1u);
@@ -99,6 +101,29 @@ TEST_F(ShardTest, UpdateKeepsMemoryAndTtlBookkeeping) {
   s_.Delete(0, s_.Find(0, KeyRef("a"), kNow));
   // Only bucket arrays remain.
   EXPECT_EQ(s_.used_bytes(), s_.table(0).OverheadBytes());
+}
+
+TEST_F(ShardTest, ByteBookkeepingMatchesARecountThroughGrowthShrinkAndFlush) {
+  int64_t global_before = ApproxUsedBytes();  // this thread's changes are exact in it
+  for (int i = 0; i < 20000; ++i)
+    Put(i % 3, Key(i), std::string(i % 300, 'v'), i % 5 ? 0 : kNow + 9);
+  EXPECT_EQ(s_.used_bytes(), s_.RecountBytes());
+  for (int i = 0; i < 20000; i += 2) s_.Delete(i % 3, s_.Find(i % 3, KeyRef(Key(i)), kNow));
+  for (int i = 1; i < 20000; i += 4) {
+    Entry** l = s_.Find(i % 3, KeyRef(Key(i)), kNow);
+    s_.Update(i % 3, l, [](Entry* e) { return SetStringValue(e, std::string(700, 'w')); });
+  }
+  EXPECT_EQ(s_.used_bytes(), s_.RecountBytes());
+  for (int round = 0; round < 200; ++round) s_.Maintain(1000);  // shrinks tables
+  EXPECT_EQ(s_.used_bytes(), s_.RecountBytes());
+  EXPECT_EQ(ApproxUsedBytes() - global_before, int64_t(s_.used_bytes()));
+  s_.SwapDbs(0, 2);
+  s_.Flush(1);
+  EXPECT_EQ(s_.used_bytes(), s_.RecountBytes());
+  s_.Flush(0);
+  s_.Flush(2);
+  EXPECT_EQ(s_.used_bytes(), 0u);
+  EXPECT_EQ(ApproxUsedBytes(), global_before);
 }
 
 TEST_F(ShardTest, TakeAndInsertMoveAnEntryBetweenDbs) {

@@ -30,10 +30,9 @@ TEST(String2llTest, AcceptsCanonicalIntegers) {
 
 TEST(String2llTest, RejectsWhatRedisRejects) {
   int64_t v = 99;
-  for (std::string_view bad :
-       {""sv, "-"sv, "+1"sv, " 1"sv, "1 "sv, "01"sv, "-0"sv, "00"sv, "1a"sv, "0x10"sv, "1.0"sv,
-        "9223372036854775808"sv, "-9223372036854775809"sv, "18446744073709551616"sv,
-        "123456789012345678901"sv, "1\0"sv}) {
+  for (std::string_view bad : {""sv, "-"sv, "+1"sv, " 1"sv, "1 "sv, "01"sv, "-0"sv, "00"sv, "1a"sv,
+                               "0x10"sv, "1.0"sv, "9223372036854775808"sv, "-9223372036854775809"sv,
+                               "18446744073709551616"sv, "123456789012345678901"sv, "1\0"sv}) {
     EXPECT_FALSE(String2ll(bad, &v)) << bad;
   }
   EXPECT_EQ(v, 99);  // untouched on failure

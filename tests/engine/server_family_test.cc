@@ -40,7 +40,9 @@ class TextSink : public ReplySink {
   void SetHeader(size_t n) override { Line(proto_ == 3 ? '~' : '*', std::to_string(n)); }
   void PushHeader(size_t n) override { Line(proto_ == 3 ? '>' : '*', std::to_string(n)); }
   void Double(double d) override { Line(',', std::to_string(d)); }
-  void Bool(bool b) override { out += proto_ == 3 ? (b ? "#t\r\n" : "#f\r\n") : (b ? ":1\r\n" : ":0\r\n"); }
+  void Bool(bool b) override {
+    out += proto_ == 3 ? (b ? "#t\r\n" : "#f\r\n") : (b ? ":1\r\n" : ":0\r\n");
+  }
   void Verbatim(std::string_view fmt, std::string_view text) override {
     if (proto_ == 3) {
       Line('=', std::to_string(text.size() + 4));
@@ -78,7 +80,9 @@ class FakeControl : public ServerControl {
   std::vector<uint64_t> killed;
 };
 
-std::string Bulk(std::string_view s) { return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n"; }
+std::string Bulk(std::string_view s) {
+  return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n";
+}
 
 class ServerFamilyTest : public ::testing::Test {
  protected:
@@ -166,7 +170,8 @@ TEST(CommandMetaTest, DocsCarryOurSummariesAndNoRedisProse) {
     EXPECT_EQ(m.docs_body.find("history"), std::string_view::npos) << m.name;
     EXPECT_EQ(m.info_body.find("notes"), std::string_view::npos) << m.name;
   }
-  EXPECT_NE(FindCommandMeta("get")->docs_body.find("Returns a string value"), std::string_view::npos);
+  EXPECT_NE(FindCommandMeta("get")->docs_body.find("Returns a string value"),
+            std::string_view::npos);
 }
 
 TEST(CommandMetaTest, ReplayRejectsMalformedText) {
@@ -219,8 +224,7 @@ TEST_F(ServerFamilyTest, HelloSwitchesProtocolAndRepliesInIt) {
   std::string id = std::to_string(client(0).id);
   EXPECT_EQ(r, "%7\r\n" + Bulk("server") + Bulk("redis") + Bulk("version") + Bulk("7.0.15") +
                    Bulk("proto") + ":3\r\n" + Bulk("id") + ":" + id + "\r\n" + Bulk("mode") +
-                   Bulk("standalone") + Bulk("role") + Bulk("master") + Bulk("modules") +
-                   "*0\r\n");
+                   Bulk("standalone") + Bulk("role") + Bulk("master") + Bulk("modules") + "*0\r\n");
   r = Run({"HELLO", "2"});
   EXPECT_EQ(client(0).resp.load(), 2);
   EXPECT_EQ(r.substr(0, 5), "*14\r\n");
@@ -454,7 +458,8 @@ TEST_F(ServerFamilyTest, InfoDefaultSectionsInRedisOrder) {
   EXPECT_NE(r.find("aegisr_version:"), std::string::npos);
   EXPECT_NE(r.find("connected_clients:2\r\n"), std::string::npos);
   EXPECT_NE(r.find("tcp_port:7777\r\n"), std::string::npos);
-  EXPECT_NE(r.find("\r\n\r\n# Clients\r\n"), std::string::npos) << "sections separated by a blank line";
+  EXPECT_NE(r.find("\r\n\r\n# Clients\r\n"), std::string::npos)
+      << "sections separated by a blank line";
 }
 
 TEST_F(ServerFamilyTest, InfoSelectedSectionsOnly) {
@@ -478,7 +483,9 @@ TEST_F(ServerFamilyTest, InfoKeyspaceCountsKeysAndExpires) {
     ks.shard(ref).Insert(k == "b" ? 3 : 0, e);
   }
   std::string r = Run({"INFO", "keyspace"});
-  EXPECT_EQ(r, Bulk("# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n"));
+  EXPECT_EQ(
+      r,
+      Bulk("# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n"));
 }
 
 TEST_F(ServerFamilyTest, InfoCommandStatsSumsCallsAndRejections) {
@@ -488,8 +495,10 @@ TEST_F(ServerFamilyTest, InfoCommandStatsSumsCallsAndRejections) {
   Run({"CLIENT", "ID"});
   std::string r = Run({"INFO", "commandstats"});
   EXPECT_NE(r.find("cmdstat_ping:calls=2,usec="), std::string::npos) << r;
-  EXPECT_NE(r.find("cmdstat_echo:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0\r\n"),
-            std::string::npos) << r;
+  EXPECT_NE(
+      r.find("cmdstat_echo:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0\r\n"),
+      std::string::npos)
+      << r;
   EXPECT_NE(r.find("cmdstat_client|id:calls=1,"), std::string::npos) << r;
   EXPECT_EQ(r.find("cmdstat_time"), std::string::npos);
 }

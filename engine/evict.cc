@@ -1,0 +1,152 @@
+// Sampled eviction under maxmemory (see evict.h), following Redis's evict.c loop: sample
+// maxmemory-samples keys per round from random shards, keep the best 16 in a per-thread pool
+// across rounds (tier::EvictionPool), evict the best one still present, tell the policy.
+#include "engine/evict.h"
+
+#include <random>
+#include <string>
+
+#include "engine/engine.h"
+#include "tier/access.h"
+
+namespace aegisr {
+namespace {
+
+constexpr int kMaxRounds = 16;    // sampling rounds per eviction before giving up
+constexpr size_t kKeyRing = 256;  // recently pooled keys (the pool itself keeps hashes only)
+
+uint64_t Rand() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
+}
+
+// A pooled candidate's key, so that the victim can be found again.
+struct PooledKey {
+  uint64_t key_hash = 0;
+  std::string key;
+  int db = 0;
+  unsigned shard = 0;
+};
+
+struct ThreadPool {
+  tier::EvictionPool pool;
+  const tier::EvictionPolicy* owner = nullptr;  // the pool is reset when the policy changes
+  PooledKey keys[kKeyRing];
+  size_t next = 0;
+
+  void Remember(uint64_t h, std::string_view key, int db, unsigned shard) {
+    for (auto& k : keys)
+      if (k.key_hash == h && k.db == db && k.key == key) return;
+    keys[next] = {h, std::string(key), db, shard};
+    next = (next + 1) % kKeyRing;
+  }
+  const PooledKey* Find(uint64_t h) const {
+    for (const auto& k : keys)
+      if (k.key_hash == h && !k.key.empty()) return &k;
+    return nullptr;
+  }
+};
+
+}  // namespace
+
+Evictor::~Evictor() { SetMissListener(nullptr); }
+
+tier::EvictionPolicy* Evictor::Policy() {
+  int64_t id = cfg_.maxmemory_policy_id.load(std::memory_order_relaxed);
+  tier::LfuParams lfu = LfuParams();
+  uint64_t key = uint64_t(id) | (uint64_t(lfu.log_factor & 0xffffff) << 8) |
+                 (uint64_t(lfu.decay_time & 0xffffff) << 32);
+  std::lock_guard lk(mu_);
+  if (key != policy_key_) {
+    auto kind =
+        tier::ParsePolicy(cfg_.MaxmemoryPolicyName()).value_or(tier::PolicyKind::kNoEviction);
+    policies_.push_back(std::make_unique<tier::EvictionPolicy>(kind, lfu));
+    policy_key_ = key;
+    current_.store(policies_.back().get(), std::memory_order_release);
+    // Lookup misses feed the adaptive policy's ghosts.
+    SetMissListener(kind == tier::PolicyKind::kAdaptive ? policies_.back().get() : nullptr);
+  }
+  return policies_.back().get();
+}
+
+bool Evictor::MakeRoom() {
+  tier::EvictionPolicy* policy = nullptr;
+  while (OverLimit()) {
+    if (!policy) policy = Policy();
+    if (!policy->evicts() || !EvictOne(*policy)) return false;
+  }
+  return true;
+}
+
+double Evictor::recency_weight() {
+  tier::EvictionPolicy* p = current_.load(std::memory_order_acquire);
+  return p ? p->recency_weight() : 0;
+}
+
+uint64_t Evictor::ghost_hits() {
+  tier::EvictionPolicy* p = current_.load(std::memory_order_acquire);
+  return p ? p->ghost_hits(tier::Expert::kRecency) + p->ghost_hits(tier::Expert::kFrequency) : 0;
+}
+
+bool Evictor::EvictOne(tier::EvictionPolicy& policy) {
+  thread_local ThreadPool tp;
+  if (tp.owner != &policy) {
+    tp.pool.Clear();
+    tp.owner = &policy;
+  }
+  const bool vol = policy.volatile_only();
+  const int samples = int(std::max<int64_t>(1, cfg_.maxmemory_samples.load()));
+  const uint32_t clock = LruClock();
+  const int64_t now = Engine::NowMs();
+  for (int round = 0; round < kMaxRounds; ++round) {
+    // Sample: a random shard, and in it each database that has candidates.
+    unsigned si = unsigned(Rand() % kNumShards);
+    Shard& s = ks_.shard(si);
+    {
+      std::lock_guard lk(s.mu);
+      for (int db = 0; db < kNumDbs; ++db) {
+        if ((vol ? s.volatile_keys(db) : s.size(db)) == 0) continue;
+        for (int i = 0; i < samples; ++i) {
+          Entry* e = s.table(db).Random(Rand());
+          // volatile-*: look for a key with a TTL, a bounded number of times.
+          for (int tries = 0; vol && e && !e->has_expire() && tries < 8; ++tries)
+            e = s.table(db).Random(Rand());
+          if (!e || (vol && !e->has_expire())) continue;
+          uint64_t h = GhostHash(e->hash, db);
+          if (e->has_expire() && now > e->expire_at()) {  // expired already: reclaim it now
+            Entry** link = s.table(db).FindLink(e->key(), e->hash);
+            s.Delete(db, link);
+            ++s.stats().expired;
+            tp.pool.Remove(h);
+            return true;
+          }
+          if (!policy.uses_pool()) {  // *-random: any sampled key will do
+            s.Delete(db, s.table(db).FindLink(e->key(), e->hash));
+            evicted_.fetch_add(1, std::memory_order_relaxed);
+            return true;
+          }
+          tier::Candidate c{h, e->access, e->has_expire() ? e->expire_at() : 0, clock};
+          if (policy.Offer(tp.pool, c)) tp.Remember(h, e->key(), db, si);
+        }
+      }
+    }
+    // Evict the best candidate that is still there (the pool outlives the sample, so keys
+    // may have been deleted, renamed or, for volatile policies, persisted meanwhile).
+    while (auto victim = tp.pool.PopBest()) {
+      const PooledKey* pk = tp.Find(victim->candidate.key_hash);
+      if (!pk) continue;
+      Shard& vs = ks_.shard(pk->shard);
+      std::lock_guard lk(vs.mu);
+      KeyRef k(pk->key);
+      Entry** link = vs.table(pk->db).FindLink(k.key, k.hash);
+      if (!link || (vol && !(*link)->has_expire())) continue;
+      vs.Delete(pk->db, link);
+      evicted_.fetch_add(1, std::memory_order_relaxed);
+      policy.OnEvict(*victim);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace aegisr

@@ -1,0 +1,55 @@
+#pragma once
+// Evictor: keeps the keyspace under maxmemory by evicting keys as maxmemory-policy says, with
+// the policies of tier/policy.h. Thread-safe: any loop thread calls MakeRoom before a command;
+// each thread keeps its own candidate pool, and every eviction re-finds its key under the shard
+// lock.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "engine/config.h"
+#include "engine/keyspace/keyspace.h"
+#include "tier/policy.h"
+
+namespace aegisr {
+
+class Evictor {
+ public:
+  Evictor(Keyspace& ks, Config& cfg) : ks_(ks), cfg_(cfg) {}
+  ~Evictor();
+
+  // True when maxmemory is set and the keyspace is over it.
+  bool OverLimit() const {
+    int64_t max = cfg_.maxmemory.load(std::memory_order_relaxed);
+    return max > 0 && ApproxUsedBytes() > max;
+  }
+  // Evicts until the keyspace is under maxmemory. Returns false if it is still over (the
+  // policy is noeviction, or no key qualifies, e.g. volatile-* with no TTL keys): then commands
+  // that may grow memory get the OOM error.
+  bool MakeRoom();
+
+  uint64_t evicted_keys() const { return evicted_.load(std::memory_order_relaxed); }
+  // The adaptive policy's recency weight (0 = LFU .. 1 = LRU) and ghost hits, for INFO.
+  double recency_weight();
+  uint64_t ghost_hits();
+
+ private:
+  // The policy object for the configured maxmemory-policy and LFU parameters, rebuilt when they
+  // change. Retired objects live until the Evictor goes: lookups may still hold them.
+  tier::EvictionPolicy* Policy();
+  // Samples keys into this thread's pool and evicts the best candidate. False if none found.
+  bool EvictOne(tier::EvictionPolicy& policy);
+
+  Keyspace& ks_;
+  Config& cfg_;
+  std::atomic<uint64_t> evicted_{0};
+  std::mutex mu_;                                                // guards policies_ and policy_key_
+  std::vector<std::unique_ptr<tier::EvictionPolicy>> policies_;  // the last one is current
+  std::atomic<tier::EvictionPolicy*> current_{nullptr};
+  uint64_t policy_key_ = ~0ull;  // (policy id, lfu params) that current_ was built for
+};
+
+}  // namespace aegisr
