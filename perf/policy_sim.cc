@@ -3,8 +3,9 @@
 //
 // The sampled policies run the engine's loop: per eviction, sample 5 resident keys, offer them to
 // a 16-entry EvictionPool, pop the best that still exists. Access metadata is the real
-// tier/access.h word; the random draw of the LFU increment comes from the simulator's seeded
-// generator (the same arithmetic as Touch) so that runs repeat exactly.
+// tier/access.h word, updated by tier/access.h's Touch with the random draw from the simulator's
+// seeded generator so that runs repeat exactly. Candidates carry the key's hash, as the engine's
+// do, so the policy's hash-keyed history (ghosts, miss sketch) sees the same hash on every path.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tier/access.h"
@@ -194,18 +196,24 @@ double RunExactLru(const Trace& t, uint32_t cache) {
   return 100.0 * static_cast<double>(hits) / static_cast<double>(t.keys.size());
 }
 
+double sketch_per_key = 8;  // miss sketch counters per cache key, at least the default
+
 struct SampledResult {
   double hit_pct = 0;
   double final_weight = 0;
 };
 
 // The engine's eviction loop over a sampled, pooled policy.
-SampledResult RunSampled(const Trace& t, uint32_t cache, PolicyKind kind, uint64_t seed) {
+SampledResult RunSampled(const Trace& t, uint32_t cache, PolicyKind kind, uint64_t seed,
+                         AdaptiveParams ap) {
   constexpr uint32_t kAbsent = UINT32_MAX;
   LfuParams lfu;  // lfu-log-factor 10, lfu-decay-time 1
-  AdaptiveParams ap;
   ap.ghost_entries = cache;
+  ap.sketch_entries = std::max(ap.sketch_entries, static_cast<uint32_t>(sketch_per_key * cache));
   EvictionPolicy policy(kind, lfu, ap);
+  std::unordered_map<uint64_t, uint32_t> key_of;  // hash -> key id, for the pool's re-find
+  key_of.reserve(t.universe);
+  for (uint32_t k = 0; k < t.universe; ++k) key_of.emplace(KeyHash(k), k);
   EvictionPool pool;
   Rng rng(seed);
   std::vector<uint32_t> meta(t.universe), pos(t.universe, kAbsent);
@@ -218,8 +226,7 @@ SampledResult RunSampled(const Trace& t, uint32_t cache, PolicyKind kind, uint64
     uint32_t now = (kClockStart + static_cast<uint32_t>(i / per_tick)) & aegisr::tier::kClockMask;
     if (pos[k] != kAbsent) {
       ++hits;
-      uint8_t c = aegisr::tier::DecayedCounter(meta[k], now, lfu);
-      meta[k] = aegisr::tier::MakeAccess(now, aegisr::tier::LogIncrement(c, rng.Unit(), lfu));
+      meta[k] = aegisr::tier::Touch(meta[k], now, lfu, rng.Unit());
       continue;
     }
     policy.OnMiss(KeyHash(k));
@@ -228,12 +235,12 @@ SampledResult RunSampled(const Trace& t, uint32_t cache, PolicyKind kind, uint64
       while (!victim) {
         for (int s = 0; s < kSamples; ++s) {
           uint32_t x = resident[rng.Below(resident.size())];
-          policy.Offer(pool, Candidate{x, meta[x], 0, now});
+          policy.Offer(pool, Candidate{KeyHash(x), meta[x], 0, now});
         }
         while (auto v = pool.PopBest()) {
-          auto x = static_cast<uint32_t>(v->candidate.key_hash);
+          uint32_t x = key_of.at(v->candidate.key_hash);
           if (pos[x] == kAbsent) continue;  // evicted since it was pooled
-          policy.OnEvict({{KeyHash(x), v->candidate.access, 0, now}, v->scored, v->chooser});
+          policy.OnEvict(*v);
           victim = x;
           break;
         }
@@ -257,7 +264,23 @@ struct Options {
   int size = 0;       // 0: 1, 10, 30
   uint64_t seed = 42;
   bool csv = false;
+  AdaptiveParams adaptive;  // --param NAME=VALUE overrides (experiments)
 };
+
+// Sets one AdaptiveParams field by name; false if the name is unknown.
+bool SetParam(AdaptiveParams& ap, const std::string& nv) {
+  auto eq = nv.find('=');
+  if (eq == std::string::npos) return false;
+  std::string n = nv.substr(0, eq);
+  double v = std::atof(nv.c_str() + eq + 1);
+  if (n == "step") return ap.step = v, true;
+  if (n == "max_theta") return ap.max_theta = v, true;
+  if (n == "initial_theta") return ap.initial_theta = v, true;
+  if (n == "sketch") return sketch_per_key = v, true;
+  if (n == "sketch_period") return ap.sketch_period = v, true;
+  if (n == "history_weight") return ap.history_weight = v, true;
+  return false;
+}
 
 int Usage() {
   std::fprintf(stderr,
@@ -280,6 +303,8 @@ int main(int argc, char** argv) {
       if (o.size <= 0 || o.size > 100) return Usage();
     } else if (a == "--seed" && has_value) {
       o.seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (a == "--param" && has_value) {
+      if (!SetParam(o.adaptive, argv[++i])) return Usage();
     } else if (a == "--csv") {
       o.csv = true;
     } else {
@@ -301,10 +326,11 @@ int main(int argc, char** argv) {
     std::printf(
         "# %zu accesses per trace, seed %llu. Sampled policies: maxmemory-samples %d, "
         "eviction pool %zu,\n# lfu-log-factor 10, lfu-decay-time 1 (60 ticks). Clock: one "
-        "tick (the engine's second) per\n# max(1, cache_keys/%u) accesses. Adaptive ghost "
-        "table: cache_keys slots (rounded up to 2^n).\n",
+        "tick (the engine's second) per\n# max(1, cache_keys/%u) accesses. Adaptive: ghost "
+        "table cache_keys slots, miss sketch\n# max(65536, %g * cache_keys) counters (both "
+        "rounded up to 2^n).\n",
         kAccesses, static_cast<unsigned long long>(o.seed), kSamples, EvictionPool::kCapacity,
-        kTicksDivisor);
+        kTicksDivisor, sketch_per_key);
     std::printf("%-10s %5s %7s %8s %5s | %8s %8s %8s %8s | %7s %5s\n", "trace", "size", "keys",
                 "distinct", "a/tk", "LRU", "s-LRU", "s-LFU", "adaptive", "a-best", "w");
   }
@@ -332,9 +358,9 @@ int main(int argc, char** argv) {
       }
       const Trace& t = n == "loop" ? loop : shared;
       double lru = RunExactLru(t, cache);
-      auto slru = RunSampled(t, cache, PolicyKind::kAllKeysLru, o.seed);
-      auto slfu = RunSampled(t, cache, PolicyKind::kAllKeysLfu, o.seed);
-      auto ad = RunSampled(t, cache, PolicyKind::kAdaptive, o.seed);
+      auto slru = RunSampled(t, cache, PolicyKind::kAllKeysLru, o.seed, o.adaptive);
+      auto slfu = RunSampled(t, cache, PolicyKind::kAllKeysLfu, o.seed, o.adaptive);
+      auto ad = RunSampled(t, cache, PolicyKind::kAdaptive, o.seed, o.adaptive);
       double best = std::max({lru, slru.hit_pct, slfu.hit_pct});
       uint32_t per_tick = std::max(1u, cache / kTicksDivisor);
       if (o.csv) {

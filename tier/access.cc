@@ -31,9 +31,13 @@ uint8_t LogIncrement(uint8_t counter, double r, const LfuParams& p) {
   return r < prob ? static_cast<uint8_t>(counter + 1) : counter;
 }
 
-uint32_t Touch(uint32_t meta, uint32_t now, const LfuParams& p) {
+uint32_t Touch(uint32_t meta, uint32_t now, const LfuParams& p, double r) {
   uint8_t c = meta == 0 ? kLfuInitValue : DecayedCounter(meta, now, p);
-  return MakeAccess(now, LogIncrement(c, NextUnit(), p));
+  return MakeAccess(now, LogIncrement(c, r, p));
+}
+
+uint32_t Touch(uint32_t meta, uint32_t now, const LfuParams& p) {
+  return Touch(meta, now, p, NextUnit());
 }
 
 }  // namespace aegisr::tier

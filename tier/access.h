@@ -50,6 +50,8 @@ uint8_t DecayedCounter(uint32_t meta, uint32_t now, const LfuParams& p);
 // One access at clock `now`: decays the counter, maybe increments it (draws from a thread-local
 // generator) and records the time.
 uint32_t Touch(uint32_t meta, uint32_t now, const LfuParams& p);
+// The same with an explicit random draw r in [0, 1) (tests, simulator: repeatable runs).
+uint32_t Touch(uint32_t meta, uint32_t now, const LfuParams& p, double r);
 
 // The logarithmic increment alone, with an explicit random draw r in [0, 1) (tests, simulator).
 uint8_t LogIncrement(uint8_t counter, double r, const LfuParams& p);

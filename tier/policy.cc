@@ -145,6 +145,12 @@ EvictionPolicy::EvictionPolicy(PolicyKind kind, LfuParams lfu, AdaptiveParams ad
       ghosts_[i].store(0, std::memory_order_relaxed);
       ghost_epochs_[i].store(0, std::memory_order_relaxed);
     }
+    uint32_t m = 64;
+    while (m < adaptive_.sketch_entries && m < (1u << 30)) m <<= 1;
+    sketch_mask_ = m - 1;
+    sketch_period_ = static_cast<uint32_t>(std::max(1.0, adaptive_.sketch_period * m));
+    sketch_ = std::make_unique<std::atomic<uint8_t>[]>(m);
+    for (uint32_t i = 0; i < m; ++i) sketch_[i].store(0, std::memory_order_relaxed);
   }
   AdjustTheta(adaptive_.initial_theta);
 }
@@ -193,7 +199,10 @@ std::optional<Scored> EvictionPolicy::Evaluate(const Candidate& c) const {
     case PolicyKind::kAdaptive: {
       double w = weight_fixed_.load(std::memory_order_relaxed) / kWeightOne;
       double rho = std::log2(1.0 + s.idle);
-      double phi = 2.0 * std::log2(1.0 + s.counter);
+      uint32_t m = SketchEstimate(c.key_hash);
+      double ceff = s.counter;
+      if (m >= 2) ceff += adaptive_.history_weight * std::log2(static_cast<double>(m));
+      double phi = 2.0 * std::log2(1.0 + std::max(0.0, ceff));
       double v = w * rho + (1.0 - w) * (kMaxPhi - phi);
       s.score = static_cast<uint64_t>(std::clamp(v, 0.0, kMaxRho + kMaxPhi) * kScoreOne);
       break;
@@ -227,8 +236,43 @@ void EvictionPolicy::OnEvict(const Victim& v) {
                       std::memory_order_relaxed);
 }
 
+namespace {
+uint32_t SketchIndex(uint64_t h, int row, uint32_t mask) {
+  static constexpr uint64_t kMul[4] = {0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full,
+                                       0x165667B19E3779F9ull, 0xD6E8FEB86659FD93ull};
+  return static_cast<uint32_t>(((h ^ (h >> 29)) * kMul[row]) >> 40) & mask;
+}
+}  // namespace
+
+uint32_t EvictionPolicy::SketchEstimate(uint64_t key_hash) const {
+  uint32_t m = 255;
+  for (int r = 0; r < 4; ++r) {
+    m = std::min<uint32_t>(
+        m, sketch_[SketchIndex(key_hash, r, sketch_mask_)].load(std::memory_order_relaxed));
+  }
+  return m;
+}
+
+void EvictionPolicy::SketchAdd(uint64_t key_hash) {
+  uint32_t m = SketchEstimate(key_hash);
+  if (m < 15) {
+    for (int r = 0; r < 4; ++r) {
+      auto& cell = sketch_[SketchIndex(key_hash, r, sketch_mask_)];
+      uint8_t v = cell.load(std::memory_order_relaxed);
+      if (v == m) cell.store(static_cast<uint8_t>(m + 1), std::memory_order_relaxed);
+    }
+  }
+  if (sketch_adds_.fetch_add(1, std::memory_order_relaxed) + 1 == sketch_period_) {
+    for (uint32_t i = 0; i <= sketch_mask_; ++i) {
+      sketch_[i].store(sketch_[i].load(std::memory_order_relaxed) / 2, std::memory_order_relaxed);
+    }
+    sketch_adds_.fetch_sub(sketch_period_ / 2, std::memory_order_relaxed);
+  }
+}
+
 Expert EvictionPolicy::OnMiss(uint64_t key_hash) {
   if (kind_ != PolicyKind::kAdaptive) return Expert::kNone;
+  SketchAdd(key_hash);
   uint32_t slot =
       static_cast<uint32_t>((key_hash * 0x9E3779B97F4A7C15ull) >> ghost_shift_) & ghost_mask_;
   uint32_t g = ghosts_[slot].load(std::memory_order_relaxed);

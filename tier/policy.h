@@ -15,24 +15,20 @@
 //   volatile-ttl: UINT64_MAX - the absolute expire time (sooner expiry first);
 //   volatile-*:   keys without a TTL are refused (no score).
 //
-// The adaptive policy blends two experts over the same sampled pool, with no per-key state
-// beyond the access word:
-//   recency   rho = log2(1 + idle ticks)            (0..24; the LRU expert's order)
-//   frequency phi = 2 * log2(1 + decayed counter)   (0..16; ~log of the hit count, LFU's order)
-//   score = w * rho + (1 - w) * (16 - phi),   w = sigmoid(theta), the recency weight.
-// Both terms are logarithms of an estimated reuse interval (idle time; 1 / hit count), so the
-// blend is a weighted geometric mean of the two experts' estimates; w near 1 is LRU with LFU as
-// tie-break, w near 0 is LFU with LRU as tie-break.
-// theta is learned from regret, in the spirit of LeCaR (Vietri et al., 2018): each victim is
-// tagged with the expert that chose it (the one that ranks it higher in the pool than the other
-// does; victims both rank alike teach nothing and are not remembered), and its hash goes into a
-// fixed-size ghost table (a 30-bit fingerprint + the tag per slot, direct-mapped, newest wins).
-// A miss on a ghost is a mistake by its tagger: a recency-chosen ghost moves theta toward
-// frequency by a step, a frequency-chosen one toward recency. The step shrinks with the ghost's
-// age (counted in evictions), so mistakes the cache would have hit soon count most, and is
-// divided by its expert's running share of the victims (blame per eviction, not per ghost).
-// w = sigmoid(theta) stretched so that the theta bounds give exactly 0 (pure LFU) and 1 (pure
-// LRU); it starts at 0, Redis's LFU, which the simulator shows to be the better default.
+// The adaptive policy is LFU with a memory of misses, with no per-key state beyond the access
+// word: a fixed-size count-min sketch (4-bit-range counters, 4 probes into one table, halved every
+// sketch_period misses per counter, as in TinyLFU, Einziger et al.) counts the lookups of each
+// hash that missed. A key's frequency is its decayed counter plus history_weight * log2(misses)
+// when it missed at least twice (a key that keeps coming back is a frequent key the cache could
+// not hold), so the keys that return after eviction outrank one-time keys (scans, one-hit
+// wonders) that start at the same counter. Score (higher = evict first):
+//   rho = log2(1 + idle ticks), phi = 2 * log2(1 + counter + history bonus),
+//   score = w * rho + (1 - w) * (16 - phi),   w = the recency weight.
+// w can be learned from regret in the spirit of LeCaR (Vietri et al., 2018): victims are tagged
+// with the expert that ranks them higher in the pool and remembered in a fixed-size ghost table;
+// a miss on a ghost moves w away from its tagger by `step` (scaled by the ghost's age and the
+// tagger's share of victims). The simulator shows this learning loses to pure frequency order
+// (w = 0) on every trace, so the default step is 0 and w stays 0; the ghosts still count hits.
 
 #include <atomic>
 #include <cstddef>
@@ -115,10 +111,13 @@ class EvictionPool {
 };
 
 struct AdaptiveParams {
-  uint32_t ghost_entries = 1 << 16;  // ghost table slots (rounded up to a power of two)
-  double step = 0.005;               // theta step per ghost hit of age 0
-  double max_theta = 6.0;            // |theta| bound: w stays within [0.0025, 0.9975]
-  double initial_theta = -6.0;       // w = 0: start as LFU
+  uint32_t ghost_entries = 1 << 16;   // ghost table slots (rounded up to a power of two)
+  double step = 0.0;                  // theta step per ghost hit of age 0 (0: w stays put)
+  double max_theta = 6.0;             // |theta| bound: w stays within [0.0025, 0.9975]
+  double initial_theta = -6.0;        // w = 0: start as LFU
+  uint32_t sketch_entries = 1 << 16;  // miss sketch counters (rounded up to a power of two)
+  double sketch_period = 10.0;        // misses per sketch counter between two halvings
+  double history_weight = 1.0;        // counter steps credited per doubling of the miss count
 };
 
 // One configured maxmemory-policy. Thread-safe: every method may be called concurrently.
@@ -155,9 +154,14 @@ class EvictionPolicy {
   uint32_t ghost_capacity() const { return ghost_mask_ + 1; }
   // Ghost slots in use (a scan; for tests and INFO).
   size_t ghost_count() const;
+  // The adaptive policy's estimate of how many recent lookups of key_hash missed (0..15; the miss
+  // sketch; 0 for other kinds).
+  uint32_t miss_history(uint64_t key_hash) const { return sketch_ ? SketchEstimate(key_hash) : 0; }
 
  private:
   void AdjustTheta(double delta);
+  uint32_t SketchEstimate(uint64_t key_hash) const;
+  void SketchAdd(uint64_t key_hash);
 
   const PolicyKind kind_;
   const LfuParams lfu_;
@@ -173,6 +177,10 @@ class EvictionPolicy {
   std::atomic<int32_t> theta_fixed_{0};            // theta * kThetaOne
   std::atomic<uint32_t> weight_fixed_{0};          // w * kWeightOne, derived from theta
   std::atomic<uint64_t> ghost_hits_[3] = {};       // by Expert
+  uint32_t sketch_mask_ = 0;
+  uint32_t sketch_period_ = 0;
+  std::unique_ptr<std::atomic<uint8_t>[]> sketch_;
+  std::atomic<uint32_t> sketch_adds_{0};
 };
 
 }  // namespace aegisr::tier

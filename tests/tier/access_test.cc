@@ -63,5 +63,14 @@ TEST(Access, TouchRecordsTimeAndCountsLogarithmically) {
   EXPECT_LE(AccessCounter(later), before - 2);
 }
 
+TEST(Access, TouchWithAnExplicitDrawDecaysThenIncrementsOnlyBelowTheProbability) {
+  LfuParams p;
+  EXPECT_EQ(Touch(0, 7, p, 0.999), MakeAccess(7, kLfuInitValue + 1));  // new: p = 1
+  uint32_t m = MakeAccess(100, 15);
+  // Two minutes idle: 15 decays to 13, then p = 1/(8*10+1) ~ 0.0123.
+  EXPECT_EQ(Touch(m, 220, p, 0.0120), MakeAccess(220, 14));
+  EXPECT_EQ(Touch(m, 220, p, 0.0125), MakeAccess(220, 13));
+}
+
 }  // namespace
 }  // namespace aegisr::tier
