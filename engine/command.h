@@ -81,6 +81,14 @@ struct CommandSpec {
     return arity > 0 ? argc == size_t(arity) : argc >= size_t(-arity);
   }
   const CommandSpec* FindSubcommand(std::string_view sub) const;
+  // Calls fn(arg index) for each key argument of args by first/last/step (no movable keys).
+  template <typename Fn>
+  void ForEachKey(size_t argc, Fn&& fn) const {
+    if (first_key <= 0) return;
+    int last = last_key >= 0 ? last_key : int(argc) + last_key;
+    int step = key_step > 0 ? key_step : 1;
+    for (int i = first_key; i <= last && i < int(argc); i += step) fn(size_t(i));
+  }
 };
 
 // Name -> spec, case-insensitive. Filled once at startup, read-only afterwards (thread-safe).

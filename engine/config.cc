@@ -138,6 +138,16 @@ const std::vector<Knob>& Table() {
            "What to do when maxmemory is reached.", &Config::maxmemory_policy_id),
       Int("maxmemory-samples", &Config::maxmemory_samples, 1, kIntMax, "5", 0,
           "Keys sampled per eviction decision."),
+      Str("tier-dir", &Config::tier_dir, "", kKnobImmutable,
+          "Directory of the disk tier's segment files (empty: no disk tier). Files of an "
+          "earlier run are removed at start."),
+      Mem("tier-max-size", &Config::tier_max_size, 0, kI64Max, "0", kKnobImmutable,
+          "Disk space the tier may use (0: no limit)."),
+      Mem("tier-min-value-size", &Config::tier_min_value_size, 0, kI64Max, "64", 0,
+          "Values smaller than this stay in RAM (evicted, not offloaded)."),
+      Bool("tier-offload", &Config::tier_offload, "yes", 0,
+           "Over maxmemory, move cold values to the disk tier (yes) or evict as "
+           "maxmemory-policy says (no). Only with tier-dir."),
       Int("lfu-log-factor", &Config::lfu_log_factor, 0, kIntMax, "10", 0,
           "How slowly the logarithmic access counter grows (LFU policies).", OnLfu),
       Int("lfu-decay-time", &Config::lfu_decay_time, 0, kIntMax, "1", 0,

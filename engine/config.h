@@ -59,6 +59,10 @@ struct Config {
   std::atomic<int64_t> maxmemory_policy_id{0};  // the same, as a MaxmemoryPolicy
   std::atomic<int64_t> maxmemory_samples{0};
   std::atomic<int64_t> lfu_log_factor{0};
+  std::string tier_dir;  // guarded by mu
+  std::atomic<int64_t> tier_max_size{0};
+  std::atomic<int64_t> tier_min_value_size{0};
+  std::atomic<bool> tier_offload{false};
   std::atomic<int64_t> lfu_decay_time{0};
   std::atomic<bool> lazyfree_lazy_eviction{false};
   std::atomic<bool> lazyfree_lazy_expire{false};

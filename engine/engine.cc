@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include <climits>
 #include <thread>
 
 #include "engine/errors.h"
@@ -78,7 +79,26 @@ void Engine::RegisterAll() {
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
 }
 
+namespace {
+thread_local unsigned t_loop_index = UINT_MAX;
+}  // namespace
+
+unsigned Engine::CurrentThread() { return t_loop_index; }
+
+std::vector<ColdKey> Engine::ColdKeys(ClientState& client, ArgList args) {
+  if (!tier_.enabled() || args.empty()) return {};
+  const CommandSpec* cmd = commands_.Find(args[0]);
+  if (!cmd) return {};
+  if (!cmd->subcommands.empty() && args.size() >= 2) {
+    cmd = cmd->FindSubcommand(args[1]);
+    if (!cmd) return {};
+  }
+  if (!cmd->ArityOk(args.size()) || !client.authenticated) return {};
+  return tier_.ColdKeys(client, *cmd, args);
+}
+
 void Engine::AttachThread(unsigned index) {
+  t_loop_index = index;
   t_stats = stats_[std::min<size_t>(index, stats_.size() - 1)].get();
 }
 
@@ -121,10 +141,17 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
     return;
   }
   // maxmemory: evict first (any command, as Redis); refuse what may grow memory if that failed.
-  if (evictor_.OverLimit() && !evictor_.MakeRoom() && (cmd->flags & kCmdDenyOom)) {
-    ThreadStats::Inc(pc.rejected);
-    reply.Error(errors::kOom);
-    return;
+  if (evictor_.OverLimit()) {
+    // The command's own keys stay: the disk tier has just read them back for it.
+    std::vector<uint64_t> pinned;
+    cmd->ForEachKey(args.size(), [&](size_t i) {
+      pinned.push_back(GhostHash(KeyRef(args[i]).hash, client.db));
+    });
+    if (!evictor_.MakeRoom(pinned) && (cmd->flags & kCmdDenyOom)) {
+      ThreadStats::Inc(pc.rejected);
+      reply.Error(errors::kOom);
+      return;
+    }
   }
   CommandContext ctx{*this, client, reply};
   int64_t start = RealNowUs();

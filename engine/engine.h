@@ -15,6 +15,7 @@
 #include "engine/evict.h"
 #include "engine/keyspace/keyspace.h"
 #include "engine/reply.h"
+#include "engine/tier_store.h"
 
 namespace aegisr {
 
@@ -61,6 +62,12 @@ class Engine {
   void set_config_file(std::string path) { config_file_ = std::move(path); }
   Keyspace& keyspace() { return keyspace_; }
   Evictor& evictor() { return evictor_; }
+  TierStore& tier() { return tier_; }
+  // The values the command in args needs from the disk tier before it can run (empty: run it
+  // now, including when the command is unknown or malformed: Dispatch replies the error).
+  std::vector<ColdKey> ColdKeys(ClientState& client, ArgList args);
+  // The loop thread index given to AttachThread on this thread, or UINT_MAX.
+  static unsigned CurrentThread();
   CommandRegistry& commands() { return commands_; }
   ClientRegistry& clients() { return clients_; }
   ServerControl* control() { return control_; }
@@ -97,7 +104,8 @@ class Engine {
   Config* config_;
   std::string config_file_;
   Keyspace keyspace_;
-  Evictor evictor_{keyspace_, *config_};
+  TierStore tier_{keyspace_, *config_};
+  Evictor evictor_{keyspace_, *config_, tier_};
   CommandRegistry commands_;
   ClientRegistry clients_;
   ServerControl* control_ = nullptr;

@@ -3,6 +3,7 @@
 // across rounds (tier::EvictionPool), evict the best one still present, tell the policy.
 #include "engine/evict.h"
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -51,6 +52,17 @@ struct ThreadPool {
 
 Evictor::~Evictor() { SetMissListener(nullptr); }
 
+bool Evictor::Remove(Shard& s, int db, Entry** link, bool offload) {
+  if (offload) {
+    if (!tier_.Offload(s, db, link)) return false;
+    offloaded_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  s.Delete(db, link);
+  evicted_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 tier::EvictionPolicy* Evictor::Policy() {
   int64_t id = cfg_.maxmemory_policy_id.load(std::memory_order_relaxed);
   tier::LfuParams lfu = LfuParams();
@@ -69,11 +81,16 @@ tier::EvictionPolicy* Evictor::Policy() {
   return policies_.back().get();
 }
 
-bool Evictor::MakeRoom() {
+bool Evictor::MakeRoom(std::span<const uint64_t> pinned) {
   tier::EvictionPolicy* policy = nullptr;
+  bool offload = tier_.accepting() && cfg_.tier_offload.load(std::memory_order_relaxed);
   while (OverLimit()) {
     if (!policy) policy = Policy();
-    if (!policy->evicts() || !EvictOne(*policy)) return false;
+    if (offload) {
+      if (EvictOne(policy->evicts() ? *policy : offload_order_, true, pinned)) continue;
+      offload = false;  // nothing left to move (or the tier refuses): the policy decides
+    }
+    if (!policy->evicts() || !EvictOne(*policy, false, pinned)) return false;
   }
   return true;
 }
@@ -88,8 +105,13 @@ uint64_t Evictor::ghost_hits() {
   return p ? p->ghost_hits(tier::Expert::kRecency) + p->ghost_hits(tier::Expert::kFrequency) : 0;
 }
 
-bool Evictor::EvictOne(tier::EvictionPolicy& policy) {
-  thread_local ThreadPool tp;
+bool Evictor::EvictOne(tier::EvictionPolicy& policy, bool offload,
+                       std::span<const uint64_t> pinned) {
+  auto is_pinned = [&](uint64_t h) {
+    return std::find(pinned.begin(), pinned.end(), h) != pinned.end();
+  };
+  thread_local ThreadPool pools[2];  // [offload]: the two never share candidates
+  ThreadPool& tp = pools[offload];
   if (tp.owner != &policy) {
     tp.pool.Clear();
     tp.owner = &policy;
@@ -106,13 +128,19 @@ bool Evictor::EvictOne(tier::EvictionPolicy& policy) {
       std::lock_guard lk(s.mu);
       for (int db = 0; db < kNumDbs; ++db) {
         if ((vol ? s.volatile_keys(db) : s.size(db)) == 0) continue;
+        // A sample that cannot be a victim (no TTL under volatile-*, or already on disk when
+        // offloading) is redrawn, a bounded number of times: when most values are on disk,
+        // plain sampling would rarely meet one still in RAM.
+        auto eligible = [&](const Entry* e) {
+          return (!vol || e->has_expire()) && !(offload && e->on_disk());
+        };
         for (int i = 0; i < samples; ++i) {
           Entry* e = s.table(db).Random(Rand());
-          // volatile-*: look for a key with a TTL, a bounded number of times.
-          for (int tries = 0; vol && e && !e->has_expire() && tries < 8; ++tries)
+          for (int tries = 0; e && !eligible(e) && tries < 32; ++tries)
             e = s.table(db).Random(Rand());
-          if (!e || (vol && !e->has_expire())) continue;
+          if (!e || !eligible(e)) continue;
           uint64_t h = GhostHash(e->hash, db);
+          if (is_pinned(h)) continue;
           if (e->has_expire() && now > e->expire_at()) {  // expired already: reclaim it now
             Entry** link = s.table(db).FindLink(e->key(), e->hash);
             s.Delete(db, link);
@@ -121,9 +149,8 @@ bool Evictor::EvictOne(tier::EvictionPolicy& policy) {
             return true;
           }
           if (!policy.uses_pool()) {  // *-random: any sampled key will do
-            s.Delete(db, s.table(db).FindLink(e->key(), e->hash));
-            evicted_.fetch_add(1, std::memory_order_relaxed);
-            return true;
+            if (Remove(s, db, s.table(db).FindLink(e->key(), e->hash), offload)) return true;
+            continue;
           }
           tier::Candidate c{h, e->access, e->has_expire() ? e->expire_at() : 0, clock};
           if (policy.Offer(tp.pool, c)) tp.Remember(h, e->key(), db, si);
@@ -133,16 +160,16 @@ bool Evictor::EvictOne(tier::EvictionPolicy& policy) {
     // Evict the best candidate that is still there (the pool outlives the sample, so keys
     // may have been deleted, renamed or, for volatile policies, persisted meanwhile).
     while (auto victim = tp.pool.PopBest()) {
+      if (is_pinned(victim->candidate.key_hash)) continue;
       const PooledKey* pk = tp.Find(victim->candidate.key_hash);
       if (!pk) continue;
       Shard& vs = ks_.shard(pk->shard);
       std::lock_guard lk(vs.mu);
       KeyRef k(pk->key);
       Entry** link = vs.table(pk->db).FindLink(k.key, k.hash);
-      if (!link || (vol && !(*link)->has_expire())) continue;
-      vs.Delete(pk->db, link);
-      evicted_.fetch_add(1, std::memory_order_relaxed);
-      policy.OnEvict(*victim);
+      if (!link || (vol && !(*link)->has_expire()) || (offload && (*link)->on_disk())) continue;
+      if (!Remove(vs, pk->db, link, offload)) continue;
+      if (!offload) policy.OnEvict(*victim);
       return true;
     }
   }

@@ -8,17 +8,19 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "engine/config.h"
 #include "engine/keyspace/keyspace.h"
+#include "engine/tier_store.h"
 #include "tier/policy.h"
 
 namespace aegisr {
 
 class Evictor {
  public:
-  Evictor(Keyspace& ks, Config& cfg) : ks_(ks), cfg_(cfg) {}
+  Evictor(Keyspace& ks, Config& cfg, TierStore& tier) : ks_(ks), cfg_(cfg), tier_(tier) {}
   ~Evictor();
 
   // True when maxmemory is set and the keyspace is over it.
@@ -26,12 +28,16 @@ class Evictor {
     int64_t max = cfg_.maxmemory.load(std::memory_order_relaxed);
     return max > 0 && ApproxUsedBytes() > max;
   }
-  // Evicts until the keyspace is under maxmemory. Returns false if it is still over (the
-  // policy is noeviction, or no key qualifies, e.g. volatile-* with no TTL keys): then commands
-  // that may grow memory get the OOM error.
-  bool MakeRoom();
+  // Frees memory until the keyspace is under maxmemory: with the disk tier on (tier-dir,
+  // tier-offload yes), the policy's victims move to disk; otherwise, or when that fails
+  // (small values, tier full), they are evicted. Returns false if it is still over (the
+  // policy is noeviction and nothing could be offloaded, or no key qualifies, e.g. volatile-*
+  // with no TTL keys): then commands that may grow memory get the OOM error.
+  // pinned: GhostHash of keys that must stay in RAM meanwhile (the command about to run).
+  bool MakeRoom(std::span<const uint64_t> pinned = {});
 
   uint64_t evicted_keys() const { return evicted_.load(std::memory_order_relaxed); }
+  uint64_t offloaded_keys() const { return offloaded_.load(std::memory_order_relaxed); }
   // The adaptive policy's recency weight (0 = LFU .. 1 = LRU) and ghost hits, for INFO.
   double recency_weight();
   uint64_t ghost_hits();
@@ -41,11 +47,18 @@ class Evictor {
   // change. Retired objects live until the Evictor goes: lookups may still hold them.
   tier::EvictionPolicy* Policy();
   // Samples keys into this thread's pool and evicts the best candidate. False if none found.
-  bool EvictOne(tier::EvictionPolicy& policy);
+  // Offloads (false if the tier refuses it) or deletes the entry at link; counts it.
+  bool Remove(Shard& s, int db, Entry** link, bool offload);
+  // With offload, the victim goes to disk (keys already there are not candidates).
+  bool EvictOne(tier::EvictionPolicy& policy, bool offload, std::span<const uint64_t> pinned);
 
   Keyspace& ks_;
   Config& cfg_;
+  TierStore& tier_;
+  // Chooses what to offload under noeviction (which has no order of its own): LRU.
+  tier::EvictionPolicy offload_order_{tier::PolicyKind::kAllKeysLru};
   std::atomic<uint64_t> evicted_{0};
+  std::atomic<uint64_t> offloaded_{0};
   std::mutex mu_;                                                // guards policies_ and policy_key_
   std::vector<std::unique_ptr<tier::EvictionPolicy>> policies_;  // the last one is current
   std::atomic<tier::EvictionPolicy*> current_{nullptr};

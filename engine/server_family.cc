@@ -699,6 +699,7 @@ void InfoStats(Engine& engine, const StatsSum& s, InfoWriter& w) {
   w.Field("evicted_keys", int64_t(engine.evictor().evicted_keys()));
   // Aegisr's adaptive policy: its recency weight (0 = LFU .. 1 = LRU) and the ghost hits that
   // tuned it.
+  w.Field("tier_offloaded_keys", int64_t(engine.evictor().offloaded_keys()));
   w.Fieldf("evict_recency_weight", "%.3f", engine.evictor().recency_weight());
   w.Field("evict_ghost_hits", int64_t(engine.evictor().ghost_hits()));
   w.Field("keyspace_hits", int64_t(ks.hits));
@@ -783,10 +784,11 @@ void CmdInfo(CommandContext& ctx, ArgList args) {
     kLatencyStats = 1024,
     kCluster = 2048,
     kKeyspace = 4096,
+    kTier = 8192,  // Aegisr's disk tier
   };
   const uint32_t kDefault = kServer | kClients | kMemory | kPersistence | kStats | kReplication |
                             kCpu | kModules | kErrorStats | kCluster | kKeyspace;
-  const uint32_t kAllSections = kDefault | kCommandStats | kLatencyStats;
+  const uint32_t kAllSections = kDefault | kCommandStats | kLatencyStats | kTier;
   static constexpr std::pair<std::string_view, uint32_t> kNames[] = {
       {"server", kServer},
       {"clients", kClients},
@@ -801,10 +803,13 @@ void CmdInfo(CommandContext& ctx, ArgList args) {
       {"latencystats", kLatencyStats},
       {"cluster", kCluster},
       {"keyspace", kKeyspace},
+      {"tier", kTier},
   };
-  uint32_t want = args.size() == 1 ? kDefault : 0;
+  uint32_t want =
+      args.size() == 1 ? kDefault | (ctx.engine.tier().enabled() ? uint32_t(kTier) : 0u) : 0;
   for (size_t i = 1; i < args.size(); ++i) {
-    if (EqualsIgnoreCase(args[i], "default")) want |= kDefault;
+    if (EqualsIgnoreCase(args[i], "default"))
+      want |= kDefault | (ctx.engine.tier().enabled() ? uint32_t(kTier) : 0u);
     if (EqualsIgnoreCase(args[i], "all") || EqualsIgnoreCase(args[i], "everything"))
       want |= kAllSections;
     for (auto& [n, bit] : kNames)
@@ -828,6 +833,10 @@ void CmdInfo(CommandContext& ctx, ArgList args) {
   if (want & kCluster) {
     w.Section("Cluster");
     w.Field("cluster_enabled", 0);
+  }
+  if (want & kTier) {
+    w.Section("Tier");
+    w.out() += e.tier().Info();
   }
   if (want & kKeyspace) InfoKeyspace(e, w);
   ctx.reply.Verbatim("txt", w.out());

@@ -62,8 +62,24 @@ void Connection::Execute(ArgList args) {
   parser_.set_auth_required(!client_.authenticated);
 }
 
+void Connection::Resume() {
+  parked_ = false;
+  Feed({});
+}
+
 void Connection::Feed(std::string_view data) {
   if (client_.close_after_reply) return;
+  if (parked_) {  // the parked command runs first: keep the bytes behind it
+    in_.append(data);
+    if (parser_.OverLimit(in_.size())) {
+      LOG(Warning) << "Closing client that reached max query buffer length: id=" << client_.id
+                   << " addr=" << client_.addr << " qbuf=" << in_.size();
+      in_.clear();
+      client_.close_after_reply = true;
+    }
+    client_.qbuf.store(in_.size(), std::memory_order_relaxed);
+    return;
+  }
   // Any bytes received count as interaction for `timeout` (a slow upload is not idle).
   client_.last_interaction_ms.store(Engine::NowMs(), std::memory_order_relaxed);
   bool buffered = !in_.empty();
@@ -75,7 +91,21 @@ void Connection::Feed(std::string_view data) {
     auto r = parser_.Parse(buf.substr(off), &consumed);
     if (r == RespParser::ParseResult::kCommand) {
       auto args = parser_.args();
-      if (!args.empty()) Execute(args);
+      if (!cold_error_.empty()) {  // its values could not be read back
+        writer_.Error(cold_error_);
+        cold_error_.clear();
+        off += consumed;
+        continue;
+      }
+      if (!args.empty()) {
+        std::vector<ColdKey> cold = engine_.ColdKeys(client_, args);
+        if (!cold.empty()) {  // park before it runs; off stays at its first byte
+          parked_ = true;
+          cold_ = std::move(cold);
+          break;
+        }
+        Execute(args);
+      }
       off += consumed;
       if (client_.close_after_reply) break;
     } else if (r == RespParser::ParseResult::kNeedMore) {

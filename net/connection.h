@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/client.h"
 #include "engine/engine.h"
@@ -25,6 +26,17 @@ class Connection {
   // and further input is ignored.
   void Feed(std::string_view data);
 
+  // Disk tier: a command whose values are on disk parks the connection before it runs. The
+  // command and everything after it stay in the query buffer; Feed only appends until Resume.
+  bool parked() const { return parked_; }
+  // The values the parked command waits for (moved out: the backend reads them).
+  std::vector<ColdKey> TakeColdKeys() { return std::move(cold_); }
+  // A value could not be read back: the parked command gets this error instead of running.
+  void FailParked(std::string error) { cold_error_ = std::move(error); }
+  // Runs the parked command (its values are in RAM now) and what followed it.
+  void Resume();
+  int cold_pending = 0;  // backend: reads of the parked command still in flight
+
   // Pending reply bytes not yet handed to the socket.
   std::string& out() { return writer_.buffer(); }
   bool wants_close() const { return client_.close_after_reply; }
@@ -34,13 +46,13 @@ class Connection {
   ClientState& client() { return client_; }
 
   // Backend bookkeeping (see the backends for their meaning).
-  std::string sending;        // bytes handed to the kernel and not yet acknowledged
-  size_t sent = 0;            // bytes of `sending` already sent
-  int ops_inflight = 0;       // io_uring operations still referencing this connection
+  std::string sending;   // bytes handed to the kernel and not yet acknowledged
+  size_t sent = 0;       // bytes of `sending` already sent
+  int ops_inflight = 0;  // io_uring operations still referencing this connection
   bool send_inflight = false;
   bool closing = false;
   bool in_flush_list = false;
-  bool want_write = false;    // epoll: EPOLLOUT armed
+  bool want_write = false;  // epoll: EPOLLOUT armed
 
  private:
   void Execute(ArgList args);
@@ -51,6 +63,9 @@ class Connection {
   RespParser parser_;
   RespWriter writer_;
   std::string in_;
+  bool parked_ = false;
+  std::vector<ColdKey> cold_;
+  std::string cold_error_;
 };
 
 }  // namespace aegisr

@@ -139,6 +139,7 @@ class EpollWorker final : public Worker {
       if (n > 0) {
         ThreadStats::Inc(engine_.thread_stats().net_input_bytes, uint64_t(n));
         c->Feed(std::string_view(buf_.data(), size_t(n)));
+        if (c->parked()) ServeParked(c);  // reads the values with pread, then runs it
         if (c->wants_close()) break;
         if (size_t(n) < buf_.size()) break;
         continue;
@@ -186,8 +187,8 @@ class EpollWorker final : public Worker {
     if (need_out != c->want_write) {
       c->want_write = need_out;
       epoll_event e{};
-      e.events = (draining_ ? 0u : uint32_t(EPOLLIN | EPOLLRDHUP)) |
-                 (need_out ? uint32_t(EPOLLOUT) : 0u);
+      e.events =
+          (draining_ ? 0u : uint32_t(EPOLLIN | EPOLLRDHUP)) | (need_out ? uint32_t(EPOLLOUT) : 0u);
       e.data.u64 = reinterpret_cast<uint64_t>(c);
       epoll_ctl(ep_, EPOLL_CTL_MOD, c->fd(), &e);
     }

@@ -119,9 +119,53 @@ Connection* Worker::FindConnection(uint64_t id) {
   return it == conns_.end() ? nullptr : it->second;
 }
 
+void Worker::ServeParked(Connection* c) {
+  if (!c->parked() || c->cold_pending > 0 || c->closing) return;
+  std::vector<ColdKey> keys = c->TakeColdKeys();
+  c->cold_pending = int(keys.size());
+  if (keys.empty()) {  // nothing to wait for after all
+    c->Resume();
+    MarkFlush(c);
+    return;
+  }
+  for (ColdKey& k : keys) StartColdRead(c, std::move(k));
+}
+
+void Worker::StartColdRead(Connection* c, ColdKey key) {
+  tier::SegmentLog* log = engine_.tier().log(key.writer);
+  tier::SegmentLog::ReadPlan plan;
+  Status st = log ? log->PlanRead(key.ref, &plan) : Status::Error("no such tier writer");
+  if (!st.ok()) return ColdReadDone(c, key, {}, st);
+  if (plan.in_memory) return ColdReadDone(c, key, plan.bytes, Status::Ok());
+  std::string buf(plan.length, '\0');
+  ssize_t n = pread(plan.fd, buf.data(), buf.size(), off_t(plan.offset));
+  if (n != ssize_t(buf.size()))
+    return ColdReadDone(c, key, {},
+                        Status::Error(n < 0 ? strerror(errno) : "short read from the tier"));
+  ColdReadDone(c, key, buf, Status::Ok());
+}
+
+void Worker::ColdReadDone(Connection* c, const ColdKey& key, std::string_view record,
+                          const Status& io) {
+  Status st = io;
+  if (st.ok()) {
+    st = engine_.tier().Install(key, record);
+  } else {
+    engine_.tier().ReadFailed(key, st);
+  }
+  if (!st.ok())
+    c->FailParked("ERR the value of this key could not be read back from the disk tier (" +
+                  st.message() + "); the key was dropped");
+  if (--c->cold_pending > 0 || c->closing) return;
+  c->Resume();
+  MarkFlush(c);
+  ServeParked(c);  // its values may have gone cold again meanwhile, or the next command's
+}
+
 void Worker::MaybeCron() {
   int64_t now = Engine::NowMs();
   if (now < next_cron_ms_) return;
+  engine_.tier().Maintain(index_, !AsyncDisk());
   int64_t hz = std::max<int64_t>(1, engine_.config().hz.load(std::memory_order_relaxed));
   next_cron_ms_ = now + 1000 / hz;
   engine_.Cron(index_, server_.thread_count());
@@ -253,6 +297,7 @@ Status Server::Start() {
   }
   std::vector<int> fds;
   if (Status s = OpenListeners(n, &fds); !s.ok()) return s;
+  if (Status s = engine_.tier().Start(n); !s.ok()) return s;
   ring_fds_ = std::vector<std::atomic<int>>(n);
   for (auto& r : ring_fds_) r.store(-1);
   unsigned cpus = std::max(1u, std::thread::hardware_concurrency());

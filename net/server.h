@@ -70,6 +70,17 @@ class Worker {
   void MaybeCron();
   bool stopping() const;
 
+  // Disk tier. ServeParked issues the reads a parked connection's command waits for; each read
+  // ends in ColdReadDone, and the last one runs the command (and what followed it).
+  void ServeParked(Connection* c);
+  // Reads one value: here synchronously with pread (epoll backend); the io_uring backend
+  // submits the read on its ring.
+  virtual void StartColdRead(Connection* c, ColdKey key);
+  void ColdReadDone(Connection* c, const ColdKey& key, std::string_view record, const Status& io);
+  // Whether this backend writes the tier's batches itself (io_uring); else the cron does, with
+  // pwrite.
+  virtual bool AsyncDisk() const { return false; }
+
   Server& server_;
   Engine& engine_;
   unsigned index_;

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 #include <utility>
 
 #include "engine/base/logging.h"
@@ -35,15 +36,25 @@ constexpr uint64_t kTagAccept = 1;
 constexpr uint64_t kTagWake = 2;     // MSG_RING from another worker
 constexpr uint64_t kTagEventFd = 3;  // eventfd read (wake from a non-loop thread)
 constexpr uint64_t kTagTimer = 4;
-constexpr uint64_t kTagIgnore = 5;  // completions we do not act on (cancel, msg_ring sender)
+constexpr uint64_t kTagIgnore = 5;     // completions we do not act on (cancel, msg_ring sender)
+constexpr uint64_t kTagTierWrite = 6;  // a batch of the disk tier's segment log
 constexpr uint64_t kTagMax = 15;
 
 constexpr uint64_t kOpRecv = 0;
 constexpr uint64_t kOpSend = 1;
+constexpr uint64_t kOpRead = 2;  // user_data is a ColdRead (a disk tier read), not a Connection
 constexpr uint64_t kOpMask = 7;
 
 class UringWorker;
 thread_local UringWorker* t_current = nullptr;
+
+// One read of a cold value in flight. The plan keeps the segment file open.
+struct alignas(8) ColdRead {
+  Connection* conn;
+  ColdKey key;
+  tier::SegmentLog::ReadPlan plan;
+  std::string buf;
+};
 
 class UringWorker final : public Worker {
  public:
@@ -118,6 +129,7 @@ class UringWorker final : public Worker {
         if (DrainDone()) break;
       }
       Flush();
+      SubmitTierWrite();
       IdlePoll();
       int r = io_uring_submit_and_wait(&ring_, 1);
       if (r < 0 && r != -EINTR && r != -ETIME && r != -EBUSY) {
@@ -145,6 +157,9 @@ class UringWorker final : public Worker {
     // Exiting: the ring goes away with every request on it; then the sockets.
     io_uring_queue_exit(&ring_);
     ring_ready_ = false;
+    if (tier_write_inflight_) engine_.tier().CompleteBatch(index_, -ECANCELED);
+    for (ColdRead* op : cold_reads_) delete op;
+    cold_reads_.clear();
     std::vector<Connection*> all;
     for (auto& [id, c] : conns_) all.push_back(c);
     for (Connection* c : all) Destroy(c);
@@ -296,6 +311,10 @@ class UringWorker final : public Worker {
       HandleSpecial(tag, cqe);
       return;
     }
+    if ((tag & kOpMask) == kOpRead) {
+      OnColdRead(reinterpret_cast<ColdRead*>(tag & ~kOpMask), cqe->res);
+      return;
+    }
     auto* c = reinterpret_cast<Connection*>(tag & ~kOpMask);
     client_io_ = true;
     if ((tag & kOpMask) == kOpSend)
@@ -323,6 +342,10 @@ class UringWorker final : public Worker {
       case kTagTimer:
         ArmTimer();
         break;
+      case kTagTierWrite:
+        tier_write_inflight_ = false;
+        engine_.tier().CompleteBatch(index_, cqe->res);
+        break;
       default:
         break;  // kTagWake, kTagIgnore: the loop drains tasks after every batch
     }
@@ -336,6 +359,7 @@ class UringWorker final : public Worker {
       if (res > 0 && !c->closing && !draining_) {
         ThreadStats::Inc(engine_.thread_stats().net_input_bytes, uint64_t(res));
         c->Feed(std::string_view(bufs_ + size_t(bid) * kBufSize, size_t(res)));
+        if (c->parked()) ServeParked(c);
       }
       io_uring_buf_ring_add(br_, bufs_ + size_t(bid) * kBufSize, kBufSize, bid,
                             io_uring_buf_ring_mask(kBufCount), recycled_++);
@@ -392,6 +416,51 @@ class UringWorker final : public Worker {
       if (!c->out().empty()) MarkFlush(c);
   }
 
+  bool AsyncDisk() const override { return true; }
+
+  void StartColdRead(Connection* c, ColdKey key) override {
+    tier::SegmentLog* log = engine_.tier().log(key.writer);
+    auto* op = new ColdRead{c, std::move(key), {}, {}};
+    Status st = log ? log->PlanRead(op->key.ref, &op->plan) : Status::Error("no such tier writer");
+    if (!st.ok() || op->plan.in_memory) {  // nothing to read from the file
+      ColdReadDone(c, op->key, op->plan.bytes, st);
+      delete op;
+      return;
+    }
+    op->buf.resize(op->plan.length);
+    cold_reads_.insert(op);
+    io_uring_sqe* sqe = GetSqe();
+    io_uring_prep_read(sqe, op->plan.fd, op->buf.data(), op->plan.length, op->plan.offset);
+    io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(op) | kOpRead);
+    ++c->ops_inflight;
+  }
+
+  void OnColdRead(ColdRead* op, int res) {
+    cold_reads_.erase(op);
+    Connection* c = op->conn;
+    --c->ops_inflight;
+    if (c->closing) {
+      if (c->ops_inflight == 0) DestroyConn(c);
+    } else if (res == int(op->buf.size())) {
+      ColdReadDone(c, op->key, op->buf, Status::Ok());
+    } else {
+      ColdReadDone(c, op->key, {},
+                   Status::Error(res < 0 ? strerror(-res) : "short read from the disk tier"));
+    }
+    delete op;
+  }
+
+  // The disk tier's pending batch of this thread's segment log, one write in flight.
+  void SubmitTierWrite() {
+    if (tier_write_inflight_) return;
+    tier::SegmentLog::WriteBatch b;
+    if (!engine_.tier().TakeBatch(index_, &b)) return;
+    io_uring_sqe* sqe = GetSqe();
+    io_uring_prep_write(sqe, b.fd, b.data, unsigned(b.size), b.offset);
+    io_uring_sqe_set_data64(sqe, kTagTierWrite);
+    tier_write_inflight_ = true;
+  }
+
   bool DrainDone() {
     if (Engine::NowMs() > drain_deadline_ms_) return true;
     for (auto& [id, c] : conns_)
@@ -411,6 +480,8 @@ class UringWorker final : public Worker {
   __kernel_timespec timer_ts_{};
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
+  bool tier_write_inflight_ = false;
+  std::unordered_set<ColdRead*> cold_reads_;  // in flight (freed at exit if never completed)
 };
 
 }  // namespace

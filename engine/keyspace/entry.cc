@@ -65,8 +65,14 @@ Entry* Allocate(std::string_view key, uint32_t hash, bool with_expire, size_t pa
   return e;
 }
 
+DiskRefReleaseHook g_release_hook = nullptr;
+
 void FreePayload(Entry* e) {
   if (e->enc == Encoding::kRawStr) FreeBytes(GetRaw(e).data);
+  if (e->enc == Encoding::kDiskRef) {
+    if (g_release_hook) g_release_hook(e->disk_writer(), e->disk_ref());
+    e->flags &= kEntryHasExpire;  // the writer bits mean nothing for other encodings
+  }
 }
 
 // Re-sizes e so that its payload area holds payload_bytes; keeps header, expiry and key.
@@ -86,6 +92,18 @@ void WriteEmb(Entry* e, std::string_view v) {
 }  // namespace
 
 bool ParseCanonicalInt(std::string_view s, int64_t* out) { return String2ll(s, out); }
+
+void SetDiskRefReleaseHook(DiskRefReleaseHook hook) { g_release_hook = hook; }
+
+Entry* SetDiskRef(Entry* e, unsigned writer, const char ref16[16]) {
+  if (e->enc != Encoding::kDiskRef) FreePayload(e);  // (a disk entry is never re-offloaded)
+  e = ResizePayload(e, 16);
+  e->enc = Encoding::kDiskRef;
+  e->tier = TierState::kOnDisk;
+  e->flags = uint8_t((e->flags & kEntryHasExpire) | (writer << kEntryWriterShift));
+  std::memcpy(e->payload(), ref16, 16);
+  return e;
+}
 
 std::string_view Entry::str(char* scratch) const {
   switch (enc) {

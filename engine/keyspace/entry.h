@@ -40,6 +40,10 @@ enum class TierState : uint8_t {
 };
 
 inline constexpr uint8_t kEntryHasExpire = 1 << 0;
+// With enc == kDiskRef, flags bits 7..1 hold the index of the writer whose segment log holds
+// the value (tier/segment_log.h: one log per loop thread).
+inline constexpr int kEntryWriterShift = 1;
+inline constexpr unsigned kMaxTierWriters = 127;
 
 struct Entry {
   Entry* next;    // hash chain
@@ -76,6 +80,11 @@ struct Entry {
   std::string_view str(char* scratch) const;
   size_t str_len() const;
 
+  // Disk tier (enc == kDiskRef): the 16-byte reference and the writer that holds it.
+  bool on_disk() const { return enc == Encoding::kDiskRef; }
+  unsigned disk_writer() const { return flags >> kEntryWriterShift; }
+  const char* disk_ref() const { return payload(); }
+
   // Bytes of this entry and anything it owns (MEMORY USAGE, used_memory accounting).
   size_t MemoryUsage() const;
 
@@ -93,8 +102,16 @@ inline constexpr size_t kEmbedMax = 256;
 Entry* NewStringEntry(std::string_view key, uint32_t hash, std::string_view value,
                       bool allow_int = true);
 Entry* NewIntEntry(std::string_view key, uint32_t hash, int64_t value);
-// Frees the entry and what it owns.
+// Frees the entry and what it owns. A disk-tier entry's reference is handed to the release hook.
 void FreeEntry(Entry* e);
+
+// Replaces e's value by a disk reference (the value now lives in writer's segment log): frees
+// the in-RAM payload, keeps key, TTL, type and access word. Returns the entry (maybe moved).
+Entry* SetDiskRef(Entry* e, unsigned writer, const char ref16[16]);
+// Called with every disk-tier entry whose value is dropped (deleted, overwritten, loaded back),
+// so the segment log stops counting its bytes as live. Set once at startup.
+using DiskRefReleaseHook = void (*)(unsigned writer, const char ref16[16]);
+void SetDiskRefReleaseHook(DiskRefReleaseHook hook);
 
 // Replaces the string value; may reallocate: returns the entry to link in place of e.
 Entry* SetStringValue(Entry* e, std::string_view value, bool allow_int = true);

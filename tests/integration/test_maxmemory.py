@@ -11,6 +11,7 @@ import harness  # noqa: E402
 from harness import test  # noqa: E402
 
 import redis  # noqa: E402  (Debian's python3-redis; run with /usr/bin/python3)
+from values import fill, read_back, rss_bytes, value_of  # noqa: E402
 
 MB = 1 << 20
 
@@ -19,48 +20,8 @@ def client(port):
     return redis.Redis(host="127.0.0.1", port=port, socket_timeout=30)
 
 
-PATTERN = bytes(range(256)) * 16
-
-
-def value_of(i, size=1024):
-    """A value that names its key (and whose bytes depend on it), so a read-back proves it
-    belongs to that key."""
-    head = b"value-of-%d:" % i
-    start = (i * 7) % 256
-    return head + PATTERN[start:start + size - len(head)]
-
-
-def fill(r, first, count, size=1024, batch=1000):
-    for start in range(first, first + count, batch):
-        p = r.pipeline(transaction=False)
-        for i in range(start, min(start + batch, first + count)):
-            p.set(b"key:%d" % i, value_of(i, size))
-        for reply in p.execute(raise_on_error=False):
-            assert reply is True, reply
-
-
-def read_back(r, first, count, size=1024, batch=1000):
-    """Every key present holds exactly its value. Returns how many are present."""
-    present = 0
-    for start in range(first, first + count, batch):
-        ids = list(range(start, min(start + batch, first + count)))
-        for i, v in zip(ids, r.mget([b"key:%d" % i for i in ids])):
-            if v is not None:
-                assert v == value_of(i, size), f"key:{i} holds a wrong value ({v[:24]!r}...)"
-                present += 1
-    return present
-
-
 def info(r, section):
     return r.info(section)
-
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
 
 
 @test

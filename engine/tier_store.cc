@@ -1,0 +1,311 @@
+// The engine's side of the disk tier (see tier_store.h).
+#include "engine/tier_store.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <string_view>
+
+#include "engine/base/logging.h"
+#include "engine/engine.h"
+
+namespace aegisr {
+namespace {
+
+TierStore* g_store = nullptr;  // for the entry release hook (one store per process)
+
+void ReleaseHook(unsigned writer, const char ref16[16]) {
+  if (g_store) g_store->Released(writer, ref16);
+}
+
+// Commands whose keys are named but whose values are never read: they run with values on
+// disk (keys, TTLs and access words stay in RAM).
+const std::set<std::string_view>& ValueFree() {
+  static const std::set<std::string_view> kSet = {
+      "del",          "unlink",      "exists",          "type",           "ttl",
+      "pttl",         "expire",      "pexpire",         "expireat",       "pexpireat",
+      "expiretime",   "pexpiretime", "persist",         "touch",          "move",
+      "setnx",        "setex",       "psetex",          "mset",           "msetnx",
+      "memory|usage", "object|freq", "object|idletime", "object|refcount"};
+  return kSet;
+}
+
+bool HasGetOption(ArgList args) {  // SET key value [... GET ...]
+  for (size_t i = 3; i < args.size(); ++i)
+    if (args[i].size() == 3 && strncasecmp(args[i].data(), "get", 3) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string EncodeValue(const Entry& e) {
+  switch (e.type) {
+    case ValueType::kString: {
+      char scratch[24];
+      return std::string(e.str(scratch));
+    }
+    default:
+      return {};  // collections arrive with their encoders (issues 4 and 5)
+  }
+}
+
+Entry* DecodeValue(std::string_view key, uint32_t hash, uint8_t type, std::string_view payload) {
+  switch (ValueType(type)) {
+    case ValueType::kString:
+      return NewStringEntry(key, hash, payload);
+    default:
+      return nullptr;
+  }
+}
+
+TierStore::TierStore(Keyspace& ks, Config& cfg) : ks_(ks), cfg_(cfg) {}
+
+bool TierStore::accepting() const {
+  return enabled() && Engine::NowMs() >= retry_at_ms_.load(std::memory_order_relaxed);
+}
+
+TierStore::~TierStore() {
+  if (g_store == this) {
+    SetDiskRefReleaseHook(nullptr);
+    g_store = nullptr;
+  }
+}
+
+Status TierStore::Start(unsigned threads) {
+  std::string dir;
+  {
+    std::lock_guard lk(cfg_.mu);
+    dir = cfg_.tier_dir;
+  }
+  if (dir.empty()) return Status::Ok();
+  if (threads > kMaxTierWriters)
+    return Status::Error("tier: at most " + std::to_string(kMaxTierWriters) + " threads");
+  tier::SegmentLogOptions opts;
+  int64_t max = cfg_.tier_max_size.load();
+  // Each writer gets an equal share of tier-max-size.
+  opts.max_disk_bytes = max > 0 ? std::max<uint64_t>(uint64_t(max) / threads, 1) : 0;
+  for (unsigned i = 0; i < threads; ++i) {
+    std::unique_ptr<tier::SegmentLog> log;
+    if (Status s = tier::SegmentLog::Open(dir, i, opts, &log); !s.ok()) {
+      logs_.clear();
+      return Status::Error("tier-dir: " + s.message());
+    }
+    logs_.push_back(std::move(log));
+  }
+  g_store = this;
+  SetDiskRefReleaseHook(ReleaseHook);
+  LOG(Info) << "Disk tier in " << dir << " (" << threads << " segment logs"
+            << (max > 0 ? ", tier-max-size " + std::to_string(max) + " bytes" : "") << ")";
+  return Status::Ok();
+}
+
+void TierStore::Released(unsigned writer, const char ref16[16]) {
+  if (tier::SegmentLog* log = this->log(writer)) log->Release(tier::LoadDiskRef(ref16));
+  counters_.disk_keys.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool TierStore::Offload(Shard& s, int db, Entry** link) {
+  unsigned writer = Engine::CurrentThread();
+  if (writer >= logs_.size()) return false;
+  Entry* e = *link;
+  if (e->on_disk() || e->type != ValueType::kString) return false;
+  if (int64_t(e->str_len()) < cfg_.tier_min_value_size.load(std::memory_order_relaxed))
+    return false;
+  std::string payload = EncodeValue(*e);
+  uint32_t version = version_.fetch_add(1, std::memory_order_relaxed);
+  tier::DiskRef ref;
+  Status st = logs_[writer]->Append(e->key(), payload, version, uint8_t(e->type), &ref);
+  if (!st.ok()) {
+    counters_.offload_failures.fetch_add(1, std::memory_order_relaxed);
+    retry_at_ms_.store(Engine::NowMs() + 1000, std::memory_order_relaxed);
+    if (!warned_full_.exchange(true))
+      LOG(Warning) << "Disk tier: offloading stopped (" << st.message()
+                   << "); memory is handled by maxmemory-policy until it works again";
+    return false;
+  }
+  warned_full_.store(false, std::memory_order_relaxed);
+  char ref16[16];
+  tier::StoreDiskRef(ref, ref16);
+  s.Update(db, link, [&](Entry* x) { return SetDiskRef(x, writer, ref16); });
+  counters_.offloaded_keys.fetch_add(1, std::memory_order_relaxed);
+  counters_.offloaded_bytes.fetch_add(payload.size(), std::memory_order_relaxed);
+  counters_.disk_keys.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+std::vector<ColdKey> TierStore::ColdKeys(const ClientState& client, const CommandSpec& cmd,
+                                         ArgList args) {
+  std::vector<ColdKey> out;
+  if (logs_.empty() || counters_.disk_keys.load() == 0) return out;
+  if (ValueFree().count(cmd.name) || (cmd.name == "set" && !HasGetOption(args))) return out;
+  int db = client.db;
+  int64_t now = Engine::NowMs();
+  cmd.ForEachKey(args.size(), [&](size_t i) {
+    KeyRef k(args[i]);
+    Shard& s = ks_.shard(k);
+    std::lock_guard lk(s.mu);
+    Entry** link = s.Find(db, k, now);
+    if (!link || !(*link)->on_disk()) return;
+    ColdKey c{std::string(args[i]), db, (*link)->disk_writer(),
+              tier::LoadDiskRef((*link)->disk_ref())};
+    bool dup = std::any_of(out.begin(), out.end(),
+                           [&](const ColdKey& o) { return o.key == c.key && o.db == c.db; });
+    if (!dup) out.push_back(std::move(c));
+  });
+  return out;
+}
+
+Status TierStore::Install(const ColdKey& c, std::string_view record_bytes) {
+  tier::SegmentLog* log = this->log(c.writer);
+  if (!log) return Status::Error("tier: no such writer");
+  tier::RecordView rec;
+  Status st = log->VerifyRead(c.ref, c.key, record_bytes, &rec);
+  if (!st.ok()) {
+    DropLostKey(c, st);
+    return st;
+  }
+  KeyRef k(c.key);
+  Shard& s = ks_.shard(k);
+  std::lock_guard lk(s.mu);
+  Entry** link = s.table(c.db).FindLink(k.key, k.hash);
+  if (!link || !(*link)->on_disk() || (*link)->disk_writer() != c.writer ||
+      std::memcmp((*link)->disk_ref(), &c.ref, 16) != 0)
+    return Status::Ok();  // changed meanwhile: the command re-runs on what is there now
+  Entry* fresh = DecodeValue(c.key, k.hash, rec.type, rec.payload);
+  if (!fresh) {
+    Status bad = Status::Error("tier: undecodable value");
+    counters_.read_errors.fetch_add(1, std::memory_order_relaxed);
+    s.Delete(c.db, link);
+    return bad;
+  }
+  s.Update(c.db, link, [&](Entry* old) {
+    if (old->has_expire()) fresh = SetExpire(fresh, old->expire_at());
+    fresh->access = old->access;
+    fresh->next = old->next;  // it takes old's place in the hash chain
+    FreeEntry(old);           // releases the disk copy: the value lives in RAM again
+    return fresh;
+  });
+  counters_.cold_reads.fetch_add(1, std::memory_order_relaxed);
+  counters_.cold_read_bytes.fetch_add(rec.payload.size(), std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+void TierStore::ReadFailed(const ColdKey& c, const Status& why) { DropLostKey(c, why); }
+
+void TierStore::DropLostKey(const ColdKey& c, const Status& why) {
+  counters_.read_errors.fetch_add(1, std::memory_order_relaxed);
+  LOG(Warning) << "Disk tier: the value of key '" << c.key << "' (db " << c.db
+               << ") could not be read back and is lost: " << why.message();
+  KeyRef k(c.key);
+  Shard& s = ks_.shard(k);
+  std::lock_guard lk(s.mu);
+  Entry** link = s.table(c.db).FindLink(k.key, k.hash);
+  if (link && (*link)->on_disk() && std::memcmp((*link)->disk_ref(), &c.ref, 16) == 0)
+    s.Delete(c.db, link);
+}
+
+bool TierStore::TakeBatch(unsigned writer, tier::SegmentLog::WriteBatch* batch) {
+  tier::SegmentLog* log = this->log(writer);
+  return log && log->TakeBatch(tier::SegmentLog::Take::kAll, batch);
+}
+
+void TierStore::CompleteBatch(unsigned writer, int64_t result) {
+  if (tier::SegmentLog* log = this->log(writer)) {
+    Status st = log->CompleteBatch(result);
+    if (!st.ok()) LOG(Warning) << "Disk tier: write failed: " << st.message();
+  }
+}
+
+void TierStore::Maintain(unsigned writer, bool sync) {
+  tier::SegmentLog* log = this->log(writer);
+  if (!log) return;
+  if (sync) {
+    if (Status st = log->FlushSync(); !st.ok())
+      LOG(Warning) << "Disk tier: write failed: " << st.message();
+  }
+  // Compaction: a bounded step per cron tick. A record is live while its key still refers to
+  // it; relocation swaps the reference under the shard lock.
+  auto find = [this](std::string_view key, const tier::DiskRef& ref, int* db_out) -> Entry** {
+    KeyRef k(key);
+    Shard& s = ks_.shard(k);
+    for (int db = 0; db < kNumDbs; ++db) {
+      Entry** link = s.table(db).FindLink(k.key, k.hash);
+      if (link && (*link)->on_disk() && std::memcmp((*link)->disk_ref(), &ref, 16) == 0) {
+        *db_out = db;
+        return link;
+      }
+    }
+    return nullptr;
+  };
+  auto is_live = [&](std::string_view key, const tier::DiskRef& ref) {
+    KeyRef k(key);
+    std::lock_guard lk(ks_.shard(k).mu);
+    int db;
+    return find(key, ref, &db) != nullptr;
+  };
+  auto relocate = [&](std::string_view key, const tier::DiskRef& old_ref,
+                      const tier::DiskRef& new_ref) {
+    KeyRef k(key);
+    std::lock_guard lk(ks_.shard(k).mu);
+    int db;
+    Entry** link = find(key, old_ref, &db);
+    if (!link) return false;
+    std::memcpy((*link)->payload(), &new_ref, 16);  // same writer, same size: in place
+    return true;
+  };
+  tier::SegmentLog::CompactResult r;
+  Status st = log->CompactStep(uint64_t(4) << 20, is_live, relocate, &r);
+  if (!st.ok() && tier::CodeOf(st) != tier::TierCode::kBusy)
+    LOG(Debug) << "Disk tier: compaction step: " << st.message();
+}
+
+std::string TierStore::Info() {
+  tier::SegmentLogStats t;
+  for (auto& log : logs_) {
+    tier::SegmentLogStats s = log->GetStats();
+    t.records_appended += s.records_appended;
+    t.bytes_appended += s.bytes_appended;
+    t.live_bytes += s.live_bytes;
+    t.disk_bytes += s.disk_bytes;
+    t.pending_bytes += s.pending_bytes;
+    t.segments += s.segments;
+    t.bytes_written += s.bytes_written;
+    t.compactions += s.compactions;
+    t.bytes_compacted += s.bytes_compacted;
+    t.checksum_errors += s.checksum_errors;
+    t.stale_refs += s.stale_refs;
+    t.write_errors += s.write_errors;
+    t.no_space_events += s.no_space_events;
+  }
+  auto line = [](std::string& out, std::string_view k, uint64_t v) {
+    out.append(k).append(":").append(std::to_string(v)).append("\r\n");
+  };
+  std::string out;
+  line(out, "tier_enabled", logs_.empty() ? 0 : 1);
+  line(out, "tier_disk_keys", counters_.disk_keys.load());
+  line(out, "tier_offloaded_keys", counters_.offloaded_keys.load());
+  line(out, "tier_offloaded_bytes", counters_.offloaded_bytes.load());
+  line(out, "tier_cold_reads", counters_.cold_reads.load());
+  line(out, "tier_cold_read_bytes", counters_.cold_read_bytes.load());
+  line(out, "tier_read_errors", counters_.read_errors.load());
+  line(out, "tier_offload_failures", counters_.offload_failures.load());
+  line(out, "tier_live_bytes", t.live_bytes);
+  line(out, "tier_disk_bytes", t.disk_bytes);
+  line(out, "tier_pending_bytes", t.pending_bytes);
+  line(out, "tier_segments", t.segments);
+  line(out, "tier_bytes_written", t.bytes_written);
+  char wa[32];
+  snprintf(wa, sizeof(wa), "%.2f",
+           t.bytes_appended ? double(t.bytes_written) / double(t.bytes_appended) : 0.0);
+  out.append("tier_write_amplification:").append(wa).append("\r\n");
+  line(out, "tier_compactions", t.compactions);
+  line(out, "tier_bytes_compacted", t.bytes_compacted);
+  line(out, "tier_checksum_errors", t.checksum_errors);
+  line(out, "tier_stale_refs", t.stale_refs);
+  line(out, "tier_write_errors", t.write_errors);
+  line(out, "tier_no_space_events", t.no_space_events);
+  line(out, "tier_full", warned_full_.load() ? 1 : 0);
+  return out;
+}
+
+}  // namespace aegisr

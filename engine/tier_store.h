@@ -1,0 +1,105 @@
+#pragma once
+// TierStore: the engine's side of the disk tier. Offloads cold values of the keyspace to
+// per-thread segment logs (tier/segment_log.h), tells the I/O loop which values a command needs
+// back (ColdKeys), and installs them once read (Install). Keys, TTLs and access words stay in
+// RAM. Thread-safe: the log of writer i is appended to only on loop thread i (Offload, TakeBatch,
+// CompleteBatch, Maintain); reads and releases come from any thread.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/base/status.h"
+#include "engine/client.h"
+#include "engine/command.h"
+#include "engine/config.h"
+#include "engine/keyspace/keyspace.h"
+#include "tier/disk_ref.h"
+#include "tier/segment_log.h"
+
+namespace aegisr {
+
+// A value a command needs from disk.
+struct ColdKey {
+  std::string key;
+  int db = 0;
+  unsigned writer = 0;
+  tier::DiskRef ref;
+};
+
+struct TierCounters {
+  std::atomic<uint64_t> offloaded_keys{0};
+  std::atomic<uint64_t> offloaded_bytes{0};
+  std::atomic<uint64_t> cold_reads{0};  // values read back from disk
+  std::atomic<uint64_t> cold_read_bytes{0};
+  std::atomic<uint64_t> read_errors{0};       // checksum / stale / I/O failures (keys lost)
+  std::atomic<uint64_t> offload_failures{0};  // appends refused (space, errors)
+  std::atomic<uint64_t> disk_keys{0};         // keys whose value is on disk now
+};
+
+class TierStore {
+ public:
+  TierStore(Keyspace& ks, Config& cfg);
+  ~TierStore();
+
+  // Opens one segment log per loop thread in tier-dir (nothing when tier-dir is empty).
+  // Errors name the directory: the daemon exits with them.
+  Status Start(unsigned threads);
+  bool enabled() const { return !logs_.empty(); }
+  // Whether offloading is worth trying: false for a second after the tier refused a value
+  // (tier-max-size reached, ENOSPC, write errors), so that a full tier costs one failed
+  // append per second rather than one per candidate; it retries after that.
+  bool accepting() const;
+
+  // Moves the value of the entry at link to this thread's log. False when it stays in RAM
+  // (tier off, value below tier-min-value-size, already on disk, log full or failing).
+  bool Offload(Shard& s, int db, Entry** link);
+
+  // The values a command needs from disk before it can run (empty: run it). Commands that never
+  // read values (DEL, EXISTS, TTL, EXPIRE, TYPE, SCAN, plain SET ...) need none.
+  std::vector<ColdKey> ColdKeys(const ClientState& client, const CommandSpec& cmd, ArgList args);
+
+  tier::SegmentLog* log(unsigned writer) {
+    return writer < logs_.size() ? logs_[writer].get() : nullptr;
+  }
+  // Checks bytes read for c (the record) and puts the value back in RAM if the key still refers
+  // to it. An error means the value is lost: the key is deleted and the error counted/logged.
+  Status Install(const ColdKey& c, std::string_view record_bytes);
+  // The same after a failed read.
+  void ReadFailed(const ColdKey& c, const Status& why);
+
+  // Loop thread `writer`: the next batch to write and its completion.
+  bool TakeBatch(unsigned writer, tier::SegmentLog::WriteBatch* batch);
+  void CompleteBatch(unsigned writer, int64_t result);
+  // Loop thread `writer`, from its cron: a bounded compaction step; with `sync` also writes
+  // pending batches with pwrite (the epoll backend).
+  void Maintain(unsigned writer, bool sync);
+
+  // An on-disk value was dropped (entry release hook): its record is no longer live.
+  void Released(unsigned writer, const char ref16[16]);
+
+  const TierCounters& counters() const { return counters_; }
+  // INFO's "tier" section body.
+  std::string Info();
+
+ private:
+  void DropLostKey(const ColdKey& c, const Status& why);
+
+  Keyspace& ks_;
+  Config& cfg_;
+  std::vector<std::unique_ptr<tier::SegmentLog>> logs_;
+  std::atomic<uint32_t> version_{1};
+  TierCounters counters_;
+  std::atomic<bool> warned_full_{false};
+  std::atomic<int64_t> retry_at_ms_{0};
+};
+
+// The value serialization of the tier: one encoder/decoder per value type. Strings are their
+// bytes; collections (later issues) add their cases here.
+std::string EncodeValue(const Entry& e);
+// A new entry for key holding the decoded value, or nullptr if payload is not valid for type.
+Entry* DecodeValue(std::string_view key, uint32_t hash, uint8_t type, std::string_view payload);
+
+}  // namespace aegisr

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+# The disk tier against the real daemon (redis-py and raw RESP): values beyond maxmemory move to
+# segment files in tier-dir and come back on demand; commands that do not need a value never
+# read the disk; a full or corrupt tier costs an error, never a wrong value.
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import test  # noqa: E402
+from values import fill, read_back, rss_bytes, value_of  # noqa: E402
+
+import redis  # noqa: E402  (Debian's python3-redis; run with /usr/bin/python3)
+
+MB = 1 << 20
+
+
+def client(port):
+    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=30)
+
+
+class TierDir:
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="aegisr-tier-")
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def tier(r):
+    return r.info("tier")
+
+
+@test
+def test_256mb_of_1kb_values_under_64mb_all_come_back(opts):
+    # The issue's scenario with the tier on: nothing may be lost, every value byte-exact.
+    n = 256 * 1024
+    with TierDir() as td, harness.start_daemon(
+            opts.bindir, ["--maxmemory", "64mb", "--tier-dir", td]) as d:
+        r = client(d.port)
+        rss_before = rss_bytes(d.proc.pid)
+        fill(r, 0, n)
+        t = tier(r)
+        assert t["tier_enabled"] == 1
+        assert t["tier_disk_keys"] > n // 2, t
+        assert r.dbsize() == n
+        assert r.info("memory")["used_memory"] <= 64 * MB + 256 * 1024
+        assert read_back(r, 0, n) == n  # all present, each checked
+        t = tier(r)
+        assert t["tier_cold_reads"] > n // 2, t
+        assert t["tier_read_errors"] == 0 and t["tier_checksum_errors"] == 0, t
+        assert r.info("stats")["evicted_keys"] == 0
+        grown = rss_bytes(d.proc.pid) - rss_before
+        assert grown < 64 * MB * 1.6, f"RSS grew by {grown / MB:.0f} MiB under maxmemory 64mb"
+        assert glob.glob(os.path.join(td, "aegisr-w*.seg")), os.listdir(td)
+
+
+def cold_keys(r, first, count):
+    """Keys of [first, first+count) whose value is on disk now (OBJECT FREQ/IDLETIME and the
+    like never load; MEMORY USAGE of an on-disk key is small)."""
+    return [i for i in range(first, first + count)
+            if r.memory_usage(b"key:%d" % i) < 200]
+
+
+@test
+def test_commands_without_values_never_read_the_disk(opts):
+    with TierDir() as td, harness.start_daemon(
+            opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td]) as d:
+        r = client(d.port)
+        fill(r, 0, 8000)
+        cold = cold_keys(r, 0, 8000)
+        assert len(cold) > 1000, len(cold)
+        before = tier(r)["tier_cold_reads"]
+        k = [b"key:%d" % i for i in cold[:50]]
+        assert r.exists(*k) == 50
+        assert r.type(k[0]) == b"string"
+        assert r.ttl(k[1]) == -1
+        assert r.expire(k[1], 1000) is True
+        assert 990 < r.ttl(k[1]) <= 1000
+        assert r.persist(k[1]) is True
+        assert r.touch(k[2]) == 1
+        cursor, found = 0, 0
+        while True:
+            cursor, keys = r.scan(cursor, count=1000)
+            found += len(keys)
+            if cursor == 0:
+                break
+        assert found == 8000
+        assert r.set(k[3], b"new") is True  # an overwrite needs no old value
+        assert r.delete(k[4], k[5]) == 2
+        assert r.unlink(k[6]) == 1
+        assert tier(r)["tier_cold_reads"] == before, "a value-free command read the disk"
+        assert r.get(k[3]) == b"new"
+        assert r.exists(k[4]) == 0
+
+
+@test
+def test_value_commands_bring_cold_values_back(opts):
+    for backend in ("uring", "epoll"):
+        with TierDir() as td, harness.start_daemon(
+                opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td,
+                              "--io-backend", backend]) as d:
+            r = client(d.port)
+            fill(r, 0, 8000)
+            cold = cold_keys(r, 0, 8000)
+            assert len(cold) > 1000, (backend, len(cold))
+            a, b, c, e, f = (b"key:%d" % i for i in cold[:5])
+            ia, ib = cold[0], cold[1]
+            # Several cold keys in one command, and one key twice.
+            assert r.mget(a, b, a) == [value_of(ia), value_of(ib), value_of(ia)]
+            assert r.strlen(c) == 1024
+            assert r.getrange(e, 0, 8) == value_of(cold[3])[:9]
+            assert r.append(f, b"!") == 1025
+            assert r.get(f) == value_of(cold[4]) + b"!"
+            g = b"key:%d" % cold[5]
+            assert r.set(g, b"x", get=True) == value_of(cold[5])
+            h = b"key:%d" % cold[6]
+            assert r.rename(h, b"renamed") is True
+            assert r.get(b"renamed") == value_of(cold[6])
+            # A pipeline mixing cold reads with other commands keeps its order.
+            p = r.pipeline(transaction=False)
+            ids = cold[10:60]
+            for i in ids:
+                p.get(b"key:%d" % i)
+                p.incr(b"counter")
+            out = p.execute()
+            assert out[0::2] == [value_of(i) for i in ids], backend
+            assert out[1::2] == list(range(1, 51)), backend
+            reads = tier(r)["tier_cold_reads"]
+            assert reads >= 57, (backend, reads)  # 2 + 1 + 1 + 1 + 1 + 1 + 50
+
+
+@test
+def test_full_tier_stops_offloading_and_loses_nothing(opts):
+    # tier-max-size of 2 MiB holds ~2000 values: then the policy takes over (OOM under
+    # noeviction, eviction under allkeys-lru), with a warning; what is stored stays exact.
+    for policy in ("noeviction", "allkeys-lru"):
+        with TierDir() as td, harness.start_daemon(
+                opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td, "--tier-max-size", "2mb",
+                              "--maxmemory-policy", policy]) as d:
+            r = client(d.port)
+            refused = 0
+            for start in range(0, 12000, 500):
+                p = r.pipeline(transaction=False)
+                for i in range(start, start + 500):
+                    p.set(b"key:%d" % i, value_of(i))
+                for reply in p.execute(raise_on_error=False):
+                    if reply is not True:
+                        assert "OOM" in str(reply), reply
+                        refused += 1
+            t = tier(r)
+            assert t["tier_full"] == 1 and t["tier_no_space_events"] > 0, t
+            assert t["tier_disk_bytes"] <= 2 * MB + 64 * 1024, t
+            if policy == "noeviction":
+                assert refused > 0
+            else:
+                assert refused == 0 and r.info("stats")["evicted_keys"] > 0
+            stored = r.dbsize()
+            present = read_back(r, 0, 12000)  # (values read back may evict others)
+            assert present >= r.dbsize() and present > 1000, (policy, present, stored)
+            if policy == "noeviction":
+                assert present == stored, (present, stored)  # nothing may go
+            assert t["tier_offload_failures"] < 200, t  # one try a second, not per candidate
+            assert "offloading stopped" in d.log(), policy
+
+
+@test
+def test_corrupt_segment_gives_an_error_and_the_daemon_keeps_serving(opts):
+    with TierDir() as td, harness.start_daemon(
+            opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td]) as d:
+        r = client(d.port)
+        fill(r, 0, 8000)
+        cold = cold_keys(r, 0, 8000)
+        assert len(cold) > 1000
+        # Make sure the records are on disk, then flip bytes across every segment file.
+        r.get(b"key:%d" % cold[-1])
+        for path in glob.glob(os.path.join(td, "*.seg")):
+            size = os.path.getsize(path)
+            with open(path, "r+b") as f:
+                for off in range(100, size, 997):
+                    f.seek(off)
+                    b = f.read(1)
+                    f.seek(off)
+                    f.write(bytes([b[0] ^ 0xFF]) if b else b"")
+        errors = 0
+        for i in cold[:200]:
+            try:
+                v = r.get(b"key:%d" % i)
+                assert v is None or v == value_of(i), f"key:{i}: wrong value served"
+            except redis.ResponseError as e:
+                assert "could not be read back from the disk tier" in str(e), e
+                errors += 1
+        assert errors > 0
+        t = tier(r)
+        assert t["tier_read_errors"] >= errors and t["tier_checksum_errors"] > 0, t
+        assert r.ping() is True
+        assert r.set(b"fresh", b"v") is True and r.get(b"fresh") == b"v"
+        assert "could not be read back" in d.log()
+
+
+@test
+def test_unwritable_tier_dir_stops_the_daemon_with_a_message(opts):
+    with TierDir() as td:
+        blocker = os.path.join(td, "file")
+        with open(blocker, "w") as f:
+            f.write("not a directory")
+        bad = os.path.join(blocker, "tier")
+        p = subprocess.run([harness.daemon_path(opts.bindir), "-p", str(harness.free_port()),
+                            "--tier-dir", bad], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=10)
+        assert p.returncode != 0, p
+        assert bad.encode() in p.stdout, p.stdout
+
+
+@test
+def test_leftover_segment_files_are_removed_at_start(opts):
+    with TierDir() as td:
+        stale = os.path.join(td, "aegisr-w0-00000007.seg")
+        with open(stale, "wb") as f:
+            f.write(b"x" * 4096)
+        with harness.start_daemon(opts.bindir, ["--tier-dir", td]) as d:
+            assert client(d.port).ping() is True
+            assert not os.path.exists(stale)
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main())
