@@ -94,6 +94,12 @@ std::vector<ColdKey> Engine::ColdKeys(ClientState& client, ArgList args) {
     if (!cmd) return {};
   }
   if (!cmd->ArityOk(args.size()) || !client.authenticated) return {};
+  // Pin first: from here until the command has run, no thread may move its keys to disk, so
+  // what ColdKeys finds in RAM is still there when the handler reads it.
+  std::vector<uint64_t> pins;
+  cmd->ForEachKey(args.size(),
+                  [&](size_t i) { pins.push_back(GhostHash(KeyRef(args[i]).hash, client.db)); });
+  if (!pins.empty()) tier_.Pin(t_loop_index, std::move(pins));
   return tier_.ColdKeys(client, *cmd, args);
 }
 
@@ -165,6 +171,7 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
   ThreadStats::Inc(pc.usec, uint64_t(end - start));
   ThreadStats::Inc(st.commands);
   client.last_cmd.store(cmd, std::memory_order_relaxed);
+  if (tier_.enabled()) tier_.Unpin(t_loop_index);
   client.last_interaction_ms.store(end / 1000, std::memory_order_relaxed);
 }
 

@@ -92,6 +92,7 @@ Status TierStore::Start(unsigned threads) {
     }
     logs_.push_back(std::move(log));
   }
+  for (unsigned i = 0; i < threads; ++i) pins_.push_back(std::make_unique<PinSet>());
   g_store = this;
   SetDiskRefReleaseHook(ReleaseHook);
   LOG(Info) << "Disk tier in " << dir << " (" << threads << " segment logs"
@@ -104,11 +105,32 @@ void TierStore::Released(unsigned writer, const char ref16[16]) {
   counters_.disk_keys.fetch_sub(1, std::memory_order_relaxed);
 }
 
+void TierStore::Pin(unsigned thread, std::vector<uint64_t> hashes) {
+  if (thread >= pins_.size()) return;
+  std::lock_guard lk(pins_[thread]->mu);
+  pins_[thread]->hashes = std::move(hashes);
+}
+
+void TierStore::Unpin(unsigned thread) {
+  if (thread >= pins_.size()) return;
+  std::lock_guard lk(pins_[thread]->mu);
+  pins_[thread]->hashes.clear();
+}
+
+bool TierStore::IsPinned(uint64_t hash) {
+  for (auto& p : pins_) {
+    std::lock_guard lk(p->mu);
+    if (std::find(p->hashes.begin(), p->hashes.end(), hash) != p->hashes.end()) return true;
+  }
+  return false;
+}
+
 bool TierStore::Offload(Shard& s, int db, Entry** link) {
   unsigned writer = Engine::CurrentThread();
   if (writer >= logs_.size()) return false;
   Entry* e = *link;
   if (e->on_disk() || e->type != ValueType::kString) return false;
+  if (IsPinned(GhostHash(e->hash, db))) return false;
   if (int64_t(e->str_len()) < cfg_.tier_min_value_size.load(std::memory_order_relaxed))
     return false;
   std::string payload = EncodeValue(*e);

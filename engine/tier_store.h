@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,13 @@ class TierStore {
   // pending batches with pwrite (the epoll backend).
   void Maintain(unsigned writer, bool sync);
 
+  // Pins: the keys (GhostHash) of the command a loop thread is about to run (or is waiting to
+  // run, parked) must not be offloaded by any thread meanwhile: ColdKeys found them in RAM and
+  // the command will read them. Pin replaces the thread's set; Offload skips pinned keys.
+  void Pin(unsigned thread, std::vector<uint64_t> hashes);
+  void Unpin(unsigned thread);
+  bool IsPinned(uint64_t hash);
+
   // An on-disk value was dropped (entry release hook): its record is no longer live.
   void Released(unsigned writer, const char ref16[16]);
 
@@ -94,6 +102,11 @@ class TierStore {
   TierCounters counters_;
   std::atomic<bool> warned_full_{false};
   std::atomic<int64_t> retry_at_ms_{0};
+  struct PinSet {
+    std::mutex mu;
+    std::vector<uint64_t> hashes;
+  };
+  std::vector<std::unique_ptr<PinSet>> pins_;  // one per loop thread
 };
 
 // The value serialization of the tier: one encoder/decoder per value type. Strings are their
