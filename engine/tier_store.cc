@@ -281,6 +281,38 @@ void TierStore::Maintain(unsigned writer, bool sync) {
     LOG(Debug) << "Disk tier: compaction step: " << st.message();
 }
 
+namespace {
+// Bucket b covers [edge(b-1), edge(b)): 4 per power of two from 1 us.
+int WaitBucket(int64_t us) {
+  if (us < 1) return 0;
+  int log2 = 63 - __builtin_clzll(uint64_t(us));
+  int sub = int((uint64_t(us) >> (log2 >= 2 ? log2 - 2 : 0)) & 3);
+  if (log2 < 2) sub = int(us & 3) >> (2 - log2);
+  return std::min(4 * log2 + sub + 1, 4 * 40 - 1);
+}
+int64_t WaitBucketEdge(int b) {  // exclusive upper edge of bucket b
+  if (b == 0) return 1;
+  int log2 = (b - 1) / 4, sub = (b - 1) % 4;
+  return (int64_t(1) << log2) + ((int64_t(1) << log2) * (sub + 1)) / 4;
+}
+}  // namespace
+
+void TierStore::RecordColdWait(int64_t us) {
+  wait_hist_[WaitBucket(us)].fetch_add(1, std::memory_order_relaxed);
+}
+
+int64_t TierStore::ColdWaitQuantile(double q) const {
+  uint64_t total = 0;
+  for (const auto& b : wait_hist_) total += b.load(std::memory_order_relaxed);
+  if (total == 0) return 0;
+  uint64_t want = uint64_t(q * double(total - 1)) + 1, seen = 0;
+  for (int b = 0; b < kWaitBuckets; ++b) {
+    seen += wait_hist_[b].load(std::memory_order_relaxed);
+    if (seen >= want) return WaitBucketEdge(b);
+  }
+  return WaitBucketEdge(kWaitBuckets - 1);
+}
+
 std::string TierStore::Info() {
   tier::SegmentLogStats t;
   for (auto& log : logs_) {
@@ -309,6 +341,9 @@ std::string TierStore::Info() {
   line(out, "tier_offloaded_bytes", counters_.offloaded_bytes.load());
   line(out, "tier_cold_reads", counters_.cold_reads.load());
   line(out, "tier_cold_read_bytes", counters_.cold_read_bytes.load());
+  line(out, "tier_cold_wait_p50_us", uint64_t(ColdWaitQuantile(0.50)));
+  line(out, "tier_cold_wait_p99_us", uint64_t(ColdWaitQuantile(0.99)));
+  line(out, "tier_cold_wait_p999_us", uint64_t(ColdWaitQuantile(0.999)));
   line(out, "tier_read_errors", counters_.read_errors.load());
   line(out, "tier_offload_failures", counters_.offload_failures.load());
   line(out, "tier_live_bytes", t.live_bytes);

@@ -88,6 +88,12 @@ class TierStore {
   // An on-disk value was dropped (entry release hook): its record is no longer live.
   void Released(unsigned writer, const char ref16[16]);
 
+  // How long a parked command waited for its values (park to resume), for INFO's percentiles.
+  void RecordColdWait(int64_t us);
+  // The q-quantile (0..1) of those waits in microseconds (upper edge of its histogram bucket:
+  // 4 buckets per power of two, so within 19%); 0 before any.
+  int64_t ColdWaitQuantile(double q) const;
+
   const TierCounters& counters() const { return counters_; }
   // INFO's "tier" section body.
   std::string Info();
@@ -107,6 +113,8 @@ class TierStore {
     std::vector<uint64_t> hashes;
   };
   std::vector<std::unique_ptr<PinSet>> pins_;  // one per loop thread
+  static constexpr int kWaitBuckets = 4 * 40;
+  std::atomic<uint64_t> wait_hist_[kWaitBuckets] = {};
 };
 
 // The value serialization of the tier: one encoder/decoder per value type. Strings are their

@@ -101,6 +101,7 @@ void Connection::Feed(std::string_view data) {
         std::vector<ColdKey> cold = engine_.ColdKeys(client_, args);
         if (!cold.empty()) {  // park before it runs; off stays at its first byte
           parked_ = true;
+          parked_at_us_ = Engine::NowUs();
           cold_ = std::move(cold);
           break;
         }

@@ -36,6 +36,7 @@ class Connection {
   // Runs the parked command (its values are in RAM now) and what followed it.
   void Resume();
   int cold_pending = 0;  // backend: reads of the parked command still in flight
+  int64_t parked_at_us() const { return parked_at_us_; }
 
   // Pending reply bytes not yet handed to the socket.
   std::string& out() { return writer_.buffer(); }
@@ -64,6 +65,7 @@ class Connection {
   RespWriter writer_;
   std::string in_;
   bool parked_ = false;
+  int64_t parked_at_us_ = 0;
   std::vector<ColdKey> cold_;
   std::string cold_error_;
 };

@@ -157,6 +157,7 @@ void Worker::ColdReadDone(Connection* c, const ColdKey& key, std::string_view re
     c->FailParked("ERR the value of this key could not be read back from the disk tier (" +
                   st.message() + "); the key was dropped");
   if (--c->cold_pending > 0 || c->closing) return;
+  engine_.tier().RecordColdWait(Engine::NowUs() - c->parked_at_us());
   c->Resume();
   MarkFlush(c);
   ServeParked(c);  // its values may have gone cold again meanwhile, or the next command's
