@@ -11,7 +11,7 @@ import harness  # noqa: E402
 from harness import test  # noqa: E402
 
 import redis  # noqa: E402  (Debian's python3-redis; run with /usr/bin/python3)
-from values import fill, read_back, rss_bytes, value_of  # noqa: E402
+from values import fill, read_back, rss_bytes, sanitized, value_of  # noqa: E402
 
 MB = 1 << 20
 
@@ -45,7 +45,8 @@ def test_256mb_of_1kb_values_under_64mb_every_value_intact(opts):
         # 64 MiB of 1 KiB values is ~60k keys; most of the 256k had to go.
         assert 40000 < present < 70000, present
         grown = rss_bytes(d.proc.pid) - rss_before
-        assert grown < 64 * MB * 1.6, f"RSS grew by {grown / MB:.0f} MiB under maxmemory 64mb"
+        if not sanitized(d.proc.pid):  # ASan's quarantine keeps freed memory resident
+            assert grown < 64 * MB * 1.6, f"RSS grew by {grown / MB:.0f} MiB under maxmemory 64mb"
 
 
 @test

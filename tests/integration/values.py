@@ -38,3 +38,10 @@ def rss_bytes(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise AssertionError("no VmRSS")
+
+
+def sanitized(pid):
+    """True when the process runs under AddressSanitizer, whose quarantine and shadow memory
+    make RSS say nothing about the program's own use."""
+    with open(f"/proc/{pid}/maps") as f:
+        return "libasan" in f.read()
