@@ -341,6 +341,7 @@ std::string TierStore::Info() {
   line(out, "tier_offloaded_bytes", counters_.offloaded_bytes.load());
   line(out, "tier_cold_reads", counters_.cold_reads.load());
   line(out, "tier_cold_read_bytes", counters_.cold_read_bytes.load());
+  line(out, "tier_coalesced_reads", counters_.coalesced_reads.load());
   line(out, "tier_cold_wait_p50_us", uint64_t(ColdWaitQuantile(0.50)));
   line(out, "tier_cold_wait_p99_us", uint64_t(ColdWaitQuantile(0.99)));
   line(out, "tier_cold_wait_p999_us", uint64_t(ColdWaitQuantile(0.999)));

@@ -33,7 +33,8 @@ struct ColdKey {
 struct TierCounters {
   std::atomic<uint64_t> offloaded_keys{0};
   std::atomic<uint64_t> offloaded_bytes{0};
-  std::atomic<uint64_t> cold_reads{0};  // values read back from disk
+  std::atomic<uint64_t> cold_reads{0};       // values read back from disk
+  std::atomic<uint64_t> coalesced_reads{0};  // asks that joined a read already in flight
   std::atomic<uint64_t> cold_read_bytes{0};
   std::atomic<uint64_t> read_errors{0};       // checksum / stale / I/O failures (keys lost)
   std::atomic<uint64_t> offload_failures{0};  // appends refused (space, errors)
@@ -87,6 +88,8 @@ class TierStore {
 
   // An on-disk value was dropped (entry release hook): its record is no longer live.
   void Released(unsigned writer, const char ref16[16]);
+
+  void CountCoalesced() { counters_.coalesced_reads.fetch_add(1, std::memory_order_relaxed); }
 
   // How long a parked command waited for its values (park to resume), for INFO's percentiles.
   void RecordColdWait(int64_t us);

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -49,12 +50,19 @@ class UringWorker;
 thread_local UringWorker* t_current = nullptr;
 
 // One read of a cold value in flight. The plan keeps the segment file open.
+// Concurrent reads of one record on this loop are coalesced: later askers wait on the first.
 struct alignas(8) ColdRead {
   Connection* conn;
   ColdKey key;
   tier::SegmentLog::ReadPlan plan;
   std::string buf;
+  std::vector<std::pair<Connection*, ColdKey>> waiters;  // the same record, asked for since
 };
+
+// Where a record is: writer, segment, offset.
+inline uint64_t RecordId(const ColdKey& k) {
+  return (uint64_t(k.writer) << 57) ^ (uint64_t(k.ref.segment) << 32) ^ k.ref.offset;
+}
 
 class UringWorker final : public Worker {
  public:
@@ -419,8 +427,14 @@ class UringWorker final : public Worker {
   bool AsyncDisk() const override { return true; }
 
   void StartColdRead(Connection* c, ColdKey key) override {
+    if (auto it = reads_by_record_.find(RecordId(key)); it != reads_by_record_.end()) {
+      ++c->ops_inflight;
+      it->second->waiters.emplace_back(c, std::move(key));
+      engine_.tier().CountCoalesced();
+      return;
+    }
     tier::SegmentLog* log = engine_.tier().log(key.writer);
-    auto* op = new ColdRead{c, std::move(key), {}, {}};
+    auto* op = new ColdRead{c, std::move(key), {}, {}, {}};
     Status st = log ? log->PlanRead(op->key.ref, &op->plan) : Status::Error("no such tier writer");
     if (!st.ok() || op->plan.in_memory) {  // nothing to read from the file
       ColdReadDone(c, op->key, op->plan.bytes, st);
@@ -429,6 +443,7 @@ class UringWorker final : public Worker {
     }
     op->buf.resize(op->plan.length);
     cold_reads_.insert(op);
+    reads_by_record_[RecordId(op->key)] = op;
     io_uring_sqe* sqe = GetSqe();
     io_uring_prep_read(sqe, op->plan.fd, op->buf.data(), op->plan.length, op->plan.offset);
     io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(op) | kOpRead);
@@ -437,16 +452,20 @@ class UringWorker final : public Worker {
 
   void OnColdRead(ColdRead* op, int res) {
     cold_reads_.erase(op);
-    Connection* c = op->conn;
-    --c->ops_inflight;
-    if (c->closing) {
-      if (c->ops_inflight == 0) DestroyConn(c);
-    } else if (res == int(op->buf.size())) {
-      ColdReadDone(c, op->key, op->buf, Status::Ok());
-    } else {
-      ColdReadDone(c, op->key, {},
-                   Status::Error(res < 0 ? strerror(-res) : "short read from the disk tier"));
-    }
+    reads_by_record_.erase(RecordId(op->key));  // before any callback: they may ask again
+    Status st = res == int(op->buf.size())
+                    ? Status::Ok()
+                    : Status::Error(res < 0 ? strerror(-res) : "short read from the disk tier");
+    auto deliver = [&](Connection* c, const ColdKey& key) {
+      --c->ops_inflight;
+      if (c->closing) {
+        if (c->ops_inflight == 0) DestroyConn(c);
+        return;
+      }
+      ColdReadDone(c, key, st.ok() ? std::string_view(op->buf) : std::string_view(), st);
+    };
+    deliver(op->conn, op->key);
+    for (auto& [c, key] : op->waiters) deliver(c, key);
     delete op;
   }
 
@@ -482,6 +501,7 @@ class UringWorker final : public Worker {
   int64_t drain_deadline_ms_ = 0;
   bool tier_write_inflight_ = false;
   std::unordered_set<ColdRead*> cold_reads_;  // in flight (freed at exit if never completed)
+  std::unordered_map<uint64_t, ColdRead*> reads_by_record_;  // RecordId -> the read in flight
 };
 
 }  // namespace

@@ -137,6 +137,33 @@ def test_value_commands_bring_cold_values_back(opts):
 
 
 @test
+def test_concurrent_reads_of_one_cold_value_are_coalesced(opts):
+    # Twenty clients of one loop ask for the same cold value at once: every one gets it, and
+    # clients that ask while its read is in flight join that read.
+    with TierDir() as td, harness.start_daemon(
+            opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td, "--threads", "1"]) as d:
+        r = client(d.port)
+        fill(r, 0, 8000)
+        cold = cold_keys(r, 0, 8000)
+        conns = [harness.RawConn(d.port) for _ in range(20)]
+        try:
+            for i in cold[:10]:
+                key = b"key:%d" % i
+                want = b"$1024\r\n" + value_of(i) + b"\r\n"
+                data = harness.encode_command("GET", key)
+                for c in conns:
+                    c.send(data)
+                for c in conns:
+                    assert c.read_reply() == want, i
+        finally:
+            for c in conns:
+                c.close()
+        t = tier(r)
+        assert t["tier_coalesced_reads"] > 0, t
+        assert t["tier_cold_reads"] >= 10, t
+
+
+@test
 def test_full_tier_stops_offloading_and_loses_nothing(opts):
     # tier-max-size of 2 MiB holds ~2000 values: then the policy takes over (OOM under
     # noeviction, eviction under allkeys-lru), with a warning; what is stored stays exact.
