@@ -238,13 +238,22 @@ void TierStore::CompleteBatch(unsigned writer, int64_t result) {
   }
 }
 
+void TierStore::FlushSync(unsigned writer) {
+  tier::SegmentLog* log = this->log(writer);
+  if (!log) return;
+  if (Status st = log->FlushSync(); !st.ok()) {
+    thread_local int64_t last_warning_ms = 0;  // at most one line a second per loop
+    if (Engine::NowMs() - last_warning_ms >= 1000) {
+      last_warning_ms = Engine::NowMs();
+      LOG(Warning) << "Disk tier: write failed: " << st.message();
+    }
+  }
+}
+
 void TierStore::Maintain(unsigned writer, bool sync) {
   tier::SegmentLog* log = this->log(writer);
   if (!log) return;
-  if (sync) {
-    if (Status st = log->FlushSync(); !st.ok())
-      LOG(Warning) << "Disk tier: write failed: " << st.message();
-  }
+  if (sync) FlushSync(writer);
   // Compaction: a bounded step per cron tick. A record is live while its key still refers to
   // it; relocation swaps the reference under the shard lock.
   auto find = [this](std::string_view key, const tier::DiskRef& ref, int* db_out) -> Entry** {

@@ -75,6 +75,8 @@ class TierStore {
   // Loop thread `writer`: the next batch to write and its completion.
   bool TakeBatch(unsigned writer, tier::SegmentLog::WriteBatch* batch);
   void CompleteBatch(unsigned writer, int64_t result);
+  // Loop thread `writer` (epoll backend): writes its log's pending bytes with pwrite.
+  void FlushSync(unsigned writer);
   // Loop thread `writer`, from its cron: a bounded compaction step; with `sync` also writes
   // pending batches with pwrite (the epoll backend).
   void Maintain(unsigned writer, bool sync);

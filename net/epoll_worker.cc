@@ -68,6 +68,7 @@ class EpollWorker final : public Worker {
         if (!pending || Engine::NowMs() > deadline) break;
       }
       Flush();
+      engine_.tier().FlushSync(index_);  // this loop's offloaded values, with pwrite
       int64_t hz = std::max<int64_t>(1, engine_.config().hz.load(std::memory_order_relaxed));
       int n = epoll_wait(ep_, events, 256, static_cast<int>(1000 / hz));
       for (int i = 0; i < n; ++i) {
