@@ -64,7 +64,12 @@ Engine::Engine(Config* config) : config_(config), start_ms_(NowMs()) {
   keyspace_.set_lru_clock(static_cast<uint32_t>(NowMs() / 1000));
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  // A thread attached to this engine (a test's main thread, typically) must not keep pointing
+  // at its stats once they are gone.
+  for (auto& st : stats_)
+    if (t_stats == st.get()) t_stats = nullptr;
+}
 
 void Engine::AssignIds(CommandSpec& spec) {
   spec.id = static_cast<uint32_t>(next_command_id_++);
