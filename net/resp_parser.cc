@@ -76,9 +76,7 @@ void RespParser::ResetCommand() {
   remaining_ = bulk_len_ = 0;
 }
 
-RespParser::ParseResult RespParser::Fail(std::string_view msg) {
-  return Fail(std::string(msg));
-}
+RespParser::ParseResult RespParser::Fail(std::string_view msg) { return Fail(std::string(msg)); }
 
 RespParser::ParseResult RespParser::Fail(std::string msg) {
   error_ = std::move(msg);
@@ -202,12 +200,23 @@ bool RespParser::SplitInline(std::string_view buf, size_t begin, size_t end) {
           ++p;
           char e = at(p);
           switch (e) {
-            case 'n': e = '\n'; break;
-            case 'r': e = '\r'; break;
-            case 't': e = '\t'; break;
-            case 'b': e = '\b'; break;
-            case 'a': e = '\a'; break;
-            default: break;
+            case 'n':
+              e = '\n';
+              break;
+            case 'r':
+              e = '\r';
+              break;
+            case 't':
+              e = '\t';
+              break;
+            case 'b':
+              e = '\b';
+              break;
+            case 'a':
+              e = '\a';
+              break;
+            default:
+              break;
           }
           scratch_.push_back(e);
         } else if (c == '"') {

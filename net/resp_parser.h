@@ -15,9 +15,9 @@ namespace aegisr {
 class RespParser {
  public:
   struct Limits {
-    size_t max_bulk_len = 512ull << 20;     // proto-max-bulk-len
-    size_t max_query_buffer = 1ull << 30;   // client-query-buffer-limit
-    size_t max_inline = 64 * 1024;          // PROTO_INLINE_MAX_SIZE (also count lines)
+    size_t max_bulk_len = 512ull << 20;    // proto-max-bulk-len
+    size_t max_query_buffer = 1ull << 30;  // client-query-buffer-limit
+    size_t max_inline = 64 * 1024;         // PROTO_INLINE_MAX_SIZE (also count lines)
   };
   enum class ParseResult { kCommand, kNeedMore, kError };
 

@@ -35,7 +35,7 @@ using alloc_hook::AllocCounter;
 namespace aegisr {
 namespace {
 
-constexpr size_t kKeyLen = 14;  // "key:" + 10 digits
+constexpr size_t kKeyLen = 14;                           // "key:" + 10 digits
 constexpr std::string_view kValue = "vvvvvvvvvvvvvvvv";  // 16 bytes, stored kEmbStr
 
 // Writes "key:%010d" of i into out[0..14).

@@ -18,7 +18,8 @@ using CrcTables = std::array<std::array<uint16_t, 256>, 8>;
 
 uint16_t CrcByte(uint16_t crc, uint8_t c) {
   crc ^= uint16_t(c << 8);
-  for (int b = 0; b < 8; ++b) crc = (crc & 0x8000) ? uint16_t((crc << 1) ^ 0x1021) : uint16_t(crc << 1);
+  for (int b = 0; b < 8; ++b)
+    crc = (crc & 0x8000) ? uint16_t((crc << 1) ^ 0x1021) : uint16_t(crc << 1);
   return crc;
 }
 

@@ -35,20 +35,19 @@ struct Voidify {
 
 }  // namespace aegisr
 
-#define AEGISR_LOG(level)                                                          \
-  !(::aegisr::LogLevel::k##level >= ::aegisr::GetLogLevel())                       \
-      ? (void)0                                                                    \
-      : ::aegisr::detail::Voidify() &                                              \
+#define AEGISR_LOG(level)                                    \
+  !(::aegisr::LogLevel::k##level >= ::aegisr::GetLogLevel()) \
+      ? (void)0                                              \
+      : ::aegisr::detail::Voidify() &                        \
             ::aegisr::detail::LogLine(::aegisr::LogLevel::k##level, __FILE__, __LINE__).stream()
 
 #define LOG(level) AEGISR_LOG(level)
 
-#define CHECK(cond)                                                                   \
-  (cond) ? (void)0                                                                    \
-         : ::aegisr::detail::Voidify() &                                              \
-               ::aegisr::detail::LogLine(::aegisr::LogLevel::kError, __FILE__, __LINE__, \
-                                         true)                                        \
-                       .stream()                                                      \
+#define CHECK(cond)                                                                            \
+  (cond) ? (void)0                                                                             \
+         : ::aegisr::detail::Voidify() &                                                       \
+               ::aegisr::detail::LogLine(::aegisr::LogLevel::kError, __FILE__, __LINE__, true) \
+                       .stream()                                                               \
                    << "Check failed: " #cond " "
 
 #ifdef NDEBUG

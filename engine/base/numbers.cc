@@ -47,7 +47,8 @@ bool String2ll(std::string_view s, int64_t* v) {
     acc += d;
   }
   if (negative) {
-    constexpr uint64_t kMinMagnitude = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1;
+    constexpr uint64_t kMinMagnitude =
+        static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1;
     if (acc > kMinMagnitude) return false;
     *v = acc == kMinMagnitude ? std::numeric_limits<int64_t>::min() : -static_cast<int64_t>(acc);
   } else {

@@ -15,13 +15,13 @@ enum class OpStatus : uint8_t {
   kKeyNotFound,
   kWrongType,
   kNotAnInteger,
-  kOutOfRange,       // integer overflow, index out of range
+  kOutOfRange,  // integer overflow, index out of range
   kNotAFloat,
   kSyntaxError,
-  kSkipped,          // NX/XX condition not met
+  kSkipped,  // NX/XX condition not met
   kInvalidExpire,
   kOutOfMemory,
-  kNoSuchKey,        // RENAME and friends: "ERR no such key"
+  kNoSuchKey,  // RENAME and friends: "ERR no such key"
   kBusyKey,
 };
 

@@ -265,9 +265,9 @@ TEST(RespParserTest, TooLongLinesWithoutEndFail) {
 
 TEST(RespParserTest, NulBeforeLineEndHidesTheLine) {
   // Redis searches lines with strchr: the line never completes.
-  for (std::string_view in : {"ECHO a\0b\r\n"sv, "*1\0\r\n$4\r\nPING\r\n"sv,
-                              "*1\r\n$4\0\r\nPING\r\n"sv, "*1\r\n\0$4\r\nPING\r\n"sv,
-                              "\0\r\nPING\r\n"sv}) {
+  for (std::string_view in :
+       {"ECHO a\0b\r\n"sv, "*1\0\r\n$4\r\nPING\r\n"sv, "*1\r\n$4\0\r\nPING\r\n"sv,
+        "*1\r\n\0$4\r\nPING\r\n"sv, "\0\r\nPING\r\n"sv}) {
     auto r = Feed(in);
     EXPECT_EQ(r.error, "");
     EXPECT_TRUE(r.cmds.empty());
@@ -372,7 +372,7 @@ TEST(RespParserTest, ArgumentsSurviveBufferMove) {
   size_t consumed;
   ASSERT_EQ(p.Parse(buf, &consumed), PR::kNeedMore);
   std::string moved = buf + "lo\r\n";  // a different allocation
-  buf.assign(buf.size(), '#');          // scribble over the old one
+  buf.assign(buf.size(), '#');         // scribble over the old one
   ASSERT_EQ(p.Parse(moved, &consumed), PR::kCommand);
   EXPECT_EQ(p.args()[1], "hello");
   EXPECT_EQ(p.args()[1].data(), moved.data() + moved.size() - 7);
