@@ -118,6 +118,7 @@ void Connection::Feed(std::string_view data) {
       break;
     }
   }
+  if (eof_ && !parked_) client_.close_after_reply = true;  // all input has run
   if (client_.close_after_reply) {
     in_.clear();
     return;

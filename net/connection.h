@@ -35,6 +35,9 @@ class Connection {
   void FailParked(std::string error) { cold_error_ = std::move(error); }
   // Runs the parked command (its values are in RAM now) and what followed it.
   void Resume();
+  // The peer shut its write side while the connection was parked: after the parked command
+  // and everything queued behind it have run, the connection closes (replies go out first).
+  void CloseAfterInput() { eof_ = true; }
   int cold_pending = 0;  // backend: reads of the parked command still in flight
   int64_t parked_at_us() const { return parked_at_us_; }
 
@@ -65,6 +68,7 @@ class Connection {
   RespWriter writer_;
   std::string in_;
   bool parked_ = false;
+  bool eof_ = false;
   int64_t parked_at_us_ = 0;
   std::vector<ColdKey> cold_;
   std::string cold_error_;

@@ -377,6 +377,10 @@ class UringWorker final : public Worker {
       if (c->ops_inflight == 0) DestroyConn(c);
       return;
     }
+    if (res == 0 && c->parked()) {  // EOF behind a command waiting for the disk tier
+      c->CloseAfterInput();
+      return;
+    }
     if (res == 0 && !c->wants_close() && (c->send_inflight || !c->out().empty())) {
       // EOF with replies pending (a half-closed client, `... | nc -N`): the data and the EOF
       // can arrive in one batch; send what it asked for, then close, as Redis effectively does.

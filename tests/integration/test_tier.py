@@ -5,6 +5,7 @@
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -137,9 +138,11 @@ def test_value_commands_bring_cold_values_back(opts):
 
 
 @test
-def test_concurrent_reads_of_one_cold_value_are_coalesced(opts):
-    # Twenty clients of one loop ask for the same cold value at once: every one gets it, and
-    # clients that ask while its read is in flight join that read.
+def test_twenty_clients_asking_for_one_cold_value_all_get_it(opts):
+    # Twenty clients of one loop ask for the same cold value at once: every one gets it, the
+    # value is read back once per key (clients that ask while the read is in flight join it,
+    # counted in tier_coalesced_reads; later ones find it in RAM). Whether any ask overlaps a
+    # read is up to timing (page-cache reads take microseconds), so only the outcome is checked.
     with TierDir() as td, harness.start_daemon(
             opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td, "--threads", "1"]) as d:
         r = client(d.port)
@@ -159,8 +162,32 @@ def test_concurrent_reads_of_one_cold_value_are_coalesced(opts):
             for c in conns:
                 c.close()
         t = tier(r)
-        assert t["tier_coalesced_reads"] > 0, t
-        assert t["tier_cold_reads"] >= 10, t
+        assert t["tier_cold_reads"] == 10, t  # once per key, however many asked
+
+
+@test
+def test_half_closed_client_gets_its_cold_values(opts):
+    # `... | nc -N`: the requests and the EOF arrive together while the values are on disk.
+    with TierDir() as td, harness.start_daemon(
+            opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td]) as d:
+        r = client(d.port)
+        fill(r, 0, 8000)
+        cold = cold_keys(r, 0, 8000)[:3]
+        s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        try:
+            s.sendall(b"".join(harness.encode_command("GET", b"key:%d" % i) for i in cold) +
+                      harness.encode_command("PING"))
+            s.shutdown(socket.SHUT_WR)
+            got = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        finally:
+            s.close()
+        want = b"".join(b"$1024\r\n" + value_of(i) + b"\r\n" for i in cold) + b"+PONG\r\n"
+        assert got == want, (len(got), len(want))
 
 
 @test
