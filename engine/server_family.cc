@@ -23,7 +23,10 @@
 #include "engine/command_meta.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
+#include "engine/key_family.h"
 #include "engine/server_errors.h"
+#include "tier/access.h"
+#include "tier/disk_ref.h"
 
 namespace aegisr {
 namespace {
@@ -882,6 +885,34 @@ void CmdShutdown(CommandContext& ctx, ArgList args) {
 }
 
 // DEBUG SLEEP seconds | DEBUG HELP | DEBUG CHANGE-REPL-ID
+// DEBUG OBJECT key: Redis's line (address, refcount, encoding, serialized length, LRU clock and
+// idle seconds) plus Aegisr's "tier:ram" or "tier:disk", which says where the value lives. It
+// never reads the disk: a value there shows encoding "disk" and its record's length.
+void DebugObject(CommandContext& ctx, std::string_view key) {
+  Keyspace& ks = ctx.engine.keyspace();
+  KeyRef k(key);
+  int db = ctx.client.db.load(std::memory_order_relaxed);
+  char line[320];
+  {
+    auto lk = ks.Lock(k);
+    Entry** link = ks.shard(k).Find(db, k, Engine::NowMs());
+    if (!link) return ctx.reply.Error("ERR no such key");
+    const Entry* e = *link;
+    bool disk = e->on_disk();
+    std::string_view enc = disk ? std::string_view("disk") : ObjectEncodingName(*e);
+    size_t length = disk                            ? tier::LoadDiskRef(e->disk_ref()).length
+                    : e->type == ValueType::kString ? e->str_len()
+                                                    : e->MemoryUsage();
+    snprintf(line, sizeof line,
+             "Value at:%p refcount:1 encoding:%.*s serializedlength:%zu lru:%u "
+             "lru_seconds_idle:%u tier:%s",
+             static_cast<const void*>(e), int(enc.size()), enc.data(), length,
+             tier::AccessTime(e->access), tier::IdleTicks(e->access, ks.lru_clock()),
+             disk ? "disk" : "ram");
+  }
+  ctx.reply.SimpleString(line);
+}
+
 void CmdDebug(CommandContext& ctx, ArgList args) {
   if (EqualsIgnoreCase(args[1], "sleep") && args.size() == 3) {
     std::string s(args[2]);
@@ -895,6 +926,7 @@ void CmdDebug(CommandContext& ctx, ArgList args) {
     return ctx.reply.Ok();
   }
   if (EqualsIgnoreCase(args[1], "change-repl-id") && args.size() == 2) return ctx.reply.Ok();
+  if (EqualsIgnoreCase(args[1], "object") && args.size() == 3) return DebugObject(ctx, args[2]);
   if (EqualsIgnoreCase(args[1], "help") && args.size() == 2) {
     static constexpr std::string_view kHelp[] = {
         "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -902,6 +934,9 @@ void CmdDebug(CommandContext& ctx, ArgList args) {
         "    Block this connection's thread for <seconds> (may be fractional).",
         "CHANGE-REPL-ID",
         "    Accepted and ignored (no replication).",
+        "OBJECT <key>",
+        "    Show low-level information about the key, and whether its value is in RAM or on",
+        "    disk (tier:ram|disk).",
         "HELP",
         "    Print this help.",
     };

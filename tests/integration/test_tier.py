@@ -93,12 +93,23 @@ def test_commands_without_values_never_read_the_disk(opts):
             if cursor == 0:
                 break
         assert found == 8000
+        # DEBUG OBJECT says where a value lives, without reading it.
+        with harness.RawConn(d.port) as c:
+            line = c.cmd("DEBUG", "OBJECT", k[7])
+            assert line.startswith(b"+Value at:") and b" encoding:disk " in line, line
+            assert line.endswith(b" tier:disk\r\n"), line
+            assert c.cmd("DEBUG", "OBJECT", "no-such-key") == b"-ERR no such key\r\n"
         assert r.set(k[3], b"new") is True  # an overwrite needs no old value
         assert r.delete(k[4], k[5]) == 2
         assert r.unlink(k[6]) == 1
         assert tier(r)["tier_cold_reads"] == before, "a value-free command read the disk"
         assert r.get(k[3]) == b"new"
         assert r.exists(k[4]) == 0
+        assert r.get(k[7]) == value_of(cold[7])
+        with harness.RawConn(d.port) as c:
+            line = c.cmd("DEBUG", "OBJECT", k[7])
+            assert b" encoding:raw serializedlength:1024 " in line and line.endswith(
+                b" tier:ram\r\n"), line
 
 
 @test
