@@ -17,7 +17,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "engine/base/logging.h"
+#include "base/logging.h"
 
 // toml++ and nlohmann/json report errors with exceptions; they are caught in this file only.
 #include <toml++/toml.h>

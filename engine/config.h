@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/base/status.h"
+#include "base/status.h"
 
 namespace aegisr {
 

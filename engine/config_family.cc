@@ -8,7 +8,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "engine/base/glob.h"
+#include "base/glob.h"
 #include "engine/command.h"
 #include "engine/config.h"
 #include "engine/engine.h"

@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/base/glob.h"
-#include "engine/base/numbers.h"
+#include "base/glob.h"
+#include "base/numbers.h"
 #include "engine/client.h"
 #include "engine/config.h"
 #include "engine/engine.h"

@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/base/alloc.h"
-#include "engine/base/glob.h"
+#include "base/alloc.h"
+#include "base/glob.h"
 #include "engine/command.h"
 #include "engine/command_meta.h"
 #include "engine/engine.h"

@@ -24,7 +24,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/base/numbers.h"
+#include "base/numbers.h"
 #include "engine/client.h"
 #include "engine/engine.h"
 #include "engine/errors.h"

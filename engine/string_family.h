@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "engine/base/status.h"
+#include "base/status.h"
 #include "engine/command.h"
 #include "engine/keyspace/keyspace.h"
 

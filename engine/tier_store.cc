@@ -6,7 +6,7 @@
 #include <set>
 #include <string_view>
 
-#include "engine/base/logging.h"
+#include "base/logging.h"
 #include "engine/engine.h"
 
 namespace aegisr {

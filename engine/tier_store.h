@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/base/status.h"
+#include "base/status.h"
 #include "engine/client.h"
 #include "engine/command.h"
 #include "engine/config.h"

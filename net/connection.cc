@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "engine/base/logging.h"
+#include "base/logging.h"
 
 namespace aegisr {
 namespace {

@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "engine/base/logging.h"
+#include "base/logging.h"
 #include "net/server.h"
 
 namespace aegisr {

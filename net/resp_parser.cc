@@ -27,8 +27,8 @@
 #include <climits>
 #include <cstring>
 
-#include "engine/base/logging.h"
-#include "engine/base/numbers.h"
+#include "base/logging.h"
+#include "base/numbers.h"
 #include "engine/errors.h"
 
 namespace aegisr {

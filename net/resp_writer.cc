@@ -11,8 +11,8 @@
 #include <charconv>
 #include <cstring>
 
-#include "engine/base/logging.h"
-#include "engine/base/numbers.h"
+#include "base/logging.h"
+#include "base/numbers.h"
 
 namespace aegisr {
 

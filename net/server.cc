@@ -15,7 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 
-#include "engine/base/logging.h"
+#include "base/logging.h"
 #include "engine/errors.h"
 
 namespace aegisr {

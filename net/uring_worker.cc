@@ -21,7 +21,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "engine/base/logging.h"
+#include "base/logging.h"
 #include "net/server.h"
 
 namespace aegisr {

@@ -19,7 +19,7 @@
 #include <new>
 #include <string_view>
 
-#include "engine/base/hash.h"
+#include "base/hash.h"
 #include "engine/keyspace/entry.h"
 #include "engine/keyspace/keyspace.h"
 #include "engine/keyspace/table.h"

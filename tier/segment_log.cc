@@ -37,8 +37,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "engine/base/hash.h"
-#include "engine/base/logging.h"
+#include "base/hash.h"
+#include "base/logging.h"
 
 namespace aegisr::tier {
 namespace {

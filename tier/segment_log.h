@@ -27,7 +27,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/base/status.h"
+#include "base/status.h"
 #include "tier/disk_ref.h"
 
 namespace aegisr::tier {

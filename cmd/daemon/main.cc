@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "engine/base/logging.h"
+#include "base/logging.h"
 #include "engine/config.h"
 #include "engine/engine.h"
 #include "net/server.h"

@@ -3,8 +3,8 @@
 
 #include <charconv>
 
-#include "engine/base/alloc.h"
-#include "engine/base/numbers.h"
+#include "base/alloc.h"
+#include "base/numbers.h"
 
 namespace aegisr {
 namespace {

@@ -131,7 +131,7 @@ Entry* RekeyEntry(Entry* e, std::string_view new_key, uint32_t new_hash);
 Entry* CloneEntry(const Entry* e, std::string_view new_key, uint32_t new_hash);
 
 // True if s is a canonical int64 ("-12", not "012", "+1", " 1", "-0"): Redis's string2ll
-// (engine/base/numbers.h), the rule for storing a string as an integer.
+// (base/numbers.h), the rule for storing a string as an integer.
 bool ParseCanonicalInt(std::string_view s, int64_t* out);
 
 }  // namespace aegisr

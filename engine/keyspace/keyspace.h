@@ -18,7 +18,7 @@
 #include <span>
 #include <string_view>
 
-#include "engine/base/hash.h"
+#include "base/hash.h"
 #include "engine/keyspace/table.h"
 #include "tier/access.h"
 #include "tier/policy.h"

@@ -14,7 +14,7 @@
 #include <chrono>
 #include <utility>
 
-#include "engine/base/alloc.h"
+#include "base/alloc.h"
 
 namespace aegisr {
 namespace {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/base/logging.h"
+#include "base/logging.h"
 #include "engine/client.h"
 #include "engine/engine.h"
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/base/alloc.h"
+#include "base/alloc.h"
 #include "engine/command_meta.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
@@ -537,7 +537,7 @@ TEST_F(ServerFamilyTest, DebugSleepBlocks) {
 }
 
 TEST_F(ServerFamilyTest, InfoNamesTheAllocatorOfThisBuild) {
-  // mimalloc normally; libc in the sanitizer build (engine/base/alloc.h).
+  // mimalloc normally; libc in the sanitizer build (base/alloc.h).
   std::string info = Run({"INFO", "memory"});
   EXPECT_NE(info.find("\r\nmem_allocator:" + std::string(kAllocatorName) + "\r\n"),
             std::string::npos)

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/base/hash.h"
+#include "base/hash.h"
 
 namespace aegisr {
 namespace {

@@ -149,7 +149,7 @@ def test_volatile_policies_evict_only_keys_with_a_ttl(opts):
 @test
 def test_volatile_ttl_evicts_the_soonest_expiring_first(opts):
     with harness.start_daemon(opts.bindir, ["--maxmemory", "4mb", "--maxmemory-policy",
-                                            "volatile-ttl", "--maxmemory-samples", "10"]) as d:
+                                            "volatile-ttl", "--maxmemory-samples", "20"]) as d:
         r = client(d.port)
         p = r.pipeline(transaction=False)
         for i in range(6000):
@@ -165,7 +165,7 @@ def test_volatile_ttl_evicts_the_soonest_expiring_first(opts):
 @test
 def test_lru_keeps_recently_read_keys(opts):
     with harness.start_daemon(opts.bindir, ["--maxmemory", "6mb", "--maxmemory-policy",
-                                            "allkeys-lru", "--maxmemory-samples", "10"]) as d:
+                                            "allkeys-lru", "--maxmemory-samples", "20"]) as d:
         r = client(d.port)
         fill(r, 0, 4000)
         time.sleep(2.1)  # the access clock counts seconds, as Redis's
@@ -183,7 +183,7 @@ def test_lru_keeps_recently_read_keys(opts):
 def test_lfu_keeps_frequently_read_keys(opts):
     for policy in ("allkeys-lfu", "adaptive"):
         with harness.start_daemon(opts.bindir, ["--maxmemory", "6mb", "--maxmemory-policy",
-                                                policy, "--maxmemory-samples", "10"]) as d:
+                                                policy, "--maxmemory-samples", "20"]) as d:
             r = client(d.port)
             fill(r, 0, 4000)
             hot = range(0, 4000, 8)

@@ -8,7 +8,7 @@
 //  - Floating formatting uses std::to_chars with precision 17 in general format, which the
 //    standard defines as printf's "%.17g"; the unit tests compare it with snprintf.
 
-#include "engine/base/numbers.h"
+#include "base/numbers.h"
 
 #include <cctype>
 #include <cerrno>

@@ -1,7 +1,7 @@
 // Tests of GlobMatch: Redis's glob semantics, checked against answers recorded from Debian's
 // redis-server 7.0 (KEYS pattern over a fixed key set), plus nocase and a randomized comparison
 // with a naive recursive matcher.
-#include "engine/base/glob.h"
+#include "base/glob.h"
 
 #include <gtest/gtest.h>
 

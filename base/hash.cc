@@ -6,7 +6,7 @@
 // XORed into the block's first two bytes, so eight bytes fold into eight independent lookups:
 //   crc' = T[7][b0 ^ R>>8] ^ T[6][b1 ^ R&0xff] ^ T[5][b2] ^ ... ^ T[0][b7]
 // instead of a chain of eight dependent ones. The tail runs a byte at a time with T[0].
-#include "engine/base/hash.h"
+#include "base/hash.h"
 
 #include <xxhash.h>
 

@@ -1,7 +1,7 @@
-// Tests for engine/base/numbers: Redis-compatible parsing and formatting. Expected values are
+// Tests for base/numbers: Redis-compatible parsing and formatting. Expected values are
 // what redis-server 7.0 accepts and prints (INCRBY, INCRBYFLOAT, ZSCORE).
 
-#include "engine/base/numbers.h"
+#include "base/numbers.h"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 // let it swallow one more byte and retry the tokens after it. An earlier '*' never needs to be
 // revisited, because anything it could absorb the later '*' can absorb too. This gives the same
 // answers as Redis's recursive stringmatchlen without its exponential worst case.
-#include "engine/base/glob.h"
+#include "base/glob.h"
 
 #include <cstddef>
 

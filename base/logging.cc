@@ -1,5 +1,5 @@
 // Logging implementation: timestamped lines in Redis's log style, one write(2) per line.
-#include "engine/base/logging.h"
+#include "base/logging.h"
 
 #include <fcntl.h>
 #include <sys/time.h>
