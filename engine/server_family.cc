@@ -287,6 +287,7 @@ void CmdClientList(CommandContext& ctx, ArgList args) {
   } else if (by_id) {
     std::vector<std::pair<uint64_t, std::string>> lines;
     ctx.engine.clients().ForEach([&](const ClientState& c) {
+      if (c.kill_requested.load(std::memory_order_relaxed)) return;  // killed, closing
       if (std::find(ids.begin(), ids.end(), c.id) == ids.end()) return;
       std::string line;
       AppendClientLine(c, ctx.client, "client|list", now, &line);
@@ -298,6 +299,7 @@ void CmdClientList(CommandContext& ctx, ArgList args) {
   } else {
     std::vector<std::pair<uint64_t, std::string>> lines;
     ctx.engine.clients().ForEach([&](const ClientState& c) {
+      if (c.kill_requested.load(std::memory_order_relaxed)) return;  // killed, closing
       std::string line;
       AppendClientLine(c, ctx.client, "client|list", now, &line);
       lines.emplace_back(c.id, std::move(line));
@@ -372,7 +374,9 @@ void CmdClientKill(CommandContext& ctx, ArgList args) {
       kill_self = true;
       return;
     }
-    c.kill_requested.store(true, std::memory_order_relaxed);
+    // A client killed earlier stays registered until its own thread closes it; as in Redis,
+    // where CLIENT KILL frees the client at once, it is gone for every later KILL.
+    if (c.kill_requested.exchange(true, std::memory_order_relaxed)) return;
     victims.emplace_back(c.id, c.thread);
   });
   if (ServerControl* control = ctx.engine.control())

@@ -159,6 +159,12 @@ def check_client_kill(port):
         time.sleep(0.2)
         for v, cid in zip(victims, ids):
             assert killer.cmd("CLIENT", "KILL", "ID", cid) == b":1\r\n", cid
+        # Killed clients are gone at once for later KILLs and for CLIENT LIST, as in Redis (which
+        # frees them inside the command), even while their own threads are still closing them.
+        assert killer.cmd("CLIENT", "KILL", "ID", ids[2]) == b":0\r\n"
+        listed = killer.cmd("CLIENT", "LIST")
+        for cid in ids:
+            assert f"id={cid} ".encode() not in listed, (cid, listed)
         for v, cid in zip(victims, ids):
             deadline = time.monotonic() + 3
             closed = False
