@@ -117,7 +117,8 @@ bool Evictor::EvictOne(tier::EvictionPolicy& policy, bool offload,
     tp.owner = &policy;
   }
   const bool vol = policy.volatile_only();
-  const int samples = int(std::max<int64_t>(1, cfg_.maxmemory_samples.load()));
+  const bool adaptive = policy.kind() == tier::PolicyKind::kAdaptive;
+  const int samples = policy.SamplesPerRound(cfg_.maxmemory_samples.load());
   const uint32_t clock = LruClock();
   const int64_t now = Engine::NowMs();
   for (int round = 0; round < kMaxRounds; ++round) {
@@ -126,6 +127,11 @@ bool Evictor::EvictOne(tier::EvictionPolicy& policy, bool offload,
     Shard& s = ks_.shard(si);
     {
       std::lock_guard lk(s.mu);
+      if (adaptive) {  // the miss history ages in proportion to the keys held (policy.h)
+        size_t keys = 0;
+        for (int db = 0; db < kNumDbs; ++db) keys += s.size(db);
+        policy.SetCacheKeys(uint64_t(keys) * kNumShards);
+      }
       for (int db = 0; db < kNumDbs; ++db) {
         if ((vol ? s.volatile_keys(db) : s.size(db)) == 0) continue;
         // A sample that cannot be a victim (no TTL under volatile-*, or already on disk when

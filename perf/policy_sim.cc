@@ -1,11 +1,12 @@
 // Eviction policy simulator (docs/policy.md): replays synthetic key traces against exact LRU and
 // the sampled policies of tier/policy.h and prints hit ratios. Single-threaded.
 //
-// The sampled policies run the engine's loop: per eviction, sample 5 resident keys, offer them to
-// a 16-entry EvictionPool, pop the best that still exists. Access metadata is the real
-// tier/access.h word, updated by tier/access.h's Touch with the random draw from the simulator's
-// seeded generator so that runs repeat exactly. Candidates carry the key's hash, as the engine's
-// do, so the policy's hash-keyed history (ghosts, miss sketch) sees the same hash on every path.
+// The sampled policies run the engine's loop: per eviction, sample 5 resident keys (adaptive: 10,
+// its SamplesPerRound), offer them to a 16-entry EvictionPool, pop the best that still exists.
+// Access metadata is the real tier/access.h word, updated by tier/access.h's Touch with the random
+// draw from the simulator's seeded generator so that runs repeat exactly. Candidates carry the
+// key's hash, as the engine's do, so the policy's hash-keyed history (ghosts, miss sketch) sees the
+// same hash on every path.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -160,6 +161,24 @@ Trace ShiftTrace(uint64_t seed) {
   return t;
 }
 
+// A sliding working set: the newest key advances one step per 10 accesses and each access goes
+// back from it by an exponentially distributed distance (mean 2000 keys). Recency is everything
+// here; it is not among the traces, and shows what the learned recency weight is for.
+Trace SlideTrace(uint64_t seed) {
+  constexpr double kMeanBack = 2000;
+  constexpr uint32_t kFront0 = 50000;
+  Rng rng(seed);
+  Trace t;
+  t.keys.reserve(kAccesses);
+  for (size_t i = 0; i < kAccesses; ++i) {
+    uint32_t front = kFront0 + static_cast<uint32_t>(i / 10);
+    double back = -kMeanBack * std::log(1.0 - rng.Unit());
+    t.keys.push_back(front - static_cast<uint32_t>(std::min(back, static_cast<double>(front))));
+  }
+  t.universe = kFront0 + static_cast<uint32_t>(kAccesses / 10) + 1;
+  return t;
+}
+
 // Exact LRU: a doubly linked list over key ids.
 double RunExactLru(const Trace& t, uint32_t cache) {
   constexpr uint32_t kNil = UINT32_MAX;
@@ -211,6 +230,7 @@ SampledResult RunSampled(const Trace& t, uint32_t cache, PolicyKind kind, uint64
   ap.ghost_entries = cache;
   ap.sketch_entries = std::max(ap.sketch_entries, static_cast<uint32_t>(sketch_per_key * cache));
   EvictionPolicy policy(kind, lfu, ap);
+  policy.SetCacheKeys(cache);
   std::unordered_map<uint64_t, uint32_t> key_of;  // hash -> key id, for the pool's re-find
   key_of.reserve(t.universe);
   for (uint32_t k = 0; k < t.universe; ++k) key_of.emplace(KeyHash(k), k);
@@ -233,7 +253,7 @@ SampledResult RunSampled(const Trace& t, uint32_t cache, PolicyKind kind, uint64
     if (resident.size() == cache) {
       std::optional<uint32_t> victim;
       while (!victim) {
-        for (int s = 0; s < kSamples; ++s) {
+        for (int s = 0, n = policy.SamplesPerRound(kSamples); s < n; ++s) {
           uint32_t x = resident[rng.Below(resident.size())];
           policy.Offer(pool, Candidate{KeyHash(x), meta[x], 0, now});
         }
@@ -279,12 +299,16 @@ bool SetParam(AdaptiveParams& ap, const std::string& nv) {
   if (n == "sketch") return sketch_per_key = v, true;
   if (n == "sketch_period") return ap.sketch_period = v, true;
   if (n == "history_weight") return ap.history_weight = v, true;
+  if (n == "history_period") return ap.history_period = v, true;
+  if (n == "fresh_penalty") return ap.fresh_penalty = v, true;
+  if (n == "raise_scale") return ap.raise_scale = v, true;
+  if (n == "min_samples") return ap.min_samples = static_cast<int>(v), true;
   return false;
 }
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: policy_sim [--trace zipf-0.7|zipf-0.99|zipf-1.2|scan|loop|shift] "
+               "usage: policy_sim [--trace zipf-0.7|zipf-0.99|zipf-1.2|scan|loop|shift|slide] "
                "[--size PCT] [--seed N] [--csv]\n");
   return 2;
 }
@@ -311,7 +335,7 @@ int main(int argc, char** argv) {
       return Usage();
     }
   }
-  const char* names[] = {"zipf-0.7", "zipf-0.99", "zipf-1.2", "scan", "loop", "shift"};
+  const char* names[] = {"zipf-0.7", "zipf-0.99", "zipf-1.2", "scan", "loop", "shift", "slide"};
   if (!o.trace.empty() && std::none_of(std::begin(names), std::end(names),
                                        [&](const char* n) { return o.trace == n; })) {
     return Usage();
@@ -326,11 +350,11 @@ int main(int argc, char** argv) {
     std::printf(
         "# %zu accesses per trace, seed %llu. Sampled policies: maxmemory-samples %d, "
         "eviction pool %zu,\n# lfu-log-factor 10, lfu-decay-time 1 (60 ticks). Clock: one "
-        "tick (the engine's second) per\n# max(1, cache_keys/%u) accesses. Adaptive: ghost "
-        "table cache_keys slots, miss sketch\n# max(65536, %g * cache_keys) counters (both "
+        "tick (the engine's second) per\n# max(1, cache_keys/%u) accesses. Adaptive: %d samples, "
+        "ghost table cache_keys slots, miss\n# sketch max(65536, %g * cache_keys) counters (both "
         "rounded up to 2^n).\n",
         kAccesses, static_cast<unsigned long long>(o.seed), kSamples, EvictionPool::kCapacity,
-        kTicksDivisor, sketch_per_key);
+        kTicksDivisor, std::max(kSamples, o.adaptive.min_samples), sketch_per_key);
     std::printf("%-10s %5s %7s %8s %5s | %8s %8s %8s %8s | %7s %5s\n", "trace", "size", "keys",
                 "distinct", "a/tk", "LRU", "s-LRU", "s-LFU", "adaptive", "a-best", "w");
   }
@@ -345,6 +369,7 @@ int main(int argc, char** argv) {
     if (n == "zipf-1.2") shared = ZipfTrace(1.2, trace_seed);
     if (n == "scan") shared = ScanTrace(trace_seed);
     if (n == "shift") shared = ShiftTrace(trace_seed);
+    if (n == "slide") shared = SlideTrace(trace_seed);
     if (n != "loop") shared.distinct = CountDistinct(shared.keys, shared.universe);
     for (int pct : sizes) {
       Trace loop;

@@ -107,11 +107,15 @@ std::optional<Victim> EvictionPool::PopBest() {
     if (entries_[i].scored.score > entries_[best].scored.score) best = i;
   }
   const Entry& v = entries_[best];
-  // The expert whose own order ranks v higher: LRU ranks by idle, LFU by counter.
+  // The expert whose own order ranks v higher: LRU ranks by idle, LFU by counter. Ranks are
+  // doubled so that a tie counts half: among keys that all tie on the counter, LFU had no reason
+  // to pick v, and an idlest v is LRU's choice.
   size_t above_recency = 0, above_frequency = 0;
   for (size_t i = 0; i < size_; ++i) {
-    above_recency += entries_[i].scored.idle > v.scored.idle;
-    above_frequency += entries_[i].scored.counter < v.scored.counter;
+    if (i == best) continue;
+    const Scored& o = entries_[i].scored;
+    above_recency += 2 * (o.idle > v.scored.idle) + (o.idle == v.scored.idle);
+    above_frequency += 2 * (o.frequency < v.scored.frequency) + (o.frequency == v.scored.frequency);
   }
   Victim out{v.candidate, v.scored, Expert::kNone};
   if (above_recency < above_frequency) out.chooser = Expert::kRecency;
@@ -148,7 +152,9 @@ EvictionPolicy::EvictionPolicy(PolicyKind kind, LfuParams lfu, AdaptiveParams ad
     uint32_t m = 64;
     while (m < adaptive_.sketch_entries && m < (1u << 30)) m <<= 1;
     sketch_mask_ = m - 1;
-    sketch_period_ = static_cast<uint32_t>(std::max(1.0, adaptive_.sketch_period * m));
+    sketch_max_period_ = static_cast<uint32_t>(
+        std::clamp(adaptive_.sketch_period * m, 64.0, static_cast<double>(1u << 31)));
+    sketch_period_.store(sketch_max_period_, std::memory_order_relaxed);
     sketch_ = std::make_unique<std::atomic<uint8_t>[]>(m);
     for (uint32_t i = 0; i < m; ++i) sketch_[i].store(0, std::memory_order_relaxed);
   }
@@ -165,6 +171,12 @@ bool EvictionPolicy::volatile_only() const {
     default:
       return false;
   }
+}
+
+int EvictionPolicy::SamplesPerRound(int64_t maxmemory_samples) const {
+  int64_t n = std::max<int64_t>(1, maxmemory_samples);
+  if (kind_ == PolicyKind::kAdaptive) n = std::max<int64_t>(n, adaptive_.min_samples);
+  return static_cast<int>(std::min<int64_t>(n, 64));
 }
 
 bool EvictionPolicy::uses_pool() const {
@@ -184,6 +196,7 @@ std::optional<Scored> EvictionPolicy::Evaluate(const Candidate& c) const {
   Scored s;
   s.idle = IdleTicks(c.access, c.now);
   s.counter = DecayedCounter(c.access, c.now, lfu_);
+  s.frequency = s.counter;
   switch (kind_) {
     case PolicyKind::kAllKeysLru:
     case PolicyKind::kVolatileLru:
@@ -201,7 +214,9 @@ std::optional<Scored> EvictionPolicy::Evaluate(const Candidate& c) const {
       double rho = std::log2(1.0 + s.idle);
       uint32_t m = SketchEstimate(c.key_hash);
       double ceff = s.counter;
+      if (m <= 1 && AccessCounter(c.access) == kLfuInitValue) ceff -= adaptive_.fresh_penalty;
       if (m >= 2) ceff += adaptive_.history_weight * std::log2(static_cast<double>(m));
+      s.frequency = static_cast<float>(ceff);
       double phi = 2.0 * std::log2(1.0 + std::max(0.0, ceff));
       double v = w * rho + (1.0 - w) * (kMaxPhi - phi);
       s.score = static_cast<uint64_t>(std::clamp(v, 0.0, kMaxRho + kMaxPhi) * kScoreOne);
@@ -262,12 +277,27 @@ void EvictionPolicy::SketchAdd(uint64_t key_hash) {
       if (v == m) cell.store(static_cast<uint8_t>(m + 1), std::memory_order_relaxed);
     }
   }
-  if (sketch_adds_.fetch_add(1, std::memory_order_relaxed) + 1 == sketch_period_) {
+  // Whoever moves the add count back by half a period ages the table (one thread wins the CAS;
+  // the others see a count below the period again, or retry on their next add).
+  uint32_t period = sketch_period_.load(std::memory_order_relaxed);
+  uint32_t adds = sketch_adds_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (adds >= period &&
+      sketch_adds_.compare_exchange_strong(adds, adds - period / 2, std::memory_order_relaxed)) {
     for (uint32_t i = 0; i <= sketch_mask_; ++i) {
       sketch_[i].store(sketch_[i].load(std::memory_order_relaxed) / 2, std::memory_order_relaxed);
     }
-    sketch_adds_.fetch_sub(sketch_period_ / 2, std::memory_order_relaxed);
   }
+}
+
+void EvictionPolicy::SetCacheKeys(uint64_t n) {
+  if (!sketch_) return;
+  double want = std::clamp(adaptive_.history_period * static_cast<double>(n), 64.0,
+                           static_cast<double>(sketch_max_period_));
+  auto period = static_cast<uint32_t>(want);
+  // Only a change of more than 1/8 is published (the engine calls this on every eviction round).
+  uint32_t cur = sketch_period_.load(std::memory_order_relaxed);
+  if (period > cur + cur / 8 || period < cur - cur / 8)
+    sketch_period_.store(period, std::memory_order_relaxed);
 }
 
 Expert EvictionPolicy::OnMiss(uint64_t key_hash) {
@@ -291,7 +321,7 @@ Expert EvictionPolicy::OnMiss(uint64_t key_hash) {
   double share = recency_share_.load(std::memory_order_relaxed) / 65536.0;
   if (blamed == Expert::kFrequency) share = 1.0 - share;
   double step = adaptive_.step * weight * 0.5 / std::clamp(share, 0.05, 0.95);
-  AdjustTheta(blamed == Expert::kRecency ? -step : step);
+  AdjustTheta(blamed == Expert::kRecency ? -step : step * adaptive_.raise_scale);
   ghost_hits_[static_cast<size_t>(blamed)].fetch_add(1, std::memory_order_relaxed);
   return blamed;
 }

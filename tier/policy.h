@@ -15,20 +15,29 @@
 //   volatile-ttl: UINT64_MAX - the absolute expire time (sooner expiry first);
 //   volatile-*:   keys without a TTL are refused (no score).
 //
-// The adaptive policy is LFU with a memory of misses, with no per-key state beyond the access
-// word: a fixed-size count-min sketch (4-bit-range counters, 4 probes into one table, halved every
-// sketch_period misses per counter, as in TinyLFU, Einziger et al.) counts the lookups of each
-// hash that missed. A key's frequency is its decayed counter plus history_weight * log2(misses)
-// when it missed at least twice (a key that keeps coming back is a frequent key the cache could
-// not hold), so the keys that return after eviction outrank one-time keys (scans, one-hit
-// wonders) that start at the same counter. Score (higher = evict first):
-//   rho = log2(1 + idle ticks), phi = 2 * log2(1 + counter + history bonus),
-//   score = w * rho + (1 - w) * (16 - phi),   w = the recency weight.
-// w can be learned from regret in the spirit of LeCaR (Vietri et al., 2018): victims are tagged
-// with the expert that ranks them higher in the pool and remembered in a fixed-size ghost table;
-// a miss on a ghost moves w away from its tagger by `step` (scaled by the ghost's age and the
-// tagger's share of victims). The simulator shows this learning loses to pure frequency order
-// (w = 0) on every trace, so the default step is 0 and w stays 0; the ghosts still count hits.
+// The adaptive policy is LFU with a memory of misses, an admission bias against unproven keys,
+// and a recency weight learned from its mistakes. Per key it uses only the access word:
+//  - History: a fixed-size count-min sketch (4 probes into one table of 8-bit cells saturating
+//    at 15, conservative update, every cell halved after sketch_period misses per cell, as in
+//    TinyLFU, Einziger et al.) counts the lookups of each hash that missed. A key that missed at
+//    least twice gets history_weight * log2(misses) extra counter steps: a key that keeps coming
+//    back is a frequent key the cache could not hold.
+//  - Admission bias: a key that has neither history (one miss, the one that brought it in) nor a
+//    hit since it was stored (its counter is still LFU_INIT_VAL) ranks fresh_penalty counter
+//    steps lower, so one-time keys (scans, one-hit wonders) leave before keys with evidence of
+//    reuse. This is TinyLFU's admission filter expressed as an eviction order.
+//  - Score (higher = evict first): rho = log2(1 + idle ticks), phi = 2 * log2(1 + counter +
+//    history - penalty), score = w * rho + (1 - w) * (16 - phi), w = the recency weight.
+//  - Learning w from regret, in the spirit of LeCaR (Vietri et al., 2018): each victim is tagged
+//    with the expert whose own order ranks it higher in the pool (LRU: idle time, LFU: counter;
+//    a tie counts half, so a victim all keys tie on for one expert is the other's choice) and
+//    remembered in a fixed-size ghost table. A miss on a ghost moves w away from its tagger by
+//    `step`, scaled by the ghost's youth and by the tagger's share of victims (blame per eviction,
+//    not per ghost). Raising w is damped (raise_scale): recency is the riskier expert, since on a
+//    loop a little larger than the cache any recency weight evicts exactly the next key wanted.
+//  - The engine samples at least min_samples keys per eviction round for it (Redis's
+//    maxmemory-samples 10 regime): the frequency order needs the wider choice.
+// docs/policy.md has the simulator's measurements of each part.
 
 #include <atomic>
 #include <cstddef>
@@ -74,6 +83,8 @@ struct Scored {
   uint64_t score = 0;   // higher = evict first
   uint32_t idle = 0;    // idle ticks
   uint8_t counter = 0;  // decayed LFU counter
+  float frequency = 0;  // the frequency expert's view: the counter, for adaptive with its history
+                        // and admission terms
 };
 
 struct Victim {
@@ -112,12 +123,16 @@ class EvictionPool {
 
 struct AdaptiveParams {
   uint32_t ghost_entries = 1 << 16;   // ghost table slots (rounded up to a power of two)
-  double step = 0.0;                  // theta step per ghost hit of age 0 (0: w stays put)
+  double step = 0.2;                  // theta step per ghost hit of age 0 (0: w stays put)
+  double raise_scale = 0.5;           // steps that raise w (blame on frequency) are this much
   double max_theta = 6.0;             // |theta| bound: w stays within [0.0025, 0.9975]
   double initial_theta = -6.0;        // w = 0: start as LFU
   uint32_t sketch_entries = 1 << 16;  // miss sketch counters (rounded up to a power of two)
-  double sketch_period = 10.0;        // misses per sketch counter between two halvings
+  double sketch_period = 10.0;        // misses per sketch counter between two halvings, at most
+  double history_period = 10.0;       // misses per cached key between two halvings (SetCacheKeys)
   double history_weight = 1.0;        // counter steps credited per doubling of the miss count
+  double fresh_penalty = 2.0;         // counter steps an unproven key ranks lower
+  int min_samples = 10;               // keys sampled per eviction round, at least
 };
 
 // One configured maxmemory-policy. Thread-safe: every method may be called concurrently.
@@ -133,6 +148,8 @@ class EvictionPolicy {
   bool volatile_only() const;
   // false for noeviction and the *-random policies (evict any sampled key).
   bool uses_pool() const;
+  // Keys to sample per eviction round given maxmemory-samples (the adaptive policy wants more).
+  int SamplesPerRound(int64_t maxmemory_samples) const;
 
   // The score of c, or nullopt if this policy never evicts c (noeviction; volatile-* and no TTL).
   std::optional<Scored> Evaluate(const Candidate& c) const;
@@ -147,6 +164,11 @@ class EvictionPolicy {
   void OnEvict(const Victim& v);
   // A lookup of key_hash missed. Returns the expert blamed if it hit a ghost (adaptive only).
   Expert OnMiss(uint64_t key_hash);
+
+  // The number of keys the cache holds now (the adaptive policy ages its miss history every
+  // history_period * n misses, as TinyLFU's sample is 10 times the cache; bounded by the
+  // sketch's size). Until called, the period is sketch_period misses per sketch counter.
+  void SetCacheKeys(uint64_t n);
 
   // The adaptive policy's current recency weight w in [0, 1] (1 for LRU kinds, 0 for LFU kinds).
   double recency_weight() const;
@@ -178,7 +200,8 @@ class EvictionPolicy {
   std::atomic<uint32_t> weight_fixed_{0};          // w * kWeightOne, derived from theta
   std::atomic<uint64_t> ghost_hits_[3] = {};       // by Expert
   uint32_t sketch_mask_ = 0;
-  uint32_t sketch_period_ = 0;
+  uint32_t sketch_max_period_ = 0;
+  std::atomic<uint32_t> sketch_period_{0};
   std::unique_ptr<std::atomic<uint8_t>[]> sketch_;
   std::atomic<uint32_t> sketch_adds_{0};
 };

@@ -201,6 +201,37 @@ def test_lfu_keeps_frequently_read_keys(opts):
 
 
 @test
+def test_adaptive_keeps_proven_keys_through_a_scan(opts):
+    # 2000 keys read twice each, then a one-time write scan of 2.5x maxmemory. LRU keeps what
+    # the scan wrote last; adaptive evicts the keys never seen before and never hit first.
+    kept = {}
+    for policy in ("allkeys-lru", "adaptive"):
+        with harness.start_daemon(opts.bindir, ["--maxmemory", "6mb", "--maxmemory-policy",
+                                                policy]) as d:
+            r = client(d.port)
+            fill(r, 0, 2000)
+            p = r.pipeline(transaction=False)
+            for _ in range(2):
+                for i in range(2000):
+                    p.get(b"key:%d" % i)
+            p.execute()
+            fill(r, 2000, 12000)
+            kept[policy] = sum(r.exists(b"key:%d" % i) for i in range(2000))
+            if policy == "adaptive":
+                # Asking again for evicted scan keys hits the ghosts of the victims.
+                p = r.pipeline(transaction=False)
+                for i in range(2000, 14000):
+                    p.get(b"key:%d" % i)
+                misses = sum(v is None for v in p.execute())
+                assert misses > 5000, misses
+                stats = info(r, "stats")
+                assert stats["evict_ghost_hits"] > 0, stats
+                assert 0.0 <= float(stats["evict_recency_weight"]) <= 1.0, stats
+    assert kept["adaptive"] > 0.9 * 2000, kept
+    assert kept["allkeys-lru"] < 0.5 * 2000, kept
+
+
+@test
 def test_bad_policy_and_limits_are_refused(opts):
     p = subprocess.run([harness.daemon_path(opts.bindir), "--maxmemory-policy", "sometimes"],
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

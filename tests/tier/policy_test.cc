@@ -147,9 +147,9 @@ TEST(EvictionPoolTest, ReofferReplacesAndRemoveDrops) {
 TEST(EvictionPoolTest, TagsTheVictimWithTheExpertThatRanksItHigher) {
   EvictionPool pool;
   // a: the longest idle but frequent; b: rare but recent; c: middling on both.
-  pool.Offer(Candidate{1, 0, 0, 0}, Scored{30, /*idle=*/900, /*counter=*/40});
-  pool.Offer(Candidate{2, 0, 0, 0}, Scored{20, 10, 1});
-  pool.Offer(Candidate{3, 0, 0, 0}, Scored{10, 100, 10});
+  pool.Offer(Candidate{1, 0, 0, 0}, Scored{30, /*idle=*/900, /*counter=*/40, /*frequency=*/40});
+  pool.Offer(Candidate{2, 0, 0, 0}, Scored{20, 10, 1, 1});
+  pool.Offer(Candidate{3, 0, 0, 0}, Scored{10, 100, 10, 10});
   auto v = pool.PopBest();
   ASSERT_TRUE(v.has_value());
   EXPECT_EQ(v->candidate.key_hash, 1u);
@@ -161,6 +161,24 @@ TEST(EvictionPoolTest, TagsTheVictimWithTheExpertThatRanksItHigher) {
   v = pool.PopBest();  // alone: both experts agree, nothing to learn
   ASSERT_TRUE(v.has_value());
   EXPECT_EQ(v->chooser, Expert::kNone);
+}
+
+TEST(EvictionPoolTest, ATieCountsHalfSoTheIdlestOfEqualKeysIsRecencysChoice) {
+  // A loop over a little more than the cache leaves every key at the same counter: LFU has no
+  // reason to pick any of them, so evicting the idlest is LRU's doing (and LRU is what fails
+  // on a loop). Strict ranks would leave such victims untagged and the learner blind to it.
+  EvictionPool pool;
+  for (uint64_t i = 1; i <= 4; ++i)
+    pool.Offer(Candidate{i, 0, 0, 0}, Scored{i, uint32_t(i * 100), 5, 5});
+  auto v = pool.PopBest();
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->candidate.key_hash, 4u);
+  EXPECT_EQ(v->chooser, Expert::kRecency);
+  // Equal on both: neither expert prefers it.
+  EvictionPool same;
+  same.Offer(Candidate{1, 0, 0, 0}, Scored{2, 50, 5, 5});
+  same.Offer(Candidate{2, 0, 0, 0}, Scored{1, 50, 5, 5});
+  EXPECT_EQ(same.PopBest()->chooser, Expert::kNone);
 }
 
 uint64_t Mix(uint64_t i) {
@@ -272,6 +290,78 @@ TEST(AdaptivePolicy, KeysThatMissedBeforeAreKeptOverFirstTimers) {
   EvictionPolicy lfu(PolicyKind::kAllKeysLfu);
   lfu.OnMiss(returning);
   EXPECT_EQ(lfu.miss_history(returning), 0u);
+}
+
+TEST(AdaptivePolicy, UnprovenKeysLeaveBeforeKeysWithEvidenceOfReuse) {
+  EvictionPolicy p(PolicyKind::kAdaptive);
+  const uint64_t unproven = Mix(1), proven = Mix(2), returning = Mix(3);
+  p.OnMiss(unproven);  // the miss that brought it in; no hit since (counter LFU_INIT_VAL)
+  p.OnMiss(proven);
+  p.OnMiss(returning);
+  p.OnMiss(returning);
+  // Hit since it came in (counter 6), then decayed to 4 by long idleness: still kept over the
+  // newcomer (fresh_penalty 2: the newcomer ranks as counter 3).
+  auto u = p.Score(Key(unproven, kNow - 5, kLfuInitValue));
+  auto d = p.Score(Key(proven, kNow - 5, 4));
+  auto r = p.Score(Key(returning, kNow - 5, kLfuInitValue));  // missed before: not unproven
+  ASSERT_TRUE(u && d && r);
+  EXPECT_GT(*u, *d);
+  EXPECT_GT(*u, *r);
+  AdaptiveParams none;
+  none.fresh_penalty = 0;
+  EvictionPolicy q(PolicyKind::kAdaptive, {}, none);
+  q.OnMiss(unproven);
+  q.OnMiss(proven);
+  EXPECT_LT(q.Score(Key(unproven, kNow - 5, kLfuInitValue)), q.Score(Key(proven, kNow - 5, 4)));
+}
+
+TEST(AdaptivePolicy, RaisingTheRecencyWeightIsDamped) {
+  // The same number of ghost hits on each side moves w toward frequency on balance.
+  AdaptiveParams ap = Midway();
+  ap.raise_scale = 0.5;
+  EvictionPolicy p(PolicyKind::kAdaptive, {}, ap);
+  const double start = p.recency_weight();
+  for (uint64_t round = 0; round < 50; ++round) {
+    uint64_t base = round * 8;
+    EvictAll(p, base, 4, Expert::kRecency);
+    EvictAll(p, base + 4, 4, Expert::kFrequency);
+    for (uint64_t i = base; i < base + 8; ++i) p.OnMiss(Mix(i));
+  }
+  EXPECT_EQ(p.ghost_hits(Expert::kRecency), p.ghost_hits(Expert::kFrequency));
+  EXPECT_LT(p.recency_weight(), start - 0.05);
+  ap.raise_scale = 1.0;  // undamped: the two sides cancel
+  EvictionPolicy q(PolicyKind::kAdaptive, {}, ap);
+  for (uint64_t round = 0; round < 50; ++round) {
+    uint64_t base = round * 8;
+    EvictAll(q, base, 4, Expert::kRecency);
+    EvictAll(q, base + 4, 4, Expert::kFrequency);
+    for (uint64_t i = base; i < base + 8; ++i) q.OnMiss(Mix(i));
+  }
+  EXPECT_NEAR(q.recency_weight(), start, 0.03);
+}
+
+TEST(AdaptivePolicy, SamplesAtLeastMinSamplesPerRound) {
+  EXPECT_EQ(EvictionPolicy(PolicyKind::kAdaptive).SamplesPerRound(5), 10);
+  EXPECT_EQ(EvictionPolicy(PolicyKind::kAdaptive).SamplesPerRound(20), 20);
+  EXPECT_EQ(EvictionPolicy(PolicyKind::kAllKeysLru).SamplesPerRound(5), 5);
+  EXPECT_EQ(EvictionPolicy(PolicyKind::kAllKeysLfu).SamplesPerRound(0), 1);
+}
+
+TEST(AdaptivePolicy, MissHistoryAgesWithTheNumberOfKeysHeld) {
+  // 100 keys held, history_period 10: the sketch halves every 1000 misses.
+  EvictionPolicy p(PolicyKind::kAdaptive);
+  EvictionPolicy unsized(PolicyKind::kAdaptive);  // 10 misses per counter: 655360
+  p.SetCacheKeys(100);
+  const uint64_t hot = Mix(7);
+  for (int i = 0; i < 12; ++i) p.OnMiss(hot), unsized.OnMiss(hot);
+  EXPECT_EQ(p.miss_history(hot), 12u);
+  for (uint64_t i = 100; i < 1100; ++i) p.OnMiss(Mix(i)), unsized.OnMiss(Mix(i));
+  EXPECT_EQ(p.miss_history(hot), 6u);
+  EXPECT_EQ(unsized.miss_history(hot), 12u);
+  // A bigger cache lengthens the period again.
+  p.SetCacheKeys(1000000);
+  for (uint64_t i = 2000; i < 4000; ++i) p.OnMiss(Mix(i));
+  EXPECT_EQ(p.miss_history(hot), 6u);
 }
 
 TEST(AdaptivePolicy, MissHistoryIsBoundedAndAges) {
