@@ -61,6 +61,7 @@ struct Config {
   std::atomic<int64_t> lfu_log_factor{0};
   std::string tier_dir;  // guarded by mu
   std::atomic<int64_t> tier_max_size{0};
+  std::atomic<int64_t> tier_segment_size{0};
   std::atomic<int64_t> tier_min_value_size{0};
   std::atomic<bool> tier_offload{false};
   std::atomic<int64_t> lfu_decay_time{0};

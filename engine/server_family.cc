@@ -890,8 +890,9 @@ void CmdShutdown(CommandContext& ctx, ArgList args) {
 
 // DEBUG SLEEP seconds | DEBUG HELP | DEBUG CHANGE-REPL-ID
 // DEBUG OBJECT key: Redis's line (address, refcount, encoding, serialized length, LRU clock and
-// idle seconds) plus Aegisr's "tier:ram" or "tier:disk", which says where the value lives. It
-// never reads the disk: a value there shows encoding "disk" and its record's length.
+// idle seconds) plus Aegisr's "tier:ram", "tier:ram+disk" (in RAM with a clean copy on disk)
+// or "tier:disk", which says where the value lives. It never reads the disk: a value there shows
+// encoding "disk" and its record's length.
 void DebugObject(CommandContext& ctx, std::string_view key) {
   Keyspace& ks = ctx.engine.keyspace();
   KeyRef k(key);
@@ -912,7 +913,9 @@ void DebugObject(CommandContext& ctx, std::string_view key) {
              "lru_seconds_idle:%u tier:%s",
              static_cast<const void*>(e), int(enc.size()), enc.data(), length,
              tier::AccessTime(e->access), tier::IdleTicks(e->access, ks.lru_clock()),
-             disk ? "disk" : "ram");
+             disk                  ? "disk"
+             : e->has_clean_copy() ? "ram+disk"
+                                   : "ram");
   }
   ctx.reply.SimpleString(line);
 }
@@ -939,8 +942,8 @@ void CmdDebug(CommandContext& ctx, ArgList args) {
         "CHANGE-REPL-ID",
         "    Accepted and ignored (no replication).",
         "OBJECT <key>",
-        "    Show low-level information about the key, and whether its value is in RAM or on",
-        "    disk (tier:ram|disk).",
+        "    Show low-level information about the key, and whether its value is in RAM, in RAM",
+        "    with a clean copy on disk, or on disk only (tier:ram|ram+disk|disk).",
         "HELP",
         "    Print this help.",
     };

@@ -14,8 +14,8 @@ namespace {
 
 TierStore* g_store = nullptr;  // for the entry release hook (one store per process)
 
-void ReleaseHook(unsigned writer, const char ref16[16]) {
-  if (g_store) g_store->Released(writer, ref16);
+void ReleaseHook(unsigned writer, const char ref16[16], bool clean_copy) {
+  if (g_store) g_store->Released(writer, ref16, clean_copy);
 }
 
 // Commands whose keys are named but whose values are never read: they run with values on
@@ -84,6 +84,7 @@ Status TierStore::Start(unsigned threads) {
   int64_t max = cfg_.tier_max_size.load();
   // Each writer gets an equal share of tier-max-size.
   opts.max_disk_bytes = max > 0 ? std::max<uint64_t>(uint64_t(max) / threads, 1) : 0;
+  opts.segment_bytes = uint64_t(cfg_.tier_segment_size.load());
   for (unsigned i = 0; i < threads; ++i) {
     std::unique_ptr<tier::SegmentLog> log;
     if (Status s = tier::SegmentLog::Open(dir, i, opts, &log); !s.ok()) {
@@ -100,9 +101,9 @@ Status TierStore::Start(unsigned threads) {
   return Status::Ok();
 }
 
-void TierStore::Released(unsigned writer, const char ref16[16]) {
+void TierStore::Released(unsigned writer, const char ref16[16], bool clean_copy) {
   if (tier::SegmentLog* log = this->log(writer)) log->Release(tier::LoadDiskRef(ref16));
-  counters_.disk_keys.fetch_sub(1, std::memory_order_relaxed);
+  (clean_copy ? counters_.clean_keys : counters_.disk_keys).fetch_sub(1, std::memory_order_relaxed);
 }
 
 void TierStore::Pin(unsigned thread, std::vector<uint64_t> hashes) {
@@ -129,8 +130,16 @@ bool TierStore::Offload(Shard& s, int db, Entry** link) {
   unsigned writer = Engine::CurrentThread();
   if (writer >= logs_.size()) return false;
   Entry* e = *link;
-  if (e->on_disk() || e->type != ValueType::kString) return false;
+  if (e->on_disk()) return false;
   if (IsPinned(GhostHash(e->hash, db))) return false;
+  if (e->has_clean_copy()) {  // read back and unchanged: the record on disk is the value
+    s.Update(db, link, [](Entry* x) { return OffloadToCleanCopy(x); });
+    counters_.clean_keys.fetch_sub(1, std::memory_order_relaxed);
+    counters_.disk_keys.fetch_add(1, std::memory_order_relaxed);
+    counters_.clean_offloads.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  if (e->type != ValueType::kString) return false;
   if (int64_t(e->str_len()) < cfg_.tier_min_value_size.load(std::memory_order_relaxed))
     return false;
   std::string payload = EncodeValue(*e);
@@ -200,13 +209,11 @@ Status TierStore::Install(const ColdKey& c, std::string_view record_bytes) {
     s.Delete(c.db, link);
     return bad;
   }
-  s.Update(c.db, link, [&](Entry* old) {
-    if (old->has_expire()) fresh = SetExpire(fresh, old->expire_at());
-    fresh->access = old->access;
-    fresh->next = old->next;  // it takes old's place in the hash chain
-    FreeEntry(old);           // releases the disk copy: the value lives in RAM again
-    return fresh;
-  });
+  // fresh takes old's place in the hash chain, its TTL and access word, and keeps the record as
+  // its clean copy: dropping the value again under memory pressure needs no write.
+  s.Update(c.db, link, [&](Entry* old) { return PromoteFromDisk(old, fresh); });
+  counters_.disk_keys.fetch_sub(1, std::memory_order_relaxed);
+  counters_.clean_keys.fetch_add(1, std::memory_order_relaxed);
   counters_.cold_reads.fetch_add(1, std::memory_order_relaxed);
   counters_.cold_read_bytes.fetch_add(rec.payload.size(), std::memory_order_relaxed);
   return Status::Ok();
@@ -255,33 +262,44 @@ void TierStore::Maintain(unsigned writer, bool sync) {
   if (!log) return;
   if (sync) FlushSync(writer);
   // Compaction: a bounded step per cron tick. A record is live while its key still refers to
-  // it; relocation swaps the reference under the shard lock.
-  auto find = [this](std::string_view key, const tier::DiskRef& ref, int* db_out) -> Entry** {
+  // it, as its value on disk or as the clean copy of its value in RAM; relocation swaps the
+  // reference under the shard lock. When disk space is short (over 3/4 of this writer's share
+  // of tier-max-size, or offloading refused), clean copies are let go of instead of moved:
+  // their values are in RAM, and the space is worth more to values that have no other home.
+  const uint64_t max_disk = log->options().max_disk_bytes;
+  const bool short_of_space =
+      !accepting() || (max_disk > 0 && log->GetStats().disk_bytes > max_disk / 4 * 3);
+  auto find = [this, writer](std::string_view key, const tier::DiskRef& ref) -> Entry** {
     KeyRef k(key);
     Shard& s = ks_.shard(k);
     for (int db = 0; db < kNumDbs; ++db) {
       Entry** link = s.table(db).FindLink(k.key, k.hash);
-      if (link && (*link)->on_disk() && std::memcmp((*link)->disk_ref(), &ref, 16) == 0) {
-        *db_out = db;
-        return link;
-      }
+      if (!link || (*link)->disk_writer() != writer) continue;
+      const char* held = (*link)->any_disk_ref();
+      if (held && std::memcmp(held, &ref, 16) == 0) return link;
     }
     return nullptr;
   };
   auto is_live = [&](std::string_view key, const tier::DiskRef& ref) {
     KeyRef k(key);
     std::lock_guard lk(ks_.shard(k).mu);
-    int db;
-    return find(key, ref, &db) != nullptr;
+    Entry** link = find(key, ref);
+    if (!link) return false;
+    if (short_of_space && (*link)->has_clean_copy()) {
+      DropCleanCopy(*link);  // releases the record (no lock of the log is held here)
+      counters_.clean_drops.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    return true;
   };
   auto relocate = [&](std::string_view key, const tier::DiskRef& old_ref,
                       const tier::DiskRef& new_ref) {
     KeyRef k(key);
     std::lock_guard lk(ks_.shard(k).mu);
-    int db;
-    Entry** link = find(key, old_ref, &db);
+    Entry** link = find(key, old_ref);
     if (!link) return false;
-    std::memcpy((*link)->payload(), &new_ref, 16);  // same writer, same size: in place
+    Entry* e = *link;  // same writer, same size: in place
+    std::memcpy(e->on_disk() ? e->payload() : e->clean_ref(), &new_ref, 16);
     return true;
   };
   tier::SegmentLog::CompactResult r;
@@ -346,6 +364,9 @@ std::string TierStore::Info() {
   std::string out;
   line(out, "tier_enabled", logs_.empty() ? 0 : 1);
   line(out, "tier_disk_keys", counters_.disk_keys.load());
+  line(out, "tier_clean_keys", counters_.clean_keys.load());
+  line(out, "tier_clean_offloads", counters_.clean_offloads.load());
+  line(out, "tier_clean_drops", counters_.clean_drops.load());
   line(out, "tier_offloaded_keys", counters_.offloaded_keys.load());
   line(out, "tier_offloaded_bytes", counters_.offloaded_bytes.load());
   line(out, "tier_cold_reads", counters_.cold_reads.load());

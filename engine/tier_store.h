@@ -39,6 +39,9 @@ struct TierCounters {
   std::atomic<uint64_t> read_errors{0};       // checksum / stale / I/O failures (keys lost)
   std::atomic<uint64_t> offload_failures{0};  // appends refused (space, errors)
   std::atomic<uint64_t> disk_keys{0};         // keys whose value is on disk now
+  std::atomic<uint64_t> clean_keys{0};        // values in RAM with a clean copy on disk
+  std::atomic<uint64_t> clean_offloads{0};    // offloads that reused a clean copy (no write)
+  std::atomic<uint64_t> clean_drops{0};       // clean copies let go of to free disk space
 };
 
 class TierStore {
@@ -56,7 +59,8 @@ class TierStore {
   bool accepting() const;
 
   // Moves the value of the entry at link to this thread's log. False when it stays in RAM
-  // (tier off, value below tier-min-value-size, already on disk, log full or failing).
+  // (tier off, value below tier-min-value-size, already on disk, log full or failing). A value
+  // with a clean copy on disk (read back and not changed since) just drops its RAM copy.
   bool Offload(Shard& s, int db, Entry** link);
 
   // The values a command needs from disk before it can run (empty: run it). Commands that never
@@ -67,7 +71,8 @@ class TierStore {
     return writer < logs_.size() ? logs_[writer].get() : nullptr;
   }
   // Checks bytes read for c (the record) and puts the value back in RAM if the key still refers
-  // to it. An error means the value is lost: the key is deleted and the error counted/logged.
+  // to it; the record stays as the value's clean copy until the value changes or the key goes.
+  // An error means the value is lost: the key is deleted and the error counted/logged.
   Status Install(const ColdKey& c, std::string_view record_bytes);
   // The same after a failed read.
   void ReadFailed(const ColdKey& c, const Status& why);
@@ -88,8 +93,8 @@ class TierStore {
   void Unpin(unsigned thread);
   bool IsPinned(uint64_t hash);
 
-  // An on-disk value was dropped (entry release hook): its record is no longer live.
-  void Released(unsigned writer, const char ref16[16]);
+  // An entry let go of a record (release hook): a disk-only value, or a clean copy.
+  void Released(unsigned writer, const char ref16[16], bool clean_copy);
 
   void CountCoalesced() { counters_.coalesced_reads.fetch_add(1, std::memory_order_relaxed); }
 

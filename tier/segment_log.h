@@ -215,6 +215,7 @@ class SegmentLog {
   void Release(const DiskRef& ref);
 
   SegmentLogStats GetStats() const;
+  const SegmentLogOptions& options() const { return opts_; }
   uint32_t writer_id() const { return writer_id_; }
   const std::string& dir() const { return dir_; }
 

@@ -31,13 +31,19 @@ size_t PayloadSize(Encoding enc, size_t value_len) {
   return 0;
 }
 
-size_t CurrentPayloadSize(const Entry* e) {
+// The value's own payload bytes.
+size_t ValuePayloadSize(const Entry* e) {
   if (e->enc == Encoding::kEmbStr) {
     uint32_t n;
     std::memcpy(&n, e->payload(), 4);
     return 4 + n;
   }
   return PayloadSize(e->enc, 0);
+}
+
+// Everything after the key: the value's payload and a clean copy's reference.
+size_t CurrentPayloadSize(const Entry* e) {
+  return ValuePayloadSize(e) + (e->has_clean_copy() ? 16 : 0);
 }
 
 RawStr GetRaw(const Entry* e) {
@@ -68,9 +74,10 @@ Entry* Allocate(std::string_view key, uint32_t hash, bool with_expire, size_t pa
 DiskRefReleaseHook g_release_hook = nullptr;
 
 void FreePayload(Entry* e) {
+  DropCleanCopy(e);
   if (e->enc == Encoding::kRawStr) FreeBytes(GetRaw(e).data);
   if (e->enc == Encoding::kDiskRef) {
-    if (g_release_hook) g_release_hook(e->disk_writer(), e->disk_ref());
+    if (g_release_hook) g_release_hook(e->disk_writer(), e->disk_ref(), false);
     e->flags &= kEntryHasExpire;  // the writer bits mean nothing for other encodings
   }
 }
@@ -94,6 +101,40 @@ void WriteEmb(Entry* e, std::string_view v) {
 bool ParseCanonicalInt(std::string_view s, int64_t* out) { return String2ll(s, out); }
 
 void SetDiskRefReleaseHook(DiskRefReleaseHook hook) { g_release_hook = hook; }
+
+const char* Entry::clean_ref() const { return payload() + ValuePayloadSize(this); }
+char* Entry::clean_ref() { return payload() + ValuePayloadSize(this); }
+
+void DropCleanCopy(Entry* e) {
+  if (!e->has_clean_copy()) return;
+  if (g_release_hook) g_release_hook(e->disk_writer(), e->clean_ref(), true);
+  e->tier = TierState::kInRam;
+  e->flags &= kEntryHasExpire;  // (the 16 bytes stay as slack until the next resize)
+}
+
+Entry* PromoteFromDisk(Entry* disk_entry, Entry* fresh) {
+  char ref16[16];
+  std::memcpy(ref16, disk_entry->disk_ref(), 16);
+  unsigned writer = disk_entry->disk_writer();
+  if (disk_entry->has_expire()) fresh = SetExpire(fresh, disk_entry->expire_at());
+  fresh = ResizePayload(fresh, ValuePayloadSize(fresh) + 16);
+  std::memcpy(fresh->payload() + ValuePayloadSize(fresh), ref16, 16);
+  fresh->tier = TierState::kInRamAndDisk;
+  fresh->flags = uint8_t((fresh->flags & kEntryHasExpire) | (writer << kEntryWriterShift));
+  fresh->access = disk_entry->access;
+  fresh->next = disk_entry->next;
+  FreeBytes(disk_entry);  // its record lives on as fresh's clean copy
+  return fresh;
+}
+
+Entry* OffloadToCleanCopy(Entry* e) {
+  char ref16[16];
+  std::memcpy(ref16, e->clean_ref(), 16);
+  unsigned writer = e->disk_writer();
+  e->tier = TierState::kInRam;  // hand the reference over: SetDiskRef must not release it
+  e->flags &= kEntryHasExpire;
+  return SetDiskRef(e, writer, ref16);
+}
 
 Entry* SetDiskRef(Entry* e, unsigned writer, const char ref16[16]) {
   if (e->enc != Encoding::kDiskRef) FreePayload(e);  // (a disk entry is never re-offloaded)
@@ -188,6 +229,7 @@ Entry* SetStringValue(Entry* e, std::string_view value, bool allow_int) {
     WriteEmb(e, value);
     return e;
   }
+  DropCleanCopy(e);                   // the value changes
   if (e->enc == Encoding::kRawStr) {  // reuse the buffer when it is big enough
     RawStr r = GetRaw(e);
     if (r.cap >= value.size() && r.cap / 2 <= value.size()) {
@@ -229,6 +271,7 @@ Entry* SetExpire(Entry* e, int64_t ms) {
 }
 
 Entry* MakeRawString(Entry* e, size_t min_len, char** data) {
+  DropCleanCopy(e);  // the caller changes the value
   if (e->enc != Encoding::kRawStr) {
     char scratch[24];
     std::string_view cur = e->str(scratch);
@@ -260,6 +303,7 @@ void SetRawLength(Entry* e, size_t len) {
 }
 
 Entry* RekeyEntry(Entry* e, std::string_view new_key, uint32_t new_hash) {
+  DropCleanCopy(e);  // the record names the old key
   size_t payload = CurrentPayloadSize(e);
   Entry* n = Allocate(new_key, new_hash, e->has_expire(), payload);
   n->type = e->type;
@@ -273,7 +317,7 @@ Entry* RekeyEntry(Entry* e, std::string_view new_key, uint32_t new_hash) {
 }
 
 Entry* CloneEntry(const Entry* e, std::string_view new_key, uint32_t new_hash) {
-  size_t payload = CurrentPayloadSize(e);
+  size_t payload = ValuePayloadSize(e);  // the copy has no clean copy of its own
   Entry* c = Allocate(new_key, new_hash, e->has_expire(), payload);
   c->type = e->type;
   c->enc = e->enc;

@@ -9,7 +9,12 @@
 //   kEmbStr  uint32 length + bytes: short strings live inline
 //   kRawStr  {char* data; uint32 len; uint32 cap}: long strings in their own allocation
 //   kObject  void*: a collection (lists, hashes, ... come with later issues)
-//   kDiskRef 16 B packed disk reference (tier states kOnDisk; issue 3)
+//   kDiskRef 16 B packed disk reference (tier state kOnDisk)
+// A value in RAM that also has a clean copy on disk (tier state kInRamAndDisk, after a cold read)
+// carries that copy's 16-byte reference right after its payload, and its writer in flags bits
+// 7..1 as kDiskRef does. Every function here that changes the value drops the copy (releases
+// it) first, so the reference can never outlive the value it was written from; code that
+// changes a collection (kObject) in place must call DropCleanCopy(e) before it does.
 // Changing a value's encoding or adding/removing the TTL may reallocate the entry: every
 // function that can do so returns the new pointer, and the caller re-links it (Table::Replace).
 
@@ -30,18 +35,18 @@ enum class ValueType : uint8_t {
 
 enum class Encoding : uint8_t { kInt = 0, kEmbStr = 1, kRawStr = 2, kObject = 3, kDiskRef = 4 };
 
-// Where the value lives. Only kInRam is produced until the disk tier (issue 3) lands; the
-// states are here so the cell never needs another field for it.
+// Where the value lives (docs/tier.md "Value states").
 enum class TierState : uint8_t {
   kInRam = 0,         // value in RAM only
-  kInRamAndDisk = 1,  // value in RAM with a clean copy on disk (free to drop)
-  kOffloading = 2,    // value in RAM, being written to disk
+  kInRamAndDisk = 1,  // value in RAM with a clean copy on disk (dropping the RAM copy is free)
+  kOffloading = 2,    // reserved: an offloaded value is kOnDisk at once, its record served from
+                      // the write buffer until written (tier/segment_log.h)
   kOnDisk = 3,        // value on disk only (payload is a disk reference)
 };
 
 inline constexpr uint8_t kEntryHasExpire = 1 << 0;
-// With enc == kDiskRef, flags bits 7..1 hold the index of the writer whose segment log holds
-// the value (tier/segment_log.h: one log per loop thread).
+// With enc == kDiskRef or tier == kInRamAndDisk, flags bits 7..1 hold the index of the writer
+// whose segment log holds the record (tier/segment_log.h: one log per loop thread).
 inline constexpr int kEntryWriterShift = 1;
 inline constexpr unsigned kMaxTierWriters = 127;
 
@@ -84,6 +89,14 @@ struct Entry {
   bool on_disk() const { return enc == Encoding::kDiskRef; }
   unsigned disk_writer() const { return flags >> kEntryWriterShift; }
   const char* disk_ref() const { return payload(); }
+  // A value in RAM with a clean copy on disk: the copy's reference (writer: disk_writer()).
+  bool has_clean_copy() const { return tier == TierState::kInRamAndDisk; }
+  const char* clean_ref() const;
+  char* clean_ref();
+  // The reference this entry holds to a record, clean copy or disk-only value; nullptr if none.
+  const char* any_disk_ref() const {
+    return on_disk() ? disk_ref() : has_clean_copy() ? clean_ref() : nullptr;
+  }
 
   // Bytes of this entry and anything it owns (MEMORY USAGE, used_memory accounting).
   size_t MemoryUsage() const;
@@ -108,10 +121,21 @@ void FreeEntry(Entry* e);
 // Replaces e's value by a disk reference (the value now lives in writer's segment log): frees
 // the in-RAM payload, keeps key, TTL, type and access word. Returns the entry (maybe moved).
 Entry* SetDiskRef(Entry* e, unsigned writer, const char ref16[16]);
-// Called with every disk-tier entry whose value is dropped (deleted, overwritten, loaded back),
-// so the segment log stops counting its bytes as live. Set once at startup.
-using DiskRefReleaseHook = void (*)(unsigned writer, const char ref16[16]);
+// Called with every record reference an entry lets go of (the key deleted or its value changed;
+// clean_copy tells a kInRamAndDisk copy from a disk-only value), so the segment log stops
+// counting its bytes as live. Set once at startup.
+using DiskRefReleaseHook = void (*)(unsigned writer, const char ref16[16], bool clean_copy);
 void SetDiskRefReleaseHook(DiskRefReleaseHook hook);
+
+// A value read back from disk: fresh (a new RAM entry with the decoded value) takes disk_entry's
+// TTL, access word and hash-chain link, and keeps disk_entry's record as its clean copy; then
+// disk_entry is freed without releasing the record. Returns fresh (maybe moved).
+Entry* PromoteFromDisk(Entry* disk_entry, Entry* fresh);
+// Drops the RAM value of an entry with a clean copy, which becomes its disk reference (no
+// write; the record is not released). Returns the entry (maybe moved).
+Entry* OffloadToCleanCopy(Entry* e);
+// Lets go of the clean copy (released through the hook); the value stays in RAM.
+void DropCleanCopy(Entry* e);
 
 // Replaces the string value; may reallocate: returns the entry to link in place of e.
 Entry* SetStringValue(Entry* e, std::string_view value, bool allow_int = true);

@@ -385,10 +385,10 @@ TEST(ConfigGetTest, GlobPatternsMatchCaseInsensitively) {
   EXPECT_EQ(ConfigGetPairs(cfg, pats).size(), Knobs().size());
   pats = {"[st]*"};
   auto st = Names(ConfigGetPairs(cfg, pats));
-  EXPECT_EQ(
-      std::set<std::string>(st.begin(), st.end()),
-      (std::set<std::string>{"threads", "timeout", "tcp-keepalive", "tcp-backlog", "save",
-                             "tier-dir", "tier-max-size", "tier-min-value-size", "tier-offload"}));
+  EXPECT_EQ(std::set<std::string>(st.begin(), st.end()),
+            (std::set<std::string>{"threads", "timeout", "tcp-keepalive", "tcp-backlog", "save",
+                                   "tier-dir", "tier-max-size", "tier-min-value-size",
+                                   "tier-offload", "tier-segment-size"}));
 }
 
 TEST(ConfigGetTest, ExactNamesAreEchoedAsGivenAndEachKnobAppearsOnce) {

@@ -109,7 +109,42 @@ def test_commands_without_values_never_read_the_disk(opts):
         with harness.RawConn(d.port) as c:
             line = c.cmd("DEBUG", "OBJECT", k[7])
             assert b" encoding:raw serializedlength:1024 " in line and line.endswith(
-                b" tier:ram\r\n"), line
+                b" tier:ram+disk\r\n"), line  # back in RAM, its record kept as a clean copy
+
+
+@test
+def test_values_read_back_return_to_disk_without_a_write_until_changed(opts):
+    with TierDir() as td, harness.start_daemon(
+            opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td]) as d:
+        r = client(d.port)
+        fill(r, 0, 8000)
+        cold = cold_keys(r, 0, 8000)[:1500]
+        assert len(cold) == 1500, len(cold)
+        p = r.pipeline(transaction=False)
+        for i in cold:
+            p.get(b"key:%d" % i)
+        assert p.execute() == [value_of(i) for i in cold]
+        t = tier(r)
+        assert t["tier_clean_keys"] > 0, t
+        changed = cold[0]
+        with harness.RawConn(d.port) as c:
+            assert c.cmd("DEBUG", "OBJECT", b"key:%d" % cold[1]).endswith(b" tier:ram+disk\r\n")
+            assert c.cmd("APPEND", b"key:%d" % changed, b"!") == b":1025\r\n"
+            line = c.cmd("DEBUG", "OBJECT", b"key:%d" % changed)
+            assert line.endswith(b" tier:ram\r\n"), line  # changed: the old record is let go
+        # New writes push the read-back values out again: unchanged ones just drop their RAM
+        # copy (no record written), the changed one is written anew.
+        fill(r, 8000, 4000)
+        t2 = tier(r)
+        assert t2["tier_clean_offloads"] > 500, t2
+        assert t2["tier_clean_keys"] < t["tier_clean_keys"], (t, t2)
+        assert r.get(b"key:%d" % changed) == value_of(changed) + b"!"
+        unchanged = [i for i in range(0, 12000) if i != changed]
+        for start in range(0, len(unchanged), 1000):
+            ids = unchanged[start:start + 1000]
+            got = r.mget([b"key:%d" % i for i in ids])
+            assert got == [value_of(i) for i in ids], "a value came back wrong"
+        assert tier(r)["tier_read_errors"] == 0
 
 
 @test
