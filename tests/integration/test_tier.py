@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -268,6 +269,84 @@ def test_full_tier_stops_offloading_and_loses_nothing(opts):
                 assert present == stored, (present, stored)  # nothing may go
             assert t["tier_offload_failures"] < 200, t  # one try a second, not per candidate
             assert "offloading stopped" in d.log(), policy
+
+
+def private_tmpfs_prefix(path):
+    """An argv prefix under which `mount -t tmpfs ... path` works in a private mount namespace
+    (root, or an unprivileged user namespace), or None where this machine allows neither."""
+    for prefix in (["unshare", "-m"], ["unshare", "-rm"]):
+        try:
+            p = subprocess.run(prefix + ["sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {path}"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if p.returncode == 0:
+            return prefix
+    return None
+
+
+def write_batch(r, ids):
+    """SETs key:i for ids; returns the ids acknowledged (the rest must have got the OOM error)."""
+    p = r.pipeline(transaction=False)
+    for i in ids:
+        p.set(b"key:%d" % i, value_of(i))
+    ok = []
+    for i, reply in zip(ids, p.execute(raise_on_error=False)):
+        if reply is True:
+            ok.append(i)
+        else:
+            assert "OOM" in str(reply), reply
+    return ok
+
+
+@test
+def test_a_real_enospc_stops_offloading_loses_nothing_and_offloading_resumes(opts):
+    # The tier directory is a 3 MiB tmpfs in a private mount namespace: the kernel itself
+    # answers ENOSPC (no tier-max-size is set). Under noeviction the writes that find RAM and
+    # disk full get the OOM error; everything acknowledged reads back exact; deleting keys
+    # frees whole segments and offloading resumes.
+    with TierDir() as td:
+        prefix = private_tmpfs_prefix(td)
+        if prefix is None:
+            print("    (skipped: this machine allows no private mount namespace for a tmpfs)")
+            return
+        port = harness.free_port()
+        daemon = harness.daemon_path(opts.bindir)
+        script = (f"mount -t tmpfs -o size=3m tmpfs {td} && exec {daemon} -p {port} "
+                  f"--maxmemory 4mb --tier-dir {td} --tier-segment-size 256kb")
+        with harness.ServerHandle("aegisr-daemon", prefix + ["sh", "-c", script], port) as d:
+            d.wait_ready(10)
+            r = client(d.port)
+            stored = []
+            for start in range(0, 12000, 500):
+                stored += write_batch(r, list(range(start, start + 500)))
+            t = tier(r)
+            assert t["tier_no_space_events"] > 0 and t["tier_full"] == 1, t
+            assert len(stored) < 12000, "RAM and a 3 MiB tmpfs cannot hold 12 MB"
+            assert len(stored) > 4000, len(stored)
+            assert "offloading stopped" in d.log()
+            assert r.dbsize() == len(stored)
+            assert read_back(r, 0, 12000) == len(stored)  # each one byte-exact
+            # Free the oldest two thirds: their segments empty out and compaction deletes them.
+            gone = stored[: len(stored) * 2 // 3]
+            for start in range(0, len(gone), 1000):
+                assert r.delete(*[b"key:%d" % i for i in gone[start:start + 1000]]) > 0
+            # Offloading resumes (it retries once a second): new writes are accepted again.
+            more, deadline = [], time.monotonic() + 20
+            next_id = 12000
+            while len(more) < 2000 and time.monotonic() < deadline:
+                more += write_batch(r, list(range(next_id, next_id + 200)))
+                next_id += 200
+                time.sleep(0.05)
+            assert len(more) >= 2000, (len(more), tier(r))
+            t = tier(r)
+            assert t["tier_full"] == 0, t
+            assert t["tier_read_errors"] == 0 and t["tier_checksum_errors"] == 0, t
+            kept = sorted(set(stored) - set(gone)) + more
+            for start in range(0, len(kept), 1000):
+                ids = kept[start:start + 1000]
+                assert r.mget([b"key:%d" % i for i in ids]) == [value_of(i) for i in ids]
 
 
 @test
