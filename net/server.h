@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "engine/engine.h"
+#include "net/cold_reads.h"
 #include "net/connection.h"
 
 namespace aegisr {
@@ -128,6 +129,15 @@ class Server final : public ServerControl {
   }
   void EndIdlePoll() { idle_pollers_.fetch_sub(1, std::memory_order_relaxed); }
 
+  // A connection on worker `worker` waiting for a disk-tier record another worker reads.
+  struct ColdWaiter {
+    unsigned worker = 0;
+    Connection* conn = nullptr;  // touched only on its own worker's thread
+    ColdKey key;
+  };
+  // Disk-tier reads in flight on every worker (io_uring backend): cross-thread coalescing.
+  ColdReadRegistry<ColdWaiter>& cold_reads() { return cold_reads_; }
+
  private:
   Status OpenListeners(unsigned n, std::vector<int>* fds);
 
@@ -138,6 +148,7 @@ class Server final : public ServerControl {
   std::atomic<int64_t> connections_{0};
   std::atomic<unsigned> idle_pollers_{0};
   unsigned idle_poll_slots_ = 0;  // set by Start
+  ColdReadRegistry<ColdWaiter> cold_reads_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::vector<std::atomic<int>> ring_fds_;

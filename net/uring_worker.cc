@@ -50,7 +50,8 @@ class UringWorker;
 thread_local UringWorker* t_current = nullptr;
 
 // One read of a cold value in flight. The plan keeps the segment file open.
-// Concurrent reads of one record on this loop are coalesced: later askers wait on the first.
+// Concurrent reads of one record on this loop are coalesced: later askers wait on the first;
+// askers on other loops wait through the server's ColdReadRegistry (HandOver).
 struct alignas(8) ColdRead {
   Connection* conn;
   ColdKey key;
@@ -431,9 +432,16 @@ class UringWorker final : public Worker {
   bool AsyncDisk() const override { return true; }
 
   void StartColdRead(Connection* c, ColdKey key) override {
-    if (auto it = reads_by_record_.find(RecordId(key)); it != reads_by_record_.end()) {
+    const uint64_t id = RecordId(key);
+    if (auto it = reads_by_record_.find(id); it != reads_by_record_.end()) {
       ++c->ops_inflight;
       it->second->waiters.emplace_back(c, std::move(key));
+      engine_.tier().CountCoalesced();
+      return;
+    }
+    // Another worker reading the record: wait for its read (it posts the bytes back here).
+    if (server_.cold_reads().JoinOrBegin(id, index_, Server::ColdWaiter{index_, c, key})) {
+      ++c->ops_inflight;
       engine_.tier().CountCoalesced();
       return;
     }
@@ -442,6 +450,7 @@ class UringWorker final : public Worker {
     Status st = log ? log->PlanRead(op->key.ref, &op->plan) : Status::Error("no such tier writer");
     if (!st.ok() || op->plan.in_memory) {  // nothing to read from the file
       ColdReadDone(c, op->key, op->plan.bytes, st);
+      HandOver(id, op->plan.bytes, st);
       delete op;
       return;
     }
@@ -470,7 +479,30 @@ class UringWorker final : public Worker {
     };
     deliver(op->conn, op->key);
     for (auto& [c, key] : op->waiters) deliver(c, key);
+    HandOver(RecordId(op->key), st.ok() ? std::string_view(op->buf) : std::string_view(), st);
     delete op;
+  }
+
+  // Gives the result of this worker's read of record `id` to the connections of other workers
+  // that queued behind it, each on its own worker's thread (with its own copy of the bytes).
+  void HandOver(uint64_t id, std::string_view record, const Status& st) {
+    for (Server::ColdWaiter& w : server_.cold_reads().Finish(id)) {
+      auto* to = static_cast<UringWorker*>(server_.worker(w.worker));
+      to->Post([to, c = w.conn, key = std::move(w.key), bytes = std::string(record), st] {
+        to->ForeignColdReadDone(c, key, bytes, st);
+      });
+    }
+  }
+
+  // On this worker's thread: a read another worker did for c.
+  void ForeignColdReadDone(Connection* c, const ColdKey& key, const std::string& record,
+                           const Status& st) {
+    --c->ops_inflight;
+    if (c->closing) {
+      if (c->ops_inflight == 0) DestroyConn(c);
+      return;
+    }
+    ColdReadDone(c, key, record, st);  // (replies go out at the loop's next Flush)
   }
 
   // The disk tier's pending batch of this thread's segment log, one write in flight.
