@@ -51,5 +51,5 @@ bench "$P3" "fits in RAM, no tier, $HOT keys" "$HOT"
 P4=$(port)
 start "$P4" --maxmemory "${MEM_MB}mb" --tier-dir "$WORK/tier4"
 bench "$P4" "fits in RAM, maxmemory ${MEM_MB}mb + disk tier, $HOT keys" "$HOT"
-redis-cli -p "$P2" info tier | grep -E 'disk_keys|cold_reads|cold_wait|read_errors|write_amplification|compactions|disk_bytes|live_bytes'
+redis-cli -p "$P2" info tier | grep -E 'disk_keys|clean_|cold_reads|cold_wait|read_errors|write_amplification|compactions|disk_bytes|live_bytes'
 redis-cli -p "$P2" info memory | grep -E '^used_memory:|^maxmemory:'
