@@ -24,7 +24,6 @@
 
 #include "cmd/bench/key_distribution.h"
 #include "cmd/bench/latency_histogram.h"
-#include "cmd/bench/poll_client.h"
 #include "cmd/bench/verify.h"
 #include "net/client/uring_client.h"
 
@@ -362,10 +361,10 @@ struct VerifyContext {
   uint32_t run;  // written into every value, tells this run's values from older ones
 };
 
-// Makes the requests of one thread and records their replies. With --verify (through
-// ReplyBytesSource) it writes self-checking values and checks every GET reply; it remembers, per
-// connection and in request order, each request's key and its version (SET) or floor (GET).
-class BenchSource : public client::RequestSource, public ReplyBytesSource {
+// Makes the requests of one thread and records their replies. With --verify it writes
+// self-checking values and checks every GET reply's bytes; it remembers, per connection and in
+// request order, each request's key and its version (SET) or floor (GET).
+class BenchSource : public client::RequestSource {
  public:
   BenchSource(const Config& cfg, Mode phase, uint64_t budget, uint64_t seq_start, uint64_t keyspace,
               uint64_t seed, int conns, const VerifyContext* verify, const std::atomic<bool>* stop,
@@ -436,24 +435,12 @@ class BenchSource : public client::RequestSource, public ReplyBytesSource {
     return kSet;
   }
 
-  void OnReply(int conn, uint8_t tag, uint64_t latency_ns, bool is_error) override {
+  void OnReply(int conn, uint8_t tag, uint64_t latency_ns, std::string_view reply,
+               bool is_error) override {
     result_->hist[tag].Record(latency_ns);
     if (is_error) ++result_->error_replies[tag];
     progress_->done.store(progress_->done.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
-  }
-
-  void OnConnectionError(int conn, const Status& why, int lost) override {
-    ++result_->failed_connections;
-    result_->lost_requests += lost;
-    if (result_->first_error.empty()) result_->first_error = why.message();
-  }
-
-  int NextRequest(int conn, std::string& out) override { return Next(conn, out); }
-
-  void OnReplyBytes(int conn, uint8_t tag, uint64_t latency_ns, std::string_view reply,
-                    bool is_error) override {
-    OnReply(conn, tag, latency_ns, is_error);
     if (verify_ == nullptr) return;
     const InFlight f = inflight_[conn].Pop();
     if (tag == kSet) {
@@ -464,8 +451,10 @@ class BenchSource : public client::RequestSource, public ReplyBytesSource {
     }
   }
 
-  void OnLostConnection(int conn, const Status& why, int lost) override {
-    OnConnectionError(conn, why, lost);
+  void OnConnectionError(int conn, const Status& why, int lost) override {
+    ++result_->failed_connections;
+    result_->lost_requests += lost;
+    if (result_->first_error.empty()) result_->first_error = why.message();
     if (verify_ == nullptr) return;
     // Unacknowledged SETs free their keys; their versions stay issued (they may have landed).
     InFlightRing& r = inflight_[conn];
@@ -531,9 +520,8 @@ struct PhaseResult {
   }
 };
 
-// Runs one phase on all threads (with --verify, `verify` is non-null and the connections are
-// PollClients, which hand over the reply bytes). Returns false (with a message on stderr) when
-// the connections could not be opened.
+// Runs one phase on all threads (with --verify, `verify` is non-null). Returns false (with a
+// message on stderr) when the connections could not be opened.
 bool RunPhase(const Config& cfg, Mode phase, uint64_t keyspace, const VerifyContext* verify,
               PhaseResult* out) {
   const int threads = cfg.threads;
@@ -563,14 +551,8 @@ bool RunPhase(const Config& cfg, Mode phase, uint64_t keyspace, const VerifyCont
       opts.pipeline = cfg.pipeline;
       opts.recv_buffer_bytes = std::max<size_t>(64 << 10, cfg.value_size * 2 + 64);
       opts.idle_timeout_ms = cfg.timeout_s * 1000;
-      std::optional<client::UringClient> uc;
-      std::optional<PollClient> pc;
-      Status st;
-      if (verify != nullptr) {
-        st = pc.emplace(opts).Connect();
-      } else {
-        st = uc.emplace(opts).Connect();
-      }
+      client::UringClient uc(opts);
+      Status st = uc.Connect();
       if (!st.ok()) {
         connect_errors[t] = st.message();
         connect_failures.fetch_add(1);
@@ -581,12 +563,8 @@ bool RunPhase(const Config& cfg, Mode phase, uint64_t keyspace, const VerifyCont
         BenchSource src(cfg, phase, budget, start, keyspace,
                         cfg.seed * 0x9e3779b97f4a7c15ull + t * 7919 + static_cast<int>(phase),
                         conns, verify, &stop, &progress[t], &results[t]);
-        // Failures are counted through OnConnectionError / OnLostConnection.
-        if (pc) {
-          (void)pc->Run(src, &abort);
-        } else {
-          (void)uc->Run(src, &abort);
-        }
+        // Failures are counted through OnConnectionError.
+        (void)uc.Run(src, &abort);
       }
       results[t].end = Clock::now();
     });

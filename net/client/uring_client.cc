@@ -415,8 +415,9 @@ void UringClient::OnRecv(int idx, int res, RequestSource& source, uint64_t now_n
     const Pending p = c.pending[c.pending_head];
     c.pending_head = (c.pending_head + 1) % cap;
     --c.pending_count;
+    const std::string_view reply(c.in.data() + off, info.length);
     off += info.length;
-    source.OnReply(idx, p.tag, now_ns > p.sent_ns ? now_ns - p.sent_ns : 0, info.is_error);
+    source.OnReply(idx, p.tag, now_ns > p.sent_ns ? now_ns - p.sent_ns : 0, reply, info.is_error);
   }
   if (off > 0) {
     if (off < c.in_len) std::memmove(c.in.data(), c.in.data() + off, c.in_len - off);

@@ -51,9 +51,11 @@ class RequestSource {
   // (0..255, handed back in OnReply), or returns -1: no more requests on this connection in this
   // Run().
   virtual int Next(int conn, std::string& out) = 0;
-  // One reply, in request order per connection. latency_ns runs from the submission of the send
-  // that carried the request to the receive that completed the reply.
-  virtual void OnReply(int conn, uint8_t tag, uint64_t latency_ns, bool is_error) = 0;
+  // One reply, in request order per connection: `reply` is the complete RESP reply (valid only
+  // during the call). latency_ns runs from the submission of the send that carried the request
+  // to the receive that completed the reply.
+  virtual void OnReply(int conn, uint8_t tag, uint64_t latency_ns, std::string_view reply,
+                       bool is_error) = 0;
   // Connection `conn` failed (closed by the server, reset, malformed or unexpected reply, idle
   // timeout); `lost` requests that were in flight on it will never get a reply. Called once per
   // connection; a failed connection is not used again.

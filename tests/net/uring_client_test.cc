@@ -227,10 +227,14 @@ class CountingSource : public client::RequestSource {
     out.append(kPing);
     return sent++ % 256;
   }
-  void OnReply(int conn, uint8_t tag, uint64_t latency_ns, bool is_error) override {
+  void OnReply(int conn, uint8_t tag, uint64_t latency_ns, std::string_view reply,
+               bool is_error) override {
     int& got = got_[conn];
     EXPECT_EQ(tag, got % 256) << "replies out of order";
     EXPECT_EQ(is_error, got % 3 == 0);
+    if (want_) {
+      EXPECT_EQ(reply, want_(got)) << "reply " << got;  // the whole reply's bytes
+    }
     ++got;
   }
   void OnConnectionError(int conn, const Status& why, int lost) override {
@@ -238,6 +242,7 @@ class CountingSource : public client::RequestSource {
     lost_ += lost;
   }
   int per_conn_;
+  std::function<std::string(int)> want_;  // the bytes of reply k, when checked
   std::map<int, int> sent_, got_;
   std::map<int, std::string> failures_;
   int lost_ = 0;
@@ -254,6 +259,7 @@ TEST(UringClientTest, PipelinedRepliesArriveInOrderOnEveryConnection) {
   client::UringClient uc(opts);
   ASSERT_TRUE(uc.Connect().ok());
   CountingSource src(702);  // a multiple of 3, so the server's error pattern lines up again
+  src.want_ = OkOrErr;
   ASSERT_TRUE(uc.Run(src).ok());
   for (int c = 0; c < 3; ++c) EXPECT_EQ(src.got_[c], 702);
   EXPECT_TRUE(src.failures_.empty());
@@ -273,6 +279,7 @@ TEST(UringClientTest, RepliesSplitIntoSingleBytesAreReassembled) {
   client::UringClient uc(opts);
   ASSERT_TRUE(uc.Connect().ok());
   CountingSource src(50);
+  src.want_ = OkOrErr;
   ASSERT_TRUE(uc.Run(src).ok());
   EXPECT_EQ(src.got_[0], 50);
 }
@@ -289,6 +296,7 @@ TEST(UringClientTest, ReplyLargerThanTheBufferGrowsIt) {
   client::UringClient uc(opts);
   ASSERT_TRUE(uc.Connect().ok());
   CountingSource src(10);
+  src.want_ = [&](int k) { return k % 3 == 0 ? std::string("-ERR\r\n") : big; };
   ASSERT_TRUE(uc.Run(src).ok());
   EXPECT_EQ(src.got_[0], 10);
 }
@@ -322,7 +330,7 @@ TEST(UringClientTest, MalformedReplyFailsTheConnection) {
   ASSERT_TRUE(uc.Connect().ok());
   struct AllOk : CountingSource {
     using CountingSource::CountingSource;
-    void OnReply(int conn, uint8_t, uint64_t, bool) override { ++got_[conn]; }
+    void OnReply(int conn, uint8_t, uint64_t, std::string_view, bool) override { ++got_[conn]; }
   } src(10);
   const Status st = uc.Run(src);
   ASSERT_FALSE(st.ok());
