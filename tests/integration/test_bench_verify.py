@@ -9,8 +9,10 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -110,6 +112,30 @@ def clean_verify_runs_pass_on_both_servers(opts):
         val = c.get(key(1999))
         assert len(val) == 100 and val.startswith(b"AV1:0000001999:" + v["run"].encode()), val
         assert val[HEADER_BYTES - 1:HEADER_BYTES] == b"\n", val
+
+
+@test
+def verify_passes_with_four_times_maxmemory_on_the_disk_tier(opts):
+    # 16k 1 KB values under maxmemory 4mb on 4 loop threads: reads bring values back (clean
+    # copies), 10% SETs change them (the copies are let go) while other loops push them out
+    # again; every read must be this run's latest acknowledged value.
+    td = tempfile.mkdtemp(prefix="aegisr-tier-")
+    try:
+        with harness.start_daemon(opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td,
+                                                "--threads", "4"]) as d:
+            r = run_bench(opts, d.port, "--verify", "--preload", "--json", "--threads", 2, "-c",
+                          16, "--keyspace", 16384, "--dist", "zipf", "--read-pct", 90,
+                          "--duration", 3, "-d", 1024, timeout=60)
+            assert r.returncode == 0, (r.returncode, r.stderr)
+            out, v = verify_json(r)
+            assert out["errors"] == 0, out
+            assert v["ok"] is True and v["wrong"] == 0 and v["missing"] == 0, v
+            assert v["verified"] > 5000, v
+            t = client(d.port).info("tier")
+            assert t["tier_cold_reads"] > 1000 and t["tier_clean_offloads"] > 0, t
+            assert t["tier_read_errors"] == 0 and t["tier_checksum_errors"] == 0, t
+    finally:
+        shutil.rmtree(td, ignore_errors=True)
 
 
 @test
