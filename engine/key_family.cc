@@ -32,6 +32,7 @@
 #include "engine/engine.h"
 #include "engine/errors.h"
 #include "engine/key_errors.h"
+#include "tier/disk_ref.h"
 
 namespace aegisr {
 namespace {
@@ -766,15 +767,21 @@ OpResult<bool> OpMove(Keyspace& ks, int src_db, int dst_db, std::string_view key
   return true;
 }
 
-// MEMORY USAGE key [SAMPLES count]: the entry's bytes (with what it owns) plus its share of the
-// table's bucket array. Like Redis, looks the key up without expiring it; null when missing.
+// MEMORY USAGE key [SAMPLES count] [WHERE]: the entry's bytes (with what it owns) plus its share
+// of the table's bucket array. Like Redis, looks the key up without expiring it; null when
+// missing. Aegisr's WHERE (not in Redis, so the plain reply stays Redis's integer) answers a map
+// instead: ram_bytes (that integer), tier ("ram", "ram+disk": in RAM with a clean copy on disk,
+// or "disk") and disk_bytes (the record on disk, 0 if none). It never reads the disk.
 void CmdMemoryUsage(CommandContext& ctx, ArgList args) {
+  bool where = false;
   for (size_t i = 3; i < args.size(); ++i) {
     if (EqualsIgnoreCase(args[i], "samples") && i + 1 < args.size()) {
       int64_t samples;
       if (!String2ll(args[i + 1], &samples)) return ctx.reply.Error(errors::kNotInteger);
       if (samples < 0) return ctx.reply.Error(errors::kSyntax);
       ++i;  // every value is measured exactly; the sample count changes nothing
+    } else if (EqualsIgnoreCase(args[i], "where")) {
+      where = true;
     } else {
       return ctx.reply.Error(errors::kSyntax);
     }
@@ -786,7 +793,16 @@ void CmdMemoryUsage(CommandContext& ctx, ArgList args) {
   Entry* e = t.Find(k.key, k.hash);
   if (!e) return ctx.reply.Null();
   size_t share = t.OverheadBytes() / std::max<size_t>(1, t.size());
-  ctx.reply.Integer(int64_t(e->MemoryUsage() + share));
+  const int64_t ram = int64_t(e->MemoryUsage() + share);
+  if (!where) return ctx.reply.Integer(ram);
+  const char* ref = e->any_disk_ref();
+  ctx.reply.MapHeader(3);
+  ctx.reply.Bulk("ram_bytes");
+  ctx.reply.Integer(ram);
+  ctx.reply.Bulk("tier");
+  ctx.reply.Bulk(e->on_disk() ? "disk" : e->has_clean_copy() ? "ram+disk" : "ram");
+  ctx.reply.Bulk("disk_bytes");
+  ctx.reply.Integer(ref ? int64_t(tier::LoadDiskRef(ref).length) : 0);
 }
 
 void RegisterKeyFamily(CommandRegistry& r) {

@@ -100,6 +100,17 @@ def test_commands_without_values_never_read_the_disk(opts):
             assert line.startswith(b"+Value at:") and b" encoding:disk " in line, line
             assert line.endswith(b" tier:disk\r\n"), line
             assert c.cmd("DEBUG", "OBJECT", "no-such-key") == b"-ERR no such key\r\n"
+        where = r.execute_command("MEMORY", "USAGE", k[7], "WHERE")
+        assert where[:4] == [b"ram_bytes", where[1], b"tier", b"disk"], where
+        assert where[4] == b"disk_bytes" and where[5] > 1024 and 0 < where[1] < 200, where
+        assert isinstance(r.memory_usage(k[7]), int)  # without WHERE: Redis's integer
+        assert r.memory_usage(b"no-such-key") is None
+        assert r.execute_command("MEMORY", "USAGE", b"no-such-key", "WHERE") is None
+        try:
+            r.execute_command("MEMORY", "USAGE", k[7], "WHEREVER")
+            raise AssertionError("an unknown MEMORY USAGE option was accepted")
+        except redis.ResponseError as e:
+            assert "syntax error" in str(e), e
         assert r.set(k[3], b"new") is True  # an overwrite needs no old value
         assert r.delete(k[4], k[5]) == 2
         assert r.unlink(k[6]) == 1
@@ -111,6 +122,11 @@ def test_commands_without_values_never_read_the_disk(opts):
             line = c.cmd("DEBUG", "OBJECT", k[7])
             assert b" encoding:raw serializedlength:1024 " in line and line.endswith(
                 b" tier:ram+disk\r\n"), line  # back in RAM, its record kept as a clean copy
+        where = r.execute_command("MEMORY", "USAGE", k[7], "WHERE")
+        assert where[3] == b"ram+disk" and where[1] > 1024 and where[5] > 1024, where
+        assert r.append(k[7], b"!") == 1025
+        where = r.execute_command("MEMORY", "USAGE", k[7], "WHERE")
+        assert where[3] == b"ram" and where[5] == 0, where  # changed: the copy is let go
 
 
 @test
