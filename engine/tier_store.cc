@@ -177,6 +177,7 @@ std::vector<ColdKey> TierStore::ColdKeys(const ClientState& client, const Comman
     std::lock_guard lk(s.mu);
     Entry** link = s.Find(db, k, now);
     if (!link || !(*link)->on_disk()) return;
+    counters_.disk_hits.fetch_add(1, std::memory_order_relaxed);
     ColdKey c{std::string(args[i]), db, (*link)->disk_writer(),
               tier::LoadDiskRef((*link)->disk_ref())};
     bool dup = std::any_of(out.begin(), out.end(),
@@ -260,6 +261,18 @@ void TierStore::FlushSync(unsigned writer) {
 void TierStore::Maintain(unsigned writer, bool sync) {
   tier::SegmentLog* log = this->log(writer);
   if (!log) return;
+  if (writer == 0) {  // INFO's cold reads per second, over whole seconds
+    int64_t now = Engine::NowMs();
+    int64_t last = rate_sample_ms_.load(std::memory_order_relaxed);
+    if (now - last >= 1000) {
+      uint64_t reads = counters_.cold_reads.load(std::memory_order_relaxed);
+      uint64_t before = rate_sample_reads_.exchange(reads, std::memory_order_relaxed);
+      if (last != 0)
+        cold_reads_per_sec_.store((reads - before) * 1000 / uint64_t(now - last),
+                                  std::memory_order_relaxed);
+      rate_sample_ms_.store(now, std::memory_order_relaxed);
+    }
+  }
   if (sync) FlushSync(writer);
   // Compaction: a bounded step per cron tick. A record is live while its key still refers to
   // it, as its value on disk or as the clean copy of its value in RAM; relocation swaps the
@@ -362,8 +375,18 @@ std::string TierStore::Info() {
     out.append(k).append(":").append(std::to_string(v)).append("\r\n");
   };
   std::string out;
+  uint64_t keys = 0;
+  for (int db = 0; db < kNumDbs; ++db) keys += ks_.DbSize(db);
+  const uint64_t disk_keys = counters_.disk_keys.load();
+  const uint64_t hits = ks_.Stats().hits, disk_hits = counters_.disk_hits.load();
   line(out, "tier_enabled", logs_.empty() ? 0 : 1);
-  line(out, "tier_disk_keys", counters_.disk_keys.load());
+  line(out, "tier_ram_keys", keys > disk_keys ? keys - disk_keys : 0);  // values in RAM
+  line(out, "tier_ram_bytes", uint64_t(std::max<int64_t>(0, ApproxUsedBytes())));
+  line(out, "tier_disk_keys", disk_keys);
+  // Hits: lookups of existing keys by commands that read values; disk hits needed a read.
+  line(out, "tier_ram_hits", hits > disk_hits ? hits - disk_hits : 0);
+  line(out, "tier_disk_hits", disk_hits);
+  line(out, "tier_cold_reads_per_sec", cold_reads_per_sec_.load());
   line(out, "tier_clean_keys", counters_.clean_keys.load());
   line(out, "tier_clean_offloads", counters_.clean_offloads.load());
   line(out, "tier_clean_drops", counters_.clean_drops.load());

@@ -42,6 +42,7 @@ struct TierCounters {
   std::atomic<uint64_t> clean_keys{0};        // values in RAM with a clean copy on disk
   std::atomic<uint64_t> clean_offloads{0};    // offloads that reused a clean copy (no write)
   std::atomic<uint64_t> clean_drops{0};       // clean copies let go of to free disk space
+  std::atomic<uint64_t> disk_hits{0};         // keys a command needed whose values were on disk
 };
 
 class TierStore {
@@ -123,6 +124,10 @@ class TierStore {
     std::vector<uint64_t> hashes;
   };
   std::vector<std::unique_ptr<PinSet>> pins_;  // one per loop thread
+  // Cold reads per second over the last whole second, sampled by writer 0's cron.
+  std::atomic<int64_t> rate_sample_ms_{0};
+  std::atomic<uint64_t> rate_sample_reads_{0};
+  std::atomic<uint64_t> cold_reads_per_sec_{0};
   static constexpr int kWaitBuckets = 4 * 40;
   std::atomic<uint64_t> wait_hist_[kWaitBuckets] = {};
 };

@@ -143,6 +143,10 @@ def test_values_read_back_return_to_disk_without_a_write_until_changed(opts):
         assert p.execute() == [value_of(i) for i in cold]
         t = tier(r)
         assert t["tier_clean_keys"] > 0, t
+        # Where values and hits are: every key is counted once, in RAM or on disk.
+        assert t["tier_ram_keys"] + t["tier_disk_keys"] == r.dbsize(), t
+        assert t["tier_disk_hits"] >= 1500 and t["tier_ram_hits"] >= 0, t
+        assert 0 < t["tier_ram_bytes"] <= r.info("memory")["used_memory"] + 64 * 1024, t
         changed = cold[0]
         with harness.RawConn(d.port) as c:
             assert c.cmd("DEBUG", "OBJECT", b"key:%d" % cold[1]).endswith(b" tier:ram+disk\r\n")
@@ -156,6 +160,16 @@ def test_values_read_back_return_to_disk_without_a_write_until_changed(opts):
         assert t2["tier_clean_offloads"] > 500, t2
         assert t2["tier_clean_keys"] < t["tier_clean_keys"], (t, t2)
         assert r.get(b"key:%d" % changed) == value_of(changed) + b"!"
+        # Cold reads per second: a whole-second rate, sampled by the cron.
+        rate, deadline, i = 0, time.monotonic() + 5, 0
+        while rate == 0 and time.monotonic() < deadline:
+            p = r.pipeline(transaction=False)
+            for j in cold_keys(r, i, 400):
+                p.get(b"key:%d" % j)
+            p.execute()
+            i = (i + 400) % 12000
+            rate = tier(r)["tier_cold_reads_per_sec"]
+        assert rate > 0, tier(r)
         unchanged = [i for i in range(0, 12000) if i != changed]
         for start in range(0, len(unchanged), 1000):
             ids = unchanged[start:start + 1000]
