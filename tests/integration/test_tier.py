@@ -2,6 +2,7 @@
 # The disk tier against the real daemon (redis-py and raw RESP): values beyond maxmemory move to
 # segment files in tier-dir and come back on demand; commands that do not need a value never
 # read the disk; a full or corrupt tier costs an error, never a wrong value.
+import contextlib
 import glob
 import os
 import shutil
@@ -70,13 +71,20 @@ def cold_keys(r, first, count):
             if r.memory_usage(b"key:%d" % i) < 200]
 
 
-@test
-def test_commands_without_values_never_read_the_disk(opts):
+@contextlib.contextmanager
+def cold_tier(opts, extra=()):
+    """A daemon under maxmemory 4mb with a disk tier and 8000 1 KB values written (key:0 ..
+    key:7999). Yields the daemon, a client, the tier dir and the ids whose values are on disk."""
     with TierDir() as td, harness.start_daemon(
-            opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td]) as d:
+            opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td] + list(extra)) as d:
         r = client(d.port)
         fill(r, 0, 8000)
-        cold = cold_keys(r, 0, 8000)
+        yield d, r, td, cold_keys(r, 0, 8000)
+
+
+@test
+def test_commands_without_values_never_read_the_disk(opts):
+    with cold_tier(opts) as (d, r, _, cold):
         assert len(cold) > 1000, len(cold)
         before = tier(r)["tier_cold_reads"]
         k = [b"key:%d" % i for i in cold[:50]]
@@ -131,11 +139,8 @@ def test_commands_without_values_never_read_the_disk(opts):
 
 @test
 def test_values_read_back_return_to_disk_without_a_write_until_changed(opts):
-    with TierDir() as td, harness.start_daemon(
-            opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td]) as d:
-        r = client(d.port)
-        fill(r, 0, 8000)
-        cold = cold_keys(r, 0, 8000)[:1500]
+    with cold_tier(opts) as (d, r, _, cold):
+        cold = cold[:1500]
         assert len(cold) == 1500, len(cold)
         p = r.pipeline(transaction=False)
         for i in cold:
@@ -181,12 +186,7 @@ def test_values_read_back_return_to_disk_without_a_write_until_changed(opts):
 @test
 def test_value_commands_bring_cold_values_back(opts):
     for backend in ("uring", "epoll"):
-        with TierDir() as td, harness.start_daemon(
-                opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td,
-                              "--io-backend", backend]) as d:
-            r = client(d.port)
-            fill(r, 0, 8000)
-            cold = cold_keys(r, 0, 8000)
+        with cold_tier(opts, ["--io-backend", backend]) as (d, r, _, cold):
             assert len(cold) > 1000, (backend, len(cold))
             a, b, c, e, f = (b"key:%d" % i for i in cold[:5])
             ia, ib = cold[0], cold[1]
@@ -222,11 +222,7 @@ def test_twenty_clients_asking_for_one_cold_value_all_get_it(opts):
     # tier_coalesced_reads; later ones find it in RAM). Whether any ask overlaps a read is up to
     # timing (page-cache reads take microseconds), so only the outcome is checked.
     for threads in ("1", "4"):
-        with TierDir() as td, harness.start_daemon(
-                opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td, "--threads", threads]) as d:
-            r = client(d.port)
-            fill(r, 0, 8000)
-            cold = cold_keys(r, 0, 8000)
+        with cold_tier(opts, ["--threads", threads]) as (d, r, _, cold):
             conns = [harness.RawConn(d.port) for _ in range(20)]
             try:
                 for i in cold[:10]:
@@ -247,11 +243,8 @@ def test_twenty_clients_asking_for_one_cold_value_all_get_it(opts):
 @test
 def test_half_closed_client_gets_its_cold_values(opts):
     # `... | nc -N`: the requests and the EOF arrive together while the values are on disk.
-    with TierDir() as td, harness.start_daemon(
-            opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td]) as d:
-        r = client(d.port)
-        fill(r, 0, 8000)
-        cold = cold_keys(r, 0, 8000)[:3]
+    with cold_tier(opts) as (d, r, _, cold):
+        cold = cold[:3]
         s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
         try:
             s.sendall(b"".join(harness.encode_command("GET", b"key:%d" % i) for i in cold) +
@@ -383,11 +376,7 @@ def test_a_real_enospc_stops_offloading_loses_nothing_and_offloading_resumes(opt
 
 @test
 def test_corrupt_segment_gives_an_error_and_the_daemon_keeps_serving(opts):
-    with TierDir() as td, harness.start_daemon(
-            opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td]) as d:
-        r = client(d.port)
-        fill(r, 0, 8000)
-        cold = cold_keys(r, 0, 8000)
+    with cold_tier(opts) as (d, r, td, cold):
         assert len(cold) > 1000
         # Make sure the records are on disk, then flip bytes across every segment file.
         r.get(b"key:%d" % cold[-1])
