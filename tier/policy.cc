@@ -214,7 +214,9 @@ std::optional<Scored> EvictionPolicy::Evaluate(const Candidate& c) const {
       double rho = std::log2(1.0 + s.idle);
       uint32_t m = SketchEstimate(c.key_hash);
       double ceff = s.counter;
-      if (m <= 1 && AccessCounter(c.access) == kLfuInitValue) ceff -= adaptive_.fresh_penalty;
+      // No hit since it came in: the penalty whatever the miss history (which still adds below),
+      // so a key that only ever missed ranks under one the cache has seen reused.
+      if (AccessCounter(c.access) == kLfuInitValue) ceff -= adaptive_.fresh_penalty;
       if (m >= 2) ceff += adaptive_.history_weight * std::log2(static_cast<double>(m));
       s.frequency = static_cast<float>(ceff);
       double phi = 2.0 * std::log2(1.0 + std::max(0.0, ceff));

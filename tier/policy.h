@@ -22,10 +22,11 @@
 //    TinyLFU, Einziger et al.) counts the lookups of each hash that missed. A key that missed at
 //    least twice gets history_weight * log2(misses) extra counter steps: a key that keeps coming
 //    back is a frequent key the cache could not hold.
-//  - Admission bias: a key that has neither history (one miss, the one that brought it in) nor a
-//    hit since it was stored (its counter is still LFU_INIT_VAL) ranks fresh_penalty counter
-//    steps lower, so one-time keys (scans, one-hit wonders) leave before keys with evidence of
-//    reuse. This is TinyLFU's admission filter expressed as an eviction order.
+//  - Admission bias: a key with no hit since it was stored (its counter is still LFU_INIT_VAL)
+//    ranks fresh_penalty counter steps lower, so one-time keys (scans, one-hit wonders) leave
+//    before keys the cache has seen reused. Its miss history still adds (one step per doubling),
+//    but does not lift the penalty: misses long ago are weaker evidence than a hit here. This is
+//    TinyLFU's admission filter expressed as an eviction order.
 //  - Score (higher = evict first): rho = log2(1 + idle ticks), phi = 2 * log2(1 + counter +
 //    history - penalty), score = w * rho + (1 - w) * (16 - phi), w = the recency weight.
 //  - Learning w from regret, in the spirit of LeCaR (Vietri et al., 2018): each victim is tagged
@@ -35,6 +36,8 @@
 //    `step`, scaled by the ghost's youth and by the tagger's share of victims (blame per eviction,
 //    not per ghost). Raising w is damped (raise_scale): recency is the riskier expert, since on a
 //    loop a little larger than the cache any recency weight evicts exactly the next key wanted.
+//    Theta is bounded tightly (+-2) so that w crosses from one expert to the other within a few
+//    dozen ghost hits: when the hot set moves, LRU's order is right for a while and LFU's after.
 //  - The engine samples at least min_samples keys per eviction round for it (Redis's
 //    maxmemory-samples 10 regime): the frequency order needs the wider choice.
 // docs/policy.md has the simulator's measurements of each part.
@@ -125,8 +128,8 @@ struct AdaptiveParams {
   uint32_t ghost_entries = 1 << 16;   // ghost table slots (rounded up to a power of two)
   double step = 0.2;                  // theta step per ghost hit of age 0 (0: w stays put)
   double raise_scale = 0.5;           // steps that raise w (blame on frequency) are this much
-  double max_theta = 6.0;             // |theta| bound: w stays within [0.0025, 0.9975]
-  double initial_theta = -6.0;        // w = 0: start as LFU
+  double max_theta = 2.0;             // |theta| bound (w is stretched to 0 and 1 at the bounds)
+  double initial_theta = -2.0;        // w = 0: start as LFU
   uint32_t sketch_entries = 1 << 16;  // miss sketch counters (rounded up to a power of two)
   double sketch_period = 10.0;        // misses per sketch counter between two halvings, at most
   double history_period = 10.0;       // misses per cached key between two halvings (SetCacheKeys)

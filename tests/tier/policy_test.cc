@@ -281,11 +281,13 @@ TEST(AdaptivePolicy, KeysThatMissedBeforeAreKeptOverFirstTimers) {
   auto f = p.Score(Key(first_timer, kNow - 10, 5));
   ASSERT_TRUE(r && f);
   EXPECT_LT(*r, *f);
-  // Two misses are worth one counter step (history_weight 1 per doubling): a tie with counter 6.
+  // Two misses are worth one counter step (history_weight 1 per doubling), and a key with no hit
+  // since it came in still pays the fresh penalty (2): 5 + 1 - 2 ties with a key hit since whose
+  // counter decayed to 4.
   EvictionPolicy q(PolicyKind::kAdaptive);
   q.OnMiss(returning);
   q.OnMiss(returning);
-  EXPECT_EQ(q.Score(Key(returning, kNow - 10, 5)), q.Score(Key(first_timer, kNow - 10, 6)));
+  EXPECT_EQ(q.Score(Key(returning, kNow - 10, 5)), q.Score(Key(first_timer, kNow - 10, 4)));
   // Other policies keep no history.
   EvictionPolicy lfu(PolicyKind::kAllKeysLfu);
   lfu.OnMiss(returning);
@@ -303,10 +305,12 @@ TEST(AdaptivePolicy, UnprovenKeysLeaveBeforeKeysWithEvidenceOfReuse) {
   // newcomer (fresh_penalty 2: the newcomer ranks as counter 3).
   auto u = p.Score(Key(unproven, kNow - 5, kLfuInitValue));
   auto d = p.Score(Key(proven, kNow - 5, 4));
-  auto r = p.Score(Key(returning, kNow - 5, kLfuInitValue));  // missed before: not unproven
-  ASSERT_TRUE(u && d && r);
+  auto r = p.Score(Key(returning, kNow - 5, kLfuInitValue));   // missed twice, no hit either
+  auto h = p.Score(Key(proven, kNow - 5, kLfuInitValue + 1));  // hit once since it came in
+  ASSERT_TRUE(u && d && r && h);
   EXPECT_GT(*u, *d);
-  EXPECT_GT(*u, *r);
+  EXPECT_GT(*u, *r);  // the second miss is evidence of reuse...
+  EXPECT_GT(*r, *h);  // ...but weaker than a hit: the penalty stays until one
   AdaptiveParams none;
   none.fresh_penalty = 0;
   EvictionPolicy q(PolicyKind::kAdaptive, {}, none);
