@@ -72,7 +72,17 @@ tier::EvictionPolicy* Evictor::Policy() {
   if (key != policy_key_) {
     auto kind =
         tier::ParsePolicy(cfg_.MaxmemoryPolicyName()).value_or(tier::PolicyKind::kNoEviction);
-    policies_.push_back(std::make_unique<tier::EvictionPolicy>(kind, lfu));
+    tier::AdaptiveParams ap;
+    if (kind == tier::PolicyKind::kAdaptive) {
+      // Ghosts and miss sketch sized for the keys held now (the first eviction comes when the
+      // keyspace is full), within 1/64 of maxmemory (tier/policy.h AdaptiveParamsFor).
+      uint64_t keys = 0;
+      for (int db = 0; db < kNumDbs; ++db) keys += ks_.DbSize(db);
+      ap = tier::AdaptiveParamsFor(
+          keys,
+          uint64_t(std::max<int64_t>(0, cfg_.maxmemory.load(std::memory_order_relaxed))) / 64);
+    }
+    policies_.push_back(std::make_unique<tier::EvictionPolicy>(kind, lfu, ap));
     policy_key_ = key;
     current_.store(policies_.back().get(), std::memory_order_release);
     // Lookup misses feed the adaptive policy's ghosts.
@@ -103,6 +113,11 @@ double Evictor::recency_weight() {
 uint64_t Evictor::ghost_hits() {
   tier::EvictionPolicy* p = current_.load(std::memory_order_acquire);
   return p ? p->ghost_hits(tier::Expert::kRecency) + p->ghost_hits(tier::Expert::kFrequency) : 0;
+}
+
+uint64_t Evictor::policy_table_bytes() {
+  tier::EvictionPolicy* p = current_.load(std::memory_order_acquire);
+  return p ? p->table_bytes() : 0;
 }
 
 bool Evictor::EvictOne(tier::EvictionPolicy& policy, bool offload,

@@ -41,6 +41,8 @@ class Evictor {
   // The adaptive policy's recency weight (0 = LFU .. 1 = LRU) and ghost hits, for INFO.
   double recency_weight();
   uint64_t ghost_hits();
+  // Bytes of the adaptive policy's ghost table and miss sketch (0 under other policies).
+  uint64_t policy_table_bytes();
 
  private:
   // The policy object for the configured maxmemory-policy and LFU parameters, rebuilt when they

@@ -215,7 +215,7 @@ double RunExactLru(const Trace& t, uint32_t cache) {
   return 100.0 * static_cast<double>(hits) / static_cast<double>(t.keys.size());
 }
 
-double sketch_per_key = 8;  // miss sketch counters per cache key, at least the default
+double sketch_per_key = 0;  // --param sketch=N: N miss sketch cells per cache key (experiments)
 
 struct SampledResult {
   double hit_pct = 0;
@@ -227,8 +227,12 @@ SampledResult RunSampled(const Trace& t, uint32_t cache, PolicyKind kind, uint64
                          AdaptiveParams ap) {
   constexpr uint32_t kAbsent = UINT32_MAX;
   LfuParams lfu;  // lfu-log-factor 10, lfu-decay-time 1
-  ap.ghost_entries = cache;
-  ap.sketch_entries = std::max(ap.sketch_entries, static_cast<uint32_t>(sketch_per_key * cache));
+  // The engine's table sizes for this many keys (no memory budget here).
+  const AdaptiveParams sized = aegisr::tier::AdaptiveParamsFor(cache, UINT64_MAX);
+  ap.ghost_entries = sized.ghost_entries;
+  ap.sketch_entries = sketch_per_key > 0
+                          ? std::max(1u << 16, static_cast<uint32_t>(sketch_per_key * cache))
+                          : sized.sketch_entries;
   EvictionPolicy policy(kind, lfu, ap);
   policy.SetCacheKeys(cache);
   std::unordered_map<uint64_t, uint32_t> key_of;  // hash -> key id, for the pool's re-find
@@ -351,10 +355,11 @@ int main(int argc, char** argv) {
         "# %zu accesses per trace, seed %llu. Sampled policies: maxmemory-samples %d, "
         "eviction pool %zu,\n# lfu-log-factor 10, lfu-decay-time 1 (60 ticks). Clock: one "
         "tick (the engine's second) per\n# max(1, cache_keys/%u) accesses. Adaptive: %d samples, "
-        "ghost table cache_keys slots, miss\n# sketch max(65536, %g * cache_keys) counters (both "
-        "rounded up to 2^n).\n",
+        "tables as the engine sizes them\n# (AdaptiveParamsFor: max(1024, cache_keys) ghost "
+        "slots, max(65536, %g * cache_keys) sketch cells).\n",
         kAccesses, static_cast<unsigned long long>(o.seed), kSamples, EvictionPool::kCapacity,
-        kTicksDivisor, std::max(kSamples, o.adaptive.min_samples), sketch_per_key);
+        kTicksDivisor, std::max(kSamples, o.adaptive.min_samples),
+        sketch_per_key > 0 ? sketch_per_key : 8.0);
     std::printf("%-10s %5s %7s %8s %5s | %8s %8s %8s %8s | %7s %5s\n", "trace", "size", "keys",
                 "distinct", "a/tk", "LRU", "s-LRU", "s-LFU", "adaptive", "a-best", "w");
   }

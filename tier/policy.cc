@@ -136,6 +136,21 @@ bool EvictionPool::Remove(uint64_t key_hash) {
 
 // --- EvictionPolicy --------------------------------------------------------------------------
 
+AdaptiveParams AdaptiveParamsFor(uint64_t keys, uint64_t budget_bytes) {
+  constexpr uint64_t kMinGhosts = 1024, kMinCells = 1 << 16, kMax = 1u << 30;
+  // Powers of two, as the policy rounds them, so that the budget check is exact.
+  uint64_t ghosts = std::bit_ceil(std::clamp<uint64_t>(keys, kMinGhosts, kMax));
+  uint64_t cells = std::bit_ceil(std::clamp<uint64_t>(keys * 8, kMinCells, kMax));
+  while (ghosts * 8 + cells > budget_bytes && (ghosts > kMinGhosts || cells > kMinCells)) {
+    ghosts = std::max(kMinGhosts, ghosts / 2);
+    cells = std::max(kMinCells, cells / 2);
+  }
+  AdaptiveParams ap;
+  ap.ghost_entries = static_cast<uint32_t>(ghosts);
+  ap.sketch_entries = static_cast<uint32_t>(cells);
+  return ap;
+}
+
 EvictionPolicy::EvictionPolicy(PolicyKind kind, LfuParams lfu, AdaptiveParams adaptive)
     : kind_(kind), lfu_(lfu), adaptive_(adaptive) {
   if (kind_ == PolicyKind::kAdaptive) {

@@ -138,6 +138,13 @@ struct AdaptiveParams {
   int min_samples = 10;               // keys sampled per eviction round, at least
 };
 
+// The adaptive policy's table sizes for a cache of `keys` keys: one ghost slot per key (LeCaR's
+// ghost list is the size of the cache; at least 1024) and 8 miss-sketch cells per key (at least
+// 65536), each rounded up to a power of two, then halved together until they fit budget_bytes
+// (8 bytes per ghost slot, 1 per cell; never below the minimums). The engine passes maxmemory / 64;
+// the simulator runs without a budget, so both run the same tables for the same cache.
+AdaptiveParams AdaptiveParamsFor(uint64_t keys, uint64_t budget_bytes);
+
 // One configured maxmemory-policy. Thread-safe: every method may be called concurrently.
 class EvictionPolicy {
  public:
@@ -176,7 +183,10 @@ class EvictionPolicy {
   // The adaptive policy's current recency weight w in [0, 1] (1 for LRU kinds, 0 for LFU kinds).
   double recency_weight() const;
   uint64_t ghost_hits(Expert e) const;
-  uint32_t ghost_capacity() const { return ghost_mask_ + 1; }
+  uint32_t ghost_capacity() const { return ghosts_ ? ghost_mask_ + 1 : 0; }
+  uint32_t sketch_capacity() const { return sketch_ ? sketch_mask_ + 1 : 0; }
+  // Bytes of the ghost table and the miss sketch (0 for other kinds).
+  size_t table_bytes() const { return size_t{ghost_capacity()} * 8 + sketch_capacity(); }
   // Ghost slots in use (a scan; for tests and INFO).
   size_t ghost_count() const;
   // The adaptive policy's estimate of how many recent lookups of key_hash missed (0..15; the miss

@@ -227,6 +227,11 @@ def test_adaptive_keeps_proven_keys_through_a_scan(opts):
                 stats = info(r, "stats")
                 assert stats["evict_ghost_hits"] > 0, stats
                 assert 0.0 <= float(stats["evict_recency_weight"]) <= 1.0, stats
+                # Ghosts and miss sketch sized for the keys held, within maxmemory / 64, never
+                # under the minimums (1024 ghost slots of 8 bytes, 65536 one-byte cells).
+                minimum = 1024 * 8 + 65536
+                assert minimum <= stats["evict_policy_table_bytes"] <= max(minimum, 6 << 20 >> 6), \
+                    stats
     assert kept["adaptive"] > 0.9 * 2000, kept
     assert kept["allkeys-lru"] < 0.5 * 2000, kept
 

@@ -344,6 +344,32 @@ TEST(AdaptivePolicy, RaisingTheRecencyWeightIsDamped) {
   EXPECT_NEAR(q.recency_weight(), start, 0.03);
 }
 
+TEST(AdaptivePolicy, TablesAreSizedForTheKeysWithinTheBudget) {
+  // Small caches get the minimums: 1024 ghost slots, 65536 sketch cells.
+  AdaptiveParams small = AdaptiveParamsFor(500, UINT64_MAX);
+  EXPECT_EQ(small.ghost_entries, 1024u);
+  EXPECT_EQ(small.sketch_entries, 65536u);
+  // A slot per key and 8 cells per key, rounded up to powers of two.
+  AdaptiveParams big = AdaptiveParamsFor(1000000, UINT64_MAX);
+  EXPECT_EQ(big.ghost_entries, 1u << 20);
+  EXPECT_EQ(big.sketch_entries, 1u << 23);
+  // A budget halves both until they fit: 8 MiB of ghosts + 8 MiB of cells -> 2 + 2 MiB.
+  AdaptiveParams fit = AdaptiveParamsFor(1000000, 4u << 20);
+  EXPECT_EQ(fit.ghost_entries, 1u << 18);
+  EXPECT_EQ(fit.sketch_entries, 1u << 21);
+  EXPECT_LE(uint64_t{fit.ghost_entries} * 8 + fit.sketch_entries, 4u << 20);
+  // Never under the minimums, however small the budget.
+  AdaptiveParams tiny = AdaptiveParamsFor(1000000, 0);
+  EXPECT_EQ(tiny.ghost_entries, 1024u);
+  EXPECT_EQ(tiny.sketch_entries, 65536u);
+  // The policy builds exactly these tables and reports their bytes.
+  EvictionPolicy p(PolicyKind::kAdaptive, {}, fit);
+  EXPECT_EQ(p.ghost_capacity(), 1u << 18);
+  EXPECT_EQ(p.sketch_capacity(), 1u << 21);
+  EXPECT_EQ(p.table_bytes(), (size_t{1} << 21) + (size_t{1} << 21));
+  EXPECT_EQ(EvictionPolicy(PolicyKind::kAllKeysLru).table_bytes(), 0u);
+}
+
 TEST(AdaptivePolicy, SamplesAtLeastMinSamplesPerRound) {
   EXPECT_EQ(EvictionPolicy(PolicyKind::kAdaptive).SamplesPerRound(5), 10);
   EXPECT_EQ(EvictionPolicy(PolicyKind::kAdaptive).SamplesPerRound(20), 20);
