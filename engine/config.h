@@ -28,7 +28,7 @@ enum class MaxmemoryPolicy : int64_t {
   kAllkeysLfu,
   kAllkeysRandom,
   kNoeviction,
-  kAdaptive,  // Aegisr's own (tier/policy.h): recency against frequency, tuned by ghost hits
+  kAdaptive,  // Aegisr's own (tier/policy.h): recency against frequency, tuned by duels
 };
 
 struct Config {

@@ -50,7 +50,7 @@ struct ThreadPool {
 
 }  // namespace
 
-Evictor::~Evictor() { SetMissListener(nullptr); }
+Evictor::~Evictor() { SetAccessListener(nullptr); }
 
 bool Evictor::Remove(Shard& s, int db, Entry** link, bool offload) {
   if (offload) {
@@ -85,8 +85,8 @@ tier::EvictionPolicy* Evictor::Policy() {
     policies_.push_back(std::make_unique<tier::EvictionPolicy>(kind, lfu, ap));
     policy_key_ = key;
     current_.store(policies_.back().get(), std::memory_order_release);
-    // Lookup misses feed the adaptive policy's ghosts.
-    SetMissListener(kind == tier::PolicyKind::kAdaptive ? policies_.back().get() : nullptr);
+    // Lookups feed the adaptive policy's duels and miss history.
+    SetAccessListener(kind == tier::PolicyKind::kAdaptive ? policies_.back().get() : nullptr);
   }
   return policies_.back().get();
 }
@@ -113,6 +113,11 @@ double Evictor::recency_weight() {
 uint64_t Evictor::ghost_hits() {
   tier::EvictionPolicy* p = current_.load(std::memory_order_acquire);
   return p ? p->ghost_hits(tier::Expert::kRecency) + p->ghost_hits(tier::Expert::kFrequency) : 0;
+}
+
+uint64_t Evictor::kept_hits() {
+  tier::EvictionPolicy* p = current_.load(std::memory_order_acquire);
+  return p ? p->kept_hits(tier::Expert::kRecency) + p->kept_hits(tier::Expert::kFrequency) : 0;
 }
 
 uint64_t Evictor::policy_table_bytes() {
@@ -190,7 +195,8 @@ bool Evictor::EvictOne(tier::EvictionPolicy& policy, bool offload,
       Entry** link = vs.table(pk->db).FindLink(k.key, k.hash);
       if (!link || (vol && !(*link)->has_expire()) || (offload && (*link)->on_disk())) continue;
       if (!Remove(vs, pk->db, link, offload)) continue;
-      if (!offload) policy.OnEvict(*victim);
+      // Offloaded victims start duels too: asking for one again is a RAM miss (a disk read).
+      policy.OnEvict(*victim);
       return true;
     }
   }

@@ -38,10 +38,12 @@ class Evictor {
 
   uint64_t evicted_keys() const { return evicted_.load(std::memory_order_relaxed); }
   uint64_t offloaded_keys() const { return offloaded_.load(std::memory_order_relaxed); }
-  // The adaptive policy's recency weight (0 = LFU .. 1 = LRU) and ghost hits, for INFO.
+  // The adaptive policy's recency weight (0 = LFU .. 1 = LRU) and its duels decided, for INFO:
+  // by a ghost hit (the evicted key asked for first) or by a hit on the key kept instead.
   double recency_weight();
   uint64_t ghost_hits();
-  // Bytes of the adaptive policy's ghost table and miss sketch (0 under other policies).
+  uint64_t kept_hits();
+  // Bytes of the adaptive policy's duel table and miss sketch (0 under other policies).
   uint64_t policy_table_bytes();
 
  private:

@@ -704,11 +704,13 @@ void InfoStats(Engine& engine, const StatsSum& s, InfoWriter& w) {
   w.Field("rejected_connections", int64_t(s.rejected_connections));
   w.Field("expired_keys", int64_t(ks.expired));
   w.Field("evicted_keys", int64_t(engine.evictor().evicted_keys()));
-  // Aegisr's adaptive policy: its recency weight (0 = LFU .. 1 = LRU), the ghost hits that
-  // tuned it, and the bytes of its ghost table and miss sketch.
+  // Aegisr's adaptive policy: its recency weight (0 = LFU .. 1 = LRU), the duels that tuned it
+  // (decided by a ghost hit or by a hit on the key kept), and the bytes of its duel table and
+  // miss sketch.
   w.Field("tier_offloaded_keys", int64_t(engine.evictor().offloaded_keys()));
   w.Fieldf("evict_recency_weight", "%.3f", engine.evictor().recency_weight());
   w.Field("evict_ghost_hits", int64_t(engine.evictor().ghost_hits()));
+  w.Field("evict_kept_hits", int64_t(engine.evictor().kept_hits()));
   w.Field("evict_policy_table_bytes", int64_t(engine.evictor().policy_table_bytes()));
   w.Field("keyspace_hits", int64_t(ks.hits));
   w.Field("keyspace_misses", int64_t(ks.misses));

@@ -5,8 +5,8 @@
 // its SamplesPerRound), offer them to a 16-entry EvictionPool, pop the best that still exists.
 // Access metadata is the real tier/access.h word, updated by tier/access.h's Touch with the random
 // draw from the simulator's seeded generator so that runs repeat exactly. Candidates carry the
-// key's hash, as the engine's do, so the policy's hash-keyed history (ghosts, miss sketch) sees the
-// same hash on every path.
+// key's hash, as the engine's do, so the policy's hash-keyed state (duels, miss sketch) sees the
+// same hash on every path; every access reports a hit or a miss, as the engine's lookups do.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -229,7 +229,7 @@ SampledResult RunSampled(const Trace& t, uint32_t cache, PolicyKind kind, uint64
   LfuParams lfu;  // lfu-log-factor 10, lfu-decay-time 1
   // The engine's table sizes for this many keys (no memory budget here).
   const AdaptiveParams sized = aegisr::tier::AdaptiveParamsFor(cache, UINT64_MAX);
-  ap.ghost_entries = sized.ghost_entries;
+  ap.duel_slots = sized.duel_slots;
   ap.sketch_entries = sketch_per_key > 0
                           ? std::max(1u << 16, static_cast<uint32_t>(sketch_per_key * cache))
                           : sized.sketch_entries;
@@ -250,6 +250,7 @@ SampledResult RunSampled(const Trace& t, uint32_t cache, PolicyKind kind, uint64
     uint32_t now = (kClockStart + static_cast<uint32_t>(i / per_tick)) & aegisr::tier::kClockMask;
     if (pos[k] != kAbsent) {
       ++hits;
+      policy.OnHit(KeyHash(k));
       meta[k] = aegisr::tier::Touch(meta[k], now, lfu, rng.Unit());
       continue;
     }
@@ -305,7 +306,7 @@ bool SetParam(AdaptiveParams& ap, const std::string& nv) {
   if (n == "history_weight") return ap.history_weight = v, true;
   if (n == "history_period") return ap.history_period = v, true;
   if (n == "fresh_penalty") return ap.fresh_penalty = v, true;
-  if (n == "raise_scale") return ap.raise_scale = v, true;
+  if (n == "dead_weight") return ap.dead_weight = v, true;
   if (n == "min_samples") return ap.min_samples = static_cast<int>(v), true;
   return false;
 }
@@ -355,8 +356,8 @@ int main(int argc, char** argv) {
         "# %zu accesses per trace, seed %llu. Sampled policies: maxmemory-samples %d, "
         "eviction pool %zu,\n# lfu-log-factor 10, lfu-decay-time 1 (60 ticks). Clock: one "
         "tick (the engine's second) per\n# max(1, cache_keys/%u) accesses. Adaptive: %d samples, "
-        "tables as the engine sizes them\n# (AdaptiveParamsFor: max(1024, cache_keys) ghost "
-        "slots, max(65536, %g * cache_keys) sketch cells).\n",
+        "tables as the engine sizes them\n# (AdaptiveParamsFor: 4 duel slots per cache key within "
+        "[4096, 2^17]; %g sketch cells per key,\n# at least 65536).\n",
         kAccesses, static_cast<unsigned long long>(o.seed), kSamples, EvictionPool::kCapacity,
         kTicksDivisor, std::max(kSamples, o.adaptive.min_samples),
         sketch_per_key > 0 ? sketch_per_key : 8.0);

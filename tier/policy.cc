@@ -1,6 +1,6 @@
-// Eviction policy scoring, the eviction pool and the adaptive policy's ghost learning (the
-// algorithm is described in policy.h). Thread-safe as policy.h states: the ghost table and theta
-// are relaxed atomics; a lost race costs one ghost or one step, never a torn value.
+// Eviction policy scoring, the eviction pool and the adaptive policy's duels (the algorithm is
+// described in policy.h). Thread-safe as policy.h states: the duel table, the sketch and theta
+// are relaxed atomics; a lost race costs one duel or one step, never a torn value.
 #include "tier/policy.h"
 
 #include <algorithm>
@@ -14,8 +14,8 @@ namespace {
 constexpr double kThetaOne = 1 << 16;  // theta fixed point
 constexpr double kWeightOne = 1u << 30;
 constexpr double kScoreOne = double(1ull << 32);  // adaptive score fixed point
-constexpr double kMaxRho = 24.0;                  // log2(1 + 2^24)
-constexpr double kMaxPhi = 16.0;                  // 2 * log2(1 + 255)
+constexpr double kMaxRho = 34.0;  // log2(1 + 2^24 idle ticks * 501, the default dead_weight's top)
+constexpr double kMaxPhi = 16.0;  // 2 * log2(1 + 255)
 
 struct NameRow {
   PolicyKind kind;
@@ -53,11 +53,14 @@ uint32_t WeightFixed(int32_t theta_fixed, double max_theta) {
   return static_cast<uint32_t>(std::clamp(w, 0.0, 1.0) * kWeightOne);
 }
 
-// Slot index and fingerprint from a key hash (Fibonacci hashing for the index, so a weak hash
-// still spreads; the fingerprint takes the other half).
-uint32_t GhostFingerprint(uint64_t h) {
-  uint32_t fp = static_cast<uint32_t>(h >> 34);  // 30 bits
-  return fp == 0 ? 1 : fp;
+// Duel slot fields (policy.h). The slot index comes from Fibonacci hashing of the key hash, so a
+// weak hash still spreads; the fingerprint takes the hash's high half.
+constexpr uint64_t kEvictedBit = 1ull << 31;
+constexpr uint64_t kRecencyBit = 1ull << 30;
+constexpr uint64_t kPartnerMask = (1ull << 30) - 1;
+uint64_t DuelFingerprint(uint64_t h) {
+  uint64_t fp = h >> 32;
+  return (fp == 0 ? 1 : fp) << 32;
 }
 
 }  // namespace
@@ -107,19 +110,26 @@ std::optional<Victim> EvictionPool::PopBest() {
     if (entries_[i].scored.score > entries_[best].scored.score) best = i;
   }
   const Entry& v = entries_[best];
-  // The expert whose own order ranks v higher: LRU ranks by idle, LFU by counter. Ranks are
-  // doubled so that a tie counts half: among keys that all tie on the counter, LFU had no reason
-  // to pick v, and an idlest v is LRU's choice.
-  size_t above_recency = 0, above_frequency = 0;
-  for (size_t i = 0; i < size_; ++i) {
-    if (i == best) continue;
+  // Each expert's own choice: LRU the highest recency view (ties: the less frequent), LFU the
+  // lowest frequency (ties: the idler). When the victim is one expert's choice and not the
+  // other's, the other's choice is the key kept in its place: the two make a duel.
+  size_t r = 0, f = 0;
+  for (size_t i = 1; i < size_; ++i) {
     const Scored& o = entries_[i].scored;
-    above_recency += 2 * (o.idle > v.scored.idle) + (o.idle == v.scored.idle);
-    above_frequency += 2 * (o.frequency < v.scored.frequency) + (o.frequency == v.scored.frequency);
+    const Scored& sr = entries_[r].scored;
+    const Scored& sf = entries_[f].scored;
+    if (o.recency > sr.recency || (o.recency == sr.recency && o.frequency < sr.frequency)) r = i;
+    if (o.frequency < sf.frequency || (o.frequency == sf.frequency && o.recency > sf.recency))
+      f = i;
   }
-  Victim out{v.candidate, v.scored, Expert::kNone};
-  if (above_recency < above_frequency) out.chooser = Expert::kRecency;
-  if (above_frequency < above_recency) out.chooser = Expert::kFrequency;
+  Victim out{v.candidate, v.scored, Expert::kNone, 0};
+  if (best == r && best != f) {
+    out.chooser = Expert::kRecency;
+    out.kept_hash = entries_[f].candidate.key_hash;
+  } else if (best == f && best != r) {
+    out.chooser = Expert::kFrequency;
+    out.kept_hash = entries_[r].candidate.key_hash;
+  }
   entries_[best] = entries_[--size_];
   return out;
 }
@@ -137,16 +147,16 @@ bool EvictionPool::Remove(uint64_t key_hash) {
 // --- EvictionPolicy --------------------------------------------------------------------------
 
 AdaptiveParams AdaptiveParamsFor(uint64_t keys, uint64_t budget_bytes) {
-  constexpr uint64_t kMinGhosts = 1024, kMinCells = 1 << 16, kMax = 1u << 30;
+  constexpr uint64_t kMinSlots = 4096, kMaxSlots = 1u << 17, kMinCells = 1 << 16, kMax = 1u << 30;
   // Powers of two, as the policy rounds them, so that the budget check is exact.
-  uint64_t ghosts = std::bit_ceil(std::clamp<uint64_t>(keys, kMinGhosts, kMax));
+  uint64_t slots = std::bit_ceil(std::clamp<uint64_t>(keys * 4, kMinSlots, kMaxSlots));
   uint64_t cells = std::bit_ceil(std::clamp<uint64_t>(keys * 8, kMinCells, kMax));
-  while (ghosts * 8 + cells > budget_bytes && (ghosts > kMinGhosts || cells > kMinCells)) {
-    ghosts = std::max(kMinGhosts, ghosts / 2);
+  while (slots * 8 + cells > budget_bytes && (slots > kMinSlots || cells > kMinCells)) {
+    slots = std::max(kMinSlots, slots / 2);
     cells = std::max(kMinCells, cells / 2);
   }
   AdaptiveParams ap;
-  ap.ghost_entries = static_cast<uint32_t>(ghosts);
+  ap.duel_slots = static_cast<uint32_t>(slots);
   ap.sketch_entries = static_cast<uint32_t>(cells);
   return ap;
 }
@@ -155,15 +165,11 @@ EvictionPolicy::EvictionPolicy(PolicyKind kind, LfuParams lfu, AdaptiveParams ad
     : kind_(kind), lfu_(lfu), adaptive_(adaptive) {
   if (kind_ == PolicyKind::kAdaptive) {
     uint32_t n = 16;
-    while (n < adaptive_.ghost_entries && n < (1u << 30)) n <<= 1;
-    ghost_mask_ = n - 1;
-    ghost_shift_ = 64 - static_cast<uint32_t>(std::countr_zero(n));
-    ghosts_ = std::make_unique<std::atomic<uint32_t>[]>(n);
-    ghost_epochs_ = std::make_unique<std::atomic<uint32_t>[]>(n);
-    for (uint32_t i = 0; i < n; ++i) {
-      ghosts_[i].store(0, std::memory_order_relaxed);
-      ghost_epochs_[i].store(0, std::memory_order_relaxed);
-    }
+    while (n < adaptive_.duel_slots && n < (1u << 30)) n <<= 1;
+    duel_mask_ = n - 1;
+    duel_shift_ = 64 - static_cast<uint32_t>(std::countr_zero(n));
+    duels_ = std::make_unique<std::atomic<uint64_t>[]>(n);
+    for (uint32_t i = 0; i < n; ++i) duels_[i].store(0, std::memory_order_relaxed);
     uint32_t m = 64;
     while (m < adaptive_.sketch_entries && m < (1u << 30)) m <<= 1;
     sketch_mask_ = m - 1;
@@ -212,6 +218,7 @@ std::optional<Scored> EvictionPolicy::Evaluate(const Candidate& c) const {
   s.idle = IdleTicks(c.access, c.now);
   s.counter = DecayedCounter(c.access, c.now, lfu_);
   s.frequency = s.counter;
+  s.recency = static_cast<float>(s.idle);
   switch (kind_) {
     case PolicyKind::kAllKeysLru:
     case PolicyKind::kVolatileLru:
@@ -226,7 +233,14 @@ std::optional<Scored> EvictionPolicy::Evaluate(const Candidate& c) const {
       break;
     case PolicyKind::kAdaptive: {
       double w = weight_fixed_.load(std::memory_order_relaxed) / kWeightOne;
-      double rho = std::log2(1.0 + s.idle);
+      // A used key idle for a whole decay period (its counter has begun to decay) looks dead:
+      // the recency expert counts it (1 + dead_weight * its steps above LFU_INIT_VAL) times idler.
+      uint8_t stored = AccessCounter(c.access);
+      double recency = s.idle;
+      if (s.counter < stored && stored > kLfuInitValue)
+        recency *= 1.0 + adaptive_.dead_weight * (stored - kLfuInitValue);
+      s.recency = static_cast<float>(recency);
+      double rho = std::log2(1.0 + recency);
       uint32_t m = SketchEstimate(c.key_hash);
       double ceff = s.counter;
       // No hit since it came in: the penalty whatever the miss history (which still adds below),
@@ -252,20 +266,43 @@ bool EvictionPolicy::Offer(EvictionPool& pool, const Candidate& c) const {
   return pool.Offer(c, *s);
 }
 
+uint32_t EvictionPolicy::DuelSlot(uint64_t key_hash) const {
+  return static_cast<uint32_t>((key_hash * 0x9E3779B97F4A7C15ull) >> duel_shift_) & duel_mask_;
+}
+
 void EvictionPolicy::OnEvict(const Victim& v) {
-  if (kind_ != PolicyKind::kAdaptive || v.chooser == Expert::kNone) return;
-  uint64_t h = v.candidate.key_hash;
-  uint32_t slot = static_cast<uint32_t>((h * 0x9E3779B97F4A7C15ull) >> ghost_shift_) & ghost_mask_;
-  uint32_t epoch = evicted_.fetch_add(1, std::memory_order_relaxed);
-  // Running share of recency-chosen victims (EMA over ~1024 evictions, fixed point 2^16).
-  uint32_t share = recency_share_.load(std::memory_order_relaxed);
-  int32_t target = v.chooser == Expert::kRecency ? 65536 : 0;
-  recency_share_.store(static_cast<uint32_t>(static_cast<int32_t>(share) +
-                                             (target - static_cast<int32_t>(share)) / 1024),
-                       std::memory_order_relaxed);
-  ghost_epochs_[slot].store(epoch, std::memory_order_relaxed);
-  ghosts_[slot].store(GhostFingerprint(h) << 2 | static_cast<uint32_t>(v.chooser),
-                      std::memory_order_relaxed);
+  if (!duels_ || v.chooser == Expert::kNone) return;
+  uint32_t e = DuelSlot(v.candidate.key_hash), k = DuelSlot(v.kept_hash);
+  if (e == k) return;  // both keys map to one slot: no room for the pair
+  uint64_t chooser = v.chooser == Expert::kRecency ? kRecencyBit : 0;
+  duels_[e].store(DuelFingerprint(v.candidate.key_hash) | kEvictedBit | chooser | k,
+                  std::memory_order_relaxed);
+  duels_[k].store(DuelFingerprint(v.kept_hash) | chooser | e, std::memory_order_relaxed);
+}
+
+Expert EvictionPolicy::Decide(uint64_t key_hash) {
+  uint32_t i = DuelSlot(key_hash);
+  uint64_t mine = duels_[i].load(std::memory_order_relaxed);
+  if (mine == 0 || (mine & ~uint64_t{0xFFFFFFFF}) != DuelFingerprint(key_hash))
+    return Expert::kNone;
+  if (!duels_[i].compare_exchange_strong(mine, 0, std::memory_order_relaxed)) return Expert::kNone;
+  // The partner must still be this duel's: a later duel may have overwritten its slot, and then
+  // the duel is void (the partner may have been asked for meanwhile, unseen).
+  auto j = static_cast<uint32_t>(mine & kPartnerMask);
+  uint64_t other = duels_[j].load(std::memory_order_relaxed);
+  if (other == 0 || (other & kPartnerMask) != i || ((other ^ mine) & kEvictedBit) == 0 ||
+      ((other ^ mine) & kRecencyBit) != 0 ||
+      !duels_[j].compare_exchange_strong(other, 0, std::memory_order_relaxed)) {
+    return Expert::kNone;
+  }
+  Expert chooser = (mine & kRecencyBit) ? Expert::kRecency : Expert::kFrequency;
+  bool ghost_hit = (mine & kEvictedBit) != 0;  // the evicted key came back first: chooser wrong
+  // Toward recency when recency was right or frequency wrong; toward frequency otherwise.
+  bool toward_recency = (chooser == Expert::kRecency) != ghost_hit;
+  AdjustTheta(toward_recency ? adaptive_.step : -adaptive_.step);
+  auto& counter = ghost_hit ? ghost_hits_ : kept_hits_;
+  counter[static_cast<size_t>(chooser)].fetch_add(1, std::memory_order_relaxed);
+  return ghost_hit ? chooser : Expert::kNone;
 }
 
 namespace {
@@ -320,27 +357,12 @@ void EvictionPolicy::SetCacheKeys(uint64_t n) {
 Expert EvictionPolicy::OnMiss(uint64_t key_hash) {
   if (kind_ != PolicyKind::kAdaptive) return Expert::kNone;
   SketchAdd(key_hash);
-  uint32_t slot =
-      static_cast<uint32_t>((key_hash * 0x9E3779B97F4A7C15ull) >> ghost_shift_) & ghost_mask_;
-  uint32_t g = ghosts_[slot].load(std::memory_order_relaxed);
-  if (g == 0 || (g >> 2) != GhostFingerprint(key_hash)) return Expert::kNone;
-  if (!ghosts_[slot].compare_exchange_strong(g, 0, std::memory_order_relaxed)) {
-    return Expert::kNone;  // another thread took it
-  }
-  auto blamed = static_cast<Expert>(g & 3);
-  // Younger ghosts weigh more: a hit the cache would have had with a little more room.
-  uint32_t age = evicted_.load(std::memory_order_relaxed) -
-                 ghost_epochs_[slot].load(std::memory_order_relaxed);
-  double cap = static_cast<double>(ghost_mask_) + 1.0;
-  double weight = std::max(0.0, 1.0 - static_cast<double>(age) / cap);
-  // Blame per eviction, not per ghost: an expert that chooses most victims also owns most ghosts,
-  // so each hit counts in inverse proportion to its expert's share of the victims.
-  double share = recency_share_.load(std::memory_order_relaxed) / 65536.0;
-  if (blamed == Expert::kFrequency) share = 1.0 - share;
-  double step = adaptive_.step * weight * 0.5 / std::clamp(share, 0.05, 0.95);
-  AdjustTheta(blamed == Expert::kRecency ? -step : step * adaptive_.raise_scale);
-  ghost_hits_[static_cast<size_t>(blamed)].fetch_add(1, std::memory_order_relaxed);
-  return blamed;
+  return Decide(key_hash);
+}
+
+Expert EvictionPolicy::OnHit(uint64_t key_hash) {
+  if (kind_ != PolicyKind::kAdaptive) return Expert::kNone;
+  return Decide(key_hash);
 }
 
 void EvictionPolicy::AdjustTheta(double delta) {
@@ -352,7 +374,7 @@ void EvictionPolicy::AdjustTheta(double delta) {
     next = std::clamp(cur + d, -limit, limit);
   } while (!theta_fixed_.compare_exchange_weak(cur, next, std::memory_order_relaxed));
   // Theta and w may be published out of order by racing updaters; both stay in range and the next
-  // ghost hit republishes w.
+  // decided duel republishes w.
   weight_fixed_.store(WeightFixed(next, adaptive_.max_theta), std::memory_order_relaxed);
 }
 
@@ -372,10 +394,14 @@ uint64_t EvictionPolicy::ghost_hits(Expert e) const {
   return ghost_hits_[static_cast<size_t>(e)].load(std::memory_order_relaxed);
 }
 
-size_t EvictionPolicy::ghost_count() const {
-  if (!ghosts_) return 0;
+uint64_t EvictionPolicy::kept_hits(Expert e) const {
+  return kept_hits_[static_cast<size_t>(e)].load(std::memory_order_relaxed);
+}
+
+size_t EvictionPolicy::duel_slots_used() const {
+  if (!duels_) return 0;
   size_t n = 0;
-  for (uint32_t i = 0; i <= ghost_mask_; ++i) n += ghosts_[i].load(std::memory_order_relaxed) != 0;
+  for (uint32_t i = 0; i <= duel_mask_; ++i) n += duels_[i].load(std::memory_order_relaxed) != 0;
   return n;
 }
 

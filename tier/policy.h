@@ -1,12 +1,13 @@
 #pragma once
 // Eviction policies for maxmemory: Redis's eight under their Redis names and Aegisr's adaptive
-// one. EvictionPolicy is thread-safe (scoring is const; the ghost history is lock-free atomics);
-// EvictionPool is not (one per evicting thread, or under the caller's lock).
+// one. EvictionPolicy is thread-safe (scoring is const; the duel table and the miss sketch are
+// lock-free atomics); EvictionPool is not (one per evicting thread, or under the caller's lock).
 //
 // How the engine uses them (Redis's evict.c loop): for each key to free, sample
 // maxmemory-samples keys from random shards, Offer() each to an EvictionPool (the best 16 are
 // kept across rounds), PopBest(), look the victim up again (it may be gone or touched since; see
-// PopBest), delete it and call OnEvict(victim). Every lookup that misses calls OnMiss(hash).
+// PopBest), delete it (or move it to disk) and call OnEvict(victim). Every lookup calls
+// OnHit(hash) or OnMiss(hash) (the adaptive policy only; the others ignore them).
 // *-random policies need no pool: any sampled key will do (uses_pool() is false).
 //
 // Scores (higher = evict first), from the 32-bit access word of tier/access.h, as Redis does:
@@ -16,7 +17,8 @@
 //   volatile-*:   keys without a TTL are refused (no score).
 //
 // The adaptive policy is LFU with a memory of misses, an admission bias against unproven keys,
-// and a recency weight learned from its mistakes. Per key it uses only the access word:
+// and a recency weight learned from duels between its two experts. Per key it uses only the
+// access word:
 //  - History: a fixed-size count-min sketch (4 probes into one table of 8-bit cells saturating
 //    at 15, conservative update, every cell halved after sketch_period misses per cell, as in
 //    TinyLFU, Einziger et al.) counts the lookups of each hash that missed. A key that missed at
@@ -25,19 +27,24 @@
 //  - Admission bias: a key with no hit since it was stored (its counter is still LFU_INIT_VAL)
 //    ranks fresh_penalty counter steps lower, so one-time keys (scans, one-hit wonders) leave
 //    before keys the cache has seen reused. Its miss history still adds (one step per doubling),
-//    but does not lift the penalty: misses long ago are weaker evidence than a hit here. This is
-//    TinyLFU's admission filter expressed as an eviction order.
-//  - Score (higher = evict first): rho = log2(1 + idle ticks), phi = 2 * log2(1 + counter +
-//    history - penalty), score = w * rho + (1 - w) * (16 - phi), w = the recency weight.
-//  - Learning w from regret, in the spirit of LeCaR (Vietri et al., 2018): each victim is tagged
-//    with the expert whose own order ranks it higher in the pool (LRU: idle time, LFU: counter;
-//    a tie counts half, so a victim all keys tie on for one expert is the other's choice) and
-//    remembered in a fixed-size ghost table. A miss on a ghost moves w away from its tagger by
-//    `step`, scaled by the ghost's youth and by the tagger's share of victims (blame per eviction,
-//    not per ghost). Raising w is damped (raise_scale): recency is the riskier expert, since on a
-//    loop a little larger than the cache any recency weight evicts exactly the next key wanted.
-//    Theta is bounded tightly (+-2) so that w crosses from one expert to the other within a few
-//    dozen ghost hits: when the hot set moves, LRU's order is right for a while and LFU's after.
+//    but does not lift the penalty. This is TinyLFU's admission filter as an eviction order.
+//  - The recency expert's view of a key is its idle time, except for a key that was used (its
+//    counter is above LFU_INIT_VAL) and has now been idle for a whole lfu-decay-time period (its
+//    counter has begun to decay): that one counts as (1 + dead_weight * (counter - 5)) times
+//    idler. The more a key was used, the stronger the sign that a long silence means it is dead
+//    (a hot set that moved on), where a rarely used key's silence says little.
+//  - Score (higher = evict first): rho = log2(1 + the recency view), phi = 2 * log2(1 + counter
+//    + history - penalty), score = w * rho + (1 - w) * (16 - phi), w = the recency weight.
+//  - Learning w from duels (Belady's rule, one decision at a time): when the pool's victim is
+//    the choice of one expert only (LRU: the highest recency view; LFU: the lowest frequency,
+//    ties to the idlest), the other expert's choice is the key kept in its place. The evicted key
+//    (a ghost) and the kept key are remembered as a pair in a fixed-size table. Whichever of the
+//    two is asked for first decides the duel: the evicted one (a ghost hit) means the chooser
+//    was wrong and w moves `step` away from it; the kept one means it was right and w moves
+//    `step` toward it. Both outcomes count, so the learner compares the experts at the margin
+//    rather than counting one expert's mistakes alone, which favours whichever expert evicts
+//    less. Theta is bounded (+-2) so that w crosses from one expert to the other within a few
+//    dozen duels: when the hot set moves, LRU's order is right for a while and LFU's after.
 //  - The engine samples at least min_samples keys per eviction round for it (Redis's
 //    maxmemory-samples 10 regime): the frequency order needs the wider choice.
 // docs/policy.md has the simulator's measurements of each part.
@@ -78,22 +85,27 @@ struct Candidate {
   uint32_t now = 0;       // the current access clock (AccessClock)
 };
 
-// Which expert chose a victim (the adaptive policy's ghost tag).
+// Which expert chose a victim (the adaptive policy's duels).
 enum class Expert : uint8_t { kNone = 0, kRecency = 1, kFrequency = 2 };
 
-// A candidate with its score and the two features the adaptive policy's tags come from.
+// A candidate with its score and the two experts' views of it (the adaptive policy's duels).
 struct Scored {
   uint64_t score = 0;   // higher = evict first
   uint32_t idle = 0;    // idle ticks
   uint8_t counter = 0;  // decayed LFU counter
   float frequency = 0;  // the frequency expert's view: the counter, for adaptive with its history
                         // and admission terms
+  float recency = 0;    // the recency expert's view: idle ticks, for adaptive scaled up for keys
+                        // that look dead (see the file comment)
 };
 
 struct Victim {
   Candidate candidate;
   Scored scored;
+  // The expert whose choice this is, when the other expert would have chosen another pooled
+  // key: kept_hash (kNone: both agree, or neither chose it).
   Expert chooser = Expert::kNone;
+  uint64_t kept_hash = 0;
 };
 
 // The best candidates seen across sampling rounds, like Redis's eviction pool. Not thread-safe.
@@ -105,9 +117,10 @@ class EvictionPool {
   // key already in the pool has its entry replaced (fresh access word and score). Returns
   // whether c is in the pool afterwards.
   bool Offer(const Candidate& c, const Scored& s);
-  // Removes and returns the highest-scoring entry, tagged with the expert that would pick it (see
-  // the file comment). Entries are snapshots: the caller must check that the key still exists,
-  // and may compare its access word with candidate.access to see whether it was touched since.
+  // Removes and returns the highest-scoring entry, with the expert that chose it and the key the
+  // other expert would have evicted instead (see the file comment). Entries are snapshots: the
+  // caller must check that the key still exists, and may compare its access word with
+  // candidate.access to see whether it was touched since.
   std::optional<Victim> PopBest();
   // Drops the entry of a key (deleted, or found touched); returns whether there was one.
   bool Remove(uint64_t key_hash);
@@ -125,9 +138,9 @@ class EvictionPool {
 };
 
 struct AdaptiveParams {
-  uint32_t ghost_entries = 1 << 16;   // ghost table slots (rounded up to a power of two)
-  double step = 0.2;                  // theta step per ghost hit of age 0 (0: w stays put)
-  double raise_scale = 0.5;           // steps that raise w (blame on frequency) are this much
+  uint32_t duel_slots = 1 << 16;      // duel table slots, two per duel (rounded up to 2^n)
+  double step = 0.1;                  // theta step per decided duel (0: w stays put)
+  double dead_weight = 2.0;           // the recency view's scale per counter step of a dead key
   double max_theta = 2.0;             // |theta| bound (w is stretched to 0 and 1 at the bounds)
   double initial_theta = -2.0;        // w = 0: start as LFU
   uint32_t sketch_entries = 1 << 16;  // miss sketch counters (rounded up to a power of two)
@@ -138,11 +151,14 @@ struct AdaptiveParams {
   int min_samples = 10;               // keys sampled per eviction round, at least
 };
 
-// The adaptive policy's table sizes for a cache of `keys` keys: one ghost slot per key (LeCaR's
-// ghost list is the size of the cache; at least 1024) and 8 miss-sketch cells per key (at least
-// 65536), each rounded up to a power of two, then halved together until they fit budget_bytes
-// (8 bytes per ghost slot, 1 per cell; never below the minimums). The engine passes maxmemory / 64;
-// the simulator runs without a budget, so both run the same tables for the same cache.
+// The adaptive policy's table sizes for a cache of `keys` keys: four duel slots per key (at least
+// 4096, at most 2^17: every hit probes the table, so it stays small enough for the CPU's caches;
+// a duel's two slots are overwritten by later duels at random, so four slots per key keep a
+// duel about as long as the cache takes to evict as many keys as it holds) and 8 miss-sketch
+// cells per key (at least 65536), each rounded up to a power of two, then halved together until
+// they fit budget_bytes (8 bytes per slot, 1 per cell; never below the minimums). The engine
+// passes maxmemory / 64; the simulator runs without a budget, so both run the same tables for the
+// same cache.
 AdaptiveParams AdaptiveParamsFor(uint64_t keys, uint64_t budget_bytes);
 
 // One configured maxmemory-policy. Thread-safe: every method may be called concurrently.
@@ -170,10 +186,13 @@ class EvictionPolicy {
   // Evaluate and offer to the pool; returns whether c is in the pool afterwards.
   bool Offer(EvictionPool& pool, const Candidate& c) const;
 
-  // A victim was deleted (the adaptive policy remembers it as a ghost).
+  // A victim was deleted or moved to disk (the adaptive policy starts its duel).
   void OnEvict(const Victim& v);
-  // A lookup of key_hash missed. Returns the expert blamed if it hit a ghost (adaptive only).
+  // A lookup of key_hash missed (OnMiss) or found the key (OnHit). Either may decide a duel; both
+  // return the expert blamed if key_hash was a duel's evicted key asked for first (a ghost hit),
+  // else kNone. Only the adaptive policy listens.
   Expert OnMiss(uint64_t key_hash);
+  Expert OnHit(uint64_t key_hash);
 
   // The number of keys the cache holds now (the adaptive policy ages its miss history every
   // history_period * n misses, as TinyLFU's sample is 10 times the cache; bounded by the
@@ -182,36 +201,41 @@ class EvictionPolicy {
 
   // The adaptive policy's current recency weight w in [0, 1] (1 for LRU kinds, 0 for LFU kinds).
   double recency_weight() const;
+  // Duels decided against the expert that chose the victim (its ghost was asked for first), and
+  // for it (the kept key was).
   uint64_t ghost_hits(Expert e) const;
-  uint32_t ghost_capacity() const { return ghosts_ ? ghost_mask_ + 1 : 0; }
+  uint64_t kept_hits(Expert e) const;
+  uint32_t duel_capacity() const { return duels_ ? duel_mask_ + 1 : 0; }  // slots
   uint32_t sketch_capacity() const { return sketch_ ? sketch_mask_ + 1 : 0; }
-  // Bytes of the ghost table and the miss sketch (0 for other kinds).
-  size_t table_bytes() const { return size_t{ghost_capacity()} * 8 + sketch_capacity(); }
-  // Ghost slots in use (a scan; for tests and INFO).
-  size_t ghost_count() const;
+  // Bytes of the duel table and the miss sketch (0 for other kinds).
+  size_t table_bytes() const { return size_t{duel_capacity()} * 8 + sketch_capacity(); }
+  // Duel slots in use (a scan; for tests).
+  size_t duel_slots_used() const;
   // The adaptive policy's estimate of how many recent lookups of key_hash missed (0..15; the miss
   // sketch; 0 for other kinds).
   uint32_t miss_history(uint64_t key_hash) const { return sketch_ ? SketchEstimate(key_hash) : 0; }
 
  private:
   void AdjustTheta(double delta);
+  uint32_t DuelSlot(uint64_t key_hash) const;
+  Expert Decide(uint64_t key_hash);
   uint32_t SketchEstimate(uint64_t key_hash) const;
   void SketchAdd(uint64_t key_hash);
 
   const PolicyKind kind_;
   const LfuParams lfu_;
   const AdaptiveParams adaptive_;
-  uint32_t ghost_mask_ = 0;
-  uint32_t ghost_shift_ = 0;
-  // Slot: bits 31..2 fingerprint (never 0), bits 1..0 tag; 0 = empty. Ages come from
-  // evicted_ at insertion, kept beside it.
-  std::unique_ptr<std::atomic<uint32_t>[]> ghosts_;
-  std::unique_ptr<std::atomic<uint32_t>[]> ghost_epochs_;
-  std::atomic<uint32_t> evicted_{0};               // ghost insertions (the age clock)
-  std::atomic<uint32_t> recency_share_{1u << 15};  // recency-tagged victims, EMA, 2^16 = all
-  std::atomic<int32_t> theta_fixed_{0};            // theta * kThetaOne
-  std::atomic<uint32_t> weight_fixed_{0};          // w * kWeightOne, derived from theta
-  std::atomic<uint64_t> ghost_hits_[3] = {};       // by Expert
+  uint32_t duel_mask_ = 0;
+  uint32_t duel_shift_ = 0;
+  // Duel slots, one per key of a pending duel, at the slot its hash maps to (direct-mapped: a
+  // later duel overwrites, which is how old duels age out). Bits 63..32: the key's fingerprint
+  // (never 0, so 0 = empty); bit 31: this is the evicted key; bit 30: the chooser was recency;
+  // bits 29..0: the partner's slot. A duel whose partner slot no longer points back is void.
+  std::unique_ptr<std::atomic<uint64_t>[]> duels_;
+  std::atomic<int32_t> theta_fixed_{0};       // theta * kThetaOne
+  std::atomic<uint32_t> weight_fixed_{0};     // w * kWeightOne, derived from theta
+  std::atomic<uint64_t> ghost_hits_[3] = {};  // by Expert
+  std::atomic<uint64_t> kept_hits_[3] = {};   // by Expert
   uint32_t sketch_mask_ = 0;
   uint32_t sketch_max_period_ = 0;
   std::atomic<uint32_t> sketch_period_{0};

@@ -10,7 +10,7 @@ namespace aegisr {
 namespace {
 std::atomic<uint32_t> g_lru_clock{0};
 std::atomic<int64_t> g_lfu_log_factor{10};
-std::atomic<tier::EvictionPolicy*> g_miss_listener{nullptr};
+std::atomic<tier::EvictionPolicy*> g_access_listener{nullptr};
 std::atomic<int64_t> g_lfu_decay_time{1};
 
 // Keyspace bytes, process-wide: each thread adds its changes to a thread-local delta and
@@ -32,8 +32,8 @@ inline void NoteUsed(int64_t delta) {
 uint32_t LruClock() { return g_lru_clock.load(std::memory_order_relaxed); }
 void SetLruClock(uint32_t v) { g_lru_clock.store(v & tier::kClockMask, std::memory_order_relaxed); }
 
-void SetMissListener(tier::EvictionPolicy* policy) {
-  g_miss_listener.store(policy, std::memory_order_release);
+void SetAccessListener(tier::EvictionPolicy* policy) {
+  g_access_listener.store(policy, std::memory_order_release);
 }
 
 tier::LfuParams LfuParams() {
@@ -87,9 +87,12 @@ Entry** Shard::Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru) {
   if (link) {
     ++stats_.hits;
     (*link)->access = tier::Touch((*link)->access, lru, LfuParams());
+    if (auto* p = g_access_listener.load(std::memory_order_acquire))
+      p->OnHit(GhostHash(k.hash, db));
   } else {
     ++stats_.misses;
-    if (auto* p = g_miss_listener.load(std::memory_order_acquire)) p->OnMiss(GhostHash(k.hash, db));
+    if (auto* p = g_access_listener.load(std::memory_order_acquire))
+      p->OnMiss(GhostHash(k.hash, db));
   }
   return link;
 }

@@ -49,8 +49,9 @@ void SetLfuParams(int64_t log_factor, int64_t decay_time);
 inline uint64_t GhostHash(uint32_t key_hash, int db) {
   return ((uint64_t(key_hash) << 8) | uint64_t(db)) * 0x9E3779B97F4A7C15ull;
 }
-// The policy told about every lookup miss (the adaptive policy's ghost hits), or nullptr.
-void SetMissListener(tier::EvictionPolicy* policy);
+// The policy told about every lookup, hit or miss (the adaptive policy's duels and miss
+// history), or nullptr.
+void SetAccessListener(tier::EvictionPolicy* policy);
 
 // Keyspace bytes over all shards without taking a lock: this thread's changes exact, other
 // threads' to within 16 KiB each. What maxmemory is checked against.
