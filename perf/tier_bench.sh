@@ -32,6 +32,12 @@ start() {  # port args...
   cat "$WORK/daemon-$p.log" >&2
   exit 1
 }
+stop() {  # stops the daemon started last, so that its background work (offload, compaction)
+  # does not take CPU from the next run on a small machine
+  local p=${PIDS[-1]}
+  kill "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
+}
 bench() {  # port label [keys]
   echo "== $2"
   "$BUILD/aegisr-bench" -p "$1" --verify --preload --keyspace "${3:-$KEYS}" --dist zipf \
@@ -40,16 +46,19 @@ bench() {  # port label [keys]
 P1=$(port)
 start "$P1"
 bench "$P1" "all in RAM (no maxmemory), $KEYS keys"
+stop
 P2=$(port)
 start "$P2" --maxmemory "${MEM_MB}mb" --tier-dir "$WORK/tier"
 bench "$P2" "maxmemory ${MEM_MB}mb + disk tier, $KEYS keys (4x)"
+redis-cli -p "$P2" info tier | grep -E 'disk_keys|clean_|cold_reads|cold_wait|read_errors|write_amplification|compactions|disk_bytes|live_bytes'
+redis-cli -p "$P2" info memory | grep -E '^used_memory:|^maxmemory:'
+stop
 # Hot hits: a data set that fits (1/4 of maxmemory), with and without the tier configured.
 HOT=$((KEYS / 16))
 P3=$(port)
 start "$P3"
 bench "$P3" "fits in RAM, no tier, $HOT keys" "$HOT"
+stop
 P4=$(port)
 start "$P4" --maxmemory "${MEM_MB}mb" --tier-dir "$WORK/tier4"
 bench "$P4" "fits in RAM, maxmemory ${MEM_MB}mb + disk tier, $HOT keys" "$HOT"
-redis-cli -p "$P2" info tier | grep -E 'disk_keys|clean_|cold_reads|cold_wait|read_errors|write_amplification|compactions|disk_bytes|live_bytes'
-redis-cli -p "$P2" info memory | grep -E '^used_memory:|^maxmemory:'
