@@ -121,6 +121,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // Every command family registers its rows through one function of this shape.
 void RegisterStringFamily(CommandRegistry& r);
 void RegisterKeyFamily(CommandRegistry& r);
+void RegisterListFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConfigFamily(CommandRegistry& r);
 

@@ -79,6 +79,7 @@ void Engine::AssignIds(CommandSpec& spec) {
 void Engine::RegisterAll() {
   RegisterStringFamily(commands_);
   RegisterKeyFamily(commands_);
+  RegisterListFamily(commands_);
   RegisterServerFamily(commands_);
   RegisterConfigFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });

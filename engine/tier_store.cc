@@ -8,6 +8,7 @@
 
 #include "base/logging.h"
 #include "engine/engine.h"
+#include "engine/list_family.h"
 
 namespace aegisr {
 namespace {
@@ -44,15 +45,21 @@ std::string EncodeValue(const Entry& e) {
       char scratch[24];
       return std::string(e.str(scratch));
     }
+    case ValueType::kList:
+      return EncodeList(e);
     default:
-      return {};  // collections arrive with their encoders (issues 4 and 5)
+      return {};  // the other collections arrive with their encoders (issues 4 and 5)
   }
 }
+
+bool HasEncoder(ValueType t) { return t == ValueType::kString || t == ValueType::kList; }
 
 Entry* DecodeValue(std::string_view key, uint32_t hash, uint8_t type, std::string_view payload) {
   switch (ValueType(type)) {
     case ValueType::kString:
       return NewStringEntry(key, hash, payload);
+    case ValueType::kList:
+      return DecodeList(key, hash, payload);
     default:
       return nullptr;
   }
@@ -139,10 +146,11 @@ bool TierStore::Offload(Shard& s, int db, Entry** link) {
     counters_.clean_offloads.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
-  if (e->type != ValueType::kString) return false;
-  if (int64_t(e->str_len()) < cfg_.tier_min_value_size.load(std::memory_order_relaxed))
-    return false;
+  if (!HasEncoder(e->type)) return false;
+  int64_t min_size = cfg_.tier_min_value_size.load(std::memory_order_relaxed);
+  if (e->type == ValueType::kString && int64_t(e->str_len()) < min_size) return false;
   std::string payload = EncodeValue(*e);
+  if (e->type != ValueType::kString && int64_t(payload.size()) < min_size) return false;
   uint32_t version = version_.fetch_add(1, std::memory_order_relaxed);
   tier::DiskRef ref;
   Status st = logs_[writer]->Append(e->key(), payload, version, uint8_t(e->type), &ref);

@@ -133,8 +133,10 @@ class TierStore {
 };
 
 // The value serialization of the tier: one encoder/decoder per value type. Strings are their
-// bytes; collections (later issues) add their cases here.
+// bytes; lists are engine/list_family.h's codec; other collections (later issues) add theirs.
 std::string EncodeValue(const Entry& e);
+// Whether values of type t can be offloaded (EncodeValue has their encoder).
+bool HasEncoder(ValueType t);
 // A new entry for key holding the decoded value, or nullptr if payload is not valid for type.
 Entry* DecodeValue(std::string_view key, uint32_t hash, uint8_t type, std::string_view payload);
 

@@ -46,6 +46,23 @@ SUMMARIES = {
     "setrange": "Overwrites part of a string value at an offset",
     "strlen": "Returns the length in bytes of a string value",
     "substr": "Returns part of a string value (older name of GETRANGE)",
+    # lists
+    "linsert": "Inserts an element before or after another in a list",
+    "lindex": "Returns the element at an index of a list",
+    "llen": "Returns the number of elements of a list",
+    "lmove": "Pops an element from one end of a list and pushes it onto an end of another",
+    "lpop": "Removes and returns elements from the head of a list",
+    "lpos": "Returns the positions of elements equal to a value in a list",
+    "lpush": "Adds elements at the head of a list, creating it if needed",
+    "lpushx": "Adds elements at the head of a list that exists",
+    "lrange": "Returns a range of elements of a list",
+    "lrem": "Removes elements equal to a value from a list",
+    "lset": "Replaces the element at an index of a list",
+    "ltrim": "Keeps only a range of elements of a list",
+    "rpop": "Removes and returns elements from the tail of a list",
+    "rpoplpush": "Pops the tail of a list and pushes it onto the head of another",
+    "rpush": "Adds elements at the tail of a list, creating it if needed",
+    "rpushx": "Adds elements at the tail of a list that exists",
     # generic keyspace
     "copy": "Duplicates a key's value under another name",
     "del": "Removes keys",
@@ -146,6 +163,9 @@ COMMANDS = [
     "append", "decr", "decrby", "get", "getdel", "getex", "getrange", "getset", "incr", "incrby",
     "incrbyfloat", "lcs", "mget", "mset", "msetnx", "psetex", "set", "setex", "setnx",
     "setrange", "strlen", "substr",
+    # list group (the blocking pops and LMPOP come later)
+    "linsert", "lindex", "llen", "lmove", "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem",
+    "lset", "ltrim", "rpop", "rpoplpush", "rpush", "rpushx",
     # generic group
     "copy", "del", "dump", "exists", "expire", "expireat", "expiretime", "keys", "migrate",
     "move", "object", "persist", "pexpire", "pexpireat", "pexpiretime", "pttl", "randomkey",

@@ -72,10 +72,14 @@ Entry* Allocate(std::string_view key, uint32_t hash, bool with_expire, size_t pa
 }
 
 DiskRefReleaseHook g_release_hook = nullptr;
+const ObjectOps* g_object_ops[8] = {};
+
+const ObjectOps& OpsOf(const Entry* e) { return *g_object_ops[size_t(e->type) & 7]; }
 
 void FreePayload(Entry* e) {
   DropCleanCopy(e);
   if (e->enc == Encoding::kRawStr) FreeBytes(GetRaw(e).data);
+  if (e->enc == Encoding::kObject) OpsOf(e).free(e->object());
   if (e->enc == Encoding::kDiskRef) {
     if (g_release_hook) g_release_hook(e->disk_writer(), e->disk_ref(), false);
     e->flags &= kEntryHasExpire;  // the writer bits mean nothing for other encodings
@@ -175,7 +179,19 @@ size_t Entry::str_len() const {
 size_t Entry::MemoryUsage() const {
   size_t n = UsableSize(this);
   if (enc == Encoding::kRawStr) n += UsableSize(GetRaw(this).data);
+  if (enc == Encoding::kObject) n += OpsOf(this).memory(object());
   return n;
+}
+
+void SetObjectOps(ValueType t, const ObjectOps* ops) { g_object_ops[size_t(t) & 7] = ops; }
+const ObjectOps* GetObjectOps(ValueType t) { return g_object_ops[size_t(t) & 7]; }
+
+Entry* NewObjectEntry(std::string_view key, uint32_t hash, ValueType t, void* obj) {
+  Entry* e = Allocate(key, hash, false, sizeof(void*));
+  e->type = t;
+  e->enc = Encoding::kObject;
+  std::memcpy(e->payload(), &obj, sizeof(obj));
+  return e;
 }
 
 Entry* NewIntEntry(std::string_view key, uint32_t hash, int64_t value) {
@@ -329,6 +345,10 @@ Entry* CloneEntry(const Entry* e, std::string_view new_key, uint32_t new_hash) {
     RawStr nr{static_cast<char*>(AllocBytes(r.cap)), r.len, r.cap};
     std::memcpy(nr.data, r.data, r.len);
     PutRaw(c, nr);
+  }
+  if (e->enc == Encoding::kObject) {
+    void* obj = OpsOf(e).clone(e->object());
+    std::memcpy(c->payload(), &obj, sizeof(obj));
   }
   return c;
 }

@@ -8,7 +8,7 @@
 //   kInt     int64, the value of a string that is a canonical integer ("integers as integers")
 //   kEmbStr  uint32 length + bytes: short strings live inline
 //   kRawStr  {char* data; uint32 len; uint32 cap}: long strings in their own allocation
-//   kObject  void*: a collection (lists, hashes, ... come with later issues)
+//   kObject  void*: a collection, owned through its type's ObjectOps (lists: PackedList)
 //   kDiskRef 16 B packed disk reference (tier state kOnDisk)
 // A value in RAM that also has a clean copy on disk (tier state kInRamAndDisk, after a cold read)
 // carries that copy's 16-byte reference right after its payload, and its writer in flags bits
@@ -85,6 +85,13 @@ struct Entry {
   std::string_view str(char* scratch) const;
   size_t str_len() const;
 
+  // Collections (enc == kObject): the type's object (engine/types/), owned by the entry.
+  void* object() const {
+    void* p;
+    std::memcpy(&p, payload(), sizeof(p));
+    return p;
+  }
+
   // Disk tier (enc == kDiskRef): the 16-byte reference and the writer that holds it.
   bool on_disk() const { return enc == Encoding::kDiskRef; }
   unsigned disk_writer() const { return flags >> kEntryWriterShift; }
@@ -108,6 +115,19 @@ static_assert(sizeof(Entry) == 24, "entry header must stay 24 bytes");
 
 // Strings up to this many bytes are stored inside the entry.
 inline constexpr size_t kEmbedMax = 256;
+
+// What the keyspace needs to own a collection of one type: set once at startup by the type's
+// family (RegisterListFamily, ...) before any entry of that type exists.
+struct ObjectOps {
+  void (*free)(void* obj);
+  void* (*clone)(const void* obj);
+  size_t (*memory)(const void* obj);  // bytes the object owns, its own allocation included
+};
+void SetObjectOps(ValueType t, const ObjectOps* ops);
+const ObjectOps* GetObjectOps(ValueType t);
+
+// Creates an entry of collection type t that owns obj (t's ObjectOps must be set).
+Entry* NewObjectEntry(std::string_view key, uint32_t hash, ValueType t, void* obj);
 
 // Creates a string entry. A value that is a canonical integer (as Redis's string2ll accepts
 // and round-trips) is stored as kInt unless allow_int is false (INCRBYFLOAT's result stays a

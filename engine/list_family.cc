@@ -1,0 +1,516 @@
+// The list command family, Redis 7.0 semantics (t_list.c): LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP
+// LLEN LRANGE LINDEX LSET LTRIM LREM LINSERT LPOS LMOVE RPOPLPUSH. A list value is a PackedList
+// (engine/types/packed_list.h) owned by its entry; an empty list is never stored (the key goes
+// with its last element). Handlers take the shard lock of their keys, check arguments in Redis's
+// order (numbers before the key's type where Redis parses them first), and change a list only
+// inside Shard::Update, after dropping any clean copy on disk, so memory accounting and the disk
+// tier stay right. Blocking pops and LMPOP come later (issue 4).
+
+#include "engine/list_family.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "base/numbers.h"
+#include "engine/client.h"
+#include "engine/engine.h"
+#include "engine/errors.h"
+#include "engine/keyspace/entry.h"
+#include "engine/types/packed_list.h"
+
+namespace aegisr {
+namespace {
+
+constexpr std::string_view kIndexOutOfRange = "ERR index out of range";
+constexpr std::string_view kMustBePositive = "ERR value is out of range, must be positive";
+constexpr std::string_view kRankZero =
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
+    "negative to start from the end of the list";
+constexpr std::string_view kCountNegative = "ERR COUNT can't be negative";
+constexpr std::string_view kMaxlenNegative = "ERR MAXLEN can't be negative";
+
+int Db(const CommandContext& ctx) { return ctx.client.db.load(std::memory_order_relaxed); }
+
+const PackedList& ListOf(const Entry* e) { return *static_cast<const PackedList*>(e->object()); }
+
+// The list of e for a change: its clean copy on disk (if any) no longer matches after it.
+PackedList& MutableList(Entry* e) {
+  DropCleanCopy(e);
+  return *static_cast<PackedList*>(e->object());
+}
+
+const ObjectOps kListOps = {
+    [](void* obj) { delete static_cast<PackedList*>(obj); },
+    [](const void* obj) -> void* { return new PackedList(*static_cast<const PackedList*>(obj)); },
+    [](const void* obj) {
+      return sizeof(PackedList) + static_cast<const PackedList*>(obj)->MemoryBytes();
+    },
+};
+
+bool ParseLong(std::string_view s, int64_t* v) { return String2ll(s, v); }
+
+// Redis's getPositiveLongFromObjectOrReply: an integer >= 0, else `err`.
+bool ParseNonNegative(ReplySink& reply, std::string_view s, int64_t* v, std::string_view err) {
+  if (!ParseLong(s, v) || *v < 0) {
+    reply.Error(err);
+    return false;
+  }
+  return true;
+}
+
+enum class End : uint8_t { kLeft, kRight };
+
+bool ParseEnd(std::string_view s, End* end) {
+  if (EqualsIgnoreCase(s, "left")) return *end = End::kLeft, true;
+  if (EqualsIgnoreCase(s, "right")) return *end = End::kRight, true;
+  return false;
+}
+
+// Clamps [start, stop] (negative from the end) to the list, as LRANGE does; false if empty.
+bool ClampRange(int64_t start, int64_t stop, size_t len, size_t* first, size_t* last) {
+  auto n = static_cast<int64_t>(len);
+  if (start < 0) start += n;
+  if (stop < 0) stop += n;
+  if (start < 0) start = 0;
+  if (start > stop || start >= n) return false;
+  if (stop >= n) stop = n - 1;
+  *first = static_cast<size_t>(start);
+  *last = static_cast<size_t>(stop);
+  return true;
+}
+
+// The list entry at k for a write command: nullptr if absent; *wrong set for another type.
+Entry** FindList(Shard& s, int db, const KeyRef& k, bool* wrong) {
+  Entry** link = s.Find(db, k, Engine::NowMs());
+  *wrong = link && (*link)->type != ValueType::kList;
+  return *wrong ? nullptr : link;
+}
+
+// One list key of a command, found under its shard's lock, which is held while this lives.
+// `read` commands count a keyspace hit or miss and touch the key (Shard::Lookup); write commands
+// do neither, as Redis's lookupKeyWrite. wrong_type: the key holds another type (link is null).
+struct ListKey {
+  ListKey(CommandContext& ctx, std::string_view name, bool read)
+      : ks(ctx.engine.keyspace()), k(name), db(Db(ctx)), lock(ks.Lock(k)), s(ks.shard(k)) {
+    link = read ? s.Lookup(db, k, Engine::NowMs(), ks.lru_clock()) : s.Find(db, k, Engine::NowMs());
+    wrong_type = link && (*link)->type != ValueType::kList;
+    if (wrong_type) link = nullptr;
+  }
+  const PackedList& list() const { return ListOf(*link); }
+
+  Keyspace& ks;
+  KeyRef k;
+  int db;
+  std::unique_lock<std::mutex> lock;
+  Shard& s;
+  Entry** link = nullptr;
+  bool wrong_type = false;
+};
+
+// LPUSH/RPUSH/LPUSHX/RPUSHX key element [element ...]
+void Push(CommandContext& ctx, ArgList args, End end, bool only_existing) {
+  ListKey key(ctx, args[1], false);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  Shard& s = key.s;
+  int db = key.db;
+  Entry** link = key.link;
+  if (!link) {
+    if (only_existing) return ctx.reply.Integer(0);
+    auto* list = new PackedList();
+    s.Insert(db, NewObjectEntry(key.k.key, key.k.hash, ValueType::kList, list));
+    link = s.Find(db, key.k, Engine::NowMs());
+  }
+  size_t len = 0;
+  s.Update(db, link, [&](Entry* e) {
+    PackedList& l = MutableList(e);
+    for (size_t i = 2; i < args.size(); ++i) {
+      if (end == End::kLeft)
+        l.PushFront(args[i]);
+      else
+        l.PushBack(args[i]);
+    }
+    len = l.size();
+    return e;
+  });
+  ctx.reply.Integer(static_cast<int64_t>(len));
+}
+
+void CmdLPush(CommandContext& ctx, ArgList args) { Push(ctx, args, End::kLeft, false); }
+void CmdRPush(CommandContext& ctx, ArgList args) { Push(ctx, args, End::kRight, false); }
+void CmdLPushX(CommandContext& ctx, ArgList args) { Push(ctx, args, End::kLeft, true); }
+void CmdRPushX(CommandContext& ctx, ArgList args) { Push(ctx, args, End::kRight, true); }
+
+// Pops up to n elements from one end of the list at link into out; deletes the key if emptied.
+void PopInto(Shard& s, int db, Entry** link, End end, size_t n, std::vector<std::string>* out) {
+  bool emptied = false;
+  s.Update(db, link, [&](Entry* e) {
+    PackedList& l = MutableList(e);
+    for (size_t i = 0; i < n && !l.empty(); ++i)
+      out->push_back(end == End::kLeft ? l.PopFront() : l.PopBack());
+    emptied = l.empty();
+    return e;
+  });
+  if (emptied) s.Delete(db, link);
+}
+
+// LPOP/RPOP key [count]
+void Pop(CommandContext& ctx, ArgList args, End end) {
+  if (args.size() > 3) {
+    return ctx.reply.Error("ERR wrong number of arguments for '" +
+                           std::string(end == End::kLeft ? "lpop" : "rpop") + "' command");
+  }
+  bool has_count = args.size() == 3;
+  int64_t count = 1;
+  if (has_count && !ParseNonNegative(ctx.reply, args[2], &count, kMustBePositive)) return;
+  ListKey key(ctx, args[1], false);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  Shard& s = key.s;
+  int db = key.db;
+  Entry** link = key.link;
+  if (!link) return has_count ? ctx.reply.NullArray() : ctx.reply.Null();
+  if (has_count && count == 0) return ctx.reply.ArrayHeader(0);
+  std::vector<std::string> popped;
+  PopInto(s, db, link, end, static_cast<size_t>(count), &popped);
+  if (!has_count) return ctx.reply.Bulk(popped[0]);
+  ctx.reply.ArrayHeader(popped.size());
+  for (const std::string& v : popped) ctx.reply.Bulk(v);
+}
+
+void CmdLPop(CommandContext& ctx, ArgList args) { Pop(ctx, args, End::kLeft); }
+void CmdRPop(CommandContext& ctx, ArgList args) { Pop(ctx, args, End::kRight); }
+
+// LLEN key
+void CmdLLen(CommandContext& ctx, ArgList args) {
+  ListKey key(ctx, args[1], true);
+  Entry** link = key.link;
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  if (!link) return ctx.reply.Integer(0);
+  ctx.reply.Integer(static_cast<int64_t>(ListOf(*link).size()));
+}
+
+// LRANGE key start stop: the indices are parsed before the key is looked at, as in Redis.
+void CmdLRange(CommandContext& ctx, ArgList args) {
+  int64_t start, stop;
+  if (!ParseLong(args[2], &start) || !ParseLong(args[3], &stop))
+    return ctx.reply.Error(errors::kNotInteger);
+  ListKey key(ctx, args[1], true);
+  Entry** link = key.link;
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  if (!link) return ctx.reply.ArrayHeader(0);
+  const PackedList& l = ListOf(*link);
+  size_t first, last;
+  if (!ClampRange(start, stop, l.size(), &first, &last)) return ctx.reply.ArrayHeader(0);
+  ctx.reply.ArrayHeader(last - first + 1);
+  l.ForRange(first, last, [&](std::string_view v) { ctx.reply.Bulk(v); });
+}
+
+// LINDEX key index: the key's type is checked before the index, as in Redis.
+void CmdLIndex(CommandContext& ctx, ArgList args) {
+  ListKey key(ctx, args[1], true);
+  Entry** link = key.link;
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  if (!link) return ctx.reply.Null();
+  int64_t index;
+  if (!ParseLong(args[2], &index)) return ctx.reply.Error(errors::kNotInteger);
+  const PackedList& l = ListOf(*link);
+  auto n = static_cast<int64_t>(l.size());
+  if (index < 0) index += n;
+  if (index < 0 || index >= n) return ctx.reply.Null();
+  ctx.reply.Bulk(l.At(static_cast<size_t>(index)));
+}
+
+// LSET key index element
+void CmdLSet(CommandContext& ctx, ArgList args) {
+  ListKey key(ctx, args[1], false);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  Shard& s = key.s;
+  int db = key.db;
+  Entry** link = key.link;
+  if (!link) return ctx.reply.Error(errors::kNoSuchKey);
+  int64_t index;
+  if (!ParseLong(args[2], &index)) return ctx.reply.Error(errors::kNotInteger);
+  auto n = static_cast<int64_t>(ListOf(*link).size());
+  if (index < 0) index += n;
+  if (index < 0 || index >= n) return ctx.reply.Error(kIndexOutOfRange);
+  s.Update(db, link, [&](Entry* e) {
+    MutableList(e).Rewrite([&](size_t i, std::string_view v, PackedList& out) {
+      out.PushBack(i == static_cast<size_t>(index) ? args[3] : v);
+    });
+    return e;
+  });
+  ctx.reply.Ok();
+}
+
+// LTRIM key start stop
+void CmdLTrim(CommandContext& ctx, ArgList args) {
+  int64_t start, stop;
+  if (!ParseLong(args[2], &start) || !ParseLong(args[3], &stop))
+    return ctx.reply.Error(errors::kNotInteger);
+  ListKey key(ctx, args[1], false);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  Shard& s = key.s;
+  int db = key.db;
+  Entry** link = key.link;
+  if (!link) return ctx.reply.Ok();
+  size_t first, last;
+  if (!ClampRange(start, stop, ListOf(*link).size(), &first, &last)) {
+    s.Delete(db, link);  // nothing left
+    return ctx.reply.Ok();
+  }
+  s.Update(db, link, [&](Entry* e) {
+    PackedList& l = MutableList(e);
+    size_t drop_back = l.size() - 1 - last;
+    for (size_t i = 0; i < first; ++i) l.PopFront();
+    for (size_t i = 0; i < drop_back; ++i) l.PopBack();
+    return e;
+  });
+  ctx.reply.Ok();
+}
+
+// LREM key count element: count > 0 from the head, < 0 from the tail, 0 all.
+void CmdLRem(CommandContext& ctx, ArgList args) {
+  int64_t count;
+  if (!ParseLong(args[2], &count)) return ctx.reply.Error(errors::kNotInteger);
+  ListKey key(ctx, args[1], false);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  Shard& s = key.s;
+  int db = key.db;
+  Entry** link = key.link;
+  if (!link) return ctx.reply.Integer(0);
+  std::string_view target = args[3];
+  const PackedList& l = ListOf(*link);
+  // Which indices go: the first |count| matches from the chosen end (all when count is 0).
+  std::vector<size_t> matches;
+  size_t index = 0;
+  l.ForRange(0, l.size() - 1, [&](std::string_view v) {
+    if (v == target) matches.push_back(index);
+    ++index;
+  });
+  // |count| without overflow at INT64_MIN.
+  uint64_t magnitude = count < 0 ? uint64_t(-(count + 1)) + 1 : uint64_t(count);
+  size_t limit = count == 0 ? matches.size() : std::min<uint64_t>(matches.size(), magnitude);
+  if (limit == 0) return ctx.reply.Integer(0);
+  std::vector<size_t> gone = count < 0
+                                 ? std::vector<size_t>(matches.end() - limit, matches.end())
+                                 : std::vector<size_t>(matches.begin(), matches.begin() + limit);
+  bool emptied = false;
+  s.Update(db, link, [&](Entry* e) {
+    size_t next = 0;
+    PackedList& lst = MutableList(e);
+    lst.Rewrite([&](size_t i, std::string_view v, PackedList& out) {
+      if (next < gone.size() && gone[next] == i) {
+        ++next;
+        return;
+      }
+      out.PushBack(v);
+    });
+    emptied = lst.empty();
+    return e;
+  });
+  if (emptied) s.Delete(db, link);
+  ctx.reply.Integer(static_cast<int64_t>(limit));
+}
+
+// LINSERT key BEFORE|AFTER pivot element: the new length, -1 without the pivot, 0 without key.
+void CmdLInsert(CommandContext& ctx, ArgList args) {
+  bool after;
+  if (EqualsIgnoreCase(args[2], "after"))
+    after = true;
+  else if (EqualsIgnoreCase(args[2], "before"))
+    after = false;
+  else
+    return ctx.reply.Error(errors::kSyntax);
+  ListKey key(ctx, args[1], false);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  Shard& s = key.s;
+  int db = key.db;
+  Entry** link = key.link;
+  if (!link) return ctx.reply.Integer(0);
+  std::string_view pivot = args[3];
+  bool found = false;
+  ListOf(*link).ForRange(0, ListOf(*link).size() - 1,
+                         [&](std::string_view v) { found = found || v == pivot; });
+  if (!found) return ctx.reply.Integer(-1);
+  size_t len = 0;
+  s.Update(db, link, [&](Entry* e) {
+    bool done = false;
+    PackedList& l = MutableList(e);
+    l.Rewrite([&](size_t, std::string_view v, PackedList& out) {
+      bool here = !done && v == pivot;
+      if (here && !after) out.PushBack(args[4]);
+      out.PushBack(v);
+      if (here && after) out.PushBack(args[4]);
+      done = done || here;
+    });
+    len = l.size();
+    return e;
+  });
+  ctx.reply.Integer(static_cast<int64_t>(len));
+}
+
+// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
+void CmdLPos(CommandContext& ctx, ArgList args) {
+  int64_t rank = 1, count = -1, maxlen = 0;  // count -1: not given (reply one position or null)
+  for (size_t i = 3; i < args.size(); ++i) {
+    bool has_value = i + 1 < args.size();
+    if (EqualsIgnoreCase(args[i], "rank") && has_value) {
+      if (!ParseLong(args[++i], &rank)) return ctx.reply.Error(errors::kNotInteger);
+      if (rank == 0) return ctx.reply.Error(kRankZero);
+    } else if (EqualsIgnoreCase(args[i], "count") && has_value) {
+      if (!ParseNonNegative(ctx.reply, args[++i], &count, kCountNegative)) return;
+    } else if (EqualsIgnoreCase(args[i], "maxlen") && has_value) {
+      if (!ParseNonNegative(ctx.reply, args[++i], &maxlen, kMaxlenNegative)) return;
+    } else {
+      return ctx.reply.Error(errors::kSyntax);
+    }
+  }
+  ListKey key(ctx, args[1], true);
+  Entry** link = key.link;
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  if (!link) return count >= 0 ? ctx.reply.ArrayHeader(0) : ctx.reply.Null();
+  const PackedList& l = ListOf(*link);
+  std::string_view target = args[2];
+  bool from_tail = rank < 0;
+  // Matches to skip before collecting (|rank| - 1); INT64_MIN's magnitude saturates.
+  uint64_t skip = from_tail ? uint64_t(-(rank + 1)) : uint64_t(rank - 1);
+  uint64_t want = count < 0 ? 1 : count == 0 ? UINT64_MAX : uint64_t(count);
+  uint64_t limit = maxlen == 0 ? l.size() : std::min<uint64_t>(l.size(), uint64_t(maxlen));
+  std::vector<int64_t> found;
+  uint64_t seen = 0, matched = 0;
+  auto visit = [&](std::string_view v, size_t index) {
+    if (seen >= limit || found.size() >= want) return;
+    ++seen;
+    if (v == target && matched++ >= skip) found.push_back(static_cast<int64_t>(index));
+  };
+  if (!l.empty()) {
+    if (from_tail) {
+      size_t index = l.size();
+      l.ForRangeReverse(0, l.size() - 1, [&](std::string_view v) { visit(v, --index); });
+    } else {
+      size_t index = 0;
+      l.ForRange(0, l.size() - 1, [&](std::string_view v) { visit(v, index++); });
+    }
+  }
+  if (count < 0) return found.empty() ? ctx.reply.Null() : ctx.reply.Integer(found[0]);
+  ctx.reply.ArrayHeader(found.size());
+  for (int64_t p : found) ctx.reply.Integer(p);
+}
+
+// LMOVE source destination LEFT|RIGHT LEFT|RIGHT, and RPOPLPUSH (RIGHT LEFT).
+void Move(CommandContext& ctx, ArgList args, End from, End to) {
+  Keyspace& ks = ctx.engine.keyspace();
+  KeyRef refs[2] = {KeyRef(args[1]), KeyRef(args[2])};
+  int db = Db(ctx);
+  auto guard = ks.LockKeys(refs);
+  Shard& ss = ks.shard(refs[0]);
+  bool wrong;
+  Entry** src = FindList(ss, db, refs[0], &wrong);
+  if (wrong) return ctx.reply.Error(errors::kWrongType);
+  if (!src) return ctx.reply.Null();
+  Shard& ds = ks.shard(refs[1]);
+  Entry** dst = FindList(ds, db, refs[1], &wrong);
+  if (wrong) return ctx.reply.Error(errors::kWrongType);
+  std::vector<std::string> popped;
+  PopInto(ss, db, src, from, 1, &popped);
+  // The source may have gone (emptied; or it was the destination): look the destination up again.
+  dst = ds.Find(db, refs[1], Engine::NowMs());
+  if (!dst) {
+    ds.Insert(db, NewObjectEntry(refs[1].key, refs[1].hash, ValueType::kList, new PackedList()));
+    dst = ds.Find(db, refs[1], Engine::NowMs());
+  }
+  ds.Update(db, dst, [&](Entry* e) {
+    PackedList& l = MutableList(e);
+    if (to == End::kLeft)
+      l.PushFront(popped[0]);
+    else
+      l.PushBack(popped[0]);
+    return e;
+  });
+  ctx.reply.Bulk(popped[0]);
+}
+
+void CmdLMove(CommandContext& ctx, ArgList args) {
+  End from, to;
+  if (!ParseEnd(args[3], &from) || !ParseEnd(args[4], &to)) return ctx.reply.Error(errors::kSyntax);
+  Move(ctx, args, from, to);
+}
+
+void CmdRPopLPush(CommandContext& ctx, ArgList args) { Move(ctx, args, End::kRight, End::kLeft); }
+
+}  // namespace
+
+std::string EncodeList(const Entry& e) {
+  const PackedList& l = ListOf(&e);
+  std::string out;
+  auto put = [&](uint64_t v) {
+    while (v >= 0x80) {
+      out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+  };
+  put(l.size());
+  if (!l.empty()) {
+    l.ForRange(0, l.size() - 1, [&](std::string_view v) {
+      put(v.size());
+      out.append(v);
+    });
+  }
+  return out;
+}
+
+Entry* DecodeList(std::string_view key, uint32_t hash, std::string_view payload) {
+  size_t pos = 0;
+  auto get = [&](uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos >= payload.size()) return false;
+      auto b = static_cast<uint8_t>(payload[pos++]);
+      *v |= uint64_t(b & 0x7f) << shift;
+      if (!(b & 0x80)) return true;
+    }
+    return false;
+  };
+  uint64_t n;
+  if (!get(&n) || n == 0) return nullptr;
+  auto* list = new PackedList();
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t len;
+    if (!get(&len) || len > payload.size() - pos) {
+      delete list;
+      return nullptr;
+    }
+    list->PushBack(payload.substr(pos, len));
+    pos += len;
+  }
+  if (pos != payload.size()) {
+    delete list;
+    return nullptr;
+  }
+  return NewObjectEntry(key, hash, ValueType::kList, list);
+}
+
+void RegisterListFamily(CommandRegistry& r) {
+  SetObjectOps(ValueType::kList, &kListOps);
+  constexpr uint32_t kW = kCmdWrite, kWD = kCmdWrite | kCmdDenyOom, kRO = kCmdReadonly,
+                     kF = kCmdFast;
+  r.Register(CommandSpec("lpush", -3, kWD | kF, 1, 1, 1, CmdLPush));
+  r.Register(CommandSpec("rpush", -3, kWD | kF, 1, 1, 1, CmdRPush));
+  r.Register(CommandSpec("lpushx", -3, kWD | kF, 1, 1, 1, CmdLPushX));
+  r.Register(CommandSpec("rpushx", -3, kWD | kF, 1, 1, 1, CmdRPushX));
+  r.Register(CommandSpec("lpop", -2, kW | kF, 1, 1, 1, CmdLPop));
+  r.Register(CommandSpec("rpop", -2, kW | kF, 1, 1, 1, CmdRPop));
+  r.Register(CommandSpec("llen", 2, kRO | kF, 1, 1, 1, CmdLLen));
+  r.Register(CommandSpec("lrange", 4, kRO, 1, 1, 1, CmdLRange));
+  r.Register(CommandSpec("lindex", 3, kRO, 1, 1, 1, CmdLIndex));
+  r.Register(CommandSpec("lset", 4, kWD, 1, 1, 1, CmdLSet));
+  r.Register(CommandSpec("ltrim", 4, kW, 1, 1, 1, CmdLTrim));
+  r.Register(CommandSpec("lrem", 4, kW, 1, 1, 1, CmdLRem));
+  r.Register(CommandSpec("linsert", 5, kWD, 1, 1, 1, CmdLInsert));
+  r.Register(CommandSpec("lpos", -3, kRO, 1, 1, 1, CmdLPos));
+  r.Register(CommandSpec("lmove", 5, kWD, 1, 2, 1, CmdLMove));
+  r.Register(CommandSpec("rpoplpush", 3, kWD, 1, 2, 1, CmdRPopLPush));
+}
+
+}  // namespace aegisr

@@ -1,0 +1,263 @@
+// PackedList (see packed_list.h): nodes and the element encoding.
+#include "engine/types/packed_list.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <utility>
+
+#include "base/alloc.h"
+
+namespace aegisr {
+
+struct PackedList::Node {
+  uint32_t used;   // bytes of elements
+  uint32_t cap;    // bytes available for elements
+  uint32_t count;  // elements
+  uint32_t pad;
+  char* data() { return reinterpret_cast<char*>(this + 1); }
+  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+};
+
+namespace {
+
+// LEB128: 7 bits a byte, low bits first, 0x80 = more follow.
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) v >>= 7, ++n;
+  return n;
+}
+
+size_t PutVarint(char* p, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  p[n++] = static_cast<char>(v);
+  return n;
+}
+
+uint64_t GetVarint(const char* p, uint32_t* len) {
+  uint64_t v = 0;
+  int shift = 0;
+  uint32_t n = 0;
+  for (;;) {
+    auto b = static_cast<uint8_t>(p[n++]);
+    v |= uint64_t(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+    shift += 7;
+  }
+  *len = n;
+  return v;
+}
+
+// The back-length: the same bytes in reverse order, so that reading backwards from the
+// element's end meets the low bits first.
+void PutBackVarint(char* p, uint64_t v, size_t n) {
+  char tmp[10];
+  PutVarint(tmp, v);
+  for (size_t i = 0; i < n; ++i) p[i] = tmp[n - 1 - i];
+}
+
+uint64_t GetBackVarint(const char* end, uint32_t* len) {
+  uint64_t v = 0;
+  int shift = 0;
+  uint32_t n = 0;
+  for (;;) {
+    auto b = static_cast<uint8_t>(*(end - 1 - n));
+    ++n;
+    v |= uint64_t(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+    shift += 7;
+  }
+  *len = n;
+  return v;
+}
+
+// Bytes an element of value v takes: header, data, back-length.
+size_t EncodedSize(std::string_view v) {
+  size_t body = VarintSize(v.size()) + v.size();
+  return body + VarintSize(body);
+}
+
+void Encode(char* p, std::string_view v) {
+  size_t h = PutVarint(p, v.size());
+  if (!v.empty()) std::memcpy(p + h, v.data(), v.size());
+  size_t body = h + v.size();
+  PutBackVarint(p + body, body, VarintSize(body));
+}
+
+}  // namespace
+
+PackedList::Node* PackedList::NewNode(size_t cap) {
+  auto* n = static_cast<Node*>(AllocBytes(sizeof(Node) + cap));
+  n->used = 0;
+  n->cap = static_cast<uint32_t>(cap);
+  n->count = 0;
+  n->pad = 0;
+  return n;
+}
+
+void PackedList::FreeNode(Node* n) { FreeBytes(n); }
+
+PackedList::Node* PackedList::Reserve(Node* n, size_t extra) {
+  size_t need = size_t{n->used} + extra;
+  if (need <= n->cap) return n;
+  size_t cap = std::max(need, size_t{n->cap} + n->cap / 2);
+  if (need <= kNodeBytes) cap = std::min(cap, kNodeBytes);
+  n = static_cast<Node*>(ReallocBytes(n, sizeof(Node) + cap));
+  n->cap = static_cast<uint32_t>(cap);
+  return n;
+}
+
+PackedList::PackedList(const PackedList& other) : size_(other.size_) {
+  nodes_.reserve(other.nodes_.size());
+  for (const Node* n : other.nodes_) {
+    Node* c = NewNode(n->used);
+    std::memcpy(c->data(), n->data(), n->used);
+    c->used = n->used;
+    c->count = n->count;
+    nodes_.push_back(c);
+  }
+}
+
+PackedList::PackedList(PackedList&& other) noexcept
+    : nodes_(std::move(other.nodes_)), size_(std::exchange(other.size_, 0)) {
+  other.nodes_.clear();
+}
+
+PackedList& PackedList::operator=(PackedList&& other) noexcept {
+  if (this != &other) {
+    for (Node* n : nodes_) FreeNode(n);
+    nodes_ = std::move(other.nodes_);
+    other.nodes_.clear();
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+PackedList::~PackedList() {
+  for (Node* n : nodes_) FreeNode(n);
+}
+
+std::string_view PackedList::ElementAt(const Node* n, uint32_t offset, uint32_t* next) {
+  uint32_t h;
+  uint64_t len = GetVarint(n->data() + offset, &h);
+  uint64_t body = h + len;
+  *next = offset + static_cast<uint32_t>(body + VarintSize(body));
+  return {n->data() + offset + h, static_cast<size_t>(len)};
+}
+
+uint32_t PackedList::PrevOffset(const Node* n, uint32_t end) {
+  uint32_t bl;
+  uint64_t body = GetBackVarint(n->data() + end, &bl);
+  return end - bl - static_cast<uint32_t>(body);
+}
+
+uint32_t PackedList::NodeCount(const Node* n) { return n->count; }
+uint32_t PackedList::NodeUsed(const Node* n) { return n->used; }
+
+void PackedList::PushBack(std::string_view v) {
+  size_t es = EncodedSize(v);
+  if (nodes_.empty() || (nodes_.back()->used + es > kNodeBytes && nodes_.back()->count > 0)) {
+    // A fresh node starts just large enough; Reserve grows it by half up to kNodeBytes.
+    nodes_.push_back(NewNode(es));
+  }
+  Node* n = nodes_.back() = Reserve(nodes_.back(), es);
+  Encode(n->data() + n->used, v);
+  n->used += static_cast<uint32_t>(es);
+  ++n->count;
+  ++size_;
+}
+
+void PackedList::PushFront(std::string_view v) {
+  size_t es = EncodedSize(v);
+  if (nodes_.empty() || (nodes_.front()->used + es > kNodeBytes && nodes_.front()->count > 0)) {
+    Node* fresh = NewNode(es);
+    nodes_.insert(nodes_.begin(), fresh);
+  }
+  Node* n = nodes_.front() = Reserve(nodes_.front(), es);
+  std::memmove(n->data() + es, n->data(), n->used);
+  Encode(n->data(), v);
+  n->used += static_cast<uint32_t>(es);
+  ++n->count;
+  ++size_;
+}
+
+std::string PackedList::PopFront() {
+  assert(size_ > 0);
+  Node* n = nodes_.front();
+  uint32_t next;
+  std::string out(ElementAt(n, 0, &next));
+  std::memmove(n->data(), n->data() + next, n->used - next);
+  n->used -= next;
+  --n->count;
+  --size_;
+  if (n->count == 0) {
+    FreeNode(n);
+    nodes_.erase(nodes_.begin());
+  } else if (n->cap > 256 && n->used < n->cap / 4) {
+    nodes_.front() = static_cast<Node*>(ReallocBytes(n, sizeof(Node) + n->cap / 2));
+    nodes_.front()->cap /= 2;
+  }
+  return out;
+}
+
+std::string PackedList::PopBack() {
+  assert(size_ > 0);
+  Node* n = nodes_.back();
+  uint32_t start = PrevOffset(n, n->used), next;
+  std::string out(ElementAt(n, start, &next));
+  n->used = start;
+  --n->count;
+  --size_;
+  if (n->count == 0) {
+    FreeNode(n);
+    nodes_.pop_back();
+  } else if (n->cap > 256 && n->used < n->cap / 4) {
+    nodes_.back() = static_cast<Node*>(ReallocBytes(n, sizeof(Node) + n->cap / 2));
+    nodes_.back()->cap /= 2;
+  }
+  return out;
+}
+
+std::pair<size_t, size_t> PackedList::Locate(size_t i) const {
+  assert(i < size_);
+  if (i < size_ / 2) {
+    for (size_t ni = 0;; ++ni) {
+      if (i < nodes_[ni]->count) return {ni, i};
+      i -= nodes_[ni]->count;
+    }
+  }
+  size_t from_end = size_ - 1 - i;  // 0 = the last element
+  for (size_t ni = nodes_.size(); ni-- > 0;) {
+    if (from_end < nodes_[ni]->count) return {ni, nodes_[ni]->count - 1 - from_end};
+    from_end -= nodes_[ni]->count;
+  }
+  return {0, 0};  // unreachable for i < size_
+}
+
+std::string_view PackedList::At(size_t i) const {
+  auto [ni, ei] = Locate(i);
+  const Node* n = nodes_[ni];
+  uint32_t off = 0, next = 0;
+  if (ei < n->count / 2) {
+    for (size_t k = 0; k < ei; ++k) {
+      ElementAt(n, off, &next);
+      off = next;
+    }
+  } else {
+    off = n->used;
+    for (size_t k = n->count; k > ei; --k) off = PrevOffset(n, off);
+  }
+  return ElementAt(n, off, &next);
+}
+
+size_t PackedList::MemoryBytes() const {
+  size_t b = nodes_.capacity() * sizeof(Node*);
+  for (const Node* n : nodes_) b += UsableSize(n);
+  return b;
+}
+
+}  // namespace aegisr

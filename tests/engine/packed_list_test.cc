@@ -1,0 +1,157 @@
+// Unit tests for PackedList (engine/types/packed_list.h), against std::deque as the model.
+#include "engine/types/packed_list.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace aegisr {
+namespace {
+
+std::vector<std::string> All(const PackedList& l) {
+  std::vector<std::string> out;
+  if (!l.empty()) l.ForRange(0, l.size() - 1, [&](std::string_view v) { out.emplace_back(v); });
+  return out;
+}
+
+std::vector<std::string> AllReverse(const PackedList& l) {
+  std::vector<std::string> out;
+  if (!l.empty())
+    l.ForRangeReverse(0, l.size() - 1, [&](std::string_view v) { out.emplace_back(v); });
+  return out;
+}
+
+TEST(PackedList, PushPopBothEnds) {
+  PackedList l;
+  EXPECT_TRUE(l.empty());
+  l.PushBack("b");
+  l.PushFront("a");
+  l.PushBack("");
+  l.PushBack(std::string("x\0y", 3));
+  EXPECT_EQ(l.size(), 4u);
+  EXPECT_EQ(All(l), (std::vector<std::string>{"a", "b", "", std::string("x\0y", 3)}));
+  EXPECT_EQ(l.At(1), "b");
+  EXPECT_EQ(l.At(2), "");
+  EXPECT_EQ(l.PopBack(), std::string("x\0y", 3));
+  EXPECT_EQ(l.PopFront(), "a");
+  EXPECT_EQ(l.PopFront(), "b");
+  EXPECT_EQ(l.PopFront(), "");
+  EXPECT_TRUE(l.empty());
+  EXPECT_EQ(l.node_count(), 0u);
+}
+
+TEST(PackedList, SmallListsAreOneCompactNode) {
+  PackedList l;
+  for (int i = 0; i < 100; ++i) l.PushBack("value" + std::to_string(i));
+  EXPECT_EQ(l.node_count(), 1u);
+  // Each element costs its bytes plus a length byte and a back-length byte, and the node grows
+  // by half at a time: well under 32 bytes an element for these 6-7 byte values.
+  EXPECT_LT(l.MemoryBytes(), 100u * 16);
+}
+
+TEST(PackedList, NodesSplitAtTheByteLimitAndLargeElementsGetTheirOwn) {
+  PackedList l;
+  std::string big(PackedList::kNodeBytes * 2, 'z');
+  for (int i = 0; i < 3000; ++i) l.PushBack(std::string(20, char('a' + i % 26)));
+  size_t nodes = l.node_count();
+  EXPECT_GT(nodes, 5u);
+  l.PushBack(big);
+  l.PushFront(big);
+  EXPECT_EQ(l.node_count(), nodes + 2);
+  EXPECT_EQ(l.At(0), big);
+  EXPECT_EQ(l.At(l.size() - 1), big);
+  EXPECT_EQ(l.At(1), std::string(20, 'a'));
+  EXPECT_EQ(l.PopFront(), big);
+  EXPECT_EQ(l.PopBack(), big);
+  EXPECT_EQ(l.node_count(), nodes);
+}
+
+TEST(PackedList, MatchesADequeUnderRandomOperations) {
+  std::mt19937_64 rng(7);
+  PackedList l;
+  std::deque<std::string> model;
+  auto value = [&] {
+    size_t len = rng() % 4 == 0 ? rng() % 300 : rng() % 12;  // some lengths need 2-byte varints
+    std::string v(len, '\0');
+    for (char& c : v) c = static_cast<char>(rng());
+    return v;
+  };
+  for (int step = 0; step < 20000; ++step) {
+    switch (rng() % 6) {
+      case 0:
+      case 1: {
+        std::string v = value();
+        l.PushBack(v);
+        model.push_back(v);
+        break;
+      }
+      case 2: {
+        std::string v = value();
+        l.PushFront(v);
+        model.push_front(v);
+        break;
+      }
+      case 3:
+        if (!model.empty()) {
+          ASSERT_EQ(l.PopFront(), model.front());
+          model.pop_front();
+        }
+        break;
+      case 4:
+        if (!model.empty()) {
+          ASSERT_EQ(l.PopBack(), model.back());
+          model.pop_back();
+        }
+        break;
+      case 5:
+        if (!model.empty()) {
+          size_t i = rng() % model.size();
+          ASSERT_EQ(l.At(i), model[i]) << i;
+        }
+        break;
+    }
+    ASSERT_EQ(l.size(), model.size());
+  }
+  std::vector<std::string> expect(model.begin(), model.end());
+  EXPECT_EQ(All(l), expect);
+  std::vector<std::string> reversed(model.rbegin(), model.rend());
+  EXPECT_EQ(AllReverse(l), reversed);
+  // Sub-ranges, both directions.
+  if (model.size() > 10) {
+    std::vector<std::string> got;
+    l.ForRange(3, 9, [&](std::string_view v) { got.emplace_back(v); });
+    EXPECT_EQ(got, std::vector<std::string>(model.begin() + 3, model.begin() + 10));
+    got.clear();
+    l.ForRangeReverse(3, 9, [&](std::string_view v) { got.emplace_back(v); });
+    EXPECT_EQ(got, std::vector<std::string>(model.rbegin() + (model.size() - 10),
+                                            model.rbegin() + (model.size() - 3)));
+  }
+}
+
+TEST(PackedList, RewriteAndCopy) {
+  PackedList l;
+  for (int i = 0; i < 2000; ++i) l.PushBack(std::to_string(i));
+  // Drop the odd ones, double every tenth.
+  l.Rewrite([](size_t i, std::string_view v, PackedList& out) {
+    if (i % 2) return;
+    out.PushBack(v);
+    if (i % 10 == 0) out.PushBack(v);
+  });
+  EXPECT_EQ(l.size(), 1000u + 200u);
+  EXPECT_EQ(l.At(0), "0");
+  EXPECT_EQ(l.At(1), "0");
+  EXPECT_EQ(l.At(2), "2");
+  PackedList c(l);
+  EXPECT_EQ(All(c), All(l));
+  c.PopFront();
+  EXPECT_EQ(l.size(), 1200u);
+  PackedList m(std::move(c));
+  EXPECT_EQ(m.size(), 1199u);
+  EXPECT_EQ(c.size(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty
+}
+
+}  // namespace
+}  // namespace aegisr
