@@ -7,6 +7,7 @@
 # Env:   AEGISR_COMPARE_AGAINST_REDIS=1  run a second redis-server in the daemon's place (to try
 #                                        the script before the daemon exists; ratios ~1.0)
 #        CLIENTS (50), VALUE_SIZE (64), KEYSPACE (1000000), PIPELINES ("1 16")
+#        TESTS ("set get")  redis-benchmark tests, in order (e.g. "lpush lpop rpush rpop")
 #        AEGISR_ARGS   extra aegisr-daemon flags, e.g. "--threads 1"
 set -euo pipefail
 
@@ -21,6 +22,7 @@ CLIENTS=${CLIENTS:-50}
 VALUE_SIZE=${VALUE_SIZE:-64}
 KEYSPACE=${KEYSPACE:-1000000}
 PIPELINES=${PIPELINES:-"1 16"}
+TESTS=${TESTS:-"set get"}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 REDIS_BENCHMARK=${REDIS_BENCHMARK:-/usr/bin/redis-benchmark}
 REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
@@ -120,14 +122,14 @@ run_one() {  # server port pipeline round test
   cpu=$(awk '{ if ($1 > 0) printf "%.0f", 100 * ($2 + $3) / $1; else print 0 }' "$WORK/time")
   # --csv: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
   #        "p99_latency_ms","max_latency_ms"
-  echo "$out" | tr -d '"' | awk -F, -v s="$1" -v p="$3" -v r="$4" -v c="$cpu" \
-    '$1 == "SET" || $1 == "GET" { print s "," p "," r "," $1 "," $2 "," $7 "," c }' >>"$RESULTS"
+  echo "$out" | tr -d '"' | awk -F, -v s="$1" -v p="$3" -v r="$4" -v c="$cpu" -v t="$5" \
+    'toupper($1) == toupper(t) { print s "," p "," r "," $1 "," $2 "," $7 "," c }' >>"$RESULTS"
 }
 
 for round in $(seq "$ROUNDS"); do
   for p in $PIPELINES; do
     echo "round $round/$ROUNDS, pipeline $p: redis, aegisr" >&2
-    for t in set get; do
+    for t in $TESTS; do
       run_one redis "$REDIS_PORT" "$p" "$round" "$t"
       run_one aegisr "$AEGISR_PORT" "$p" "$round" "$t"
     done
@@ -141,14 +143,17 @@ rounds = int(sys.argv[2])
 data = {}
 for server, pipeline, _round, test, rps, p99, cpu in rows:
     data.setdefault((test, int(pipeline), server), []).append((float(rps), float(p99), float(cpu)))
-keys = sorted({(t, p) for t, p, _ in data}, key=lambda k: (k[0] != "SET", k[1]))
-print(f"{'test':<5} {'pipeline':>8} {'redis rps':>12} {'aegisr rps':>12} {'ratio':>7} "
+order = {}
+for server, pipeline, _round, test, *_ in rows:
+    order.setdefault(test, len(order))
+keys = sorted({(t, p) for t, p, _ in data}, key=lambda k: (order[k[0]], k[1]))
+print(f"{'test':<6} {'pipeline':>8} {'redis rps':>12} {'aegisr rps':>12} {'ratio':>7} "
       f"{'redis p99 ms':>13} {'aegisr p99 ms':>14} {'bench cpu% r/a':>15}")
 bad = False
 for t, p in keys:
     r, a = data.get((t, p, "redis"), []), data.get((t, p, "aegisr"), [])
     if len(r) != rounds or len(a) != rounds:
-        print(f"{t:<5} {p:>8}  missing results (redis {len(r)}, aegisr {len(a)} of {rounds})")
+        print(f"{t:<6} {p:>8}  missing results (redis {len(r)}, aegisr {len(a)} of {rounds})")
         bad = True
         continue
     rr = statistics.median(x[0] for x in r)
@@ -157,7 +162,7 @@ for t, p in keys:
     ap = statistics.median(x[1] for x in a)
     rc = statistics.median(x[2] for x in r)
     ac = statistics.median(x[2] for x in a)
-    print(f"{t:<5} {p:>8} {rr:>12.0f} {ar:>12.0f} {ar / rr:>7.2f} {rp:>13.3f} {ap:>14.3f} "
+    print(f"{t:<6} {p:>8} {rr:>12.0f} {ar:>12.0f} {ar / rr:>7.2f} {rp:>13.3f} {ap:>14.3f} "
           f"{f'{rc:.0f}/{ac:.0f}':>15}")
 print(f"(medians of {rounds} rounds; ratio = aegisr rps / redis rps; bench cpu% = "
       "redis-benchmark's own CPU use against redis/aegisr, ~100 means it is the bottleneck)")

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # Memory per key: RSS (VmRSS) of redis-server and aegisr-daemon before and after inserting N keys
-# key:%010d with V-byte values over raw pipelined RESP; prints bytes/key and the ratio.
-# Single-threaded. Usage: /usr/bin/python3 perf/memory_compare.py BUILD_DIR [--keys N] [--value-size V]
+# key:%010d with V-byte values over raw pipelined RESP; prints bytes/key and the ratio. With
+# --list-len L each key is a list of L V-byte elements (RPUSH) and the figure is bytes/element.
+# Single-threaded. Usage: /usr/bin/python3 perf/memory_compare.py BUILD_DIR [--keys N]
+#   [--value-size V] [--list-len L]
 """Compare the memory each server spends per small string key.
 
 AEGISR_COMPARE_AGAINST_REDIS=1 runs a second redis-server in the daemon's place (to try the
@@ -83,6 +85,13 @@ class Conn:
             raise RuntimeError(f"unexpected reply: {self.buf[:200]!r}")
         self.buf = self.buf[len(want):]
 
+    def expect_integers(self, count):
+        """Reads `count` integer replies (:N); anything else is an error."""
+        for _ in range(count):
+            line = self._line()
+            if not line.startswith(b":"):
+                raise RuntimeError(f"unexpected reply: {line[:200]!r}")
+
 
 def wait_ready(proc, port, name, log):
     for _ in range(200):
@@ -114,7 +123,7 @@ def rss_bytes(pid):
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def measure(name, port, pid, keys, value, batch):
+def measure(name, port, pid, keys, value, batch, list_len=0):
     c = Conn(port)
     try:
         dbsize = c.simple("DBSIZE")
@@ -122,7 +131,21 @@ def measure(name, port, pid, keys, value, batch):
             raise RuntimeError(f"{name}: not empty at start (DBSIZE {dbsize!r})")
         time.sleep(0.2)
         before = rss_bytes(pid)
-        for start in range(0, keys, batch):
+        if list_len:  # RPUSH up to 1000 elements a command, `batch` elements in flight
+            per_cmd = min(list_len, 1000)
+            cmds = []
+            for i in range(keys):
+                for first in range(0, list_len, per_cmd):
+                    n = min(per_cmd, list_len - first)
+                    cmds.append(encode(b"RPUSH", b"key:%010d" % i, *([value] * n)))
+                    if len(cmds) * per_cmd >= batch:
+                        c.sock.sendall(b"".join(cmds))
+                        c.expect_integers(len(cmds))
+                        cmds = []
+            if cmds:
+                c.sock.sendall(b"".join(cmds))
+                c.expect_integers(len(cmds))
+        for start in range(0, keys if not list_len else 0, batch):
             end = min(keys, start + batch)
             c.sock.sendall(b"".join(encode(b"SET", b"key:%010d" % i, value)
                                     for i in range(start, end)))
@@ -144,9 +167,11 @@ def main():
     p.add_argument("--keys", type=int, default=1000000)
     p.add_argument("--value-size", type=int, default=16)
     p.add_argument("--batch", type=int, default=10000, help="commands per pipelined batch")
+    p.add_argument("--list-len", type=int, default=0,
+                   help="make each key a list of this many elements (0: strings)")
     args = p.parse_args()
-    if args.keys < 1 or args.value_size < 0 or args.batch < 1:
-        p.error("--keys and --batch must be >= 1, --value-size >= 0")
+    if args.keys < 1 or args.value_size < 0 or args.batch < 1 or args.list_len < 0:
+        p.error("--keys and --batch must be >= 1, --value-size and --list-len >= 0")
     daemon = os.path.join(args.bindir, "aegisr-daemon")
     if not AGAINST_REDIS and not os.access(daemon, os.X_OK):
         print(f"{sys.argv[0]}: {daemon} is missing (build it, or set "
@@ -180,13 +205,19 @@ def main():
 
         value = b"v" * args.value_size
         per_key = {}
-        print(f"{args.keys} keys key:%010d, {args.value_size}-byte values")
-        print(f"{'server':<8} {'RSS before MiB':>15} {'RSS after MiB':>14} {'bytes/key':>10}")
+        unit = "element" if args.list_len else "key"
+        items = args.keys * (args.list_len or 1)
+        if args.list_len:
+            print(f"{args.keys} lists key:%010d of {args.list_len} {args.value_size}-byte elements")
+        else:
+            print(f"{args.keys} keys key:%010d, {args.value_size}-byte values")
+        print(f"{'server':<8} {'RSS before MiB':>15} {'RSS after MiB':>14} {'bytes/' + unit:>12}")
         for name, port, proc in servers:
-            before, after = measure(name, port, proc.pid, args.keys, value, args.batch)
-            per_key[name] = (after - before) / args.keys
+            before, after = measure(name, port, proc.pid, args.keys, value, args.batch,
+                                    args.list_len)
+            per_key[name] = (after - before) / items
             print(f"{name:<8} {before / 2**20:>15.1f} {after / 2**20:>14.1f} "
-                  f"{per_key[name]:>10.1f}")
+                  f"{per_key[name]:>12.1f}")
         if per_key["redis"] > 0:
             print(f"ratio aegisr/redis: {per_key['aegisr'] / per_key['redis']:.2f}")
         return 0

@@ -90,25 +90,48 @@ void Encode(char* p, std::string_view v) {
 
 }  // namespace
 
+// Element bytes a full node holds: the node, header included, is exactly kNodeBytes, one of the
+// allocator's size classes (8208 bytes would take a 10 KiB block).
+constexpr size_t kNodeData = PackedList::kNodeBytes - 16;  // 16: sizeof(Node), asserted below
+
+// A node's capacity is all its block offers: the allocator rounds every request up to a size
+// class, and the slack is free room for the next elements.
+uint32_t CapacityOf(const void* n, size_t header) {
+  return static_cast<uint32_t>(UsableSize(n) - header);
+}
+
 PackedList::Node* PackedList::NewNode(size_t cap) {
+  static_assert(sizeof(Node) == PackedList::kNodeBytes - kNodeData);
   auto* n = static_cast<Node*>(AllocBytes(sizeof(Node) + cap));
   n->used = 0;
-  n->cap = static_cast<uint32_t>(cap);
+  n->cap = CapacityOf(n, sizeof(Node));
   n->count = 0;
   n->pad = 0;
+  node_bytes_ += UsableSize(n);
   return n;
 }
 
-void PackedList::FreeNode(Node* n) { FreeBytes(n); }
+void PackedList::FreeNode(Node* n) {
+  node_bytes_ -= UsableSize(n);
+  FreeBytes(n);
+}
+
+PackedList::Node* PackedList::Resize(Node* n, size_t cap) {
+  node_bytes_ -= UsableSize(n);
+  n = static_cast<Node*>(ReallocBytes(n, sizeof(Node) + cap));
+  n->cap = CapacityOf(n, sizeof(Node));
+  node_bytes_ += UsableSize(n);
+  return n;
+}
 
 PackedList::Node* PackedList::Reserve(Node* n, size_t extra) {
   size_t need = size_t{n->used} + extra;
   if (need <= n->cap) return n;
-  size_t cap = std::max(need, size_t{n->cap} + n->cap / 2);
-  if (need <= kNodeBytes) cap = std::min(cap, kNodeBytes);
-  n = static_cast<Node*>(ReallocBytes(n, sizeof(Node) + cap));
-  n->cap = static_cast<uint32_t>(cap);
-  return n;
+  // An eighth more than needed: the size classes are about that far apart, so a node ends at
+  // most one class above its contents while a push copies the node only every few elements.
+  size_t cap = need + need / 8;
+  if (need <= kNodeData) cap = std::min(cap, kNodeData);
+  return Resize(n, cap);
 }
 
 PackedList::PackedList(const PackedList& other) : size_(other.size_) {
@@ -123,7 +146,9 @@ PackedList::PackedList(const PackedList& other) : size_(other.size_) {
 }
 
 PackedList::PackedList(PackedList&& other) noexcept
-    : nodes_(std::move(other.nodes_)), size_(std::exchange(other.size_, 0)) {
+    : nodes_(std::move(other.nodes_)),
+      size_(std::exchange(other.size_, 0)),
+      node_bytes_(std::exchange(other.node_bytes_, 0)) {
   other.nodes_.clear();
 }
 
@@ -133,6 +158,7 @@ PackedList& PackedList::operator=(PackedList&& other) noexcept {
     nodes_ = std::move(other.nodes_);
     other.nodes_.clear();
     size_ = std::exchange(other.size_, 0);
+    node_bytes_ = std::exchange(other.node_bytes_, 0);
   }
   return *this;
 }
@@ -160,8 +186,8 @@ uint32_t PackedList::NodeUsed(const Node* n) { return n->used; }
 
 void PackedList::PushBack(std::string_view v) {
   size_t es = EncodedSize(v);
-  if (nodes_.empty() || (nodes_.back()->used + es > kNodeBytes && nodes_.back()->count > 0)) {
-    // A fresh node starts just large enough; Reserve grows it by half up to kNodeBytes.
+  if (nodes_.empty() || (nodes_.back()->used + es > kNodeData && nodes_.back()->count > 0)) {
+    // A fresh node starts just large enough; Reserve grows it by an eighth at a time.
     nodes_.push_back(NewNode(es));
   }
   Node* n = nodes_.back() = Reserve(nodes_.back(), es);
@@ -173,7 +199,7 @@ void PackedList::PushBack(std::string_view v) {
 
 void PackedList::PushFront(std::string_view v) {
   size_t es = EncodedSize(v);
-  if (nodes_.empty() || (nodes_.front()->used + es > kNodeBytes && nodes_.front()->count > 0)) {
+  if (nodes_.empty() || (nodes_.front()->used + es > kNodeData && nodes_.front()->count > 0)) {
     Node* fresh = NewNode(es);
     nodes_.insert(nodes_.begin(), fresh);
   }
@@ -198,8 +224,7 @@ std::string PackedList::PopFront() {
     FreeNode(n);
     nodes_.erase(nodes_.begin());
   } else if (n->cap > 256 && n->used < n->cap / 4) {
-    nodes_.front() = static_cast<Node*>(ReallocBytes(n, sizeof(Node) + n->cap / 2));
-    nodes_.front()->cap /= 2;
+    nodes_.front() = Resize(n, n->cap / 2);
   }
   return out;
 }
@@ -216,8 +241,7 @@ std::string PackedList::PopBack() {
     FreeNode(n);
     nodes_.pop_back();
   } else if (n->cap > 256 && n->used < n->cap / 4) {
-    nodes_.back() = static_cast<Node*>(ReallocBytes(n, sizeof(Node) + n->cap / 2));
-    nodes_.back()->cap /= 2;
+    nodes_.back() = Resize(n, n->cap / 2);
   }
   return out;
 }
@@ -238,6 +262,12 @@ std::pair<size_t, size_t> PackedList::Locate(size_t i) const {
   return {0, 0};  // unreachable for i < size_
 }
 
+size_t PackedList::RecountMemoryBytes() const {
+  size_t b = nodes_.capacity() * sizeof(void*);
+  for (const Node* n : nodes_) b += UsableSize(n);
+  return b;
+}
+
 std::string_view PackedList::At(size_t i) const {
   auto [ni, ei] = Locate(i);
   const Node* n = nodes_[ni];
@@ -252,12 +282,6 @@ std::string_view PackedList::At(size_t i) const {
     for (size_t k = n->count; k > ei; --k) off = PrevOffset(n, off);
   }
   return ElementAt(n, off, &next);
-}
-
-size_t PackedList::MemoryBytes() const {
-  size_t b = nodes_.capacity() * sizeof(Node*);
-  for (const Node* n : nodes_) b += UsableSize(n);
-  return b;
 }
 
 }  // namespace aegisr

@@ -59,17 +59,23 @@ class PackedList {
   void Rewrite(Fn&& fn);
 
   // Bytes of memory this list owns (its nodes and node table), for MEMORY USAGE and used_memory.
-  size_t MemoryBytes() const;
+  // O(1): every command's memory accounting asks for it before and after the change.
+  size_t MemoryBytes() const { return node_bytes_ + nodes_.capacity() * sizeof(void*); }
+  // The same, counted from the nodes (tests check MemoryBytes against it).
+  size_t RecountMemoryBytes() const;
 
  private:
   struct Node;
-  static Node* NewNode(size_t cap);
-  static void FreeNode(Node* n);
+  // Node allocation, keeping node_bytes_ (the nodes' usable sizes) up to date.
+  Node* NewNode(size_t cap);
+  void FreeNode(Node* n);
+  Node* Resize(Node* n, size_t cap);
   Node* Reserve(Node* n, size_t extra);              // grows n's buffer to hold `extra` more bytes
   std::pair<size_t, size_t> Locate(size_t i) const;  // node index and element index within it
 
   std::vector<Node*> nodes_;
   size_t size_ = 0;
+  size_t node_bytes_ = 0;
 
  public:
   // Element walking inside a node (for the templates above).

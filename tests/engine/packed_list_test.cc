@@ -114,7 +114,11 @@ TEST(PackedList, MatchesADequeUnderRandomOperations) {
         break;
     }
     ASSERT_EQ(l.size(), model.size());
+    if (step % 97 == 0) {
+      ASSERT_EQ(l.MemoryBytes(), l.RecountMemoryBytes()) << step;
+    }
   }
+  EXPECT_EQ(l.MemoryBytes(), l.RecountMemoryBytes());
   std::vector<std::string> expect(model.begin(), model.end());
   EXPECT_EQ(All(l), expect);
   std::vector<std::string> reversed(model.rbegin(), model.rend());
@@ -144,8 +148,10 @@ TEST(PackedList, RewriteAndCopy) {
   EXPECT_EQ(l.At(0), "0");
   EXPECT_EQ(l.At(1), "0");
   EXPECT_EQ(l.At(2), "2");
+  EXPECT_EQ(l.MemoryBytes(), l.RecountMemoryBytes());
   PackedList c(l);
   EXPECT_EQ(All(c), All(l));
+  EXPECT_EQ(c.MemoryBytes(), c.RecountMemoryBytes());
   c.PopFront();
   EXPECT_EQ(l.size(), 1200u);
   PackedList m(std::move(c));
