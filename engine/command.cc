@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "base/numbers.h"
+
 namespace aegisr {
 
 void AsciiLower(std::string_view in, std::string* out) {
@@ -11,6 +13,11 @@ void AsciiLower(std::string_view in, std::string* out) {
     char c = in[i];
     (*out)[i] = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
   }
+}
+
+int64_t CommandSpec::NumKeys(std::string_view arg) {
+  int64_t v;
+  return String2ll(arg, &v) ? v : 0;
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {

@@ -60,6 +60,9 @@ struct CommandSpec {
   int first_key = 0;
   int last_key = 0;
   int key_step = 0;
+  // Movable keys counted by an argument (LMPOP, ZMPOP, SINTERCARD, ZUNION, ...): the index of
+  // the numkeys argument; the keys follow it. 0: none (first/last/step say it all).
+  int numkeys_arg = 0;
   CommandHandler handler = nullptr;
   std::vector<CommandSpec> subcommands;  // CONFIG GET, CLIENT LIST, ...
   uint32_t id = 0;                       // index into per-thread stats, set at registration
@@ -81,14 +84,25 @@ struct CommandSpec {
     return arity > 0 ? argc == size_t(arity) : argc >= size_t(-arity);
   }
   const CommandSpec* FindSubcommand(std::string_view sub) const;
-  // Calls fn(arg index) for each key argument of args by first/last/step (no movable keys).
+  // Calls fn(arg index) for each key argument of args: by first/last/step, or the numkeys keys
+  // after args[numkeys_arg] (none if that count is not a positive integer that fits).
   template <typename Fn>
-  void ForEachKey(size_t argc, Fn&& fn) const {
+  void ForEachKey(ArgList args, Fn&& fn) const {
+    size_t argc = args.size();
+    if (numkeys_arg > 0) {
+      size_t n = size_t(numkeys_arg);
+      int64_t count = n < argc ? NumKeys(args[n]) : 0;
+      if (count <= 0 || uint64_t(count) > argc - n - 1) return;
+      for (size_t i = n + 1; i <= n + size_t(count); ++i) fn(i);
+      return;
+    }
     if (first_key <= 0) return;
     int last = last_key >= 0 ? last_key : int(argc) + last_key;
     int step = key_step > 0 ? key_step : 1;
     for (int i = first_key; i <= last && i < int(argc); i += step) fn(size_t(i));
   }
+  // The numkeys argument's value, or 0 if it is not a canonical integer.
+  static int64_t NumKeys(std::string_view arg);
 };
 
 // Name -> spec, case-insensitive. Filled once at startup, read-only afterwards (thread-safe).

@@ -103,7 +103,7 @@ std::vector<ColdKey> Engine::ColdKeys(ClientState& client, ArgList args) {
   // Pin first: from here until the command has run, no thread may move its keys to disk, so
   // what ColdKeys finds in RAM is still there when the handler reads it.
   std::vector<uint64_t> pins;
-  cmd->ForEachKey(args.size(),
+  cmd->ForEachKey(args,
                   [&](size_t i) { pins.push_back(GhostHash(KeyRef(args[i]).hash, client.db)); });
   if (!pins.empty()) tier_.Pin(t_loop_index, std::move(pins));
   return tier_.ColdKeys(client, *cmd, args);
@@ -156,9 +156,8 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
   if (evictor_.OverLimit()) {
     // The command's own keys stay: the disk tier has just read them back for it.
     std::vector<uint64_t> pinned;
-    cmd->ForEachKey(args.size(), [&](size_t i) {
-      pinned.push_back(GhostHash(KeyRef(args[i]).hash, client.db));
-    });
+    cmd->ForEachKey(
+        args, [&](size_t i) { pinned.push_back(GhostHash(KeyRef(args[i]).hash, client.db)); });
     if (!evictor_.MakeRoom(pinned) && (cmd->flags & kCmdDenyOom)) {
       ThreadStats::Inc(pc.rejected);
       reply.Error(errors::kOom);

@@ -1,10 +1,10 @@
 // The list command family, Redis 7.0 semantics (t_list.c): LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP
-// LLEN LRANGE LINDEX LSET LTRIM LREM LINSERT LPOS LMOVE RPOPLPUSH. A list value is a PackedList
-// (engine/types/packed_list.h) owned by its entry; an empty list is never stored (the key goes
-// with its last element). Handlers take the shard lock of their keys, check arguments in Redis's
-// order (numbers before the key's type where Redis parses them first), and change a list only
-// inside Shard::Update, after dropping any clean copy on disk, so memory accounting and the disk
-// tier stay right. Blocking pops and LMPOP come later (issue 4).
+// LLEN LRANGE LINDEX LSET LTRIM LREM LINSERT LPOS LMOVE RPOPLPUSH LMPOP. A list value is a
+// PackedList (engine/types/packed_list.h) owned by its entry; an empty list is never stored (the
+// key goes with its last element). Handlers take the shard lock of their keys, check arguments in
+// Redis's order (numbers before the key's type where Redis parses them first), and change a list
+// only inside Shard::Update, after dropping any clean copy on disk, so memory accounting and the
+// disk tier stay right. The blocking pops come later (issue 4).
 
 #include "engine/list_family.h"
 
@@ -29,6 +29,8 @@ constexpr std::string_view kRankZero =
     "negative to start from the end of the list";
 constexpr std::string_view kCountNegative = "ERR COUNT can't be negative";
 constexpr std::string_view kMaxlenNegative = "ERR MAXLEN can't be negative";
+constexpr std::string_view kNumkeys = "ERR numkeys should be greater than 0";
+constexpr std::string_view kCountPositive = "ERR count should be greater than 0";
 
 int Db(const CommandContext& ctx) { return ctx.client.db.load(std::memory_order_relaxed); }
 
@@ -438,6 +440,56 @@ void CmdLMove(CommandContext& ctx, ArgList args) {
 
 void CmdRPopLPush(CommandContext& ctx, ArgList args) { Move(ctx, args, End::kRight, End::kLeft); }
 
+// Redis's getRangeLongFromObjectOrReply with a message: an integer >= 1, else `err` (for a
+// non-integer too).
+bool ParsePositive(ReplySink& reply, std::string_view s, int64_t* v, std::string_view err) {
+  if (!ParseLong(s, v) || *v < 1) {
+    reply.Error(err);
+    return false;
+  }
+  return true;
+}
+
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops up to count elements from the first
+// non-empty list of the keys; replies [key, [elements]], or a null array if all are empty.
+void CmdLMPop(CommandContext& ctx, ArgList args) {
+  int64_t numkeys;
+  if (!ParsePositive(ctx.reply, args[1], &numkeys, kNumkeys)) return;
+  if (uint64_t(numkeys) >= args.size() - 2) return ctx.reply.Error(errors::kSyntax);
+  size_t where_at = 2 + size_t(numkeys);
+  End end;
+  if (!ParseEnd(args[where_at], &end)) return ctx.reply.Error(errors::kSyntax);
+  int64_t count = -1;
+  for (size_t i = where_at + 1; i < args.size(); ++i) {
+    if (count == -1 && EqualsIgnoreCase(args[i], "count") && i + 1 < args.size()) {
+      if (!ParsePositive(ctx.reply, args[++i], &count, kCountPositive)) return;
+    } else {
+      return ctx.reply.Error(errors::kSyntax);
+    }
+  }
+  if (count == -1) count = 1;
+  Keyspace& ks = ctx.engine.keyspace();
+  std::vector<KeyRef> refs;
+  for (size_t i = 2; i < where_at; ++i) refs.emplace_back(args[i]);
+  int db = Db(ctx);
+  auto guard = ks.LockKeys(refs);
+  for (const KeyRef& k : refs) {
+    Shard& s = ks.shard(k);
+    bool wrong;
+    Entry** link = FindList(s, db, k, &wrong);
+    if (wrong) return ctx.reply.Error(errors::kWrongType);
+    if (!link) continue;
+    std::vector<std::string> popped;
+    PopInto(s, db, link, end, static_cast<size_t>(count), &popped);
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(k.key);
+    ctx.reply.ArrayHeader(popped.size());
+    for (const std::string& v : popped) ctx.reply.Bulk(v);
+    return;
+  }
+  ctx.reply.NullArray();
+}
+
 }  // namespace
 
 std::string EncodeList(const Entry& e) {
@@ -511,6 +563,9 @@ void RegisterListFamily(CommandRegistry& r) {
   r.Register(CommandSpec("lpos", -3, kRO, 1, 1, 1, CmdLPos));
   r.Register(CommandSpec("lmove", 5, kWD, 1, 2, 1, CmdLMove));
   r.Register(CommandSpec("rpoplpush", 3, kWD, 1, 2, 1, CmdRPopLPush));
+  CommandSpec lmpop("lmpop", -4, kW | kCmdMovableKeys, 0, 0, 0, CmdLMPop);
+  lmpop.numkeys_arg = 1;
+  r.Register(std::move(lmpop));
 }
 
 }  // namespace aegisr

@@ -179,7 +179,7 @@ std::vector<ColdKey> TierStore::ColdKeys(const ClientState& client, const Comman
   if (ValueFree().count(cmd.name) || (cmd.name == "set" && !HasGetOption(args))) return out;
   int db = client.db;
   int64_t now = Engine::NowMs();
-  cmd.ForEachKey(args.size(), [&](size_t i) {
+  cmd.ForEachKey(args, [&](size_t i) {
     KeyRef k(args[i]);
     Shard& s = ks_.shard(k);
     std::lock_guard lk(s.mu);

@@ -51,6 +51,7 @@ SUMMARIES = {
     "lindex": "Returns the element at an index of a list",
     "llen": "Returns the number of elements of a list",
     "lmove": "Pops an element from one end of a list and pushes it onto an end of another",
+    "lmpop": "Pops elements from the first non-empty list of several keys",
     "lpop": "Removes and returns elements from the head of a list",
     "lpos": "Returns the positions of elements equal to a value in a list",
     "lpush": "Adds elements at the head of a list, creating it if needed",
@@ -163,8 +164,8 @@ COMMANDS = [
     "append", "decr", "decrby", "get", "getdel", "getex", "getrange", "getset", "incr", "incrby",
     "incrbyfloat", "lcs", "mget", "mset", "msetnx", "psetex", "set", "setex", "setnx",
     "setrange", "strlen", "substr",
-    # list group (the blocking pops and LMPOP come later)
-    "linsert", "lindex", "llen", "lmove", "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem",
+    # list group (the blocking pops come later)
+    "linsert", "lindex", "llen", "lmove", "lmpop", "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem",
     "lset", "ltrim", "rpop", "rpoplpush", "rpush", "rpushx",
     # generic group
     "copy", "del", "dump", "exists", "expire", "expireat", "expiretime", "keys", "migrate",

@@ -86,6 +86,21 @@ def gen_move(rng):
     return [b"LMOVE", key(rng), key(rng), rng.choice(ENDS), rng.choice(ENDS)]
 
 
+def gen_mpop(rng):
+    n = rng.choice([1, 1, 2, 3])
+    numkeys = rng.choice([b"%d" % n] * 6 + [b"0", b"-1", b"abc", b"%d" % (n + 2)])
+    cmd = [b"LMPOP", numkeys] + [key(rng) for _ in range(n)] + [rng.choice(ENDS)]
+    r = rng.random()
+    if r < 0.4:
+        cmd += [rng.choice([b"COUNT", b"count"]), rng.choice([b"1", b"2", b"5", b"0", b"-1",
+                                                              b"abc", b"100"])]
+    elif r < 0.45:
+        cmd += [b"COUNT", b"1", b"COUNT", b"2"]
+    elif r < 0.5:
+        cmd += [b"BOGUS"]
+    return cmd
+
+
 def gen_len(rng):
     return [b"LLEN", key(rng)]
 
@@ -95,11 +110,12 @@ def gen_wrong_arity(rng):
                        [b"LRANGE", b"l0", b"0"], [b"LINDEX", b"l0"], [b"LSET", b"l0", b"0"],
                        [b"LTRIM", b"l0", b"0"], [b"LREM", b"l0", b"0"],
                        [b"LINSERT", b"l0", b"BEFORE", b"a"], [b"LPOS", b"l0"],
-                       [b"LMOVE", b"l0", b"l1", b"LEFT"], [b"RPOPLPUSH", b"l0"]])
+                       [b"LMOVE", b"l0", b"l1", b"LEFT"], [b"RPOPLPUSH", b"l0"],
+                       [b"LMPOP", b"1", b"l0"], [b"LMPOP", b"1"]])
 
 
 _WEIGHTED = ([gen_push] * 6 + [gen_pop] * 3 + [gen_range] * 2 + [gen_index, gen_set, gen_trim,
-             gen_rem, gen_insert, gen_pos, gen_pos, gen_move, gen_move, gen_len])
+             gen_rem, gen_insert, gen_pos, gen_pos, gen_move, gen_move, gen_mpop, gen_mpop, gen_len])
 
 
 def play_lists(d, rng, types):
@@ -143,6 +159,12 @@ EDGE_SEQUENCES = [
      [b"LPOS", b"m", b"x", b"RANK", b"-1", b"COUNT", b"0"], [b"LPOS", b"m", b"x", b"RANK", b"2"],
      [b"LPOS", b"m", b"x", b"COUNT", b"2", b"MAXLEN", b"3"], [b"LPOS", b"m", b"q", b"COUNT", b"1"],
      [b"LREM", b"m", b"0", b"x"], [b"LRANGE", b"m", b"0", b"-1"]],
+    # LMPOP: the first non-empty list, counts past the end, a wrong type stops it.
+    [[b"RPUSH", b"b", b"1", b"2", b"3"], [b"LMPOP", b"2", b"a", b"b", b"LEFT"],
+     [b"LMPOP", b"2", b"a", b"b", b"RIGHT", b"COUNT", b"10"], [b"EXISTS", b"b"],
+     [b"LMPOP", b"2", b"a", b"b", b"LEFT"], [b"SET", b"a", b"x"], [b"RPUSH", b"b", b"1"],
+     [b"LMPOP", b"2", b"a", b"b", b"LEFT"], [b"LMPOP", b"1", b"b", b"LEFT", b"COUNT"],
+     [b"LMPOP", b"3", b"a", b"b", b"LEFT"]],
     # Large lists across node boundaries.
     [[b"RPUSH", b"big"] + [b"%d" % i for i in range(3000)], [b"LINDEX", b"big", b"1500"],
      [b"LRANGE", b"big", b"2990", b"-1"], [b"LSET", b"big", b"-1", b"last"],

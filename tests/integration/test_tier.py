@@ -238,6 +238,13 @@ def test_lists_go_to_disk_and_come_back_whole(opts):
         assert r.type(cold[0]) == b"list"  # TYPE never reads the disk
         for k in cold[:500]:
             assert r.lrange(k, 0, -1) == expect[k], k
+        # LMPOP names its keys after a count: they are read back too before it runs.
+        for k in cold[500:600]:
+            got = r.execute_command("LMPOP", 2, b"no-such-list", k, "LEFT", "COUNT", 2)
+            assert got == [k, expect[k][:2]], (k, got)
+            del expect[k][:2]
+            if not expect[k]:
+                del expect[k]
         # Change some that came back, then push everything out again and read it all.
         for k in cold[:100]:
             r.rpush(k, b"tail")
