@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/numbers.h"
+#include "base/varint.h"
 #include "engine/client.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
@@ -495,17 +496,10 @@ void CmdLMPop(CommandContext& ctx, ArgList args) {
 std::string EncodeList(const Entry& e) {
   const PackedList& l = ListOf(&e);
   std::string out;
-  auto put = [&](uint64_t v) {
-    while (v >= 0x80) {
-      out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-      v >>= 7;
-    }
-    out.push_back(static_cast<char>(v));
-  };
-  put(l.size());
+  AppendVarint(&out, l.size());
   if (!l.empty()) {
     l.ForRange(0, l.size() - 1, [&](std::string_view v) {
-      put(v.size());
+      AppendVarint(&out, v.size());
       out.append(v);
     });
   }
@@ -514,22 +508,12 @@ std::string EncodeList(const Entry& e) {
 
 Entry* DecodeList(std::string_view key, uint32_t hash, std::string_view payload) {
   size_t pos = 0;
-  auto get = [&](uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos >= payload.size()) return false;
-      auto b = static_cast<uint8_t>(payload[pos++]);
-      *v |= uint64_t(b & 0x7f) << shift;
-      if (!(b & 0x80)) return true;
-    }
-    return false;
-  };
   uint64_t n;
-  if (!get(&n) || n == 0) return nullptr;
+  if (!ReadVarint(payload, &pos, &n) || n == 0) return nullptr;
   auto* list = new PackedList();
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t len;
-    if (!get(&len) || len > payload.size() - pos) {
+    if (!ReadVarint(payload, &pos, &len) || len > payload.size() - pos) {
       delete list;
       return nullptr;
     }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "base/alloc.h"
+#include "base/varint.h"
 
 namespace aegisr {
 
@@ -20,37 +21,6 @@ struct PackedList::Node {
 };
 
 namespace {
-
-// LEB128: 7 bits a byte, low bits first, 0x80 = more follow.
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) v >>= 7, ++n;
-  return n;
-}
-
-size_t PutVarint(char* p, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    p[n++] = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  p[n++] = static_cast<char>(v);
-  return n;
-}
-
-uint64_t GetVarint(const char* p, uint32_t* len) {
-  uint64_t v = 0;
-  int shift = 0;
-  uint32_t n = 0;
-  for (;;) {
-    auto b = static_cast<uint8_t>(p[n++]);
-    v |= uint64_t(b & 0x7f) << shift;
-    if (!(b & 0x80)) break;
-    shift += 7;
-  }
-  *len = n;
-  return v;
-}
 
 // The back-length: the same bytes in reverse order, so that reading backwards from the
 // element's end meets the low bits first.
