@@ -31,6 +31,7 @@
 #include "engine/config.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
+#include "engine/family.h"
 #include "engine/key_errors.h"
 #include "tier/disk_ref.h"
 
@@ -44,8 +45,6 @@ constexpr int64_t kSharedIntegers = 10000;
 constexpr int64_t kSharedRefcount = INT_MAX;
 
 EncodingNamer g_namers[8] = {};
-
-int CurrentDb(CommandContext& ctx) { return ctx.client.db.load(std::memory_order_relaxed); }
 
 // Number of databases SELECT accepts: the `databases` knob, capped by what the keyspace holds.
 int NumDbs(Engine& engine) {
@@ -136,14 +135,14 @@ uint64_t RandomU64() {
 
 // DEL key [key ...]   and   UNLINK key [key ...]
 void CmdDel(CommandContext& ctx, ArgList args) {
-  auto r = OpDel(ctx.engine.keyspace(), CurrentDb(ctx), args.subspan(1), Engine::NowMs());
+  auto r = OpDel(ctx.engine.keyspace(), Db(ctx), args.subspan(1), Engine::NowMs());
   ctx.reply.Integer(*r);
 }
 
 // EXISTS key [key ...]: a key named twice counts twice.
 void CmdExists(CommandContext& ctx, ArgList args) {
   Keyspace& ks = ctx.engine.keyspace();
-  int db = CurrentDb(ctx);
+  int db = Db(ctx);
   int64_t now = Engine::NowMs();
   std::vector<KeyRef> refs = MakeRefs(args.subspan(1));
   int64_t n = 0;
@@ -156,7 +155,7 @@ void CmdExists(CommandContext& ctx, ArgList args) {
 // TOUCH key [key ...]: updates the access time of the keys that exist; replies their count.
 void CmdTouch(CommandContext& ctx, ArgList args) {
   Keyspace& ks = ctx.engine.keyspace();
-  int db = CurrentDb(ctx);
+  int db = Db(ctx);
   int64_t now = Engine::NowMs();
   uint32_t lru = ks.lru_clock();
   std::vector<KeyRef> refs = MakeRefs(args.subspan(1));
@@ -172,7 +171,7 @@ void CmdType(CommandContext& ctx, ArgList args) {
   Keyspace& ks = ctx.engine.keyspace();
   KeyRef k(args[1]);
   auto lk = ks.Lock(k);
-  Entry** link = FindNoTouch(ks.shard(k), CurrentDb(ctx), k, Engine::NowMs());
+  Entry** link = FindNoTouch(ks.shard(k), Db(ctx), k, Engine::NowMs());
   ctx.reply.SimpleString(link ? TypeName((*link)->type) : std::string_view("none"));
 }
 
@@ -181,22 +180,21 @@ void CmdType(CommandContext& ctx, ArgList args) {
 
 // RENAME key newkey
 void CmdRename(CommandContext& ctx, ArgList args) {
-  auto r =
-      OpRename(ctx.engine.keyspace(), CurrentDb(ctx), args[1], args[2], false, Engine::NowMs());
+  auto r = OpRename(ctx.engine.keyspace(), Db(ctx), args[1], args[2], false, Engine::NowMs());
   if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
   ctx.reply.Ok();
 }
 
 // RENAMENX key newkey
 void CmdRenameNx(CommandContext& ctx, ArgList args) {
-  auto r = OpRename(ctx.engine.keyspace(), CurrentDb(ctx), args[1], args[2], true, Engine::NowMs());
+  auto r = OpRename(ctx.engine.keyspace(), Db(ctx), args[1], args[2], true, Engine::NowMs());
   if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
   ctx.reply.Integer(*r ? 1 : 0);
 }
 
 // COPY source destination [DB destination-db] [REPLACE]
 void CmdCopy(CommandContext& ctx, ArgList args) {
-  int src_db = CurrentDb(ctx);
+  int src_db = Db(ctx);
   int dst_db = src_db;
   bool replace = false;
   for (size_t i = 3; i < args.size(); ++i) {
@@ -224,7 +222,7 @@ void CmdMove(CommandContext& ctx, ArgList args) {
   if (!ParseIntOrReply(ctx.reply, args[2], &dst_db)) return;
   if (dst_db < 0 || dst_db >= NumDbs(ctx.engine))
     return ctx.reply.Error(errors::kDbIndexOutOfRange);
-  int src_db = CurrentDb(ctx);
+  int src_db = Db(ctx);
   if (src_db == dst_db) return ctx.reply.Error(errors::kSameObject);
   auto r = OpMove(ctx.engine.keyspace(), src_db, dst_db, args[1], Engine::NowMs());
   if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
@@ -238,7 +236,7 @@ void CmdMove(CommandContext& ctx, ArgList args) {
 // expired keys are skipped, not deleted, as Redis does.
 void CmdKeys(CommandContext& ctx, ArgList args) {
   Keyspace& ks = ctx.engine.keyspace();
-  int db = CurrentDb(ctx);
+  int db = Db(ctx);
   std::string_view pattern = args[1];
   bool all = pattern == "*";
   int64_t now = Engine::NowMs();
@@ -260,29 +258,12 @@ void CmdKeys(CommandContext& ctx, ArgList args) {
 void CmdScan(CommandContext& ctx, ArgList args) {
   uint64_t cursor;
   if (!ParseScanCursor(args[1], &cursor)) return ctx.reply.Error(errors::kInvalidCursor);
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  std::string_view type;
-  bool use_type = false;
-  for (size_t i = 2; i < args.size(); i += 2) {
-    bool has_value = i + 1 < args.size();
-    if (EqualsIgnoreCase(args[i], "count") && has_value) {
-      if (!String2ll(args[i + 1], &count)) return ctx.reply.Error(errors::kNotInteger);
-      if (count < 1) return ctx.reply.Error(errors::kSyntax);
-    } else if (EqualsIgnoreCase(args[i], "match") && has_value) {
-      pattern = args[i + 1];
-      use_pattern = pattern != "*";
-    } else if (EqualsIgnoreCase(args[i], "type") && has_value) {
-      type = args[i + 1];
-      use_type = true;
-    } else {
-      return ctx.reply.Error(errors::kSyntax);
-    }
-  }
+  ScanOptions opts;
+  if (auto err = ParseScanOptions(args, 2, true, &opts); !err.empty()) return ctx.reply.Error(err);
+  int64_t count = opts.count;
 
   Keyspace& ks = ctx.engine.keyspace();
-  int db = CurrentDb(ctx);
+  int db = Db(ctx);
   int64_t now = Engine::NowMs();
   unsigned shard = ScanCursorShard(cursor);
   uint64_t tc = ScanCursorTable(cursor);
@@ -320,12 +301,12 @@ void CmdScan(CommandContext& ctx, ArgList args) {
   // look it up again (it may have changed or gone since it was collected).
   size_t kept = 0;
   for (auto& key : keys) {
-    if (use_pattern && !GlobMatch(pattern, key, false)) continue;
-    if (use_type) {
+    if (opts.use_pattern && !GlobMatch(opts.pattern, key, false)) continue;
+    if (opts.use_type) {
       KeyRef k(key);
       auto lk = ks.Lock(k);
       Entry* e = ks.shard(k).table(db).Find(k.key, k.hash);
-      if (!e || !EqualsIgnoreCase(TypeName(e->type), type)) continue;
+      if (!e || !EqualsIgnoreCase(TypeName(e->type), opts.type)) continue;
     }
     if (kept != size_t(&key - keys.data())) keys[kept] = std::move(key);
     ++kept;
@@ -344,7 +325,7 @@ void CmdScan(CommandContext& ctx, ArgList args) {
 // entry found this way is deleted and the pick retried (as Redis does on a master).
 void CmdRandomKey(CommandContext& ctx, ArgList) {
   Keyspace& ks = ctx.engine.keyspace();
-  int db = CurrentDb(ctx);
+  int db = Db(ctx);
   int64_t now = Engine::NowMs();
   size_t sizes[kNumShards];
   while (true) {
@@ -374,7 +355,7 @@ void CmdRandomKey(CommandContext& ctx, ArgList) {
 
 // DBSIZE
 void CmdDbSize(CommandContext& ctx, ArgList) {
-  ctx.reply.Integer(int64_t(ctx.engine.keyspace().DbSize(CurrentDb(ctx))));
+  ctx.reply.Integer(int64_t(ctx.engine.keyspace().DbSize(Db(ctx))));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,7 +372,7 @@ bool ParseFlushFlags(ArgList args) {
 void CmdFlushDb(CommandContext& ctx, ArgList args) {
   if (!ParseFlushFlags(args)) return ctx.reply.Error(errors::kSyntax);
   Keyspace& ks = ctx.engine.keyspace();
-  int db = CurrentDb(ctx);
+  int db = Db(ctx);
   {
     auto guard = ks.LockAll();
     for (unsigned i = 0; i < kNumShards; ++i) ks.shard(i).Flush(db);
@@ -472,7 +453,7 @@ void ExpireGeneric(CommandContext& ctx, ArgList args, int64_t basetime_ms, bool 
   when += basetime_ms;
 
   Keyspace& ks = ctx.engine.keyspace();
-  int db = CurrentDb(ctx);
+  int db = Db(ctx);
   int64_t now = Engine::NowMs();
   KeyRef k(args[1]);
   auto lk = ks.Lock(k);
@@ -520,7 +501,7 @@ void TtlGeneric(CommandContext& ctx, ArgList args, bool ms, bool absolute) {
   KeyRef k(args[1]);
   int64_t now = Engine::NowMs();
   auto lk = ks.Lock(k);
-  Entry** link = FindNoTouch(ks.shard(k), CurrentDb(ctx), k, now);
+  Entry** link = FindNoTouch(ks.shard(k), Db(ctx), k, now);
   if (!link) return ctx.reply.Integer(-2);
   if (!(*link)->has_expire()) return ctx.reply.Integer(-1);
   int64_t at = (*link)->expire_at();
@@ -541,7 +522,7 @@ void CmdPExpireTime(CommandContext& ctx, ArgList args) { TtlGeneric(ctx, args, t
 void CmdPersist(CommandContext& ctx, ArgList args) {
   Keyspace& ks = ctx.engine.keyspace();
   KeyRef k(args[1]);
-  int db = CurrentDb(ctx);
+  int db = Db(ctx);
   auto lk = ks.Lock(k);
   Shard& s = ks.shard(k);
   Entry** link = s.Find(db, k, Engine::NowMs());
@@ -576,7 +557,7 @@ void ObjectGeneric(CommandContext& ctx, ArgList args, ObjectField field) {
   Keyspace& ks = ctx.engine.keyspace();
   KeyRef k(args[2]);
   auto lk = ks.Lock(k);
-  Entry** link = FindNoTouch(ks.shard(k), CurrentDb(ctx), k, Engine::NowMs());
+  Entry** link = FindNoTouch(ks.shard(k), Db(ctx), k, Engine::NowMs());
   if (!link) return ctx.reply.Null();
   const Entry* e = *link;
   switch (field) {
@@ -789,7 +770,7 @@ void CmdMemoryUsage(CommandContext& ctx, ArgList args) {
   Keyspace& ks = ctx.engine.keyspace();
   KeyRef k(args[2]);
   auto lk = ks.Lock(k);
-  Table& t = ks.shard(k).table(CurrentDb(ctx));
+  Table& t = ks.shard(k).table(Db(ctx));
   Entry* e = t.Find(k.key, k.hash);
   if (!e) return ctx.reply.Null();
   size_t share = t.OverheadBytes() / std::max<size_t>(1, t.size());

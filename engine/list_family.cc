@@ -17,6 +17,7 @@
 #include "engine/client.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
+#include "engine/family.h"
 #include "engine/keyspace/entry.h"
 #include "engine/types/packed_list.h"
 
@@ -33,15 +34,8 @@ constexpr std::string_view kMaxlenNegative = "ERR MAXLEN can't be negative";
 constexpr std::string_view kNumkeys = "ERR numkeys should be greater than 0";
 constexpr std::string_view kCountPositive = "ERR count should be greater than 0";
 
-int Db(const CommandContext& ctx) { return ctx.client.db.load(std::memory_order_relaxed); }
-
-const PackedList& ListOf(const Entry* e) { return *static_cast<const PackedList*>(e->object()); }
-
-// The list of e for a change: its clean copy on disk (if any) no longer matches after it.
-PackedList& MutableList(Entry* e) {
-  DropCleanCopy(e);
-  return *static_cast<PackedList*>(e->object());
-}
+const PackedList& ListOf(const Entry* e) { return ObjectOf<PackedList>(e); }
+PackedList& MutableList(Entry* e) { return MutableObject<PackedList>(e); }
 
 const ObjectOps kListOps = {
     [](void* obj) { delete static_cast<PackedList*>(obj); },
@@ -90,25 +84,11 @@ Entry** FindList(Shard& s, int db, const KeyRef& k, bool* wrong) {
   return *wrong ? nullptr : link;
 }
 
-// One list key of a command, found under its shard's lock, which is held while this lives.
-// `read` commands count a keyspace hit or miss and touch the key (Shard::Lookup); write commands
-// do neither, as Redis's lookupKeyWrite. wrong_type: the key holds another type (link is null).
-struct ListKey {
+// One list key of a command, found under its shard's lock (engine/family.h).
+struct ListKey : TypedKey {
   ListKey(CommandContext& ctx, std::string_view name, bool read)
-      : ks(ctx.engine.keyspace()), k(name), db(Db(ctx)), lock(ks.Lock(k)), s(ks.shard(k)) {
-    link = read ? s.Lookup(db, k, Engine::NowMs(), ks.lru_clock()) : s.Find(db, k, Engine::NowMs());
-    wrong_type = link && (*link)->type != ValueType::kList;
-    if (wrong_type) link = nullptr;
-  }
+      : TypedKey(ctx, name, ValueType::kList, read) {}
   const PackedList& list() const { return ListOf(*link); }
-
-  Keyspace& ks;
-  KeyRef k;
-  int db;
-  std::unique_lock<std::mutex> lock;
-  Shard& s;
-  Entry** link = nullptr;
-  bool wrong_type = false;
 };
 
 // LPUSH/RPUSH/LPUSHX/RPUSHX key element [element ...]

@@ -28,13 +28,12 @@
 #include "engine/client.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
+#include "engine/family.h"
 #include "engine/keyspace/entry.h"
 #include "engine/string_errors.h"
 
 namespace aegisr {
 namespace {
-
-int Db(const CommandContext& ctx) { return ctx.client.db.load(std::memory_order_relaxed); }
 
 // Largest string the string commands may build (proto-max-bulk-len), kept within what a raw
 // string's 32-bit length can hold.
