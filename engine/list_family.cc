@@ -6,9 +6,8 @@
 // only inside Shard::Update, after dropping any clean copy on disk, so memory accounting and the
 // disk tier stay right. The blocking pops come later (issue 4).
 
-#include "engine/list_family.h"
-
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,12 +36,41 @@ constexpr std::string_view kCountPositive = "ERR count should be greater than 0"
 const PackedList& ListOf(const Entry* e) { return ObjectOf<PackedList>(e); }
 PackedList& MutableList(Entry* e) { return MutableObject<PackedList>(e); }
 
+// The disk tier's codec for lists: the element count, then each element as its length and
+// bytes, lengths as LEB128 varints.
+void EncodeList(const void* obj, std::string* out) {
+  const auto& l = *static_cast<const PackedList*>(obj);
+  AppendVarint(out, l.size());
+  if (!l.empty()) {
+    l.ForRange(0, l.size() - 1, [&](std::string_view v) {
+      AppendVarint(out, v.size());
+      out->append(v);
+    });
+  }
+}
+
+void* DecodeList(std::string_view payload) {
+  size_t pos = 0;
+  uint64_t n;
+  if (!ReadVarint(payload, &pos, &n) || n == 0) return nullptr;
+  auto list = std::make_unique<PackedList>();
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t len;
+    if (!ReadVarint(payload, &pos, &len) || len > payload.size() - pos) return nullptr;
+    list->PushBack(payload.substr(pos, len));
+    pos += len;
+  }
+  return pos == payload.size() ? list.release() : nullptr;
+}
+
 const ObjectOps kListOps = {
     [](void* obj) { delete static_cast<PackedList*>(obj); },
     [](const void* obj) -> void* { return new PackedList(*static_cast<const PackedList*>(obj)); },
     [](const void* obj) {
       return sizeof(PackedList) + static_cast<const PackedList*>(obj)->MemoryBytes();
     },
+    EncodeList,
+    DecodeList,
 };
 
 bool ParseLong(std::string_view s, int64_t* v) { return String2ll(s, v); }
@@ -472,40 +500,6 @@ void CmdLMPop(CommandContext& ctx, ArgList args) {
 }
 
 }  // namespace
-
-std::string EncodeList(const Entry& e) {
-  const PackedList& l = ListOf(&e);
-  std::string out;
-  AppendVarint(&out, l.size());
-  if (!l.empty()) {
-    l.ForRange(0, l.size() - 1, [&](std::string_view v) {
-      AppendVarint(&out, v.size());
-      out.append(v);
-    });
-  }
-  return out;
-}
-
-Entry* DecodeList(std::string_view key, uint32_t hash, std::string_view payload) {
-  size_t pos = 0;
-  uint64_t n;
-  if (!ReadVarint(payload, &pos, &n) || n == 0) return nullptr;
-  auto* list = new PackedList();
-  for (uint64_t i = 0; i < n; ++i) {
-    uint64_t len;
-    if (!ReadVarint(payload, &pos, &len) || len > payload.size() - pos) {
-      delete list;
-      return nullptr;
-    }
-    list->PushBack(payload.substr(pos, len));
-    pos += len;
-  }
-  if (pos != payload.size()) {
-    delete list;
-    return nullptr;
-  }
-  return NewObjectEntry(key, hash, ValueType::kList, list);
-}
 
 void RegisterListFamily(CommandRegistry& r) {
   SetObjectOps(ValueType::kList, &kListOps);

@@ -8,7 +8,6 @@
 
 #include "base/logging.h"
 #include "engine/engine.h"
-#include "engine/list_family.h"
 
 namespace aegisr {
 namespace {
@@ -40,29 +39,29 @@ bool HasGetOption(ArgList args) {  // SET key value [... GET ...]
 }  // namespace
 
 std::string EncodeValue(const Entry& e) {
-  switch (e.type) {
-    case ValueType::kString: {
-      char scratch[24];
-      return std::string(e.str(scratch));
-    }
-    case ValueType::kList:
-      return EncodeList(e);
-    default:
-      return {};  // the other collections arrive with their encoders (issues 4 and 5)
+  if (e.type == ValueType::kString) {
+    char scratch[24];
+    return std::string(e.str(scratch));
   }
+  std::string out;
+  const ObjectOps* ops = GetObjectOps(e.type);
+  if (ops && ops->encode) ops->encode(e.object(), &out);
+  return out;
 }
 
-bool HasEncoder(ValueType t) { return t == ValueType::kString || t == ValueType::kList; }
+bool HasEncoder(ValueType t) {
+  if (t == ValueType::kString) return true;
+  const ObjectOps* ops = GetObjectOps(t);
+  return ops && ops->encode && ops->decode;
+}
 
 Entry* DecodeValue(std::string_view key, uint32_t hash, uint8_t type, std::string_view payload) {
-  switch (ValueType(type)) {
-    case ValueType::kString:
-      return NewStringEntry(key, hash, payload);
-    case ValueType::kList:
-      return DecodeList(key, hash, payload);
-    default:
-      return nullptr;
-  }
+  auto t = ValueType(type);
+  if (t == ValueType::kString) return NewStringEntry(key, hash, payload);
+  const ObjectOps* ops = GetObjectOps(t);
+  if (!ops || !ops->decode) return nullptr;
+  void* obj = ops->decode(payload);
+  return obj ? NewObjectEntry(key, hash, t, obj) : nullptr;
 }
 
 TierStore::TierStore(Keyspace& ks, Config& cfg) : ks_(ks), cfg_(cfg) {}

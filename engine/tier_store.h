@@ -133,7 +133,7 @@ class TierStore {
 };
 
 // The value serialization of the tier: one encoder/decoder per value type. Strings are their
-// bytes; lists are engine/list_family.h's codec; other collections (later issues) add theirs.
+// bytes; collections use the codec their family registers in ObjectOps (engine/keyspace/entry.h).
 std::string EncodeValue(const Entry& e);
 // Whether values of type t can be offloaded (EncodeValue has their encoder).
 bool HasEncoder(ValueType t);

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 namespace aegisr {
@@ -122,6 +123,11 @@ struct ObjectOps {
   void (*free)(void* obj);
   void* (*clone)(const void* obj);
   size_t (*memory)(const void* obj);  // bytes the object owns, its own allocation included
+  // The disk tier's codec (engine/tier_store.cc): encode appends the object's bytes; decode
+  // builds an object from them, or returns nullptr for a payload that does not parse exactly
+  // (the tier counts it as a read error). A type without them is never offloaded.
+  void (*encode)(const void* obj, std::string* out);
+  void* (*decode)(std::string_view payload);
 };
 void SetObjectOps(ValueType t, const ObjectOps* ops);
 const ObjectOps* GetObjectOps(ValueType t);

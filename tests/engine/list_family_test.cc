@@ -1,7 +1,6 @@
 // Unit tests of the list family's bookkeeping through Engine::Dispatch: memory accounting, COPY
 // and the disk-tier codec. Reply texts are covered differentially against redis-server
 // (tests/integration/test_differential_lists.py). Single-threaded.
-#include "engine/list_family.h"
 
 #include <gtest/gtest.h>
 

@@ -217,7 +217,7 @@ def test_value_commands_bring_cold_values_back(opts):
 
 @test
 def test_lists_go_to_disk_and_come_back_whole(opts):
-    # Lists are offloaded whole (engine/list_family.h's codec) and read back byte-exact by any
+    # Lists are offloaded whole (the codec in engine/list_family.cc) and read back byte-exact by any
     # list command; a list changed after a cold read is written again, never served stale.
     rng = random.Random(11)
     with TierDir() as td, harness.start_daemon(
