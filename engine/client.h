@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 namespace aegisr {
 
 struct CommandSpec;
+struct BlockedClient;
 
 struct ClientState {
   uint64_t id = 0;
@@ -31,6 +33,9 @@ struct ClientState {
   bool authenticated = true;       // false while requirepass is set and AUTH is pending
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL of self
   std::string name;                // CLIENT SETNAME; written under ClientRegistry::mu_
+  // Set while the client waits in a blocking command (engine/blocking.h); its own thread only.
+  std::shared_ptr<BlockedClient> blocked;
+  std::atomic<bool> is_blocked{false};  // the same, for CLIENT LIST and INFO on other threads
 };
 
 // Which clients exist, for CLIENT LIST/KILL/INFO. Thread-safe.

@@ -170,6 +170,9 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
   uint64_t errors_before = reply.errors_written();
   cmd->handler(ctx, args);
   if (reply.errors_written() != errors_before) ThreadStats::Inc(pc.failed);
+  // Keys the command created while clients waited for them: serve those clients now, before
+  // this client's next command, as Redis does after each command.
+  if (!ThreadReadyKeys().empty()) blocking_.ServeReady();
   t_command_start_us = 0;
   int64_t end = RealNowUs();
   ThreadStats::Inc(pc.calls);

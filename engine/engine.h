@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/blocking.h"
 #include "engine/client.h"
 #include "engine/command.h"
 #include "engine/config.h"
@@ -27,6 +28,9 @@ class ServerControl {
   virtual void RequestShutdown() = 0;
   // Close the client's connection on its own thread, after pending replies (CLIENT KILL).
   virtual void KillClient(uint64_t client_id, unsigned thread) = 0;
+  // A blocked client's wait has ended (served, timed out, unblocked): its thread writes the
+  // reply and runs what the client sent after the blocking command (engine/blocking.h).
+  virtual void WakeBlocked(uint64_t client_id, unsigned thread) = 0;
   virtual unsigned thread_count() const = 0;
   virtual const char* io_backend() const = 0;  // "io_uring" or "epoll"
   virtual int tcp_port() const = 0;
@@ -63,6 +67,7 @@ class Engine {
   Keyspace& keyspace() { return keyspace_; }
   Evictor& evictor() { return evictor_; }
   TierStore& tier() { return tier_; }
+  Blocking& blocking() { return blocking_; }
   // The values the command in args needs from the disk tier before it can run (empty: run it
   // now, including when the command is unknown or malformed: Dispatch replies the error).
   std::vector<ColdKey> ColdKeys(ClientState& client, ArgList args);
@@ -106,6 +111,7 @@ class Engine {
   Keyspace keyspace_;
   TierStore tier_{keyspace_, *config_};
   Evictor evictor_{keyspace_, *config_, tier_};
+  Blocking blocking_{*this};
   CommandRegistry commands_;
   ClientRegistry clients_;
   ServerControl* control_ = nullptr;

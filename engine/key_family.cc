@@ -409,9 +409,15 @@ void CmdSwapDb(CommandContext& ctx, ArgList args) {
   int n = NumDbs(ctx.engine);
   if (a < 0 || a >= n || b < 0 || b >= n) return ctx.reply.Error(errors::kDbIndexOutOfRange);
   if (a != b) {
-    Keyspace& ks = ctx.engine.keyspace();
-    auto guard = ks.LockAll();
-    for (unsigned i = 0; i < kNumShards; ++i) ks.shard(i).SwapDbs(a, b);
+    {
+      Keyspace& ks = ctx.engine.keyspace();
+      auto guard = ks.LockAll();
+      for (unsigned i = 0; i < kNumShards; ++i) ks.shard(i).SwapDbs(a, b);
+    }
+    // Clients waiting for keys of either database may find them now (served after this
+    // command, as Redis's scanDatabaseForReadyKeys).
+    ctx.engine.blocking().NoteAllReady(a);
+    ctx.engine.blocking().NoteAllReady(b);
   }
   ctx.reply.Ok();
 }

@@ -1,10 +1,11 @@
 // The list command family, Redis 7.0 semantics (t_list.c): LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP
-// LLEN LRANGE LINDEX LSET LTRIM LREM LINSERT LPOS LMOVE RPOPLPUSH LMPOP. A list value is a
+// LLEN LRANGE LINDEX LSET LTRIM LREM LINSERT LPOS LMOVE RPOPLPUSH LMPOP, and the blocking BLPOP
+// BRPOP BLMOVE BRPOPLPUSH BLMPOP (engine/blocking.h). A list value is a
 // PackedList (engine/types/packed_list.h) owned by its entry; an empty list is never stored (the
 // key goes with its last element). Handlers take the shard lock of their keys, check arguments in
 // Redis's order (numbers before the key's type where Redis parses them first), and change a list
 // only inside Shard::Update, after dropping any clean copy on disk, so memory accounting and the
-// disk tier stay right. The blocking pops come later (issue 4).
+// disk tier stay right.
 
 #include <algorithm>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "base/numbers.h"
 #include "base/varint.h"
+#include "engine/blocking.h"
 #include "engine/client.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
@@ -408,24 +410,24 @@ void CmdLPos(CommandContext& ctx, ArgList args) {
   for (int64_t p : found) ctx.reply.Integer(p);
 }
 
-// LMOVE source destination LEFT|RIGHT LEFT|RIGHT, and RPOPLPUSH (RIGHT LEFT).
-void Move(CommandContext& ctx, ArgList args, End from, End to) {
-  Keyspace& ks = ctx.engine.keyspace();
-  KeyRef refs[2] = {KeyRef(args[1]), KeyRef(args[2])};
-  int db = Db(ctx);
-  auto guard = ks.LockKeys(refs);
+enum class MoveResult : uint8_t { kMoved, kNoSource, kWrongType };
+
+// Moves one element from the list at refs[0] to the list at refs[1] (created if absent), with
+// both shards locked; the destination's type is checked before anything changes, as Redis does.
+MoveResult MoveOne(Keyspace& ks, int db, const KeyRef refs[2], End from, End to,
+                   std::string* moved) {
   Shard& ss = ks.shard(refs[0]);
   bool wrong;
   Entry** src = FindList(ss, db, refs[0], &wrong);
-  if (wrong) return ctx.reply.Error(errors::kWrongType);
-  if (!src) return ctx.reply.Null();
+  if (wrong) return MoveResult::kWrongType;
+  if (!src) return MoveResult::kNoSource;
   Shard& ds = ks.shard(refs[1]);
-  Entry** dst = FindList(ds, db, refs[1], &wrong);
-  if (wrong) return ctx.reply.Error(errors::kWrongType);
+  FindList(ds, db, refs[1], &wrong);
+  if (wrong) return MoveResult::kWrongType;
   std::vector<std::string> popped;
   PopInto(ss, db, src, from, 1, &popped);
   // The source may have gone (emptied; or it was the destination): look the destination up again.
-  dst = ds.Find(db, refs[1], Engine::NowMs());
+  Entry** dst = ds.Find(db, refs[1], Engine::NowMs());
   if (!dst) {
     ds.Insert(db, NewObjectEntry(refs[1].key, refs[1].hash, ValueType::kList, new PackedList()));
     dst = ds.Find(db, refs[1], Engine::NowMs());
@@ -438,7 +440,24 @@ void Move(CommandContext& ctx, ArgList args, End from, End to) {
       l.PushBack(popped[0]);
     return e;
   });
-  ctx.reply.Bulk(popped[0]);
+  *moved = std::move(popped[0]);
+  return MoveResult::kMoved;
+}
+
+// LMOVE source destination LEFT|RIGHT LEFT|RIGHT, and RPOPLPUSH (RIGHT LEFT).
+void Move(CommandContext& ctx, ArgList args, End from, End to) {
+  Keyspace& ks = ctx.engine.keyspace();
+  KeyRef refs[2] = {KeyRef(args[1]), KeyRef(args[2])};
+  auto guard = ks.LockKeys(refs);
+  std::string moved;
+  switch (MoveOne(ks, Db(ctx), refs, from, to, &moved)) {
+    case MoveResult::kWrongType:
+      return ctx.reply.Error(errors::kWrongType);
+    case MoveResult::kNoSource:
+      return ctx.reply.Null();
+    case MoveResult::kMoved:
+      return ctx.reply.Bulk(moved);
+  }
 }
 
 void CmdLMove(CommandContext& ctx, ArgList args) {
@@ -459,44 +478,249 @@ bool ParsePositive(ReplySink& reply, std::string_view s, int64_t* v, std::string
   return true;
 }
 
-// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops up to count elements from the first
-// non-empty list of the keys; replies [key, [elements]], or a null array if all are empty.
-void CmdLMPop(CommandContext& ctx, ArgList args) {
+// The arguments of LMPOP and BLMPOP from the numkeys argument at args[first]: numkeys key
+// [key ...] LEFT|RIGHT [COUNT count]. Replies the error and returns false if they are wrong.
+struct MPopArgs {
+  std::vector<KeyRef> keys;
+  End end = End::kLeft;
+  int64_t count = 1;
+};
+bool ParseMPop(ReplySink& reply, ArgList args, size_t first, MPopArgs* out) {
   int64_t numkeys;
-  if (!ParsePositive(ctx.reply, args[1], &numkeys, kNumkeys)) return;
-  if (uint64_t(numkeys) >= args.size() - 2) return ctx.reply.Error(errors::kSyntax);
-  size_t where_at = 2 + size_t(numkeys);
-  End end;
-  if (!ParseEnd(args[where_at], &end)) return ctx.reply.Error(errors::kSyntax);
-  int64_t count = -1;
+  if (!ParsePositive(reply, args[first], &numkeys, kNumkeys)) return false;
+  if (uint64_t(numkeys) >= args.size() - first - 1) {
+    reply.Error(errors::kSyntax);
+    return false;
+  }
+  size_t where_at = first + 1 + size_t(numkeys);
+  if (!ParseEnd(args[where_at], &out->end)) {
+    reply.Error(errors::kSyntax);
+    return false;
+  }
+  bool has_count = false;
   for (size_t i = where_at + 1; i < args.size(); ++i) {
-    if (count == -1 && EqualsIgnoreCase(args[i], "count") && i + 1 < args.size()) {
-      if (!ParsePositive(ctx.reply, args[++i], &count, kCountPositive)) return;
+    if (!has_count && EqualsIgnoreCase(args[i], "count") && i + 1 < args.size()) {
+      if (!ParsePositive(reply, args[++i], &out->count, kCountPositive)) return false;
+      has_count = true;
     } else {
-      return ctx.reply.Error(errors::kSyntax);
+      reply.Error(errors::kSyntax);
+      return false;
     }
   }
-  if (count == -1) count = 1;
-  Keyspace& ks = ctx.engine.keyspace();
-  std::vector<KeyRef> refs;
-  for (size_t i = 2; i < where_at; ++i) refs.emplace_back(args[i]);
-  int db = Db(ctx);
-  auto guard = ks.LockKeys(refs);
-  for (const KeyRef& k : refs) {
+  for (size_t i = first + 1; i < where_at; ++i) out->keys.emplace_back(args[i]);
+  return true;
+}
+
+// LMPOP and BLMPOP's reply: [key, [elements]].
+void ReplyKeyElements(ReplySink& reply, std::string_view key, const std::vector<std::string>& v,
+                      size_t first) {
+  reply.ArrayHeader(2);
+  reply.Bulk(key);
+  reply.ArrayHeader(v.size() - first);
+  for (size_t i = first; i < v.size(); ++i) reply.Bulk(v[i]);
+}
+
+enum class FirstResult : uint8_t { kPopped, kAllEmpty, kWrongType };
+
+// Pops up to count elements from the first of keys that holds a list, with their shards locked;
+// stops at a key of another type (Redis checks the keys in order).
+FirstResult PopFirst(Keyspace& ks, int db, std::span<const KeyRef> keys, End end, size_t count,
+                     const KeyRef** from, std::vector<std::string>* out) {
+  for (const KeyRef& k : keys) {
     Shard& s = ks.shard(k);
     bool wrong;
     Entry** link = FindList(s, db, k, &wrong);
-    if (wrong) return ctx.reply.Error(errors::kWrongType);
+    if (wrong) return FirstResult::kWrongType;
     if (!link) continue;
-    std::vector<std::string> popped;
-    PopInto(s, db, link, end, static_cast<size_t>(count), &popped);
-    ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk(k.key);
-    ctx.reply.ArrayHeader(popped.size());
-    for (const std::string& v : popped) ctx.reply.Bulk(v);
+    PopInto(s, db, link, end, count, out);
+    *from = &k;
+    return FirstResult::kPopped;
+  }
+  return FirstResult::kAllEmpty;
+}
+
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops up to count elements from the first
+// non-empty list of the keys; replies [key, [elements]], or a null array if all are empty.
+void CmdLMPop(CommandContext& ctx, ArgList args) {
+  MPopArgs a;
+  if (!ParseMPop(ctx.reply, args, 1, &a)) return;
+  Keyspace& ks = ctx.engine.keyspace();
+  auto guard = ks.LockKeys(a.keys);
+  const KeyRef* from = nullptr;
+  std::vector<std::string> popped;
+  switch (PopFirst(ks, Db(ctx), a.keys, a.end, size_t(a.count), &from, &popped)) {
+    case FirstResult::kWrongType:
+      return ctx.reply.Error(errors::kWrongType);
+    case FirstResult::kAllEmpty:
+      return ctx.reply.NullArray();
+    case FirstResult::kPopped:
+      return ReplyKeyElements(ctx.reply, from->key, popped, 0);
+  }
+}
+
+// ---- Blocking commands (engine/blocking.h) ----
+//
+// Each checks its arguments and keys as its non-blocking form does; when there is nothing to
+// pop it blocks on its keys while still holding their locks, so no push can come in between.
+// A blocked client is served later by the thread whose command created one of its keys: the
+// Serve functions below run there, with the key's shard locked (BLMOVE's destination too), and
+// put what they popped in bc.result; the Reply functions write it on the client's own thread.
+
+// BLPOP/BRPOP: [key, element].
+void ServeBPop(Engine& engine, BlockedClient& bc, const KeyRef& k) {
+  Shard& s = engine.keyspace().shard(k);
+  Entry** link = s.Find(bc.db, k, Engine::NowMs());
+  bc.result.emplace_back(k.key);
+  PopInto(s, bc.db, link, End(bc.from), 1, &bc.result);
+}
+void ReplyBPop(const BlockedClient& bc, ReplySink& reply) {
+  reply.ArrayHeader(2);
+  reply.Bulk(bc.result[0]);
+  reply.Bulk(bc.result[1]);
+}
+// Every blocking list command times out with a null array, BLMOVE too (Redis 7.0's
+// replyToBlockedClientTimedOut).
+void ReplyNullArray(ReplySink& reply) { reply.NullArray(); }
+
+// BLMPOP: [key, [elements]].
+void ServeBMPop(Engine& engine, BlockedClient& bc, const KeyRef& k) {
+  Shard& s = engine.keyspace().shard(k);
+  Entry** link = s.Find(bc.db, k, Engine::NowMs());
+  bc.result.emplace_back(k.key);
+  PopInto(s, bc.db, link, End(bc.from), size_t(bc.count), &bc.result);
+}
+void ReplyBMPop(const BlockedClient& bc, ReplySink& reply) {
+  ReplyKeyElements(reply, bc.result[0], bc.result, 1);
+}
+
+// BLMOVE/BRPOPLPUSH: the element moved. A destination of another type ends the wait with
+// WRONGTYPE and leaves the source as it was (Redis does the same); a destination whose value is
+// on disk cannot be changed here, so the client runs its command again (after reading it back).
+void ServeBMove(Engine& engine, BlockedClient& bc, const KeyRef& k) {
+  Keyspace& ks = engine.keyspace();
+  KeyRef refs[2] = {k, KeyRef(bc.extra_keys[0])};
+  if (Entry** dst = ks.shard(refs[1]).Find(bc.db, refs[1], Engine::NowMs());
+      dst && (*dst)->type == ValueType::kList && (*dst)->on_disk()) {
+    bc.state.store(BlockState::kRetry, std::memory_order_release);
     return;
   }
-  ctx.reply.NullArray();
+  std::string moved;
+  if (MoveOne(ks, bc.db, refs, End(bc.from), End(bc.to), &moved) == MoveResult::kWrongType) {
+    bc.error = errors::kWrongType;
+  } else {
+    bc.result.push_back(std::move(moved));
+  }
+}
+void ReplyBMove(const BlockedClient& bc, ReplySink& reply) { reply.Bulk(bc.result[0]); }
+
+// Blocks the client on `keys` (their shard locks held by the caller).
+void BlockOn(CommandContext& ctx, ArgList args, std::span<const KeyRef> keys, int64_t deadline_ms,
+             std::shared_ptr<BlockedClient> bc) {
+  bc->type = ValueType::kList;
+  for (const KeyRef& k : keys) {
+    if (std::find(bc->keys.begin(), bc->keys.end(), k.key) == bc->keys.end())
+      bc->keys.emplace_back(k.key);
+  }
+  bc->deadline_ms = deadline_ms;
+  BlockClient(ctx, args, std::move(bc));
+}
+
+// BLPOP/BRPOP key [key ...] timeout
+void BlockingPop(CommandContext& ctx, ArgList args) {
+  int64_t deadline;
+  if (auto err = Blocking::ParseTimeout(args.back(), Engine::NowMs(), &deadline); !err.empty())
+    return ctx.reply.Error(err);
+  Keyspace& ks = ctx.engine.keyspace();
+  std::vector<KeyRef> keys;
+  for (size_t i = 1; i + 1 < args.size(); ++i) keys.emplace_back(args[i]);
+  auto guard = ks.LockKeys(keys);
+  const KeyRef* from = nullptr;
+  std::vector<std::string> popped;
+  End end = EqualsIgnoreCase(args[0], "blpop") ? End::kLeft : End::kRight;
+  switch (PopFirst(ks, Db(ctx), keys, end, 1, &from, &popped)) {
+    case FirstResult::kWrongType:
+      return ctx.reply.Error(errors::kWrongType);
+    case FirstResult::kPopped:
+      ctx.reply.ArrayHeader(2);
+      ctx.reply.Bulk(from->key);
+      return ctx.reply.Bulk(popped[0]);
+    case FirstResult::kAllEmpty:
+      break;
+  }
+  auto bc = std::make_shared<BlockedClient>();
+  bc->from = int(end);
+  bc->serve = ServeBPop;
+  bc->reply = ReplyBPop;
+  bc->timeout_reply = ReplyNullArray;
+  BlockOn(ctx, args, keys, deadline, std::move(bc));
+}
+
+// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+void CmdBLMPop(CommandContext& ctx, ArgList args) {
+  int64_t deadline;
+  if (auto err = Blocking::ParseTimeout(args[1], Engine::NowMs(), &deadline); !err.empty())
+    return ctx.reply.Error(err);
+  MPopArgs a;
+  if (!ParseMPop(ctx.reply, args, 2, &a)) return;
+  Keyspace& ks = ctx.engine.keyspace();
+  auto guard = ks.LockKeys(a.keys);
+  const KeyRef* from = nullptr;
+  std::vector<std::string> popped;
+  switch (PopFirst(ks, Db(ctx), a.keys, a.end, size_t(a.count), &from, &popped)) {
+    case FirstResult::kWrongType:
+      return ctx.reply.Error(errors::kWrongType);
+    case FirstResult::kPopped:
+      return ReplyKeyElements(ctx.reply, from->key, popped, 0);
+    case FirstResult::kAllEmpty:
+      break;
+  }
+  auto bc = std::make_shared<BlockedClient>();
+  bc->from = int(a.end);
+  bc->count = a.count;
+  bc->serve = ServeBMPop;
+  bc->reply = ReplyBMPop;
+  bc->timeout_reply = ReplyNullArray;
+  BlockOn(ctx, args, a.keys, deadline, std::move(bc));
+}
+
+// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout, BRPOPLPUSH source destination timeout
+void BlockingMove(CommandContext& ctx, ArgList args, End from, End to) {
+  int64_t deadline;
+  if (auto err = Blocking::ParseTimeout(args.back(), Engine::NowMs(), &deadline); !err.empty())
+    return ctx.reply.Error(err);
+  Keyspace& ks = ctx.engine.keyspace();
+  KeyRef refs[2] = {KeyRef(args[1]), KeyRef(args[2])};
+  auto guard = ks.LockKeys(refs);
+  std::string moved;
+  switch (MoveOne(ks, Db(ctx), refs, from, to, &moved)) {
+    case MoveResult::kWrongType:
+      return ctx.reply.Error(errors::kWrongType);
+    case MoveResult::kMoved:
+      return ctx.reply.Bulk(moved);
+    case MoveResult::kNoSource:
+      break;
+  }
+  auto bc = std::make_shared<BlockedClient>();
+  bc->extra_keys.emplace_back(refs[1].key);
+  bc->from = int(from);
+  bc->to = int(to);
+  bc->serve = ServeBMove;
+  bc->reply = ReplyBMove;
+  bc->timeout_reply = ReplyNullArray;
+  BlockOn(ctx, args, std::span<const KeyRef>(refs, 1), deadline, std::move(bc));
+}
+
+void CmdBLPop(CommandContext& ctx, ArgList args) { BlockingPop(ctx, args); }
+void CmdBRPop(CommandContext& ctx, ArgList args) { BlockingPop(ctx, args); }
+
+void CmdBLMove(CommandContext& ctx, ArgList args) {
+  End from, to;
+  if (!ParseEnd(args[3], &from) || !ParseEnd(args[4], &to)) return ctx.reply.Error(errors::kSyntax);
+  BlockingMove(ctx, args, from, to);
+}
+
+void CmdBRPopLPush(CommandContext& ctx, ArgList args) {
+  BlockingMove(ctx, args, End::kRight, End::kLeft);
 }
 
 }  // namespace
@@ -524,6 +748,14 @@ void RegisterListFamily(CommandRegistry& r) {
   CommandSpec lmpop("lmpop", -4, kW | kCmdMovableKeys, 0, 0, 0, CmdLMPop);
   lmpop.numkeys_arg = 1;
   r.Register(std::move(lmpop));
+  constexpr uint32_t kB = kCmdNoscript | kCmdBlocking;
+  r.Register(CommandSpec("blpop", -3, kW | kB, 1, -2, 1, CmdBLPop));
+  r.Register(CommandSpec("brpop", -3, kW | kB, 1, -2, 1, CmdBRPop));
+  r.Register(CommandSpec("brpoplpush", 4, kWD | kB, 1, 2, 1, CmdBRPopLPush));
+  r.Register(CommandSpec("blmove", 6, kWD | kB, 1, 2, 1, CmdBLMove));
+  CommandSpec blmpop("blmpop", -5, kW | kCmdBlocking | kCmdMovableKeys, 0, 0, 0, CmdBLMPop);
+  blmpop.numkeys_arg = 2;
+  r.Register(std::move(blmpop));
 }
 
 }  // namespace aegisr

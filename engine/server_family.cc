@@ -19,6 +19,7 @@
 
 #include "base/alloc.h"
 #include "base/glob.h"
+#include "base/numbers.h"
 #include "engine/command.h"
 #include "engine/command_meta.h"
 #include "engine/engine.h"
@@ -207,10 +208,11 @@ void AppendClientLine(const ClientState& c, const ClientState& self, std::string
   *out += buf;
   *out += c.name;
   snprintf(buf, sizeof buf,
-           " age=%lld idle=%lld flags=N db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=0 "
+           " age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=0 "
            "argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=",
            static_cast<long long>(std::max<int64_t>(0, (now_ms - c.ctime_ms) / 1000)),
            static_cast<long long>(std::max<int64_t>(0, (now_ms - last_ms) / 1000)),
+           c.is_blocked.load(std::memory_order_relaxed) ? "b" : "N",
            c.db.load(std::memory_order_relaxed), qbuf, obuf, qbuf + obuf);
   *out += buf;
   out->append(cmd);
@@ -309,6 +311,27 @@ void CmdClientList(CommandContext& ctx, ArgList args) {
     for (auto& [id, line] : lines) out += line;
   }
   ctx.reply.Verbatim("txt", out);
+}
+
+// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends a blocking command's wait as if it timed out,
+// or with an UNBLOCKED error. 1 if the client was blocked, else 0. The reason is checked before
+// the id, as in Redis.
+void CmdClientUnblock(CommandContext& ctx, ArgList args) {
+  if (args.size() > 4) {
+    return ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                           std::string(args[1]) + "'. Try CLIENT HELP.");
+  }
+  bool with_error = false;
+  if (args.size() == 4) {
+    if (EqualsIgnoreCase(args[3], "error")) {
+      with_error = true;
+    } else if (!EqualsIgnoreCase(args[3], "timeout")) {
+      return ctx.reply.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  }
+  int64_t id;
+  if (!String2ll(args[2], &id)) return ctx.reply.Error(errors::kNotInteger);
+  ctx.reply.Integer(ctx.engine.blocking().Unblock(uint64_t(id), with_error) ? 1 : 0);
 }
 
 // CLIENT KILL ip:port
@@ -640,7 +663,7 @@ void InfoClients(Engine& engine, InfoWriter& w) {
   w.Field("maxclients", engine.config().maxclients.load(std::memory_order_relaxed));
   w.Field("client_recent_max_input_buffer", 0);
   w.Field("client_recent_max_output_buffer", 0);
-  w.Field("blocked_clients", 0);
+  w.Field("blocked_clients", int64_t(engine.blocking().blocked_clients()));
   w.Field("tracking_clients", 0);
   w.Field("clients_in_timeout_table", 0);
 }
@@ -937,6 +960,24 @@ void CmdDebug(CommandContext& ctx, ArgList args) {
   }
   if (EqualsIgnoreCase(args[1], "change-repl-id") && args.size() == 2) return ctx.reply.Ok();
   if (EqualsIgnoreCase(args[1], "object") && args.size() == 3) return DebugObject(ctx, args[2]);
+  if (EqualsIgnoreCase(args[1], "offload") && args.size() == 3) {
+    // Moves one key's value to the disk tier now (what eviction does under maxmemory), so that
+    // tests and operators can put a chosen value on disk.
+    if (!ctx.engine.tier().enabled()) return ctx.reply.Error("ERR the disk tier is off (tier-dir)");
+    Keyspace& ks = ctx.engine.keyspace();
+    KeyRef k(args[2]);
+    auto lk = ks.Lock(k);
+    Shard& s = ks.shard(k);
+    int db = ctx.client.db.load(std::memory_order_relaxed);
+    Entry** link = s.Find(db, k, Engine::NowMs());
+    if (!link) return ctx.reply.Error(errors::kNoSuchKey);
+    if ((*link)->on_disk()) return ctx.reply.Ok();
+    if (!ctx.engine.tier().Offload(s, db, link))
+      return ctx.reply.Error(
+          "ERR the value stays in RAM (too small for tier-min-value-size, "
+          "no codec for its type, or the tier refuses writes)");
+    return ctx.reply.Ok();
+  }
   if (EqualsIgnoreCase(args[1], "help") && args.size() == 2) {
     static constexpr std::string_view kHelp[] = {
         "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -947,6 +988,8 @@ void CmdDebug(CommandContext& ctx, ArgList args) {
         "OBJECT <key>",
         "    Show low-level information about the key, and whether its value is in RAM, in RAM",
         "    with a clean copy on disk, or on disk only (tier:ram|ram+disk|disk).",
+        "OFFLOAD <key>",
+        "    Move the key's value to the disk tier now, as eviction would.",
         "HELP",
         "    Print this help.",
     };
@@ -974,16 +1017,17 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register(CommandSpec("quit", -1, kAnyState, 0, 0, 0, CmdQuit));
   r.Register(CommandSpec("reset", 1, kAnyState, 0, 0, 0, CmdReset));
 
-  r.Register(
-      CommandSpec("client", -2, 0,
-                  {
-                      CommandSpec("client|getname", 2, kConn, 0, 0, 0, CmdClientGetName),
-                      CommandSpec("client|id", 2, kConn, 0, 0, 0, CmdClientId),
-                      CommandSpec("client|info", 2, kConn, 0, 0, 0, CmdClientInfo),
-                      CommandSpec("client|kill", -3, kCmdAdmin | kConn, 0, 0, 0, CmdClientKill),
-                      CommandSpec("client|list", -2, kCmdAdmin | kConn, 0, 0, 0, CmdClientList),
-                      CommandSpec("client|setname", 3, kConn, 0, 0, 0, CmdClientSetName),
-                  }));
+  r.Register(CommandSpec(
+      "client", -2, 0,
+      {
+          CommandSpec("client|getname", 2, kConn, 0, 0, 0, CmdClientGetName),
+          CommandSpec("client|id", 2, kConn, 0, 0, 0, CmdClientId),
+          CommandSpec("client|info", 2, kConn, 0, 0, 0, CmdClientInfo),
+          CommandSpec("client|kill", -3, kCmdAdmin | kConn, 0, 0, 0, CmdClientKill),
+          CommandSpec("client|list", -2, kCmdAdmin | kConn, 0, 0, 0, CmdClientList),
+          CommandSpec("client|setname", 3, kConn, 0, 0, 0, CmdClientSetName),
+          CommandSpec("client|unblock", -3, kCmdAdmin | kConn, 0, 0, 0, CmdClientUnblock),
+      }));
 
   constexpr uint32_t kLS = kCmdLoading | kCmdStale;
   CommandSpec command("command", -1, kLS,

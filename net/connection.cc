@@ -53,7 +53,63 @@ Connection::Connection(Engine& engine, int fd, unsigned thread) : engine_(engine
   engine_.clients().Add(&client_);
 }
 
-Connection::~Connection() { engine_.clients().Remove(&client_); }
+Connection::~Connection() {
+  if (std::shared_ptr<BlockedClient> bc = client_.blocked) {
+    // Gone while waiting: nobody may serve it any more. (A server that got there first has
+    // popped for it: that element leaves with the client, as a reply Redis had queued would.)
+    bc->Claim(BlockState::kCancelled);
+    engine_.blocking().Forget(bc);
+  }
+  engine_.clients().Remove(&client_);
+}
+
+int64_t Connection::block_deadline_ms() const {
+  return client_.blocked ? client_.blocked->deadline_ms : 0;
+}
+
+bool Connection::ExpireBlocked(int64_t now_ms) {
+  const std::shared_ptr<BlockedClient>& bc = client_.blocked;
+  if (!bc || bc->deadline_ms == 0 || bc->deadline_ms > now_ms) return false;
+  bc->Claim(BlockState::kTimedOut);
+  return FinishBlocked();
+}
+
+bool Connection::FinishBlocked() {
+  std::shared_ptr<BlockedClient> bc = client_.blocked;
+  if (!bc) return false;
+  BlockState st = bc->state.load(std::memory_order_acquire);
+  if (st == BlockState::kWaiting) return false;
+  engine_.blocking().Forget(bc);
+  client_.blocked.reset();
+  client_.is_blocked.store(false, std::memory_order_relaxed);
+  block_tracked = false;
+  switch (st) {
+    case BlockState::kServed:
+      if (!bc->error.empty())
+        writer_.Error(bc->error);
+      else
+        bc->reply(*bc, writer_);
+      break;
+    case BlockState::kTimedOut:
+      bc->timeout_reply(writer_);
+      break;
+    case BlockState::kUnblockedError:
+      writer_.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+      break;
+    case BlockState::kRetry: {  // run the command again, ahead of what followed it
+      std::string cmd = "*" + std::to_string(bc->args.size()) + "\r\n";
+      for (const std::string& a : bc->args)
+        cmd += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+      in_.insert(0, cmd);
+      break;
+    }
+    case BlockState::kWaiting:
+    case BlockState::kCancelled:
+      break;
+  }
+  Feed({});
+  return true;
+}
 
 void Connection::Execute(ArgList args) {
   engine_.Dispatch(client_, writer_, args);
@@ -69,7 +125,7 @@ void Connection::Resume() {
 
 void Connection::Feed(std::string_view data) {
   if (client_.close_after_reply) return;
-  if (parked_) {  // the parked command runs first: keep the bytes behind it
+  if (parked_ || client_.blocked) {  // the waiting command runs first: keep the bytes behind it
     in_.append(data);
     if (parser_.OverLimit(in_.size())) {
       LOG(Warning) << "Closing client that reached max query buffer length: id=" << client_.id
@@ -108,7 +164,7 @@ void Connection::Feed(std::string_view data) {
         Execute(args);
       }
       off += consumed;
-      if (client_.close_after_reply) break;
+      if (client_.close_after_reply || client_.blocked) break;
     } else if (r == RespParser::ParseResult::kNeedMore) {
       off += consumed;  // bytes of skipped empty commands, if the parser reports them
       break;
@@ -118,7 +174,7 @@ void Connection::Feed(std::string_view data) {
       break;
     }
   }
-  if (eof_ && !parked_) client_.close_after_reply = true;  // all input has run
+  if (eof_ && !parked_ && !client_.blocked) client_.close_after_reply = true;  // all input ran
   if (client_.close_after_reply) {
     in_.clear();
     return;

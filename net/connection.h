@@ -41,6 +41,18 @@ class Connection {
   int cold_pending = 0;  // backend: reads of the parked command still in flight
   int64_t parked_at_us() const { return parked_at_us_; }
 
+  // Blocking commands (engine/blocking.h): while the client waits, what it sends next stays in
+  // the query buffer, as while parked.
+  bool blocked() const { return client_.blocked != nullptr; }
+  int64_t block_deadline_ms() const;  // 0: none (or not blocked)
+  // If the wait has ended (served, timed out, unblocked, to be retried), writes its reply and
+  // runs what the client sent after it. Returns true if it had ended.
+  bool FinishBlocked();
+  // Ends the wait with the timeout reply if its deadline is at or before now_ms (unless another
+  // thread served it first: then with that). Returns true if the wait ended.
+  bool ExpireBlocked(int64_t now_ms);
+  bool block_tracked = false;  // backend: the deadline is in the worker's timeout set
+
   // Pending reply bytes not yet handed to the socket.
   std::string& out() { return writer_.buffer(); }
   bool wants_close() const { return client_.close_after_reply; }

@@ -70,7 +70,10 @@ class EpollWorker final : public Worker {
       Flush();
       engine_.tier().FlushSync(index_);  // this loop's offloaded values, with pwrite
       int64_t hz = std::max<int64_t>(1, engine_.config().hz.load(std::memory_order_relaxed));
-      int n = epoll_wait(ep_, events, 256, static_cast<int>(1000 / hz));
+      int wait_ms = static_cast<int>(1000 / hz);
+      if (int64_t next = ExpireBlocked())  // a blocked client's deadline before the tick
+        wait_ms = static_cast<int>(std::clamp<int64_t>(next - Engine::NowMs(), 0, wait_ms));
+      int n = epoll_wait(ep_, events, 256, wait_ms);
       for (int i = 0; i < n; ++i) {
         uint64_t tag = events[i].data.u64;
         if (tag == kTagListen) {
@@ -140,7 +143,8 @@ class EpollWorker final : public Worker {
       if (n > 0) {
         ThreadStats::Inc(engine_.thread_stats().net_input_bytes, uint64_t(n));
         c->Feed(std::string_view(buf_.data(), size_t(n)));
-        if (c->parked()) ServeParked(c);  // reads the values with pread, then runs it
+        if (c->parked() || c->blocked())
+          AfterInput(c);  // reads the values with pread, then runs it
         if (c->wants_close()) break;
         if (size_t(n) < buf_.size()) break;
         continue;

@@ -114,6 +114,34 @@ void Worker::KillById(uint64_t id) {
   if (Connection* c = FindConnection(id)) Close(c);
 }
 
+void Worker::OnBlockedWake(uint64_t id) {
+  Connection* c = FindConnection(id);
+  if (c && !c->closing && c->FinishBlocked()) AfterInput(c);
+}
+
+void Worker::AfterInput(Connection* c) {
+  if (c->closing) return;
+  if (c->blocked() && !c->block_tracked) {
+    c->block_tracked = true;
+    if (int64_t d = c->block_deadline_ms()) block_deadlines_.emplace(d, c->id());
+  }
+  MarkFlush(c);
+  if (c->parked()) ServeParked(c);
+}
+
+int64_t Worker::ExpireBlocked() {
+  if (block_deadlines_.empty()) return 0;
+  int64_t now = Engine::NowMs();
+  while (!block_deadlines_.empty() && block_deadlines_.begin()->first <= now) {
+    uint64_t id = block_deadlines_.begin()->second;
+    block_deadlines_.erase(block_deadlines_.begin());
+    // The client may have been served, or have blocked again with another deadline, since.
+    Connection* c = FindConnection(id);
+    if (c && !c->closing && c->ExpireBlocked(now)) AfterInput(c);
+  }
+  return block_deadlines_.empty() ? 0 : block_deadlines_.begin()->first;
+}
+
 Connection* Worker::FindConnection(uint64_t id) {
   auto it = conns_.find(id);
   return it == conns_.end() ? nullptr : it->second;
@@ -125,7 +153,7 @@ void Worker::ServeParked(Connection* c) {
   c->cold_pending = int(keys.size());
   if (keys.empty()) {  // nothing to wait for after all
     c->Resume();
-    MarkFlush(c);
+    AfterInput(c);
     return;
   }
   for (ColdKey& k : keys) StartColdRead(c, std::move(k));
@@ -159,8 +187,8 @@ void Worker::ColdReadDone(Connection* c, const ColdKey& key, std::string_view re
   if (--c->cold_pending > 0 || c->closing) return;
   engine_.tier().RecordColdWait(Engine::NowUs() - c->parked_at_us());
   c->Resume();
-  MarkFlush(c);
-  ServeParked(c);  // its values may have gone cold again meanwhile, or the next command's
+  // Its values may have gone cold again meanwhile, or the next command's; or it blocked.
+  AfterInput(c);
 }
 
 void Worker::MaybeCron() {
@@ -175,7 +203,7 @@ void Worker::MaybeCron() {
   if (timeout_ms > 0) {
     std::vector<Connection*> idle;
     for (auto& [id, c] : conns_)
-      if (!c->closing &&
+      if (!c->closing && !c->blocked() &&  // blocked clients have their own timeouts
           now - c->client().last_interaction_ms.load(std::memory_order_relaxed) > timeout_ms)
         idle.push_back(c);
     for (Connection* c : idle) Close(c);  // may free c: collected first
@@ -358,6 +386,12 @@ void Server::Wait() {
 void Server::RequestShutdown() {
   if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
   for (auto& w : workers_) w->Wake();
+}
+
+void Server::WakeBlocked(uint64_t client_id, unsigned thread) {
+  if (thread >= workers_.size()) return;
+  Worker* w = workers_[thread].get();
+  w->Post([w, client_id] { w->OnBlockedWake(client_id); });
 }
 
 void Server::KillClient(uint64_t client_id, unsigned thread) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -41,6 +42,8 @@ class Worker {
   void Post(std::function<void()> fn);
   // Closes a client's connection now, dropping pending replies (CLIENT KILL). Loop thread only.
   void KillById(uint64_t id);
+  // A blocked client's wait has ended (engine/blocking.h): reply and go on. Loop thread only.
+  void OnBlockedWake(uint64_t id);
 
   unsigned index() const { return index_; }
 
@@ -71,6 +74,13 @@ class Worker {
   void MaybeCron();
   bool stopping() const;
 
+  // After c ran input: a client that blocked gets its deadline watched, one that parked gets
+  // its values read, and its replies go out at the end of the iteration.
+  void AfterInput(Connection* c);
+  // Ends the waits of blocked clients whose deadline has passed. Returns the earliest deadline
+  // still pending (ms since the epoch), or 0 if none.
+  int64_t ExpireBlocked();
+
   // Disk tier. ServeParked issues the reads a parked connection's command waits for; each read
   // ends in ColdReadDone, and the last one runs the command (and what followed it).
   void ServeParked(Connection* c);
@@ -90,6 +100,7 @@ class Worker {
   std::vector<Connection*> flush_list_;  // connections with replies to send this iteration
   std::vector<Connection*> flushing_;    // the list being flushed
   int64_t next_cron_ms_ = 0;
+  std::set<std::pair<int64_t, uint64_t>> block_deadlines_;  // (deadline ms, client id)
 
  private:
   std::mutex task_mu_;
@@ -110,6 +121,7 @@ class Server final : public ServerControl {
   // ServerControl
   void RequestShutdown() override;
   void KillClient(uint64_t client_id, unsigned thread) override;
+  void WakeBlocked(uint64_t client_id, unsigned thread) override;
   unsigned thread_count() const override { return static_cast<unsigned>(workers_.size()); }
   const char* io_backend() const override { return use_uring_ ? "io_uring" : "epoll"; }
   int tcp_port() const override { return port_; }

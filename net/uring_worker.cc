@@ -37,8 +37,9 @@ constexpr uint64_t kTagAccept = 1;
 constexpr uint64_t kTagWake = 2;     // MSG_RING from another worker
 constexpr uint64_t kTagEventFd = 3;  // eventfd read (wake from a non-loop thread)
 constexpr uint64_t kTagTimer = 4;
-constexpr uint64_t kTagIgnore = 5;     // completions we do not act on (cancel, msg_ring sender)
-constexpr uint64_t kTagTierWrite = 6;  // a batch of the disk tier's segment log
+constexpr uint64_t kTagIgnore = 5;      // completions we do not act on (cancel, msg_ring sender)
+constexpr uint64_t kTagTierWrite = 6;   // a batch of the disk tier's segment log
+constexpr uint64_t kTagBlockTimer = 7;  // the earliest deadline of a blocked client
 constexpr uint64_t kTagMax = 15;
 
 constexpr uint64_t kOpRecv = 0;
@@ -158,6 +159,7 @@ class UringWorker final : public Worker {
       }
       DrainTasks();
       MaybeCron();
+      ArmBlockTimer(ExpireBlocked());
     }
     server_.ring_fds()[index_].store(-1, std::memory_order_release);
     // SQEs queued since the last submit may be MSG_RING wake-ups for other workers (SHUTDOWN
@@ -277,6 +279,19 @@ class UringWorker final : public Worker {
     io_uring_sqe_set_data64(sqe, kTagTimer);
   }
 
+  // Blocked clients' timeouts: a one-shot timeout for the earliest deadline when it comes before
+  // the one armed (the cron's tick alone would round a 0.1 s timeout up to the next tick).
+  void ArmBlockTimer(int64_t deadline_ms) {
+    if (deadline_ms == 0 || (block_timer_at_ != 0 && block_timer_at_ <= deadline_ms)) return;
+    int64_t wait_ms = std::max<int64_t>(0, deadline_ms - Engine::NowMs());
+    block_ts_.tv_sec = wait_ms / 1000;
+    block_ts_.tv_nsec = (wait_ms % 1000) * 1000000;
+    io_uring_sqe* sqe = GetSqe();
+    io_uring_prep_timeout(sqe, &block_ts_, 0, 0);
+    io_uring_sqe_set_data64(sqe, kTagBlockTimer);
+    block_timer_at_ = deadline_ms;
+  }
+
   void ArmRecv(Connection* c) {
     io_uring_sqe* sqe = GetSqe();
     io_uring_prep_recv_multishot(sqe, c->fd(), nullptr, 0, 0);
@@ -351,6 +366,9 @@ class UringWorker final : public Worker {
       case kTagTimer:
         ArmTimer();
         break;
+      case kTagBlockTimer:
+        block_timer_at_ = 0;  // the loop expires what is due, then arms the next one
+        break;
       case kTagTierWrite:
         tier_write_inflight_ = false;
         engine_.tier().CompleteBatch(index_, cqe->res);
@@ -368,7 +386,7 @@ class UringWorker final : public Worker {
       if (res > 0 && !c->closing && !draining_) {
         ThreadStats::Inc(engine_.thread_stats().net_input_bytes, uint64_t(res));
         c->Feed(std::string_view(bufs_ + size_t(bid) * kBufSize, size_t(res)));
-        if (c->parked()) ServeParked(c);
+        if (c->parked() || c->blocked()) AfterInput(c);
       }
       io_uring_buf_ring_add(br_, bufs_ + size_t(bid) * kBufSize, kBufSize, bid,
                             io_uring_buf_ring_mask(kBufCount), recycled_++);
@@ -533,6 +551,8 @@ class UringWorker final : public Worker {
   int event_fd_ = -1;
   uint64_t event_val_ = 0;
   __kernel_timespec timer_ts_{};
+  __kernel_timespec block_ts_{};
+  int64_t block_timer_at_ = 0;  // deadline of the block timer in flight (0: none)
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
   bool tier_write_inflight_ = false;

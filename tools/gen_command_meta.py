@@ -47,6 +47,11 @@ SUMMARIES = {
     "strlen": "Returns the length in bytes of a string value",
     "substr": "Returns part of a string value (older name of GETRANGE)",
     # lists
+    "blmove": "Moves an element between lists, waiting for one if the source is empty",
+    "blmpop": "Pops elements from the first non-empty list, waiting for one if all are empty",
+    "blpop": "Removes and returns the head of the first non-empty list, waiting if all are empty",
+    "brpop": "Removes and returns the tail of the first non-empty list, waiting if all are empty",
+    "brpoplpush": "Moves the tail of a list onto the head of another, waiting if it is empty",
     "linsert": "Inserts an element before or after another in a list",
     "lindex": "Returns the element at an index of a list",
     "llen": "Returns the number of elements of a list",
@@ -164,8 +169,8 @@ COMMANDS = [
     "append", "decr", "decrby", "get", "getdel", "getex", "getrange", "getset", "incr", "incrby",
     "incrbyfloat", "lcs", "mget", "mset", "msetnx", "psetex", "set", "setex", "setnx",
     "setrange", "strlen", "substr",
-    # list group (the blocking pops come later)
-    "linsert", "lindex", "llen", "lmove", "lmpop", "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem",
+    # list group
+    "blmove", "blmpop", "blpop", "brpop", "brpoplpush", "linsert", "lindex", "llen", "lmove", "lmpop", "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem",
     "lset", "ltrim", "rpop", "rpoplpush", "rpush", "rpushx",
     # generic group
     "copy", "del", "dump", "exists", "expire", "expireat", "expiretime", "keys", "migrate",

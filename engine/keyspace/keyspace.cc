@@ -97,7 +97,13 @@ Entry** Shard::Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru) {
   return link;
 }
 
+std::vector<ReadyKey>& ThreadReadyKeys() {
+  thread_local std::vector<ReadyKey> ready;
+  return ready;
+}
+
 void Shard::Insert(int db, Entry* e) {
+  if (waiters > 0) ThreadReadyKeys().push_back({db, std::string(e->key())});
   if (e->access == 0) e->access = tier::NewAccess(LruClock());
   if (e->has_expire()) ++volatile_[db];
   tables_[db].Insert(e);

@@ -16,7 +16,9 @@
 #include <cstdint>
 #include <mutex>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/hash.h"
 #include "engine/keyspace/table.h"
@@ -57,6 +59,14 @@ void SetAccessListener(tier::EvictionPolicy* policy);
 // threads' to within 16 KiB each. What maxmemory is checked against.
 int64_t ApproxUsedBytes();
 
+// Keys this thread created while clients waited for them (Shard::Insert notes them): the
+// blocking commands' waiters are served from them after the command (engine/blocking.h).
+struct ReadyKey {
+  int db;
+  std::string key;
+};
+std::vector<ReadyKey>& ThreadReadyKeys();
+
 struct ShardStats {
   uint64_t hits = 0;
   uint64_t misses = 0;
@@ -76,7 +86,8 @@ class Shard {
   // commands.
   Entry** Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru);
   // Inserts a new entry (the key must not be live; an expired one must have been removed).
-  // An entry whose access time is 0 gets the current LRU clock.
+  // An entry whose access time is 0 gets the current LRU clock. While clients wait for keys of
+  // this shard, the key is noted as ready (ThreadReadyKeys).
   void Insert(int db, Entry* e);
   // Unlinks and frees.
   void Delete(int db, Entry** link);
@@ -104,6 +115,8 @@ class Shard {
   // The same, counted from scratch (tests check the bookkeeping against it).
   size_t RecountBytes() const;
   ShardStats& stats() { return stats_; }
+  // Blocked clients queued on keys of this shard (engine/blocking.h keeps the queues).
+  size_t waiters = 0;
 
   // Adds delta to this shard's entry bytes and to the process-wide figure.
   void AddUsed(int64_t delta);

@@ -73,11 +73,13 @@ class FakeControl : public ServerControl {
  public:
   void RequestShutdown() override { ++shutdowns; }
   void KillClient(uint64_t id, unsigned thread) override { killed.push_back(id); }
+  void WakeBlocked(uint64_t id, unsigned thread) override { woken.push_back(id); }
   unsigned thread_count() const override { return 1; }
   const char* io_backend() const override { return "epoll"; }
   int tcp_port() const override { return 7777; }
   int shutdowns = 0;
   std::vector<uint64_t> killed;
+  std::vector<uint64_t> woken;
 };
 
 std::string Bulk(std::string_view s) {
