@@ -57,7 +57,12 @@ void OnHz(Config& cfg) {
 }  // namespace
 // engine/keyspace/keyspace.h (not included: its Table would clash with this file's Table()).
 void SetLfuParams(int64_t log_factor, int64_t decay_time);
+void SetLazyFreeExpire(bool lazy);
 namespace {
+
+void OnLazyExpire(Config& cfg) {
+  SetLazyFreeExpire(cfg.lazyfree_lazy_expire.load(std::memory_order_relaxed));
+}
 
 // The keyspace's LFU counters follow these two (tier/access.h).
 void OnLfu(Config& cfg) {
@@ -81,9 +86,9 @@ Knob Mem(std::string_view name, std::atomic<int64_t> Config::*f, int64_t min, in
 }
 
 Knob Bool(std::string_view name, std::atomic<bool> Config::*f, std::string_view def, uint32_t flags,
-          std::string_view help) {
-  return Knob{name,    "", KnobType::kBool, flags,   def,     0,   1, {},
-              nullptr, f,  nullptr,         nullptr, nullptr, help};
+          std::string_view help, void (*on_change)(Config&) = nullptr) {
+  return Knob{name,    "", KnobType::kBool, flags,   def,       0,   1, {},
+              nullptr, f,  nullptr,         nullptr, on_change, help};
 }
 
 Knob Enum(std::string_view name, std::string Config::*f, std::span<const std::string_view> values,
@@ -158,7 +163,7 @@ const std::vector<Knob>& Table() {
       Bool("lazyfree-lazy-eviction", &Config::lazyfree_lazy_eviction, "no", 0,
            "Free evicted values in the background."),
       Bool("lazyfree-lazy-expire", &Config::lazyfree_lazy_expire, "no", 0,
-           "Free expired values in the background."),
+           "Free expired values in the background.", OnLazyExpire),
       Bool("lazyfree-lazy-server-del", &Config::lazyfree_lazy_server_del, "no", 0,
            "Free values deleted implicitly (e.g. overwritten by SET) in the background."),
       Bool("lazyfree-lazy-user-del", &Config::lazyfree_lazy_user_del, "no", 0,

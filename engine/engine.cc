@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine/errors.h"
+#include "engine/keyspace/lazy_free.h"
 
 namespace aegisr {
 namespace {
@@ -168,7 +169,12 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
   int64_t start = RealNowUs();
   t_command_start_us = start;
   uint64_t errors_before = reply.errors_written();
-  cmd->handler(ctx, args);
+  {
+    // Values a command deletes implicitly (overwritten, replaced by a STORE, renamed over) are
+    // freed as lazyfree-lazy-server-del says; DEL, UNLINK and FLUSH* choose for themselves.
+    LazyFreeScope lazy(config_->lazyfree_lazy_server_del.load(std::memory_order_relaxed));
+    cmd->handler(ctx, args);
+  }
   if (reply.errors_written() != errors_before) ThreadStats::Inc(pc.failed);
   // Keys the command created while clients waited for them: serve those clients now, before
   // this client's next command, as Redis does after each command.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "engine/keyspace/lazy_free.h"
 #include "tier/access.h"
 
 namespace aegisr {
@@ -94,6 +95,7 @@ tier::EvictionPolicy* Evictor::Policy() {
 bool Evictor::MakeRoom(std::span<const uint64_t> pinned) {
   tier::EvictionPolicy* policy = nullptr;
   bool offload = tier_.accepting() && cfg_.tier_offload.load(std::memory_order_relaxed);
+  LazyFreeScope lazy(cfg_.lazyfree_lazy_eviction.load(std::memory_order_relaxed));
   while (OverLimit()) {
     if (!policy) policy = Policy();
     if (offload) {

@@ -33,6 +33,7 @@
 #include "engine/errors.h"
 #include "engine/family.h"
 #include "engine/key_errors.h"
+#include "engine/keyspace/lazy_free.h"
 #include "tier/disk_ref.h"
 
 namespace aegisr {
@@ -135,6 +136,9 @@ uint64_t RandomU64() {
 
 // DEL key [key ...]   and   UNLINK key [key ...]
 void CmdDel(CommandContext& ctx, ArgList args) {
+  // UNLINK frees large values in the background; DEL does when lazyfree-lazy-user-del is set.
+  LazyFreeScope lazy(EqualsIgnoreCase(args[0], "unlink") ||
+                     ctx.engine.config().lazyfree_lazy_user_del.load(std::memory_order_relaxed));
   auto r = OpDel(ctx.engine.keyspace(), Db(ctx), args.subspan(1), Engine::NowMs());
   ctx.reply.Integer(*r);
 }
@@ -362,15 +366,22 @@ void CmdDbSize(CommandContext& ctx, ArgList) {
 // FLUSHDB / FLUSHALL / SELECT / SWAPDB
 
 // [ASYNC|SYNC]: both free the memory synchronously (no lazy-free thread yet).
-bool ParseFlushFlags(ArgList args) {
+// FLUSHDB/FLUSHALL [ASYNC|SYNC]: false on a syntax error; *lazy: large values are freed in the
+// background (ASYNC, or no modifier with lazyfree-lazy-user-flush set).
+bool ParseFlushFlags(CommandContext& ctx, ArgList args, bool* lazy) {
+  *lazy = ctx.engine.config().lazyfree_lazy_user_flush.load(std::memory_order_relaxed);
   if (args.size() == 1) return true;
-  return args.size() == 2 &&
-         (EqualsIgnoreCase(args[1], "async") || EqualsIgnoreCase(args[1], "sync"));
+  if (args.size() != 2) return false;
+  if (EqualsIgnoreCase(args[1], "async")) return *lazy = true, true;
+  if (EqualsIgnoreCase(args[1], "sync")) return *lazy = false, true;
+  return false;
 }
 
 // FLUSHDB [ASYNC|SYNC]
 void CmdFlushDb(CommandContext& ctx, ArgList args) {
-  if (!ParseFlushFlags(args)) return ctx.reply.Error(errors::kSyntax);
+  bool lazy;
+  if (!ParseFlushFlags(ctx, args, &lazy)) return ctx.reply.Error(errors::kSyntax);
+  LazyFreeScope scope(lazy);
   Keyspace& ks = ctx.engine.keyspace();
   int db = Db(ctx);
   {
@@ -382,7 +393,9 @@ void CmdFlushDb(CommandContext& ctx, ArgList args) {
 
 // FLUSHALL [ASYNC|SYNC]
 void CmdFlushAll(CommandContext& ctx, ArgList args) {
-  if (!ParseFlushFlags(args)) return ctx.reply.Error(errors::kSyntax);
+  bool lazy;
+  if (!ParseFlushFlags(ctx, args, &lazy)) return ctx.reply.Error(errors::kSyntax);
+  LazyFreeScope scope(lazy);
   Keyspace& ks = ctx.engine.keyspace();
   {
     auto guard = ks.LockAll();

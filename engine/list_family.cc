@@ -73,6 +73,7 @@ const ObjectOps kListOps = {
     },
     EncodeList,
     DecodeList,
+    [](const void* obj) { return static_cast<const PackedList*>(obj)->node_count(); },
 };
 
 bool ParseLong(std::string_view s, int64_t* v) { return String2ll(s, v); }

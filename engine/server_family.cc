@@ -25,6 +25,7 @@
 #include "engine/engine.h"
 #include "engine/errors.h"
 #include "engine/key_family.h"
+#include "engine/keyspace/lazy_free.h"
 #include "engine/server_errors.h"
 #include "tier/access.h"
 #include "tier/disk_ref.h"
@@ -698,7 +699,8 @@ void InfoMemory(Engine& engine, InfoWriter& w) {
   w.Fieldf("mem_fragmentation_ratio", "%.2f", used ? double(rss) / double(used) : 0.0);
   w.Field("mem_fragmentation_bytes", int64_t(rss) - int64_t(used));
   w.Field("mem_allocator", kAllocatorName);
-  w.Field("lazyfree_pending_objects", 0);
+  w.Field("lazyfree_pending_objects", int64_t(LazyFreePending()));
+  w.Field("lazyfreed_objects", int64_t(LazyFreedObjects()));
 }
 
 void InfoPersistence(Engine& engine, InfoWriter& w) {

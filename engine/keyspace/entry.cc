@@ -5,6 +5,7 @@
 
 #include "base/alloc.h"
 #include "base/numbers.h"
+#include "engine/keyspace/lazy_free.h"
 
 namespace aegisr {
 namespace {
@@ -79,7 +80,7 @@ const ObjectOps& OpsOf(const Entry* e) { return *g_object_ops[size_t(e->type) & 
 void FreePayload(Entry* e) {
   DropCleanCopy(e);
   if (e->enc == Encoding::kRawStr) FreeBytes(GetRaw(e).data);
-  if (e->enc == Encoding::kObject) OpsOf(e).free(e->object());
+  if (e->enc == Encoding::kObject) FreeObject(OpsOf(e), e->object());
   if (e->enc == Encoding::kDiskRef) {
     if (g_release_hook) g_release_hook(e->disk_writer(), e->disk_ref(), false);
     e->flags &= kEntryHasExpire;  // the writer bits mean nothing for other encodings

@@ -128,6 +128,9 @@ struct ObjectOps {
   // (the tier counts it as a read error). A type without them is never offloaded.
   void (*encode)(const void* obj, std::string* out);
   void* (*decode)(std::string_view payload);
+  // How many allocations freeing the object releases (engine/keyspace/lazy_free.h decides from
+  // it whether to free a large value in the background); nullptr: one per 8 KiB it owns.
+  size_t (*free_effort)(const void* obj) = nullptr;
 };
 void SetObjectOps(ValueType t, const ObjectOps* ops);
 const ObjectOps* GetObjectOps(ValueType t);

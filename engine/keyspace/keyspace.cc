@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "engine/keyspace/lazy_free.h"
 #include "tier/access.h"
 
 namespace aegisr {
@@ -12,6 +13,7 @@ std::atomic<uint32_t> g_lru_clock{0};
 std::atomic<int64_t> g_lfu_log_factor{10};
 std::atomic<tier::EvictionPolicy*> g_access_listener{nullptr};
 std::atomic<int64_t> g_lfu_decay_time{1};
+std::atomic<bool> g_lazy_expire{false};
 
 // Keyspace bytes, process-wide: each thread adds its changes to a thread-local delta and
 // publishes it once it exceeds kUsedSlack, so the hot path touches no shared cache line and
@@ -45,6 +47,8 @@ void SetLfuParams(int64_t log_factor, int64_t decay_time) {
   g_lfu_decay_time.store(decay_time, std::memory_order_relaxed);
 }
 
+void SetLazyFreeExpire(bool lazy) { g_lazy_expire.store(lazy, std::memory_order_relaxed); }
+
 int64_t ApproxUsedBytes() {
   if (t_used_delta != 0) {  // our own changes are exact; other threads' are within the slack
     g_used_bytes.fetch_add(t_used_delta, std::memory_order_relaxed);
@@ -75,6 +79,7 @@ Entry** Shard::Find(int db, const KeyRef& k, int64_t now_ms) {
   Entry* e = *link;
   // Redis: a key is expired when now > expire time (keyIsExpired in db.c).
   if (e->has_expire() && now_ms > e->expire_at()) {
+    LazyFreeScope lazy(g_lazy_expire.load(std::memory_order_relaxed));
     Delete(db, link);
     ++stats_.expired;
     return nullptr;
@@ -155,6 +160,7 @@ void Shard::SwapDbs(int a, int b) {
 
 size_t Shard::ActiveExpire(int64_t now_ms, int64_t budget_us) {
   auto start = std::chrono::steady_clock::now();
+  LazyFreeScope lazy(g_lazy_expire.load(std::memory_order_relaxed));
   size_t deleted = 0;
   for (int db = 0; db < kNumDbs; ++db) {
     if (volatile_[db] == 0) continue;

@@ -47,6 +47,8 @@ void SetLruClock(uint32_t v);  // stored modulo 2^24 (tier::AccessClock)
 // lfu-log-factor and lfu-decay-time, process-wide (set from the config).
 tier::LfuParams LfuParams();
 void SetLfuParams(int64_t log_factor, int64_t decay_time);
+// lazyfree-lazy-expire, process-wide: expired values are freed in the background.
+void SetLazyFreeExpire(bool lazy);
 // The eviction policy's name for a key of db (tier::Candidate::key_hash): well mixed, 64 bits.
 inline uint64_t GhostHash(uint32_t key_hash, int db) {
   return ((uint64_t(key_hash) << 8) | uint64_t(db)) * 0x9E3779B97F4A7C15ull;
