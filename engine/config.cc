@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "base/logging.h"
+#include "engine/types/packed_list.h"
 
 // toml++ and nlohmann/json report errors with exceptions; they are caught in this file only.
 #include <toml++/toml.h>
@@ -27,6 +28,7 @@
 namespace aegisr {
 namespace {
 
+constexpr int64_t kIntMin = INT_MIN;
 constexpr int64_t kIntMax = INT_MAX;
 constexpr int64_t kI64Max = INT64_MAX;
 
@@ -62,6 +64,11 @@ namespace {
 
 void OnLazyExpire(Config& cfg) {
   SetLazyFreeExpire(cfg.lazyfree_lazy_expire.load(std::memory_order_relaxed));
+}
+
+// New list nodes follow list-max-listpack-size (engine/types/packed_list.h).
+void OnListFill(Config& cfg) {
+  PackedList::SetFill(cfg.list_max_listpack_size.load(std::memory_order_relaxed));
 }
 
 // The keyspace's LFU counters follow these two (tier/access.h).
@@ -160,6 +167,20 @@ const std::vector<Knob>& Table() {
           "How slowly the logarithmic access counter grows (LFU policies).", OnLfu),
       Int("lfu-decay-time", &Config::lfu_decay_time, 0, kIntMax, "1", 0,
           "Minutes of idleness that cost the access counter one step (0: never decays).", OnLfu),
+      Knob{"list-max-listpack-size",
+           "list-max-ziplist-size",
+           KnobType::kInt,
+           kKnobRedisAlias,
+           "-2",
+           kIntMin,
+           kIntMax,
+           {},
+           &Config::list_max_listpack_size,
+           nullptr,
+           nullptr,
+           nullptr,
+           OnListFill,
+           "List node size: -1..-5 for 4..64 KB, or a positive number of elements."},
       Bool("lazyfree-lazy-eviction", &Config::lazyfree_lazy_eviction, "no", 0,
            "Free evicted values in the background."),
       Bool("lazyfree-lazy-expire", &Config::lazyfree_lazy_expire, "no", 0,

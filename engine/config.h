@@ -65,6 +65,7 @@ struct Config {
   std::atomic<int64_t> tier_min_value_size{0};
   std::atomic<bool> tier_offload{false};
   std::atomic<int64_t> lfu_decay_time{0};
+  std::atomic<int64_t> list_max_listpack_size{-2};
   std::atomic<bool> lazyfree_lazy_eviction{false};
   std::atomic<bool> lazyfree_lazy_expire{false};
   std::atomic<bool> lazyfree_lazy_server_del{false};
@@ -111,6 +112,7 @@ enum class KnobType : uint8_t { kBool, kInt, kMemory, kEnum, kString };
 enum KnobFlag : uint32_t {
   kKnobImmutable = 1u << 0,  // only from the file and the command line
   kKnobProtected = 1u << 1,  // CONFIG SET refuses it as Redis does with enable-protected-configs no
+  kKnobRedisAlias = 1u << 2,  // the alias is a Redis name too: CONFIG GET patterns list it
 };
 
 // One row of the knob table. Exactly one of int_field, bool_field, string_field is set

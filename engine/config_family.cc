@@ -27,6 +27,14 @@ std::string SetFailed(std::string_view name, std::string_view reason) {
          std::string(reason);
 }
 
+// The knob CONFIG GET/SET name: by its name, or by an alias that Redis knows too
+// (list-max-ziplist-size); not by our own flag aliases (host).
+const Knob* FindConfigKnob(std::string_view name) {
+  if (const Knob* k = FindKnob(name)) return k;
+  const Knob* k = FindKnobOrAlias(name);
+  return k && (k->flags & kKnobRedisAlias) ? k : nullptr;
+}
+
 Status WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = write(fd, data.data(), data.size());
@@ -47,9 +55,10 @@ std::vector<std::pair<std::string, std::string>> ConfigGetPairs(
   // The name each matched knob is reported under (empty: not matched).
   std::vector<std::string> shown(knobs.size());
   std::vector<bool> matched(knobs.size(), false);
+  std::vector<bool> alias_matched(knobs.size(), false);  // by a pattern, under its old name
   for (std::string_view pat : patterns) {
     if (!HasGlobChars(pat)) {
-      const Knob* k = FindKnob(pat);
+      const Knob* k = FindConfigKnob(pat);
       if (!k) continue;
       size_t i = static_cast<size_t>(k - knobs.data());
       if (!matched[i]) {
@@ -63,11 +72,16 @@ std::vector<std::pair<std::string, std::string>> ConfigGetPairs(
         matched[i] = true;
         shown[i] = std::string(knobs[i].name);
       }
+      // Redis lists an alias (list-max-ziplist-size, ...) as a knob of its own in patterns.
+      if ((knobs[i].flags & kKnobRedisAlias) && GlobMatch(pat, knobs[i].alias, /*nocase=*/true))
+        alias_matched[i] = true;
     }
   }
   std::vector<std::pair<std::string, std::string>> out;
   for (size_t i = 0; i < knobs.size(); ++i) {
     if (matched[i]) out.emplace_back(std::move(shown[i]), FormatKnob(cfg, knobs[i]));
+    if (alias_matched[i] && !(matched[i] && out.back().first == knobs[i].alias))
+      out.emplace_back(std::string(knobs[i].alias), FormatKnob(cfg, knobs[i]));
   }
   return out;
 }
@@ -79,7 +93,7 @@ Status ConfigSetPairs(Config& cfg, std::span<const std::string_view> args) {
   // Pass 1, as Redis: every name must exist, be settable, and appear once.
   for (size_t i = 0; i < n; ++i) {
     std::string_view name = args[2 * i];
-    const Knob* k = FindKnob(name);
+    const Knob* k = FindConfigKnob(name);
     if (!k) {
       return Status::Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
                            std::string(name) + "'");

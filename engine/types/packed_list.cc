@@ -2,6 +2,7 @@
 #include "engine/types/packed_list.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cstring>
 #include <utility>
@@ -64,6 +65,34 @@ void Encode(char* p, std::string_view v) {
 // allocator's size classes (8208 bytes would take a 10 KiB block).
 constexpr size_t kNodeData = PackedList::kNodeBytes - 16;  // 16: sizeof(Node), asserted below
 
+namespace {
+// The node limits from list-max-listpack-size (SetFill): element bytes a node may hold, and
+// elements (0: no count limit).
+std::atomic<uint32_t> g_node_data{uint32_t(kNodeData)};
+std::atomic<uint32_t> g_node_count{0};
+
+size_t NodeDataLimit() { return g_node_data.load(std::memory_order_relaxed); }
+
+// Whether a node holding `count` elements in `used` bytes has no room for `es` more bytes.
+bool NodeFull(uint32_t count, uint32_t used, size_t es) {
+  if (count == 0) return false;  // an element larger than the limit still gets a node
+  uint32_t max_count = g_node_count.load(std::memory_order_relaxed);
+  if (max_count != 0 && count >= max_count) return true;
+  return used + es > NodeDataLimit();
+}
+}  // namespace
+
+void PackedList::SetFill(int64_t fill) {
+  if (fill < 0) {
+    int64_t level = std::min<int64_t>(-fill, 5);  // -1: 4 KB .. -5: 64 KB
+    g_node_data.store(uint32_t((size_t{2048} << level) - 16), std::memory_order_relaxed);
+    g_node_count.store(0, std::memory_order_relaxed);
+  } else {
+    g_node_data.store(uint32_t(kNodeData), std::memory_order_relaxed);  // Redis's safety limit
+    g_node_count.store(uint32_t(std::clamp<int64_t>(fill, 1, 32768)), std::memory_order_relaxed);
+  }
+}
+
 // A node's capacity is all its block offers: the allocator rounds every request up to a size
 // class, and the slack is free room for the next elements.
 uint32_t CapacityOf(const void* n, size_t header) {
@@ -100,7 +129,7 @@ PackedList::Node* PackedList::Reserve(Node* n, size_t extra) {
   // An eighth more than needed: the size classes are about that far apart, so a node ends at
   // most one class above its contents while a push copies the node only every few elements.
   size_t cap = need + need / 8;
-  if (need <= kNodeData) cap = std::min(cap, kNodeData);
+  if (need <= NodeDataLimit()) cap = std::min(cap, NodeDataLimit());
   return Resize(n, cap);
 }
 
@@ -156,7 +185,7 @@ uint32_t PackedList::NodeUsed(const Node* n) { return n->used; }
 
 void PackedList::PushBack(std::string_view v) {
   size_t es = EncodedSize(v);
-  if (nodes_.empty() || (nodes_.back()->used + es > kNodeData && nodes_.back()->count > 0)) {
+  if (nodes_.empty() || NodeFull(nodes_.back()->count, nodes_.back()->used, es)) {
     // A fresh node starts just large enough; Reserve grows it by an eighth at a time.
     nodes_.push_back(NewNode(es));
   }
@@ -169,7 +198,7 @@ void PackedList::PushBack(std::string_view v) {
 
 void PackedList::PushFront(std::string_view v) {
   size_t es = EncodedSize(v);
-  if (nodes_.empty() || (nodes_.front()->used + es > kNodeData && nodes_.front()->count > 0)) {
+  if (nodes_.empty() || NodeFull(nodes_.front()->count, nodes_.front()->used, es)) {
     Node* fresh = NewNode(es);
     nodes_.insert(nodes_.begin(), fresh);
   }

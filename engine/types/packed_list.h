@@ -22,9 +22,14 @@ namespace aegisr {
 
 class PackedList {
  public:
-  // Elements per node are bounded by bytes, as Redis's list-max-listpack-size -2 (8 KB); an
-  // element larger than that gets a node of its own.
+  // Elements per node are bounded by bytes, as Redis's list-max-listpack-size -2 (8 KB) by
+  // default; an element larger than that gets a node of its own.
   static constexpr size_t kNodeBytes = 8192;
+
+  // list-max-listpack-size, process-wide, for nodes filled from now on: -1 .. -5 bound a node
+  // to 4, 8, 16, 32 or 64 KB (below -5 as -5); a positive n to n elements (at most 32768), and
+  // then, as in Redis, to 8 KB as well; 0 as 1. Thread-safe.
+  static void SetFill(int64_t fill);
 
   PackedList() = default;
   PackedList(const PackedList& other);

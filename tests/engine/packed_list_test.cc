@@ -159,5 +159,31 @@ TEST(PackedList, RewriteAndCopy) {
   EXPECT_EQ(c.size(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty
 }
 
+TEST(PackedListFill, NodesFollowListMaxListpackSize) {
+  auto fill = [](int64_t f, size_t n, size_t len) {
+    PackedList::SetFill(f);
+    PackedList l;
+    std::string v(len, 'x');
+    for (size_t i = 0; i < n; ++i) l.PushBack(v);
+    PackedList::SetFill(-2);
+    EXPECT_EQ(l.size(), n);
+    return l.node_count();
+  };
+  EXPECT_EQ(fill(5, 20, 10), 4u);   // five elements a node
+  EXPECT_EQ(fill(1, 20, 10), 20u);  // one element a node
+  EXPECT_EQ(fill(0, 20, 10), 20u);  // 0 acts as 1
+  // A positive count is also bounded by 8 KB (Redis's safety limit): 100-byte elements take
+  // about 102 bytes each, so 80 of them fit a node whatever the count allows.
+  EXPECT_EQ(fill(1000, 800, 100), 10u);
+  // Negative sizes: -1 is 4 KB, -2 8 KB, -5 64 KB (and anything lower too).
+  size_t n4 = fill(-1, 2000, 100), n8 = fill(-2, 2000, 100), n64 = fill(-5, 2000, 100);
+  EXPECT_GT(n4, n8);
+  EXPECT_GT(n8, n64);
+  EXPECT_EQ(fill(-100, 2000, 100), n64);
+  EXPECT_LE(n64, 4u);
+  // An element larger than a node still fits in one of its own.
+  EXPECT_EQ(fill(-1, 3, 10000), 3u);
+}
+
 }  // namespace
 }  // namespace aegisr
