@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/command.h"
 #include "engine/engine.h"
@@ -63,5 +65,13 @@ struct ScanOptions {
   bool use_type = false;
 };
 std::string_view ParseScanOptions(ArgList args, size_t first, bool allow_type, ScanOptions* out);
+
+// What SORT (engine/sort_family.cc) reads from the collections, registered by their families at
+// startup: a collection's elements in its own order (a list's index order, a sorted set's rank
+// order, any order for a set), and a hash's field (false if absent), for "BY/GET key->field".
+using ElementsFn = void (*)(const Entry& e, std::vector<std::string>* out);
+using HashFieldFn = bool (*)(const Entry& e, std::string_view field, std::string* out);
+void SetSortElements(ValueType t, ElementsFn fn);
+void SetHashFieldGetter(HashFieldFn fn);
 
 }  // namespace aegisr
