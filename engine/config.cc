@@ -99,6 +99,11 @@ Knob Str(std::string_view name, std::string Config::*f, std::string_view def, ui
               {},   nullptr, nullptr,           f,     nullptr, nullptr, help};
 }
 
+Knob Aliased(Knob k, std::string_view alias) {
+  k.alias = alias;
+  return k;
+}
+
 const std::vector<Knob>& Table() {
   static const std::vector<Knob> kTable = {
       Str("bind", &Config::bind, "127.0.0.1", kKnobImmutable,
@@ -172,6 +177,12 @@ const std::vector<Knob>& Table() {
       Str("dir", &Config::dir, "./", kKnobProtected, "Working directory for files."),
       Int("active-expire-effort", &Config::active_expire_effort, 1, 10, "1", 0,
           "Effort of the background expiry cycle (1..10)."),
+      Aliased(Int("hash-max-listpack-entries", &Config::hash_max_listpack_entries, 0, kI64Max,
+                  "128", 0, "A hash with more fields than this leaves the listpack encoding."),
+              "hash-max-ziplist-entries"),
+      Aliased(Int("hash-max-listpack-value", &Config::hash_max_listpack_value, 0, kI64Max, "64", 0,
+                  "A hash with a field or value longer than this leaves the listpack encoding."),
+              "hash-max-ziplist-value"),
   };
   return kTable;
 }

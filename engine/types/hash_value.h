@@ -1,0 +1,163 @@
+#pragma once
+// HashValue: the value of a hash key, in one of two encodings, as Redis's listpack and hashtable:
+//  - listpack: one allocation of consecutive records in insertion order (a small hash; lookups
+//    are linear);
+//  - table: an open-addressing table (linear probing) of pointers, each to one allocation
+//    holding a record.
+// A record is [varint flen*2 + has_ttl][field][varint vlen][value][int64 expire_at, if has_ttl],
+// the same bytes in both encodings. A field's TTL (HEXPIRE, Redis 7.4) is an absolute Unix time
+// in milliseconds; fields without one pay nothing for it.
+// Conversion is one way (listpack to table), decided by the caller (the family knows the
+// config thresholds). Not thread-safe: used under the lock of the shard that holds its key.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/keyspace/table.h"  // ReverseBits
+
+namespace aegisr {
+
+class HashValue {
+ public:
+  enum class Enc : uint8_t { kListpack = 0, kTable = 1 };
+
+  // One field as stored; views valid until the next change.
+  struct Field {
+    std::string_view field;
+    std::string_view value;
+    int64_t expire_at;  // 0: no TTL
+  };
+
+  HashValue() = default;
+  HashValue(const HashValue& other);  // deep copy, same encoding and order
+  HashValue& operator=(const HashValue&) = delete;
+  ~HashValue();
+
+  Enc encoding() const { return enc_; }
+  size_t size() const { return size_; }
+  // Bytes of records of a listpack (0 for a table).
+  size_t listpack_bytes() const { return enc_ == Enc::kListpack ? used_or_cap_ : 0; }
+  bool empty() const { return size_ == 0; }
+
+  // Bytes owned (allocations' usable sizes, this object included), kept up to date by every
+  // change; RecountMemoryBytes counts them from scratch (tests compare the two).
+  size_t MemoryBytes() const { return bytes_; }
+  size_t RecountMemoryBytes() const;
+
+  // Looks a field up (expired or not: the caller sweeps first).
+  bool Find(std::string_view field, Field* out) const;
+  bool Contains(std::string_view field) const { return Find(field, nullptr); }
+  // Sets field to value; returns true when the field is new. keep_ttl: an existing field keeps
+  // its TTL (HINCRBY), else it loses it (HSET). field and value must not point into this hash.
+  bool Set(std::string_view field, std::string_view value, bool keep_ttl);
+  // Removes field; false if absent.
+  bool Delete(std::string_view field);
+  // Sets (at_ms > 0) or removes (0) a field's TTL; false if the field is absent.
+  bool SetExpire(std::string_view field, int64_t at_ms);
+
+  // Fields with a TTL, and a time no later than the earliest of their TTLs (INT64_MAX if none).
+  size_t ttl_fields() const { return ttl_fields_; }
+  bool HasExpired(int64_t now_ms) const { return ttl_fields_ && now_ms > next_expire_; }
+  int64_t next_expire() const { return next_expire_; }
+  // Removes every field whose TTL has passed (now > expire_at); returns how many.
+  size_t DeleteExpired(int64_t now_ms);
+
+  // Listpack to table (no-op for a table).
+  void ConvertToTable();
+
+  // Calls fn(const Field&) for every field: insertion order for a listpack, slot order for a
+  // table.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const;
+
+  // Table scan with Redis's reverse-binary cursor over home slots: calls fn(const Field&) for
+  // the fields whose home slot is `cursor` and returns the next cursor (0: done). A field present
+  // for a whole scan is returned at least once, across growth and shrinking. Table only.
+  template <typename Fn>
+  uint64_t ScanStep(uint64_t cursor, Fn&& fn) const;
+  // A uniformly random field (r: a random number). The hash must not be empty.
+  Field RandomField(uint64_t r) const;
+
+  // Slots of the table (0 for a listpack).
+  size_t table_capacity() const { return enc_ == Enc::kTable ? used_or_cap_ : 0; }
+
+ private:
+  static Field Decode(const char* rec, size_t* rec_len);
+  static size_t RecordSize(std::string_view f, std::string_view v, bool ttl);
+  static void WriteRecord(char* p, std::string_view f, std::string_view v, int64_t expire_at);
+  static uint64_t HashOf(std::string_view field);
+  static char* SlotPtr(uint64_t s) { return reinterpret_cast<char*>(s & kPtrMask); }
+  static constexpr uint64_t kPtrMask = (uint64_t(1) << 48) - 1;
+
+  // listpack: the offset of field's record (and its length), or SIZE_MAX.
+  size_t LpFind(std::string_view field, size_t* rec_len) const;
+  // Resizes the record at off from old_len to new_len bytes (moving what follows); returns it.
+  char* LpResize(size_t off, size_t old_len, size_t new_len);
+  // table
+  size_t TableFind(std::string_view field, uint64_t h) const;  // the slot, or SIZE_MAX
+  void TablePlace(uint64_t slot_value, uint64_t h);            // into a free slot, no growth
+  void TableResize(size_t new_cap);
+  void TableErase(size_t slot);
+  char* NewNode(std::string_view f, std::string_view v, int64_t expire_at);
+  void FreeNode(char* node);
+  void SetTableData(uint64_t* slots, size_t cap);
+  void NoteTtl(int64_t old_at, int64_t new_at);
+
+  // listpack: data_ holds used_or_cap_ bytes of records, allocated exactly (capacity: usable size).
+  // table: data_ is used_or_cap_ slots (a power of two), each 0 or (hash tag << 48 | node pointer).
+  char* data_ = nullptr;
+  uint32_t used_or_cap_ = 0;
+  uint32_t size_ = 0;
+  size_t bytes_ = sizeof(HashValue);
+  int64_t next_expire_ = INT64_MAX;
+  uint32_t ttl_fields_ = 0;
+  Enc enc_ = Enc::kListpack;
+
+  uint64_t* slots() const { return reinterpret_cast<uint64_t*>(data_); }
+};
+
+template <typename Fn>
+void HashValue::ForEach(Fn&& fn) const {
+  if (enc_ == Enc::kListpack) {
+    size_t off = 0;
+    while (off < used_or_cap_) {
+      size_t len;
+      Field f = Decode(data_ + off, &len);
+      fn(f);
+      off += len;
+    }
+    return;
+  }
+  const uint64_t* sl = slots();
+  for (size_t i = 0; i < used_or_cap_; ++i) {
+    if (sl[i]) {
+      size_t len;
+      fn(Decode(SlotPtr(sl[i]), &len));
+    }
+  }
+}
+
+template <typename Fn>
+uint64_t HashValue::ScanStep(uint64_t cursor, Fn&& fn) const {
+  if (enc_ != Enc::kTable || size_ == 0) return 0;
+  const uint64_t* sl = slots();
+  uint64_t mask = used_or_cap_ - 1;
+  size_t home = cursor & mask;
+  // Every field whose home is `home` sits in the run of occupied slots starting there.
+  for (size_t i = home; sl[i]; i = (i + 1) & mask) {
+    size_t len;
+    Field f = Decode(SlotPtr(sl[i]), &len);
+    if ((HashOf(f.field) & mask) == home) fn(f);
+    if (((i + 1) & mask) == home) break;
+  }
+  // Reverse-binary increment over the mask's bits (Redis's dictScan).
+  cursor |= ~mask;
+  cursor = ReverseBits(cursor);
+  cursor++;
+  cursor = ReverseBits(cursor);
+  return cursor;
+}
+
+}  // namespace aegisr
