@@ -1,0 +1,320 @@
+// Unit tests of the hash family and its value type: encodings and their conversions at the
+// config thresholds, field order, memory accounting after every kind of change (field expiry
+// included), the disk-tier codec, COPY. Reply texts are covered differentially against
+// redis-server (tests/integration/test_differential_hashes.py). Single-threaded.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/client.h"
+#include "engine/config.h"
+#include "engine/engine.h"
+#include "engine/key_family.h"
+#include "engine/keyspace/entry.h"
+#include "engine/tier_store.h"
+#include "engine/types/hash_value.h"
+#include "net/resp_writer.h"
+
+namespace aegisr {
+namespace {
+
+class HashFamilyTest : public ::testing::Test {
+ protected:
+  std::string Run(std::vector<std::string_view> args, int proto = 2) {
+    RespWriter w(proto);
+    engine_.Dispatch(client_, w, args);
+    return w.buffer();
+  }
+  template <typename Fn>
+  void WithEntry(std::string_view key, Fn&& fn) {
+    KeyRef k(key);
+    Keyspace& ks = engine_.keyspace();
+    auto lk = ks.Lock(k);
+    Entry** link = ks.shard(k).Find(0, k, Engine::NowMs());
+    fn(link ? *link : nullptr);
+  }
+  // used_bytes of every shard against a recount from the entries, and the hash's own count.
+  void ExpectBookkeepingExact() {
+    Keyspace& ks = engine_.keyspace();
+    for (unsigned i = 0; i < kNumShards; ++i) {
+      Shard& s = ks.shard(i);
+      std::lock_guard lk(s.mu);
+      EXPECT_EQ(s.used_bytes(), s.RecountBytes()) << "shard " << i;
+    }
+  }
+  void ExpectHashBytesExact(std::string_view key) {
+    WithEntry(key, [&](const Entry* e) {
+      ASSERT_NE(e, nullptr);
+      const auto* h = static_cast<const HashValue*>(e->object());
+      EXPECT_EQ(h->MemoryBytes(), h->RecountMemoryBytes());
+    });
+  }
+  std::string Encoding(std::string_view key) { return Run({"OBJECT", "ENCODING", key}); }
+
+  Config config_;
+  Engine engine_{&config_};
+  ClientState client_;
+};
+
+constexpr std::string_view kListpack = "$8\r\nlistpack\r\n";
+constexpr std::string_view kHashtable = "$9\r\nhashtable\r\n";
+
+TEST_F(HashFamilyTest, EntriesThresholdConvertsOneWay) {
+  for (int i = 0; i < 128; ++i) {
+    std::string f = "f" + std::to_string(i);
+    Run({"HSET", "h", f, "v"});
+  }
+  EXPECT_EQ(Encoding("h"), kListpack);
+  EXPECT_EQ(Run({"HSET", "h", "f0", "again"}), ":0\r\n");  // an update adds no entry
+  EXPECT_EQ(Encoding("h"), kListpack);
+  EXPECT_EQ(Run({"HSET", "h", "f128", "v"}), ":1\r\n");
+  EXPECT_EQ(Encoding("h"), kHashtable);
+  ExpectHashBytesExact("h");
+  for (int i = 0; i < 128; ++i) {
+    std::string f = "f" + std::to_string(i);
+    EXPECT_EQ(Run({"HDEL", "h", f}), ":1\r\n");
+  }
+  EXPECT_EQ(Run({"HLEN", "h"}), ":1\r\n");
+  EXPECT_EQ(Encoding("h"), kHashtable);  // never back
+  ExpectHashBytesExact("h");
+  ExpectBookkeepingExact();
+}
+
+TEST_F(HashFamilyTest, ValueThresholdLooksAtFieldsAndValues) {
+  std::string v64(64, 'v'), v65(65, 'v');
+  Run({"HSET", "a", "f", v64});
+  EXPECT_EQ(Encoding("a"), kListpack);
+  Run({"HSET", "b", "f", v65});
+  EXPECT_EQ(Encoding("b"), kHashtable);
+  Run({"HSET", "c", v65, "x"});
+  EXPECT_EQ(Encoding("c"), kHashtable);
+  // HSETNX on an existing field changes nothing, however long its arguments.
+  Run({"HSET", "d", "f", "x"});
+  EXPECT_EQ(Run({"HSETNX", "d", "f", v65}), ":0\r\n");
+  EXPECT_EQ(Encoding("d"), kListpack);
+  EXPECT_EQ(Run({"HSETNX", "d", "g", v65}), ":1\r\n");
+  EXPECT_EQ(Encoding("d"), kHashtable);
+  // HINCRBYFLOAT's result is checked too: 1e80 prints with 81 digits.
+  Run({"HSET", "e", "n", "1"});
+  Run({"HINCRBYFLOAT", "e", "n", "1e80"});
+  EXPECT_EQ(Encoding("e"), kHashtable);
+  ExpectBookkeepingExact();
+}
+
+TEST_F(HashFamilyTest, ThresholdsAreConfigKnobs) {
+  EXPECT_EQ(Run({"CONFIG", "GET", "hash-max-listpack-entries"}),
+            "*2\r\n$25\r\nhash-max-listpack-entries\r\n$3\r\n128\r\n");
+  EXPECT_EQ(Run({"CONFIG", "GET", "hash-max-listpack-value"}),
+            "*2\r\n$23\r\nhash-max-listpack-value\r\n$2\r\n64\r\n");
+  EXPECT_EQ(Run({"CONFIG", "SET", "hash-max-listpack-entries", "2"}), "+OK\r\n");
+  Run({"HSET", "h", "a", "1", "b", "2"});
+  EXPECT_EQ(Encoding("h"), kListpack);
+  Run({"HSET", "h", "c", "3"});
+  EXPECT_EQ(Encoding("h"), kHashtable);
+  EXPECT_EQ(Run({"CONFIG", "SET", "hash-max-listpack-value", "3"}), "+OK\r\n");
+  Run({"HSET", "s", "abcd", "1"});
+  EXPECT_EQ(Encoding("s"), kHashtable);
+  EXPECT_NE(FindKnobOrAlias("hash-max-ziplist-entries"), nullptr);
+  EXPECT_NE(FindKnobOrAlias("hash-max-ziplist-value"), nullptr);
+}
+
+TEST_F(HashFamilyTest, ListpackKeepsInsertionOrderThroughUpdatesAndDeletes) {
+  Run({"HSET", "h", "a", "1", "b", "2", "c", "3"});
+  Run({"HSET", "h", "a", "longer value"});  // in place
+  Run({"HDEL", "h", "b"});
+  Run({"HSET", "h", "b", "4"});  // back at the end
+  EXPECT_EQ(Run({"HKEYS", "h"}), "*3\r\n$1\r\na\r\n$1\r\nc\r\n$1\r\nb\r\n");
+  EXPECT_EQ(Run({"HGETALL", "h"}, 3),
+            "%3\r\n$1\r\na\r\n$12\r\nlonger value\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nb\r\n$1\r\n4\r\n");
+}
+
+TEST_F(HashFamilyTest, MemoryAccountingFollowsEveryChange) {
+  std::vector<std::string> fields;
+  for (int i = 0; i < 3000; ++i) fields.push_back("field-" + std::to_string(i));
+  std::vector<std::string_view> hset = {"HSET", "big"};
+  for (const auto& f : fields) {
+    hset.push_back(f);
+    hset.push_back(f);
+  }
+  EXPECT_EQ(Run(hset), ":3000\r\n");
+  ExpectBookkeepingExact();
+  ExpectHashBytesExact("big");
+  Run({"HSET", "small", "a", "1", "b", "2"});
+  for (std::string_view key : {"big", "small"}) {
+    EXPECT_EQ(Run({"HINCRBY", key, "counter", "5"}), ":5\r\n");
+    EXPECT_EQ(Run({"HINCRBYFLOAT", key, "counter", "0.5"}), "$3\r\n5.5\r\n");
+    EXPECT_EQ(Run({"HSET", key, "a", std::string(30, 'z')}).substr(0, 1), ":");
+    EXPECT_EQ(Run({"HPEXPIRE", key, "100000", "FIELDS", "1", "a"}), "*1\r\n:1\r\n");
+    ExpectBookkeepingExact();
+    ExpectHashBytesExact(key);
+    EXPECT_EQ(Run({"HPERSIST", key, "FIELDS", "1", "a"}), "*1\r\n:1\r\n");
+    EXPECT_EQ(Run({"HDEL", key, "a", "counter"}), ":2\r\n");
+    ExpectBookkeepingExact();
+    ExpectHashBytesExact(key);
+  }
+  // Field expiry: a field past its time is deleted by the next command that finds the hash.
+  EXPECT_EQ(Run({"HPEXPIRE", "big", "1", "FIELDS", "2", "field-1", "field-2"}),
+            "*2\r\n:1\r\n:1\r\n");
+  EXPECT_EQ(Run({"HPEXPIRE", "small", "1", "FIELDS", "1", "b"}), "*1\r\n:1\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(Run({"HLEN", "big"}), ":2998\r\n");
+  EXPECT_EQ(Run({"HGET", "big", "field-1"}), "$-1\r\n");
+  ExpectBookkeepingExact();
+  ExpectHashBytesExact("big");
+  EXPECT_EQ(Run({"EXISTS", "small"}), ":1\r\n");  // nobody has looked at it yet
+  EXPECT_EQ(Run({"HLEN", "small"}), ":0\r\n");    // its last field expired: the key goes
+  EXPECT_EQ(Run({"EXISTS", "small"}), ":0\r\n");
+  ExpectBookkeepingExact();
+  // A time in the past deletes at once (reply 2).
+  EXPECT_EQ(Run({"HEXPIREAT", "big", "1", "FIELDS", "1", "field-3"}), "*1\r\n:2\r\n");
+  ExpectBookkeepingExact();
+  // Down to nothing through HDEL.
+  std::vector<std::string_view> hdel = {"HDEL", "big"};
+  for (const auto& f : fields) hdel.push_back(f);
+  EXPECT_EQ(Run(hdel), ":2997\r\n");
+  EXPECT_EQ(Run({"EXISTS", "big"}), ":0\r\n");
+  ExpectBookkeepingExact();
+}
+
+TEST_F(HashFamilyTest, CopyIsDeepAndTypeIsHash) {
+  Run({"HSET", "src", "a", "1", "b", "2"});
+  Run({"HPEXPIRE", "src", "100000", "FIELDS", "1", "b"});
+  EXPECT_EQ(Run({"COPY", "src", "dst"}), ":1\r\n");
+  Run({"HDEL", "src", "a"});
+  Run({"HSET", "src", "b", "changed"});
+  EXPECT_EQ(Run({"HGETALL", "dst"}), "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n");
+  std::string ttl = Run({"HPTTL", "dst", "FIELDS", "1", "b"});
+  EXPECT_NE(ttl, "*1\r\n:-1\r\n");  // the copy kept the field's TTL
+  EXPECT_EQ(Run({"TYPE", "dst"}), "+hash\r\n");
+  // A table too.
+  for (int i = 0; i < 200; ++i) {
+    std::string f = "f" + std::to_string(i);
+    Run({"HSET", "tsrc", f, f});
+  }
+  EXPECT_EQ(Run({"COPY", "tsrc", "tdst"}), ":1\r\n");
+  Run({"DEL", "tsrc"});
+  EXPECT_EQ(Run({"HLEN", "tdst"}), ":200\r\n");
+  EXPECT_EQ(Run({"HGET", "tdst", "f123"}), "$4\r\nf123\r\n");
+  EXPECT_EQ(Encoding("tdst"), kHashtable);
+  ExpectHashBytesExact("tdst");
+  ExpectBookkeepingExact();
+}
+
+TEST_F(HashFamilyTest, TierCodecRoundTripsAndRejectsBadPayloads) {
+  std::string bin("a\0b\r\n", 5);
+  Run({"HSET", "lp", "", bin, bin, "", "x", std::string(40, 'y')});
+  Run({"HPEXPIRE", "lp", "100000", "FIELDS", "1", "x"});
+  for (int i = 0; i < 300; ++i) {
+    std::string f = "f" + std::to_string(i);
+    Run({"HSET", "ht", f, std::string(i % 90, 'v')});
+  }
+  Run({"HPEXPIRE", "ht", "100000", "FIELDS", "2", "f7", "f8"});
+  for (std::string_view key : {"lp", "ht"}) {
+    std::string payload;
+    WithEntry(key, [&](const Entry* e) {
+      ASSERT_NE(e, nullptr);
+      payload = EncodeValue(*e);
+    });
+    ASSERT_FALSE(payload.empty());
+    KeyRef k("copy");
+    Entry* back = DecodeValue(k.key, k.hash, uint8_t(ValueType::kHash), payload);
+    ASSERT_NE(back, nullptr);
+    EXPECT_EQ(back->type, ValueType::kHash);
+    // Same fields, values, TTLs and encoding; a listpack also in the same order (a table's
+    // slot order may differ, so its records are compared as a set).
+    if (key == "lp") {
+      EXPECT_TRUE(EncodeValue(*back) == payload);
+    } else {
+      auto records = [](const Entry* e) {
+        std::set<std::string> out;
+        static_cast<const HashValue*>(e->object())->ForEach([&](const HashValue::Field& f) {
+          out.insert(std::string(f.field) + '\0' + std::string(f.value) + '\0' +
+                     std::to_string(f.expire_at));
+        });
+        return out;
+      };
+      std::set<std::string> want;
+      WithEntry(key, [&](const Entry* e) { want = records(e); });
+      EXPECT_EQ(records(back), want);
+      EXPECT_EQ(want.size(), 300u);
+    }
+    EXPECT_EQ(ObjectEncodingName(*back), key == "lp" ? "listpack" : "hashtable");
+    const auto* h = static_cast<const HashValue*>(back->object());
+    EXPECT_EQ(h->ttl_fields(), key == "lp" ? 1u : 2u);
+    FreeEntry(back);
+    // Truncated, with trailing bytes, a bad encoding byte, an empty hash, nothing: refused.
+    std::string bad_enc = payload;
+    bad_enc[0] = 7;
+    for (const std::string& bad : {payload.substr(0, payload.size() - 1), payload + "x", bad_enc,
+                                   std::string("\x00\x00", 2), std::string()}) {
+      EXPECT_EQ(DecodeValue(k.key, k.hash, uint8_t(ValueType::kHash), bad), nullptr)
+          << key << " " << bad.size();
+    }
+  }
+  // A field twice, and a length past the end.
+  KeyRef k("x");
+  std::string twice(
+      "\x00\x02\x01"
+      "a\x01"
+      "b\x00\x01"
+      "a\x01"
+      "c\x00",
+      12);
+  EXPECT_EQ(DecodeValue(k.key, k.hash, uint8_t(ValueType::kHash), twice), nullptr);
+  std::string once = twice.substr(0, 7);
+  once[1] = 1;
+  Entry* ok = DecodeValue(k.key, k.hash, uint8_t(ValueType::kHash), once);
+  ASSERT_NE(ok, nullptr);  // the same bytes with the count right are accepted
+  FreeEntry(ok);
+  std::string past(
+      "\x00\x01\x09"
+      "a\x01"
+      "b\x00",
+      7);
+  EXPECT_EQ(DecodeValue(k.key, k.hash, uint8_t(ValueType::kHash), past), nullptr);
+  EXPECT_TRUE(HasEncoder(ValueType::kHash));
+}
+
+TEST(HashValueTest, TableSurvivesGrowthAndShrinkAndScanSeesEveryField) {
+  HashValue h;
+  h.ConvertToTable();
+  for (int i = 0; i < 20000; ++i) {
+    std::string f = "k" + std::to_string(i);
+    ASSERT_TRUE(h.Set(f, f, false));
+  }
+  EXPECT_EQ(h.size(), 20000u);
+  EXPECT_EQ(h.MemoryBytes(), h.RecountMemoryBytes());
+  // A full scan with deletions of other fields in between (shrinking the table) returns each
+  // field present throughout.
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int next_gone = 3000;
+  do {
+    cursor = h.ScanStep(cursor, [&](const HashValue::Field& f) { seen.emplace(f.field); });
+    for (int j = 0; j < 3 && next_gone < 20000; ++j) {
+      ASSERT_TRUE(h.Delete("k" + std::to_string(next_gone++)));
+    }
+  } while (cursor != 0);
+  while (next_gone < 20000) ASSERT_TRUE(h.Delete("k" + std::to_string(next_gone++)));
+  for (int i = 0; i < 3000; ++i) EXPECT_TRUE(seen.count("k" + std::to_string(i))) << i;
+  EXPECT_EQ(h.size(), 3000u);
+  for (int i = 0; i < 20000; ++i) {
+    std::string f = "k" + std::to_string(i);
+    HashValue::Field got;
+    bool present = h.Find(f, &got);
+    EXPECT_EQ(present, i < 3000) << i;
+    if (present) {
+      EXPECT_EQ(got.value, f);
+    }
+  }
+  EXPECT_EQ(h.MemoryBytes(), h.RecountMemoryBytes());
+  EXPECT_LE(h.table_capacity(), 8192u);  // shrunk from 32768
+}
+
+}  // namespace
+}  // namespace aegisr
