@@ -178,9 +178,9 @@ const std::vector<Knob>& Table() {
       Int("active-expire-effort", &Config::active_expire_effort, 1, 10, "1", 0,
           "Effort of the background expiry cycle (1..10)."),
       Aliased(Int("hash-max-listpack-entries", &Config::hash_max_listpack_entries, 0, kI64Max,
-                  "128", 0, "A hash with more fields than this leaves the listpack encoding."),
+                  "512", 0, "A hash with more fields than this leaves the listpack encoding."),
               "hash-max-ziplist-entries"),
-      Aliased(Int("hash-max-listpack-value", &Config::hash_max_listpack_value, 0, kI64Max, "64", 0,
+      Aliased(Mem("hash-max-listpack-value", &Config::hash_max_listpack_value, 0, kI64Max, "64", 0,
                   "A hash with a field or value longer than this leaves the listpack encoding."),
               "hash-max-ziplist-value"),
   };

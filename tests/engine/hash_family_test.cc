@@ -65,17 +65,17 @@ constexpr std::string_view kListpack = "$8\r\nlistpack\r\n";
 constexpr std::string_view kHashtable = "$9\r\nhashtable\r\n";
 
 TEST_F(HashFamilyTest, EntriesThresholdConvertsOneWay) {
-  for (int i = 0; i < 128; ++i) {
+  for (int i = 0; i < 512; ++i) {
     std::string f = "f" + std::to_string(i);
     Run({"HSET", "h", f, "v"});
   }
   EXPECT_EQ(Encoding("h"), kListpack);
   EXPECT_EQ(Run({"HSET", "h", "f0", "again"}), ":0\r\n");  // an update adds no entry
   EXPECT_EQ(Encoding("h"), kListpack);
-  EXPECT_EQ(Run({"HSET", "h", "f128", "v"}), ":1\r\n");
+  EXPECT_EQ(Run({"HSET", "h", "f512", "v"}), ":1\r\n");
   EXPECT_EQ(Encoding("h"), kHashtable);
   ExpectHashBytesExact("h");
-  for (int i = 0; i < 128; ++i) {
+  for (int i = 0; i < 512; ++i) {
     std::string f = "f" + std::to_string(i);
     EXPECT_EQ(Run({"HDEL", "h", f}), ":1\r\n");
   }
@@ -108,7 +108,7 @@ TEST_F(HashFamilyTest, ValueThresholdLooksAtFieldsAndValues) {
 
 TEST_F(HashFamilyTest, ThresholdsAreConfigKnobs) {
   EXPECT_EQ(Run({"CONFIG", "GET", "hash-max-listpack-entries"}),
-            "*2\r\n$25\r\nhash-max-listpack-entries\r\n$3\r\n128\r\n");
+            "*2\r\n$25\r\nhash-max-listpack-entries\r\n$3\r\n512\r\n");
   EXPECT_EQ(Run({"CONFIG", "GET", "hash-max-listpack-value"}),
             "*2\r\n$23\r\nhash-max-listpack-value\r\n$2\r\n64\r\n");
   EXPECT_EQ(Run({"CONFIG", "SET", "hash-max-listpack-entries", "2"}), "+OK\r\n");
@@ -192,13 +192,13 @@ TEST_F(HashFamilyTest, CopyIsDeepAndTypeIsHash) {
   EXPECT_NE(ttl, "*1\r\n:-1\r\n");  // the copy kept the field's TTL
   EXPECT_EQ(Run({"TYPE", "dst"}), "+hash\r\n");
   // A table too.
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 600; ++i) {
     std::string f = "f" + std::to_string(i);
     Run({"HSET", "tsrc", f, f});
   }
   EXPECT_EQ(Run({"COPY", "tsrc", "tdst"}), ":1\r\n");
   Run({"DEL", "tsrc"});
-  EXPECT_EQ(Run({"HLEN", "tdst"}), ":200\r\n");
+  EXPECT_EQ(Run({"HLEN", "tdst"}), ":600\r\n");
   EXPECT_EQ(Run({"HGET", "tdst", "f123"}), "$4\r\nf123\r\n");
   EXPECT_EQ(Encoding("tdst"), kHashtable);
   ExpectHashBytesExact("tdst");
@@ -209,7 +209,7 @@ TEST_F(HashFamilyTest, TierCodecRoundTripsAndRejectsBadPayloads) {
   std::string bin("a\0b\r\n", 5);
   Run({"HSET", "lp", "", bin, bin, "", "x", std::string(40, 'y')});
   Run({"HPEXPIRE", "lp", "100000", "FIELDS", "1", "x"});
-  for (int i = 0; i < 300; ++i) {
+  for (int i = 0; i < 600; ++i) {
     std::string f = "f" + std::to_string(i);
     Run({"HSET", "ht", f, std::string(i % 90, 'v')});
   }
@@ -241,7 +241,7 @@ TEST_F(HashFamilyTest, TierCodecRoundTripsAndRejectsBadPayloads) {
       std::set<std::string> want;
       WithEntry(key, [&](const Entry* e) { want = records(e); });
       EXPECT_EQ(records(back), want);
-      EXPECT_EQ(want.size(), 300u);
+      EXPECT_EQ(want.size(), 600u);
     }
     EXPECT_EQ(ObjectEncodingName(*back), key == "lp" ? "listpack" : "hashtable");
     const auto* h = static_cast<const HashValue*>(back->object());
