@@ -637,24 +637,31 @@ void CmdHPersist(CommandContext& ctx, ArgList args) {
     for (size_t i = first; i < args.size(); ++i) ctx.reply.Integer(kNoField);
     return;
   }
-  std::vector<int64_t> codes;
+  // Fields are handled in order (a field named twice is persisted once, then has no TTL);
+  // nothing changes, and the clean copy on disk stays, when no named field has a TTL.
   bool any = false;
-  for (size_t i = first; i < args.size(); ++i) {
+  for (size_t i = first; i < args.size() && !any; ++i) {
     HashValue::Field f;
-    if (!key.hash().Find(args[i], &f)) {
-      codes.push_back(kNoField);
-    } else if (f.expire_at == 0) {
-      codes.push_back(kNoTtl);
-    } else {
-      codes.push_back(kSetOk);
-      any = true;
-    }
+    any = key.hash().Find(args[i], &f) && f.expire_at != 0;
   }
+  std::vector<int64_t> codes;
+  auto persist = [&](const HashValue& h, HashValue* change) {
+    for (size_t i = first; i < args.size(); ++i) {
+      HashValue::Field f;
+      if (!h.Find(args[i], &f)) {
+        codes.push_back(kNoField);
+      } else if (f.expire_at == 0) {
+        codes.push_back(kNoTtl);
+      } else {
+        change->SetExpire(args[i], 0);
+        codes.push_back(kSetOk);
+      }
+    }
+  };
   if (any) {
-    key.Change([&](HashValue& h) {
-      for (size_t i = first; i < args.size(); ++i)
-        if (codes[i - first] == kSetOk) h.SetExpire(args[i], 0);
-    });
+    key.Change([&](HashValue& h) { persist(h, &h); });
+  } else {
+    persist(key.hash(), nullptr);  // no field has a TTL: SetExpire is never reached
   }
   for (int64_t c : codes) ctx.reply.Integer(c);
 }
