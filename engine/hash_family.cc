@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -68,7 +69,17 @@ constexpr int64_t kSetOk = 1;
 constexpr int64_t kDeletedPast = 2;
 
 const HashValue& HashOf(const Entry* e) { return ObjectOf<HashValue>(e); }
-HashValue& MutableHash(Entry* e) { return MutableObject<HashValue>(e); }
+
+// A hash changes in place and may move (engine/types/hash_value.h): fn(HashValue*&) changes it,
+// then the entry is pointed at where it now lives. The clean copy on disk is dropped first.
+// Call inside Shard::Update.
+template <typename Fn>
+void ChangeHash(Entry* e, Fn&& fn) {
+  DropCleanCopy(e);
+  auto* h = static_cast<HashValue*>(e->object());
+  fn(h);
+  std::memcpy(e->payload(), &h, sizeof(h));
+}
 
 uint64_t RandomU64() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -100,26 +111,32 @@ void* DecodeHash(std::string_view payload) {
   size_t pos = 1;
   uint64_t n;
   if (!ReadVarint(payload, &pos, &n) || n == 0) return nullptr;
-  auto h = std::make_unique<HashValue>();
-  if (enc == uint8_t(HashValue::Enc::kTable)) h->ConvertToTable();
+  HashValue* h = HashValue::New();
+  if (enc == uint8_t(HashValue::Enc::kTable)) h = h->ConvertToTable();
+  auto refuse = [&]() -> void* {
+    HashValue::Free(h);
+    return nullptr;
+  };
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t flen, vlen, at;
-    if (!ReadVarint(payload, &pos, &flen) || flen > payload.size() - pos) return nullptr;
+    if (!ReadVarint(payload, &pos, &flen) || flen > payload.size() - pos) return refuse();
     std::string_view field = payload.substr(pos, flen);
     pos += flen;
-    if (!ReadVarint(payload, &pos, &vlen) || vlen > payload.size() - pos) return nullptr;
+    if (!ReadVarint(payload, &pos, &vlen) || vlen > payload.size() - pos) return refuse();
     std::string_view value = payload.substr(pos, vlen);
     pos += vlen;
-    if (!ReadVarint(payload, &pos, &at) || at > uint64_t(INT64_MAX)) return nullptr;
-    if (!h->Set(field, value, false)) return nullptr;  // a repeated field: not ours
-    if (at) h->SetExpire(field, int64_t(at));
+    if (!ReadVarint(payload, &pos, &at) || at > uint64_t(INT64_MAX)) return refuse();
+    bool inserted, found;
+    h = h->Set(field, value, false, &inserted);
+    if (!inserted) return refuse();  // a repeated field: not ours
+    if (at) h = h->SetExpire(field, int64_t(at), &found);
   }
-  return pos == payload.size() ? h.release() : nullptr;
+  return pos == payload.size() ? h : refuse();
 }
 
 const ObjectOps kHashOps = {
-    [](void* obj) { delete static_cast<HashValue*>(obj); },
-    [](const void* obj) -> void* { return new HashValue(*static_cast<const HashValue*>(obj)); },
+    [](void* obj) { HashValue::Free(static_cast<HashValue*>(obj)); },
+    [](const void* obj) -> void* { return HashValue::Clone(static_cast<const HashValue*>(obj)); },
     [](const void* obj) { return static_cast<const HashValue*>(obj)->MemoryBytes(); },
     EncodeHash,
     DecodeHash,
@@ -142,15 +159,20 @@ struct Limits {
 };
 
 // Redis's hashTypeTryConversion: any argument longer than the value limit makes a table.
-void ConvertForArgs(HashValue& h, ArgList args, size_t first, size_t last, const Limits& lim) {
-  if (h.encoding() != HashValue::Enc::kListpack) return;
+void ConvertForArgs(HashValue*& h, ArgList args, size_t first, size_t last, const Limits& lim) {
+  if (h->encoding() != HashValue::Enc::kListpack) return;
   for (size_t i = first; i <= last; ++i) {
-    if (args[i].size() > lim.value) return h.ConvertToTable();
+    if (args[i].size() > lim.value) {
+      h = h->ConvertToTable();
+      return;
+    }
   }
 }
 
-void ConvertForSize(HashValue& h, const Limits& lim) {
-  if (h.encoding() == HashValue::Enc::kListpack && h.size() > lim.entries) h.ConvertToTable();
+void ConvertForSize(HashValue*& h, const Limits& lim) {
+  if (h->encoding() == HashValue::Enc::kListpack && h->size() > lim.entries) {
+    h = h->ConvertToTable();
+  }
 }
 
 // ---- key access ----
@@ -163,9 +185,10 @@ struct HashKey : TypedKey {
     if (link && HashOf(*link).HasExpired(now)) {
       bool emptied = false;
       s.Update(db, link, [&](Entry* e) {
-        HashValue& h = MutableHash(e);
-        h.DeleteExpired(now);
-        emptied = h.empty();
+        ChangeHash(e, [&](HashValue*& h) {
+          h = h->DeleteExpired(now, nullptr);
+          emptied = h->empty();
+        });
         return e;
       });
       if (emptied) {
@@ -179,19 +202,20 @@ struct HashKey : TypedKey {
   // non-empty.
   Entry** Create() {
     if (!link) {
-      s.Insert(db, NewObjectEntry(k.key, k.hash, ValueType::kHash, new HashValue()));
+      s.Insert(db, NewObjectEntry(k.key, k.hash, ValueType::kHash, HashValue::New()));
       link = s.Find(db, k, now);
     }
     return link;
   }
-  // Applies fn(HashValue&) inside Shard::Update; deletes the key if the hash is left empty.
+  // Applies fn(HashValue*&) inside Shard::Update; deletes the key if the hash is left empty.
   template <typename Fn>
   void Change(Fn&& fn) {
     bool emptied = false;
     s.Update(db, link, [&](Entry* e) {
-      HashValue& h = MutableHash(e);
-      fn(h);
-      emptied = h.empty();
+      ChangeHash(e, [&](HashValue*& h) {
+        fn(h);
+        emptied = h->empty();
+      });
       return e;
     });
     if (emptied) {
@@ -214,9 +238,13 @@ void SetGeneric(CommandContext& ctx, ArgList args, bool hmset) {
   Limits lim(ctx);
   key.Create();
   int64_t created = 0;
-  key.Change([&](HashValue& h) {
+  key.Change([&](HashValue*& h) {
     ConvertForArgs(h, args, 2, args.size() - 1, lim);
-    for (size_t i = 2; i < args.size(); i += 2) created += h.Set(args[i], args[i + 1], false);
+    for (size_t i = 2; i < args.size(); i += 2) {
+      bool inserted;
+      h = h->Set(args[i], args[i + 1], false, &inserted);
+      created += inserted;
+    }
     ConvertForSize(h, lim);
   });
   if (hmset) return ctx.reply.Ok();
@@ -233,9 +261,10 @@ void CmdHSetNx(CommandContext& ctx, ArgList args) {
   if (key.link && key.hash().Contains(args[2])) return ctx.reply.Integer(0);
   Limits lim(ctx);
   key.Create();
-  key.Change([&](HashValue& h) {
+  key.Change([&](HashValue*& h) {
     ConvertForArgs(h, args, 2, 3, lim);
-    h.Set(args[2], args[3], false);
+    bool inserted;
+    h = h->Set(args[2], args[3], false, &inserted);
     ConvertForSize(h, lim);
   });
   ctx.reply.Integer(1);
@@ -245,12 +274,13 @@ void CmdHSetNx(CommandContext& ctx, ArgList args) {
 // The field keeps its TTL.
 void SetComputed(HashKey& key, std::string_view field, std::string_view value, const Limits& lim) {
   key.Create();
-  key.Change([&](HashValue& h) {
-    if (h.encoding() == HashValue::Enc::kListpack &&
+  key.Change([&](HashValue*& h) {
+    if (h->encoding() == HashValue::Enc::kListpack &&
         (field.size() > lim.value || value.size() > lim.value)) {
-      h.ConvertToTable();
+      h = h->ConvertToTable();
     }
-    h.Set(field, value, true);
+    bool inserted;
+    h = h->Set(field, value, true, &inserted);
     ConvertForSize(h, lim);
   });
 }
@@ -329,8 +359,12 @@ void CmdHDel(CommandContext& ctx, ArgList args) {
   for (size_t i = 2; i < args.size() && !any; ++i) any = key.hash().Contains(args[i]);
   if (!any) return ctx.reply.Integer(0);
   int64_t deleted = 0;
-  key.Change([&](HashValue& h) {
-    for (size_t i = 2; i < args.size() && !h.empty(); ++i) deleted += h.Delete(args[i]);
+  key.Change([&](HashValue*& h) {
+    for (size_t i = 2; i < args.size() && !h->empty(); ++i) {
+      bool gone;
+      h = h->Delete(args[i], &gone);
+      deleted += gone;
+    }
   });
   ctx.reply.Integer(deleted);
 }
@@ -556,10 +590,10 @@ void ExpireGeneric(CommandContext& ctx, ArgList args, bool seconds, bool relativ
   }
   std::vector<int64_t> codes;
   // What each field gets, decided on the hash as each earlier field left it.
-  key.Change([&](HashValue& h) {
+  key.Change([&](HashValue*& h) {
     for (size_t i = first; i < args.size(); ++i) {
       HashValue::Field f;
-      if (!h.Find(args[i], &f)) {
+      if (!h->Find(args[i], &f)) {
         codes.push_back(kNoField);
         continue;
       }
@@ -575,12 +609,13 @@ void ExpireGeneric(CommandContext& ctx, ArgList args, bool seconds, bool relativ
         codes.push_back(kCondNotMet);
         continue;
       }
+      bool done;
       if (at <= key.now) {
-        h.Delete(args[i]);
+        h = h->Delete(args[i], &done);
         codes.push_back(kDeletedPast);
         continue;
       }
-      h.SetExpire(args[i], at);
+      h = h->SetExpire(args[i], at, &done);
       codes.push_back(kSetOk);
     }
   });
@@ -637,31 +672,27 @@ void CmdHPersist(CommandContext& ctx, ArgList args) {
     for (size_t i = first; i < args.size(); ++i) ctx.reply.Integer(kNoField);
     return;
   }
-  // Fields are handled in order (a field named twice is persisted once, then has no TTL);
-  // nothing changes, and the clean copy on disk stays, when no named field has a TTL.
-  bool any = false;
-  for (size_t i = first; i < args.size() && !any; ++i) {
-    HashValue::Field f;
-    any = key.hash().Find(args[i], &f) && f.expire_at != 0;
-  }
+  // Fields are handled in order: a field named twice is persisted once, then has no TTL.
   std::vector<int64_t> codes;
-  auto persist = [&](const HashValue& h, HashValue* change) {
-    for (size_t i = first; i < args.size(); ++i) {
-      HashValue::Field f;
-      if (!h.Find(args[i], &f)) {
-        codes.push_back(kNoField);
-      } else if (f.expire_at == 0) {
-        codes.push_back(kNoTtl);
-      } else {
-        change->SetExpire(args[i], 0);
-        codes.push_back(kSetOk);
-      }
+  std::vector<std::string_view> persisted;
+  for (size_t i = first; i < args.size(); ++i) {
+    HashValue::Field f;
+    if (!key.hash().Find(args[i], &f)) {
+      codes.push_back(kNoField);
+    } else if (f.expire_at == 0 ||
+               std::find(persisted.begin(), persisted.end(), args[i]) != persisted.end()) {
+      codes.push_back(kNoTtl);
+    } else {
+      codes.push_back(kSetOk);
+      persisted.push_back(args[i]);
     }
-  };
-  if (any) {
-    key.Change([&](HashValue& h) { persist(h, &h); });
-  } else {
-    persist(key.hash(), nullptr);  // no field has a TTL: SetExpire is never reached
+  }
+  // Nothing to change (and the clean copy on disk stays) when no named field has a TTL.
+  if (!persisted.empty()) {
+    key.Change([&](HashValue*& h) {
+      bool found;
+      for (std::string_view field : persisted) h = h->SetExpire(field, 0, &found);
+    });
   }
   for (int64_t c : codes) ctx.reply.Integer(c);
 }

@@ -1,11 +1,12 @@
 // HashValue (see hash_value.h).
 //
-// Listpack: the records sit back to back in one allocation sized exactly to them, in insertion
-// order. Changing a field's value rewrites its record in place (moving what follows when the
-// size changes), so the field keeps its position; deleting closes the gap. This is the order
-// Redis's listpack hashes show in HGETALL.
+// Listpack: the 16-byte header and the records back to back in one allocation sized exactly to
+// them, in insertion order. Changing a field's value rewrites its record in place (moving what
+// follows when the size changes), so the field keeps its position; deleting closes the gap. This is
+// the order Redis's listpack hashes show in HGETALL.
 //
-// Table: open addressing with linear probing over a power-of-two array of 64-bit slots. A slot
+// Table: the header, TableExtra, then open addressing with linear probing over a power-of-two
+// array of 64-bit slots. A slot
 // holds the node pointer in its low 48 bits and the top 16 bits of the field's hash as a tag, so
 // most mismatches are rejected without touching the node. A field's home slot is hash & mask.
 // The table grows (doubling) past 7/8 full and shrinks below 1/8. Deletion shifts later members
@@ -14,11 +15,13 @@
 // occupied slots that starts at h. Per field the table costs one node (the record rounded up to
 // the allocator's size class) plus 8 / load-factor bytes of slots.
 //
-// Memory: bytes_ follows every allocation and free by its usable size.
+// Memory: a listpack is one allocation (its usable size); a table keeps the sum of its own
+// allocation and its nodes in TableExtra::bytes, following every allocation and free.
 
 #include "engine/types/hash_value.h"
 
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -67,115 +70,141 @@ void HashValue::WriteRecord(char* p, std::string_view f, std::string_view v, int
   if (expire_at) std::memcpy(p, &expire_at, 8);
 }
 
-HashValue::HashValue(const HashValue& other)
-    : size_(other.size_),
-      next_expire_(other.next_expire_),
-      ttl_fields_(other.ttl_fields_),
-      enc_(other.enc_) {
-  if (enc_ == Enc::kListpack) {
-    if (other.used_or_cap_) {
-      data_ = static_cast<char*>(AllocBytes(other.used_or_cap_));
-      std::memcpy(data_, other.data_, other.used_or_cap_);
-      used_or_cap_ = other.used_or_cap_;
-      bytes_ += UsableSize(data_);
-    }
-    return;
-  }
-  size_t cap = other.used_or_cap_;
-  auto* sl = static_cast<uint64_t*>(ZallocBytes(cap * 8));
-  SetTableData(sl, cap);
-  const uint64_t* from = other.slots();
-  for (size_t i = 0; i < cap; ++i) {
-    if (!from[i]) continue;
-    size_t len;
-    Decode(SlotPtr(from[i]), &len);
-    auto* node = static_cast<char*>(AllocBytes(len));
-    std::memcpy(node, SlotPtr(from[i]), len);
-    bytes_ += UsableSize(node);
-    sl[i] = (from[i] & ~kPtrMask) | reinterpret_cast<uint64_t>(node);
-  }
+// ---- lifetime ----
+
+HashValue* HashValue::New() {
+  void* mem = AllocBytes(sizeof(HashValue));
+  CHECK(mem != nullptr);
+  return new (mem) HashValue();
 }
 
-HashValue::~HashValue() {
-  if (enc_ == Enc::kTable) {
-    for (size_t i = 0; i < used_or_cap_; ++i)
-      if (slots()[i]) FreeBytes(SlotPtr(slots()[i]));
+HashValue* HashValue::NewTable(size_t cap) {
+  void* mem = ZallocBytes(TableAllocBytes(cap));
+  CHECK(mem != nullptr);
+  auto* h = new (mem) HashValue();
+  h->enc_ = Enc::kTable;
+  h->used_or_cap_ = static_cast<uint32_t>(cap);
+  h->extra()->bytes = UsableSize(h);
+  h->extra()->next_expire = INT64_MAX;
+  return h;
+}
+
+void HashValue::Free(HashValue* h) {
+  if (h->enc_ == Enc::kTable) {
+    const uint64_t* sl = h->slots();
+    for (size_t i = 0; i < h->used_or_cap_; ++i)
+      if (sl[i]) FreeBytes(SlotPtr(sl[i]));
   }
-  if (data_) FreeBytes(data_);
+  FreeBytes(h);
+}
+
+HashValue* HashValue::Clone(const HashValue* from) {
+  if (from->enc_ == Enc::kListpack) {
+    size_t n = sizeof(HashValue) + from->used_or_cap_;
+    auto* h = static_cast<HashValue*>(AllocBytes(n));
+    CHECK(h != nullptr);
+    std::memcpy(static_cast<void*>(h), from, n);
+    return h;
+  }
+  size_t cap = from->used_or_cap_;
+  HashValue* h = NewTable(cap);
+  h->size_ = from->size_;
+  h->ttl_fields_ = from->ttl_fields_;
+  h->extra()->next_expire = from->extra()->next_expire;
+  const uint64_t* src = from->slots();
+  uint64_t* dst = h->slots();
+  for (size_t i = 0; i < cap; ++i) {
+    if (!src[i]) continue;
+    size_t len;
+    Decode(SlotPtr(src[i]), &len);
+    auto* node = static_cast<char*>(AllocBytes(len));
+    CHECK(node != nullptr);
+    std::memcpy(node, SlotPtr(src[i]), len);
+    h->extra()->bytes += UsableSize(node);
+    dst[i] = (src[i] & ~kPtrMask) | reinterpret_cast<uint64_t>(node);
+  }
+  return h;
+}
+
+size_t HashValue::MemoryBytes() const {
+  return enc_ == Enc::kListpack ? UsableSize(this) : extra()->bytes;
 }
 
 size_t HashValue::RecountMemoryBytes() const {
-  size_t n = sizeof(HashValue);
-  if (data_) n += UsableSize(data_);
+  size_t n = UsableSize(this);
   if (enc_ == Enc::kTable) {
+    const uint64_t* sl = slots();
     for (size_t i = 0; i < used_or_cap_; ++i)
-      if (slots()[i]) n += UsableSize(SlotPtr(slots()[i]));
+      if (sl[i]) n += UsableSize(SlotPtr(sl[i]));
   }
   return n;
 }
 
+// ---- TTL bookkeeping ----
+
 void HashValue::NoteTtl(int64_t old_at, int64_t new_at) {
   if (old_at && !new_at) --ttl_fields_;
   if (!old_at && new_at) ++ttl_fields_;
+  if (enc_ != Enc::kTable) return;  // a listpack finds its earliest TTL by scanning
+  int64_t& next = extra()->next_expire;
   if (ttl_fields_ == 0) {
-    next_expire_ = INT64_MAX;
-  } else if (new_at && new_at < next_expire_) {
-    next_expire_ = new_at;
+    next = INT64_MAX;
+  } else if (new_at && new_at < next) {
+    next = new_at;
   }
+}
+
+bool HashValue::HasExpired(int64_t now_ms) const {
+  if (ttl_fields_ == 0) return false;
+  if (enc_ == Enc::kTable) return now_ms > extra()->next_expire;
+  bool any = false;
+  ForEach([&](const Field& f) { any = any || (f.expire_at && now_ms > f.expire_at); });
+  return any;
 }
 
 // ---- listpack ----
 
 size_t HashValue::LpFind(std::string_view field, size_t* rec_len) const {
+  const char* recs = records();
   size_t off = 0;
   while (off < used_or_cap_) {
-    Field f = Decode(data_ + off, rec_len);
+    Field f = Decode(recs + off, rec_len);
     if (f.field == field) return off;
     off += *rec_len;
   }
   return SIZE_MAX;
 }
 
-char* HashValue::LpResize(size_t off, size_t old_len, size_t new_len) {
+HashValue* HashValue::LpResize(size_t off, size_t old_len, size_t new_len) {
   size_t used = used_or_cap_;
   size_t new_used = used - old_len + new_len;
   size_t tail = used - off - old_len;
-  if (new_len < old_len) std::memmove(data_ + off + new_len, data_ + off + old_len, tail);
+  HashValue* h = this;
+  if (new_len < old_len) std::memmove(records() + off + new_len, records() + off + old_len, tail);
   if (new_used != used) {
-    if (data_) bytes_ -= UsableSize(data_);
-    if (new_used == 0) {
-      FreeBytes(data_);
-      data_ = nullptr;
-    } else {
-      data_ = static_cast<char*>(ReallocBytes(data_, new_used));
-      CHECK(data_ != nullptr);
-      bytes_ += UsableSize(data_);
-    }
-    used_or_cap_ = static_cast<uint32_t>(new_used);
+    h = static_cast<HashValue*>(ReallocBytes(this, sizeof(HashValue) + new_used));
+    CHECK(h != nullptr);
+    h->used_or_cap_ = static_cast<uint32_t>(new_used);
   }
-  if (new_len > old_len) std::memmove(data_ + off + new_len, data_ + off + old_len, tail);
-  return data_ + off;
+  if (new_len > old_len) {
+    std::memmove(h->records() + off + new_len, h->records() + off + old_len, tail);
+  }
+  return h;
 }
 
 // ---- table ----
-
-void HashValue::SetTableData(uint64_t* sl, size_t cap) {
-  data_ = reinterpret_cast<char*>(sl);
-  used_or_cap_ = static_cast<uint32_t>(cap);
-  bytes_ += UsableSize(sl);
-}
 
 char* HashValue::NewNode(std::string_view f, std::string_view v, int64_t expire_at) {
   size_t len = RecordSize(f, v, expire_at != 0);
   auto* node = static_cast<char*>(AllocBytes(len));
   CHECK(node != nullptr && (reinterpret_cast<uint64_t>(node) & ~kPtrMask) == 0);
   WriteRecord(node, f, v, expire_at);
-  bytes_ += UsableSize(node);
+  extra()->bytes += UsableSize(node);
   return node;
 }
 
 void HashValue::FreeNode(char* node) {
-  bytes_ -= UsableSize(node);
+  extra()->bytes -= UsableSize(node);
   FreeBytes(node);
 }
 
@@ -199,19 +228,20 @@ void HashValue::TablePlace(uint64_t slot_value, uint64_t h) {
   sl[i] = slot_value;
 }
 
-void HashValue::TableResize(size_t new_cap) {
-  uint64_t* old = slots();
-  size_t old_cap = used_or_cap_;
-  if (old) bytes_ -= UsableSize(old);
-  auto* sl = static_cast<uint64_t*>(ZallocBytes(new_cap * 8));
-  CHECK(sl != nullptr);
-  SetTableData(sl, new_cap);
-  for (size_t i = 0; i < old_cap; ++i) {
+HashValue* HashValue::TableResize(size_t new_cap) {
+  HashValue* n = NewTable(new_cap);
+  n->size_ = size_;
+  n->ttl_fields_ = ttl_fields_;
+  n->extra()->next_expire = extra()->next_expire;
+  n->extra()->bytes += extra()->bytes - UsableSize(this);  // the nodes move over
+  const uint64_t* old = slots();
+  for (size_t i = 0; i < used_or_cap_; ++i) {
     if (!old[i]) continue;
     size_t len;
-    TablePlace(old[i], HashOf(Decode(SlotPtr(old[i]), &len).field));
+    n->TablePlace(old[i], HashOf(Decode(SlotPtr(old[i]), &len).field));
   }
-  if (old) FreeBytes(old);
+  FreeBytes(this);
+  return n;
 }
 
 void HashValue::TableErase(size_t i) {
@@ -232,27 +262,21 @@ void HashValue::TableErase(size_t i) {
   sl[i] = 0;
 }
 
-void HashValue::ConvertToTable() {
-  if (enc_ == Enc::kTable) return;
-  char* lp = data_;
-  size_t used = used_or_cap_;
+HashValue* HashValue::ConvertToTable() {
+  if (enc_ == Enc::kTable) return this;
   size_t cap = 8;
   while (size_t(size_) * 8 > cap * 7) cap *= 2;
-  if (lp) bytes_ -= UsableSize(lp);
-  enc_ = Enc::kTable;
-  auto* sl = static_cast<uint64_t*>(ZallocBytes(cap * 8));
-  CHECK(sl != nullptr);
-  SetTableData(sl, cap);
-  size_t off = 0;
-  while (off < used) {
-    size_t len;
-    Field f = Decode(lp + off, &len);
+  HashValue* t = NewTable(cap);
+  t->size_ = size_;
+  t->ttl_fields_ = ttl_fields_;
+  ForEach([&](const Field& f) {
     uint64_t h = HashOf(f.field);
-    char* node = NewNode(f.field, f.value, f.expire_at);
-    TablePlace((h & ~kPtrMask) | reinterpret_cast<uint64_t>(node), h);
-    off += len;
-  }
-  if (lp) FreeBytes(lp);
+    char* node = t->NewNode(f.field, f.value, f.expire_at);
+    t->TablePlace((h & ~kPtrMask) | reinterpret_cast<uint64_t>(node), h);
+    if (f.expire_at && f.expire_at < t->extra()->next_expire) t->extra()->next_expire = f.expire_at;
+  });
+  FreeBytes(this);
+  return t;
 }
 
 // ---- operations ----
@@ -262,7 +286,7 @@ bool HashValue::Find(std::string_view field, Field* out) const {
   if (enc_ == Enc::kListpack) {
     size_t off = LpFind(field, &len);
     if (off == SIZE_MAX) return false;
-    if (out) *out = Decode(data_ + off, &len);
+    if (out) *out = Decode(records() + off, &len);
     return true;
   }
   if (size_ == 0) return false;
@@ -272,111 +296,116 @@ bool HashValue::Find(std::string_view field, Field* out) const {
   return true;
 }
 
-bool HashValue::Set(std::string_view field, std::string_view value, bool keep_ttl) {
+HashValue* HashValue::Set(std::string_view field, std::string_view value, bool keep_ttl,
+                          bool* inserted) {
   if (enc_ == Enc::kListpack) {
     size_t old_len = 0;
     size_t off = LpFind(field, &old_len);
-    int64_t old_at = off == SIZE_MAX ? 0 : Decode(data_ + off, &old_len).expire_at;
+    int64_t old_at = off == SIZE_MAX ? 0 : Decode(records() + off, &old_len).expire_at;
     int64_t at = keep_ttl ? old_at : 0;
     size_t len = RecordSize(field, value, at != 0);
-    // A listpack's offsets are 32-bit: a huge one becomes a table (Redis: lpSafeToAdd).
+    // A listpack's lengths are 32-bit: a huge one becomes a table (Redis: lpSafeToAdd).
     if (size_t(used_or_cap_) + len > (size_t(1) << 30)) {
-      ConvertToTable();
-      return Set(field, value, keep_ttl);
+      return ConvertToTable()->Set(field, value, keep_ttl, inserted);
     }
-    bool inserted = off == SIZE_MAX;
-    if (inserted) {
+    *inserted = off == SIZE_MAX;
+    if (*inserted) {
       off = used_or_cap_;
       old_len = 0;
       ++size_;
     }
-    WriteRecord(LpResize(off, old_len, len), field, value, at);
-    NoteTtl(old_at, at);
-    return inserted;
+    HashValue* h = LpResize(off, old_len, len);
+    WriteRecord(h->records() + off, field, value, at);
+    h->NoteTtl(old_at, at);
+    return h;
   }
-  uint64_t h = HashOf(field);
-  size_t i = size_ ? TableFind(field, h) : SIZE_MAX;
-  if (i != SIZE_MAX) {
-    char* old = SlotPtr(slots()[i]);
+  uint64_t hash = HashOf(field);
+  size_t i = size_ ? TableFind(field, hash) : SIZE_MAX;
+  *inserted = i == SIZE_MAX;
+  if (!*inserted) {
+    uint64_t* sl = slots();
+    char* old = SlotPtr(sl[i]);
     size_t old_len;
     int64_t old_at = Decode(old, &old_len).expire_at;
     int64_t at = keep_ttl ? old_at : 0;
     char* node = NewNode(field, value, at);
-    slots()[i] = (slots()[i] & ~kPtrMask) | reinterpret_cast<uint64_t>(node);
+    sl[i] = (sl[i] & ~kPtrMask) | reinterpret_cast<uint64_t>(node);
     FreeNode(old);
     NoteTtl(old_at, at);
-    return false;
+    return this;
   }
-  if ((size_t(size_) + 1) * 8 > size_t(used_or_cap_) * 7) TableResize(used_or_cap_ * 2);
-  char* node = NewNode(field, value, 0);
-  TablePlace((h & ~kPtrMask) | reinterpret_cast<uint64_t>(node), h);
-  ++size_;
-  return true;
+  HashValue* h = this;
+  if ((size_t(size_) + 1) * 8 > size_t(used_or_cap_) * 7) h = TableResize(used_or_cap_ * 2);
+  char* node = h->NewNode(field, value, 0);
+  h->TablePlace((hash & ~kPtrMask) | reinterpret_cast<uint64_t>(node), hash);
+  ++h->size_;
+  return h;
 }
 
-bool HashValue::Delete(std::string_view field) {
+HashValue* HashValue::Delete(std::string_view field, bool* deleted) {
   size_t len;
+  *deleted = false;
   if (enc_ == Enc::kListpack) {
     size_t off = LpFind(field, &len);
-    if (off == SIZE_MAX) return false;
-    NoteTtl(Decode(data_ + off, &len).expire_at, 0);
-    LpResize(off, len, 0);
+    if (off == SIZE_MAX) return this;
+    NoteTtl(Decode(records() + off, &len).expire_at, 0);
     --size_;
-    return true;
+    *deleted = true;
+    return LpResize(off, len, 0);
   }
-  if (size_ == 0) return false;
+  if (size_ == 0) return this;
   size_t i = TableFind(field, HashOf(field));
-  if (i == SIZE_MAX) return false;
+  if (i == SIZE_MAX) return this;
   char* node = SlotPtr(slots()[i]);
   NoteTtl(Decode(node, &len).expire_at, 0);
   TableErase(i);
   FreeNode(node);
   --size_;
+  *deleted = true;
   if (used_or_cap_ > 8 && size_t(size_) * 8 < used_or_cap_) {
     size_t cap = 8;
     while (size_t(size_) * 2 > cap) cap *= 2;
-    TableResize(cap);
+    return TableResize(cap);
   }
-  return true;
+  return this;
 }
 
-bool HashValue::SetExpire(std::string_view field, int64_t at_ms) {
+HashValue* HashValue::SetExpire(std::string_view field, int64_t at_ms, bool* found) {
   Field f;
-  if (!Find(field, &f)) return false;
-  if (f.expire_at == at_ms) return true;
+  *found = Find(field, &f);
+  if (!*found || f.expire_at == at_ms) return this;
   if ((f.expire_at != 0) == (at_ms != 0)) {
     // Same record size: patch the 8 bytes in place.
     size_t len;
-    char* rec;
-    if (enc_ == Enc::kListpack) {
-      rec = data_ + LpFind(field, &len);
-    } else {
-      rec = SlotPtr(slots()[TableFind(field, HashOf(field))]);
-    }
+    char* rec = enc_ == Enc::kListpack ? records() + LpFind(field, &len)
+                                       : SlotPtr(slots()[TableFind(field, HashOf(field))]);
     Decode(rec, &len);
     std::memcpy(rec + len - 8, &at_ms, 8);
     NoteTtl(f.expire_at, at_ms);
-    return true;
+    return this;
   }
-  std::string value(f.value);
+  std::string name(field), value(f.value);  // f points into the record about to move
+  HashValue* h = this;
   if (enc_ == Enc::kListpack) {
     size_t len;
-    size_t off = LpFind(field, &len);
-    std::string name(field);
-    WriteRecord(LpResize(off, len, RecordSize(name, value, at_ms != 0)), name, value, at_ms);
+    size_t off = LpFind(name, &len);
+    h = LpResize(off, len, RecordSize(name, value, at_ms != 0));
+    WriteRecord(h->records() + off, name, value, at_ms);
   } else {
-    size_t i = TableFind(field, HashOf(field));
-    char* old = SlotPtr(slots()[i]);
-    char* node = NewNode(field, value, at_ms);
-    slots()[i] = (slots()[i] & ~kPtrMask) | reinterpret_cast<uint64_t>(node);
+    uint64_t* sl = slots();
+    size_t i = TableFind(name, HashOf(name));
+    char* old = SlotPtr(sl[i]);
+    char* node = NewNode(name, value, at_ms);
+    sl[i] = (sl[i] & ~kPtrMask) | reinterpret_cast<uint64_t>(node);
     FreeNode(old);
   }
-  NoteTtl(f.expire_at, at_ms);
-  return true;
+  h->NoteTtl(f.expire_at, at_ms);
+  return h;
 }
 
-size_t HashValue::DeleteExpired(int64_t now_ms) {
-  if (!HasExpired(now_ms)) return 0;
+HashValue* HashValue::DeleteExpired(int64_t now_ms, size_t* count) {
+  if (count) *count = 0;
+  if (!HasExpired(now_ms)) return this;
   std::vector<std::string> gone;
   int64_t next = INT64_MAX;
   ForEach([&](const Field& f) {
@@ -386,28 +415,33 @@ size_t HashValue::DeleteExpired(int64_t now_ms) {
     else if (f.expire_at < next)
       next = f.expire_at;
   });
-  for (const std::string& f : gone) Delete(f);
-  next_expire_ = ttl_fields_ ? next : INT64_MAX;
-  return gone.size();
+  HashValue* h = this;
+  for (const std::string& f : gone) {
+    bool deleted;
+    h = h->Delete(f, &deleted);
+  }
+  if (h->enc_ == Enc::kTable) h->extra()->next_expire = h->ttl_fields_ ? next : INT64_MAX;
+  if (count) *count = gone.size();
+  return h;
 }
 
 HashValue::Field HashValue::RandomField(uint64_t r) const {
   size_t len;
   if (enc_ == Enc::kListpack) {
     size_t index = r % size_, off = 0;
+    const char* recs = records();
     for (size_t i = 0; i < index; ++i) {
-      Decode(data_ + off, &len);
+      Decode(recs + off, &len);
       off += len;
     }
-    return Decode(data_ + off, &len);
+    return Decode(recs + off, &len);
   }
   // Each field occupies one slot, so a random occupied slot is a uniform pick.
   const uint64_t* sl = slots();
   for (;;) {
-    size_t i = r & (used_or_cap_ - 1);
+    size_t i = (r >> 7) & (used_or_cap_ - 1);
     if (sl[i]) return Decode(SlotPtr(sl[i]), &len);
     r = r * 6364136223846793005ull + 1442695040888963407ull;
-    r ^= r >> 29;
   }
 }
 

@@ -1,14 +1,19 @@
 #pragma once
-// HashValue: the value of a hash key, in one of two encodings, as Redis's listpack and hashtable:
-//  - listpack: one allocation of consecutive records in insertion order (a small hash; lookups
-//    are linear);
-//  - table: an open-addressing table (linear probing) of pointers, each to one allocation
-//    holding a record.
+// HashValue: the value of a hash key, one allocation in one of two encodings, as Redis's
+// listpack and hashtable:
+//  - listpack: a 16-byte header, then the records back to back in insertion order (a small
+//    hash; lookups are linear);
+//  - table: the header, the table's bookkeeping, then an open-addressing array (linear probing)
+//    of pointers, each to one allocation holding a record.
 // A record is [varint flen*2 + has_ttl][field][varint vlen][value][int64 expire_at, if has_ttl],
 // the same bytes in both encodings. A field's TTL (HEXPIRE, Redis 7.4) is an absolute Unix time
 // in milliseconds; fields without one pay nothing for it.
-// Conversion is one way (listpack to table), decided by the caller (the family knows the
-// config thresholds). Not thread-safe: used under the lock of the shard that holds its key.
+//
+// Because the header and the data share one allocation, every change may move the hash: the
+// changing functions return the hash's address after the change (the caller stores it where it
+// kept the old one) and the old address is then invalid. Conversion is one way (listpack to
+// table), decided by the caller (the family knows the config thresholds).
+// Not thread-safe: used under the lock of the shard that holds its key.
 
 #include <cstddef>
 #include <cstdint>
@@ -30,42 +35,50 @@ class HashValue {
     int64_t expire_at;  // 0: no TTL
   };
 
-  HashValue() = default;
-  HashValue(const HashValue& other);  // deep copy, same encoding and order
+  // An empty listpack hash; Free releases a hash and everything it owns; Clone deep-copies (same
+  // encoding and order).
+  static HashValue* New();
+  static void Free(HashValue* h);
+  static HashValue* Clone(const HashValue* h);
+  HashValue(const HashValue&) = delete;
   HashValue& operator=(const HashValue&) = delete;
-  ~HashValue();
 
   Enc encoding() const { return enc_; }
   size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
   // Bytes of records of a listpack (0 for a table).
   size_t listpack_bytes() const { return enc_ == Enc::kListpack ? used_or_cap_ : 0; }
-  bool empty() const { return size_ == 0; }
+  // Slots of the table (0 for a listpack).
+  size_t table_capacity() const { return enc_ == Enc::kTable ? used_or_cap_ : 0; }
 
-  // Bytes owned (allocations' usable sizes, this object included), kept up to date by every
-  // change; RecountMemoryBytes counts them from scratch (tests compare the two).
-  size_t MemoryBytes() const { return bytes_; }
+  // Bytes owned (allocations' usable sizes), O(1); RecountMemoryBytes counts them from scratch
+  // (tests compare the two).
+  size_t MemoryBytes() const;
   size_t RecountMemoryBytes() const;
 
   // Looks a field up (expired or not: the caller sweeps first).
   bool Find(std::string_view field, Field* out) const;
   bool Contains(std::string_view field) const { return Find(field, nullptr); }
-  // Sets field to value; returns true when the field is new. keep_ttl: an existing field keeps
-  // its TTL (HINCRBY), else it loses it (HSET). field and value must not point into this hash.
-  bool Set(std::string_view field, std::string_view value, bool keep_ttl);
-  // Removes field; false if absent.
-  bool Delete(std::string_view field);
-  // Sets (at_ms > 0) or removes (0) a field's TTL; false if the field is absent.
-  bool SetExpire(std::string_view field, int64_t at_ms);
 
-  // Fields with a TTL, and a time no later than the earliest of their TTLs (INT64_MAX if none).
+  // Fields with a TTL; whether any of them has passed (now > expire_at). O(1) for a table and
+  // for a hash without TTLs, a scan of the records for a listpack with some.
   size_t ttl_fields() const { return ttl_fields_; }
-  bool HasExpired(int64_t now_ms) const { return ttl_fields_ && now_ms > next_expire_; }
-  int64_t next_expire() const { return next_expire_; }
-  // Removes every field whose TTL has passed (now > expire_at); returns how many.
-  size_t DeleteExpired(int64_t now_ms);
+  bool HasExpired(int64_t now_ms) const;
 
+  // ---- changes: each returns the hash's (maybe new) address ----
+
+  // Sets field to value; *inserted tells whether the field is new. keep_ttl: an existing field
+  // keeps its TTL (HINCRBY), else it loses it (HSET). field and value must not point into this
+  // hash.
+  HashValue* Set(std::string_view field, std::string_view value, bool keep_ttl, bool* inserted);
+  // Removes field; *deleted tells whether it was there.
+  HashValue* Delete(std::string_view field, bool* deleted);
+  // Sets (at_ms > 0) or removes (0) a field's TTL; *found tells whether the field exists.
+  HashValue* SetExpire(std::string_view field, int64_t at_ms, bool* found);
+  // Removes every field whose TTL has passed (now > expire_at); *count how many (may be null).
+  HashValue* DeleteExpired(int64_t now_ms, size_t* count);
   // Listpack to table (no-op for a table).
-  void ConvertToTable();
+  HashValue* ConvertToTable();
 
   // Calls fn(const Field&) for every field: insertion order for a listpack, slot order for a
   // table.
@@ -80,51 +93,63 @@ class HashValue {
   // A uniformly random field (r: a random number). The hash must not be empty.
   Field RandomField(uint64_t r) const;
 
-  // Slots of the table (0 for a listpack).
-  size_t table_capacity() const { return enc_ == Enc::kTable ? used_or_cap_ : 0; }
-
  private:
+  HashValue() = default;  // placed at the start of its allocation by New / NewTable
+
+  // A table's bookkeeping, between the header and the slots.
+  struct TableExtra {
+    size_t bytes;         // usable sizes of this allocation and of every node
+    int64_t next_expire;  // no later than the earliest field TTL (INT64_MAX if none)
+  };
+
   static Field Decode(const char* rec, size_t* rec_len);
   static size_t RecordSize(std::string_view f, std::string_view v, bool ttl);
   static void WriteRecord(char* p, std::string_view f, std::string_view v, int64_t expire_at);
   static uint64_t HashOf(std::string_view field);
   static char* SlotPtr(uint64_t s) { return reinterpret_cast<char*>(s & kPtrMask); }
   static constexpr uint64_t kPtrMask = (uint64_t(1) << 48) - 1;
+  static size_t TableAllocBytes(size_t cap) {
+    return sizeof(HashValue) + sizeof(TableExtra) + cap * 8;
+  }
+
+  char* records() { return reinterpret_cast<char*>(this + 1); }
+  const char* records() const { return reinterpret_cast<const char*>(this + 1); }
+  TableExtra* extra() { return reinterpret_cast<TableExtra*>(this + 1); }
+  const TableExtra* extra() const { return reinterpret_cast<const TableExtra*>(this + 1); }
+  uint64_t* slots() { return reinterpret_cast<uint64_t*>(extra() + 1); }
+  const uint64_t* slots() const { return reinterpret_cast<const uint64_t*>(extra() + 1); }
 
   // listpack: the offset of field's record (and its length), or SIZE_MAX.
   size_t LpFind(std::string_view field, size_t* rec_len) const;
-  // Resizes the record at off from old_len to new_len bytes (moving what follows); returns it.
-  char* LpResize(size_t off, size_t old_len, size_t new_len);
+  // Resizes the record at off from old_len to new_len bytes (moving what follows); returns the
+  // hash (maybe moved); the record is then at records() + off.
+  HashValue* LpResize(size_t off, size_t old_len, size_t new_len);
   // table
+  static HashValue* NewTable(size_t cap);
   size_t TableFind(std::string_view field, uint64_t h) const;  // the slot, or SIZE_MAX
   void TablePlace(uint64_t slot_value, uint64_t h);            // into a free slot, no growth
-  void TableResize(size_t new_cap);
+  HashValue* TableResize(size_t new_cap);
   void TableErase(size_t slot);
   char* NewNode(std::string_view f, std::string_view v, int64_t expire_at);
   void FreeNode(char* node);
-  void SetTableData(uint64_t* slots, size_t cap);
   void NoteTtl(int64_t old_at, int64_t new_at);
 
-  // listpack: data_ holds used_or_cap_ bytes of records, allocated exactly (capacity: usable size).
-  // table: data_ is used_or_cap_ slots (a power of two), each 0 or (hash tag << 48 | node pointer).
-  char* data_ = nullptr;
-  uint32_t used_or_cap_ = 0;
   uint32_t size_ = 0;
-  size_t bytes_ = sizeof(HashValue);
-  int64_t next_expire_ = INT64_MAX;
+  uint32_t used_or_cap_ = 0;  // listpack: record bytes; table: slots (a power of two)
   uint32_t ttl_fields_ = 0;
   Enc enc_ = Enc::kListpack;
-
-  uint64_t* slots() const { return reinterpret_cast<uint64_t*>(data_); }
+  uint8_t reserved_[3] = {};
 };
+static_assert(sizeof(HashValue) == 16, "the hash header is 16 bytes");
 
 template <typename Fn>
 void HashValue::ForEach(Fn&& fn) const {
   if (enc_ == Enc::kListpack) {
+    const char* recs = records();
     size_t off = 0;
     while (off < used_or_cap_) {
       size_t len;
-      Field f = Decode(data_ + off, &len);
+      Field f = Decode(recs + off, &len);
       fn(f);
       off += len;
     }

@@ -281,39 +281,45 @@ TEST_F(HashFamilyTest, TierCodecRoundTripsAndRejectsBadPayloads) {
 }
 
 TEST(HashValueTest, TableSurvivesGrowthAndShrinkAndScanSeesEveryField) {
-  HashValue h;
-  h.ConvertToTable();
+  HashValue* h = HashValue::New()->ConvertToTable();
+  bool done;
   for (int i = 0; i < 20000; ++i) {
     std::string f = "k" + std::to_string(i);
-    ASSERT_TRUE(h.Set(f, f, false));
+    h = h->Set(f, f, false, &done);
+    ASSERT_TRUE(done);
   }
-  EXPECT_EQ(h.size(), 20000u);
-  EXPECT_EQ(h.MemoryBytes(), h.RecountMemoryBytes());
+  EXPECT_EQ(h->size(), 20000u);
+  EXPECT_EQ(h->MemoryBytes(), h->RecountMemoryBytes());
   // A full scan with deletions of other fields in between (shrinking the table) returns each
   // field present throughout.
   std::set<std::string> seen;
   uint64_t cursor = 0;
   int next_gone = 3000;
   do {
-    cursor = h.ScanStep(cursor, [&](const HashValue::Field& f) { seen.emplace(f.field); });
+    cursor = h->ScanStep(cursor, [&](const HashValue::Field& f) { seen.emplace(f.field); });
     for (int j = 0; j < 3 && next_gone < 20000; ++j) {
-      ASSERT_TRUE(h.Delete("k" + std::to_string(next_gone++)));
+      h = h->Delete("k" + std::to_string(next_gone++), &done);
+      ASSERT_TRUE(done);
     }
   } while (cursor != 0);
-  while (next_gone < 20000) ASSERT_TRUE(h.Delete("k" + std::to_string(next_gone++)));
+  while (next_gone < 20000) {
+    h = h->Delete("k" + std::to_string(next_gone++), &done);
+    ASSERT_TRUE(done);
+  }
   for (int i = 0; i < 3000; ++i) EXPECT_TRUE(seen.count("k" + std::to_string(i))) << i;
-  EXPECT_EQ(h.size(), 3000u);
+  EXPECT_EQ(h->size(), 3000u);
   for (int i = 0; i < 20000; ++i) {
     std::string f = "k" + std::to_string(i);
     HashValue::Field got;
-    bool present = h.Find(f, &got);
+    bool present = h->Find(f, &got);
     EXPECT_EQ(present, i < 3000) << i;
     if (present) {
       EXPECT_EQ(got.value, f);
     }
   }
-  EXPECT_EQ(h.MemoryBytes(), h.RecountMemoryBytes());
-  EXPECT_LE(h.table_capacity(), 8192u);  // shrunk from 32768
+  EXPECT_EQ(h->MemoryBytes(), h->RecountMemoryBytes());
+  EXPECT_LE(h->table_capacity(), 8192u);  // shrunk from 32768
+  HashValue::Free(h);
 }
 
 }  // namespace
