@@ -143,6 +143,9 @@ const ObjectOps kHashOps = {
 };
 
 std::string_view EncodingName(const Entry& e) {
+  // Callers load a cold value first (OBJECT ENCODING reads values); an entry without its object
+  // in RAM still gets a name rather than a read of its disk reference.
+  if (e.enc != Encoding::kObject) return "hashtable";
   return HashOf(&e).encoding() == HashValue::Enc::kListpack ? "listpack" : "hashtable";
 }
 
