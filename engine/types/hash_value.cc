@@ -234,8 +234,12 @@ HashValue* HashValue::TableResize(size_t new_cap) {
   n->ttl_fields_ = ttl_fields_;
   n->extra()->next_expire = extra()->next_expire;
   n->extra()->bytes += extra()->bytes - UsableSize(this);  // the nodes move over
+  // Each field's hash is recomputed from its node: the nodes are read in slot order, which is
+  // random in memory, so the ones a few slots ahead are fetched early.
   const uint64_t* old = slots();
+  constexpr size_t kAhead = 16;
   for (size_t i = 0; i < used_or_cap_; ++i) {
+    if (i + kAhead < used_or_cap_ && old[i + kAhead]) __builtin_prefetch(SlotPtr(old[i + kAhead]));
     if (!old[i]) continue;
     size_t len;
     n->TablePlace(old[i], HashOf(Decode(SlotPtr(old[i]), &len).field));
