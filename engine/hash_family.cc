@@ -11,20 +11,21 @@
 //
 // Field expiry: a field whose time has passed is never returned. Every command that finds a hash
 // with such fields first deletes all of them (inside Shard::Update, so memory accounting stays
-// right), and deletes the key if none is left; HashValue keeps a lower bound on its earliest TTL,
-// so the check costs one compare for hashes with nothing due. There is no background sweep of
-// hashes nobody touches: such a hash keeps its expired fields (and its key) until the next
-// command on it.
+// right), and deletes the key if none is left. Actively, the cron visits the hashes given field
+// TTLs by HEXPIRE and friends (see "active field expiry" below) and does the same, so an
+// untouched hash loses its expired fields, and its key with the last of them.
 //
 // Empty hashes are never stored. Handlers take the shard lock of their key, check arguments in
 // Redis's order, and change a hash only inside Shard::Update after dropping any clean copy on
 // disk (MutableObject).
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -229,6 +230,62 @@ struct HashKey : TypedKey {
 
   int64_t now;
 };
+
+// ---- active field expiry ----
+//
+// Hashes given a field TTL (HEXPIRE and friends) are noted per shard; each loop's cron visits
+// the noted hashes of its shards (under the shard's lock, within the expiry budget, resuming
+// where it stopped) and deletes their expired fields, and the key when none is left. A note
+// outlives its hash harmlessly: a visit that finds no hash, or one without field TTLs, drops it.
+// A hash that came by its TTLs otherwise (COPY, RENAME, MOVE, a disk-tier read) is not noted:
+// its fields expire lazily, when a command finds the hash.
+struct FieldTtlWatch {
+  std::set<std::pair<int, std::string>> keys;  // (db, key)
+  std::pair<int, std::string> cursor;          // the last visited
+};
+FieldTtlWatch g_watch[kNumShards];  // [i] guarded by shard i's lock
+
+void WatchFieldTtls(const HashKey& key) {
+  g_watch[key.k.shard].keys.emplace(key.db, std::string(key.k.key));
+}
+
+// Visits one noted hash; true when its note can go.
+bool VisitWatched(Shard& s, int db, const std::string& name, int64_t now) {
+  KeyRef k(name);
+  Entry** link = s.Find(db, k, now);
+  if (!link || (*link)->type != ValueType::kHash) return true;
+  if ((*link)->enc != Encoding::kObject) return false;  // on disk: when it is back
+  const HashValue& h = HashOf(*link);
+  if (h.ttl_fields() == 0) return true;
+  if (!h.HasExpired(now)) return false;
+  bool emptied = false, no_ttls = false;
+  s.Update(db, link, [&](Entry* e) {
+    ChangeHash(e, [&](HashValue*& hv) {
+      hv = hv->DeleteExpired(now, nullptr);
+      emptied = hv->empty();
+      no_ttls = hv->ttl_fields() == 0;
+    });
+    return e;
+  });
+  if (emptied) s.Delete(db, link);
+  return emptied || no_ttls;
+}
+
+void ActiveFieldExpire(Shard& s, unsigned index, int64_t now, int64_t budget_us) {
+  FieldTtlWatch& w = g_watch[index];
+  if (w.keys.empty()) return;
+  auto start = std::chrono::steady_clock::now();
+  auto it = w.keys.upper_bound(w.cursor);
+  for (size_t visited = 0, n = w.keys.size(); visited < n && !w.keys.empty(); ++visited) {
+    if (it == w.keys.end()) it = w.keys.begin();
+    w.cursor = *it;
+    it = VisitWatched(s, it->first, it->second, now) ? w.keys.erase(it) : std::next(it);
+    if (visited % 16 == 15 &&
+        std::chrono::steady_clock::now() - start >= std::chrono::microseconds(budget_us)) {
+      break;
+    }
+  }
+}
 
 // HSET key field value [field value ...], HMSET (replies OK)
 void SetGeneric(CommandContext& ctx, ArgList args, bool hmset) {
@@ -622,6 +679,7 @@ void ExpireGeneric(CommandContext& ctx, ArgList args, bool seconds, bool relativ
       codes.push_back(kSetOk);
     }
   });
+  if (std::find(codes.begin(), codes.end(), kSetOk) != codes.end()) WatchFieldTtls(key);
   for (int64_t c : codes) ctx.reply.Integer(c);
 }
 
@@ -705,6 +763,7 @@ void CmdHPersist(CommandContext& ctx, ArgList args) {
 void RegisterHashFamily(CommandRegistry& r) {
   SetObjectOps(ValueType::kHash, &kHashOps);
   SetEncodingNamer(ValueType::kHash, EncodingName);
+  AddShardCronHook(ActiveFieldExpire);
   constexpr uint32_t kW = kCmdWrite, kWD = kCmdWrite | kCmdDenyOom, kRO = kCmdReadonly,
                      kF = kCmdFast;
   r.Register(CommandSpec("hset", -4, kWD | kF, 1, 1, 1, CmdHSet));

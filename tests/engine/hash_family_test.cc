@@ -181,6 +181,33 @@ TEST_F(HashFamilyTest, MemoryAccountingFollowsEveryChange) {
   ExpectBookkeepingExact();
 }
 
+TEST_F(HashFamilyTest, CronDeletesExpiredFieldsAndEmptiedHashes) {
+  Run({"HSET", "gone", "a", "1", "b", "2"});
+  std::vector<std::string_view> hset = {"HSET", "big"};
+  std::vector<std::string> names;
+  for (int i = 0; i < 1000; ++i) names.push_back("f" + std::to_string(i));
+  for (const auto& f : names) {
+    hset.push_back(f);
+    hset.push_back(f);
+  }
+  Run(hset);
+  EXPECT_EQ(Run({"HPEXPIRE", "gone", "1", "FIELDS", "2", "a", "b"}), "*2\r\n:1\r\n:1\r\n");
+  std::vector<std::string_view> exp = {"HPEXPIRE", "big", "1", "FIELDS", "600"};
+  for (int i = 0; i < 600; ++i) exp.push_back(names[i]);
+  Run(exp);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  engine_.Cron(0, 1);  // no command touches either key: the cron alone deletes
+  WithEntry("gone", [](const Entry* e) { EXPECT_EQ(e, nullptr); });
+  WithEntry("big", [](const Entry* e) {
+    ASSERT_NE(e, nullptr);
+    const auto* h = static_cast<const HashValue*>(e->object());
+    EXPECT_EQ(h->size(), 400u);
+    EXPECT_EQ(h->ttl_fields(), 0u);
+    EXPECT_EQ(h->MemoryBytes(), h->RecountMemoryBytes());
+  });
+  ExpectBookkeepingExact();
+}
+
 TEST_F(HashFamilyTest, CopyIsDeepAndTypeIsHash) {
   Run({"HSET", "src", "a", "1", "b", "2"});
   Run({"HPEXPIRE", "src", "100000", "FIELDS", "1", "b"});

@@ -141,5 +141,28 @@ def test_expiry_is_observed_and_the_last_field_takes_the_key(opts):
         assert all(int(p[1:]) >= 500 for p in picks), picks
 
 
+@test
+def test_expired_fields_are_deleted_without_commands(opts):
+    # The cron deletes expired fields of hashes given TTLs, and a hash whose last field expired,
+    # with no command touching them (EXISTS, DBSIZE and MEMORY USAGE read no hash).
+    with harness.start_daemon(opts.bindir) as d, RawConn(d.port) as c:
+        c.cmd("HSET", "small", "a", "1", "b", "2")
+        args = ["HSET", "big"]
+        for i in range(2000):
+            args += ["f%d" % i, "x" * 20]
+        c.cmd(*args)
+        before = int(c.cmd("MEMORY", "USAGE", "big")[1:-2])
+        assert c.cmd("HPEXPIRE", "small", "100", "FIELDS", "2", "a", "b") == ints(1, 1)
+        c.cmd("HPEXPIRE", "big", "100", "FIELDS", "1500", *["f%d" % i for i in range(1500)])
+        assert c.cmd("DBSIZE") == b":2\r\n"
+        deadline = time.monotonic() + 5
+        while c.cmd("DBSIZE") != b":1\r\n" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert c.cmd("EXISTS", "small") == b":0\r\n"
+        after = int(c.cmd("MEMORY", "USAGE", "big")[1:-2])
+        assert after < before / 2, (before, after)
+        assert c.cmd("HLEN", "big") == b":500\r\n"
+
+
 if __name__ == "__main__":
     harness.main()
