@@ -146,6 +146,8 @@ TEST(ConfigTableTest, RowsAreWellFormedAndNamesUnique) {
                                "appendonly",
                                "dir",
                                "active-expire-effort",
+                               "hash-max-listpack-entries",
+                               "hash-max-listpack-value",
                                "threads",
                                "io-backend"}) {
     EXPECT_NE(FindKnob(required), nullptr) << required;
