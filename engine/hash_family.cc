@@ -561,7 +561,9 @@ void CmdHScan(CommandContext& ctx, ArgList args) {
   if (auto err = ParseScanOptions(args, 3, false, &opts); !err.empty()) return ctx.reply.Error(err);
   const HashValue& h = key.hash();
   std::vector<HashValue::Field> out;
+  int64_t visited = 0;  // pairs seen, matching or not (Redis filters after collecting)
   auto take = [&](const HashValue::Field& f) {
+    ++visited;
     if (!opts.use_pattern || GlobMatch(opts.pattern, f.field, false)) out.push_back(f);
   };
   if (h.encoding() == HashValue::Enc::kListpack) {
@@ -572,12 +574,9 @@ void CmdHScan(CommandContext& ctx, ArgList args) {
     // Redis: at most 10*COUNT buckets per call.
     int64_t count = std::min<int64_t>(opts.count, int64_t(1) << 40);
     int64_t max_iter = count * 10;
-    int64_t pairs = 0;
     do {
-      size_t before = out.size();
       cursor = h.ScanStep(cursor, take);
-      pairs += int64_t(out.size() - before);
-    } while (cursor != 0 && --max_iter > 0 && pairs < count);
+    } while (cursor != 0 && --max_iter > 0 && visited < count);
   }
   ctx.reply.ArrayHeader(2);
   ctx.reply.Bulk(std::to_string(cursor));
