@@ -94,7 +94,7 @@ uint64_t RandomU64() {
 
 void EncodeHash(const void* obj, std::string* out) {
   const auto& h = *static_cast<const HashValue*>(obj);
-  out->push_back(static_cast<char>(h.encoding()));
+  out->push_back(h.is_table() ? 1 : 0);  // a sharded table is a table
   AppendVarint(out, h.size());
   h.ForEach([&](const HashValue::Field& f) {
     AppendVarint(out, f.field.size());

@@ -15,6 +15,13 @@
 // occupied slots that starts at h. Per field the table costs one node (the record rounded up to
 // the allocator's size class) plus 8 / load-factor bytes of slots.
 //
+// Sharded table: when a table would grow past kMaxTableSlots slots (at about 57K fields) its
+// fields are dealt out to 256 tables by 8 bits of their hash that neither the home slot nor the
+// tag uses, and each of those grows and shrinks on its own: a resize then moves a 256th of the
+// fields (at 1M fields, about 4K), where one table would move them all in one command. The
+// sharded table keeps the totals (size, TTL fields, bytes, earliest TTL) and passes every
+// operation to the sub-table of the field.
+//
 // Memory: a listpack is one allocation (its usable size); a table keeps the sum of its own
 // allocation and its nodes in TableExtra::bytes, following every allocation and free.
 
@@ -90,7 +97,9 @@ HashValue* HashValue::NewTable(size_t cap) {
 }
 
 void HashValue::Free(HashValue* h) {
-  if (h->enc_ == Enc::kTable) {
+  if (h->enc_ == Enc::kSharded) {
+    for (size_t i = 0; i < kSubTables; ++i) Free(h->subs()[i]);
+  } else if (h->enc_ == Enc::kTable) {
     const uint64_t* sl = h->slots();
     for (size_t i = 0; i < h->used_or_cap_; ++i)
       if (sl[i]) FreeBytes(SlotPtr(sl[i]));
@@ -99,6 +108,14 @@ void HashValue::Free(HashValue* h) {
 }
 
 HashValue* HashValue::Clone(const HashValue* from) {
+  if (from->enc_ == Enc::kSharded) {
+    size_t n = TableAllocBytes(kSubTables);
+    auto* h = static_cast<HashValue*>(AllocBytes(n));
+    CHECK(h != nullptr);
+    std::memcpy(static_cast<void*>(h), from, n);
+    for (size_t i = 0; i < kSubTables; ++i) h->subs()[i] = Clone(from->subs()[i]);
+    return h;  // the same sizes: bytes, counts and earliest TTL carry over as copied
+  }
   if (from->enc_ == Enc::kListpack) {
     size_t n = sizeof(HashValue) + from->used_or_cap_;
     auto* h = static_cast<HashValue*>(AllocBytes(n));
@@ -130,9 +147,19 @@ size_t HashValue::MemoryBytes() const {
   return enc_ == Enc::kListpack ? UsableSize(this) : extra()->bytes;
 }
 
+size_t HashValue::table_capacity() const {
+  if (enc_ == Enc::kTable) return used_or_cap_;
+  if (enc_ != Enc::kSharded) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < kSubTables; ++i) n += subs()[i]->used_or_cap_;
+  return n;
+}
+
 size_t HashValue::RecountMemoryBytes() const {
   size_t n = UsableSize(this);
-  if (enc_ == Enc::kTable) {
+  if (enc_ == Enc::kSharded) {
+    for (size_t i = 0; i < kSubTables; ++i) n += subs()[i]->RecountMemoryBytes();
+  } else if (enc_ == Enc::kTable) {
     const uint64_t* sl = slots();
     for (size_t i = 0; i < used_or_cap_; ++i)
       if (sl[i]) n += UsableSize(SlotPtr(sl[i]));
@@ -156,7 +183,7 @@ void HashValue::NoteTtl(int64_t old_at, int64_t new_at) {
 
 bool HashValue::HasExpired(int64_t now_ms) const {
   if (ttl_fields_ == 0) return false;
-  if (enc_ == Enc::kTable) return now_ms > extra()->next_expire;
+  if (enc_ != Enc::kListpack) return now_ms > extra()->next_expire;
   bool any = false;
   ForEach([&](const Field& f) { any = any || (f.expire_at && now_ms > f.expire_at); });
   return any;
@@ -267,7 +294,7 @@ void HashValue::TableErase(size_t i) {
 }
 
 HashValue* HashValue::ConvertToTable() {
-  if (enc_ == Enc::kTable) return this;
+  if (enc_ != Enc::kListpack) return this;
   size_t cap = 8;
   while (size_t(size_) * 8 > cap * 7) cap *= 2;
   HashValue* t = NewTable(cap);
@@ -283,6 +310,65 @@ HashValue* HashValue::ConvertToTable() {
   return t;
 }
 
+// ---- sharded table ----
+
+HashValue* HashValue::ConvertToSharded() {
+  void* mem = AllocBytes(TableAllocBytes(kSubTables));
+  CHECK(mem != nullptr);
+  auto* n = new (mem) HashValue();
+  n->enc_ = Enc::kSharded;
+  n->size_ = size_;
+  n->ttl_fields_ = ttl_fields_;
+  n->extra()->next_expire = extra()->next_expire;
+  // Size each sub-table for its share first, then move the nodes (not copies) into them.
+  std::vector<uint64_t> hashes(used_or_cap_, 0);
+  size_t counts[kSubTables] = {};
+  const uint64_t* sl = slots();
+  for (size_t i = 0; i < used_or_cap_; ++i) {
+    if (!sl[i]) continue;
+    size_t len;
+    hashes[i] = HashOf(Decode(SlotPtr(sl[i]), &len).field);
+    ++counts[SubIndex(hashes[i])];
+  }
+  for (size_t j = 0; j < kSubTables; ++j) {
+    size_t cap = 8;
+    while ((counts[j] + 1) * 8 > cap * 7) cap *= 2;
+    n->subs()[j] = NewTable(cap);
+  }
+  for (size_t i = 0; i < used_or_cap_; ++i) {
+    if (!sl[i]) continue;
+    HashValue* sub = n->subs()[SubIndex(hashes[i])];
+    sub->TablePlace(sl[i], hashes[i]);
+    ++sub->size_;
+    size_t len;
+    int64_t at = Decode(SlotPtr(sl[i]), &len).expire_at;
+    if (at) {
+      ++sub->ttl_fields_;
+      if (at < sub->extra()->next_expire) sub->extra()->next_expire = at;
+    }
+    sub->extra()->bytes += UsableSize(SlotPtr(sl[i]));
+  }
+  n->extra()->bytes = UsableSize(n);
+  for (size_t j = 0; j < kSubTables; ++j) n->extra()->bytes += n->subs()[j]->extra()->bytes;
+  FreeBytes(this);  // the slots only: the nodes now belong to the sub-tables
+  return n;
+}
+
+template <typename Op>
+void HashValue::OnSub(size_t i, Op&& op) {
+  HashValue*& sub = subs()[i];
+  size_t bytes = sub->extra()->bytes, size = sub->size_, ttls = sub->ttl_fields_;
+  op(sub);
+  extra()->bytes += sub->extra()->bytes - bytes;
+  size_ = size_ + sub->size_ - size;
+  ttl_fields_ = ttl_fields_ + sub->ttl_fields_ - ttls;
+  if (ttl_fields_ == 0) {
+    extra()->next_expire = INT64_MAX;
+  } else if (sub->extra()->next_expire < extra()->next_expire) {
+    extra()->next_expire = sub->extra()->next_expire;
+  }
+}
+
 // ---- operations ----
 
 bool HashValue::Find(std::string_view field, Field* out) const {
@@ -294,7 +380,9 @@ bool HashValue::Find(std::string_view field, Field* out) const {
     return true;
   }
   if (size_ == 0) return false;
-  size_t i = TableFind(field, HashOf(field));
+  uint64_t hash = HashOf(field);
+  if (enc_ == Enc::kSharded) return subs()[SubIndex(hash)]->Find(field, out);
+  size_t i = TableFind(field, hash);
   if (i == SIZE_MAX) return false;
   if (out) *out = Decode(SlotPtr(slots()[i]), &len);
   return true;
@@ -324,6 +412,11 @@ HashValue* HashValue::Set(std::string_view field, std::string_view value, bool k
     return h;
   }
   uint64_t hash = HashOf(field);
+  if (enc_ == Enc::kSharded) {
+    OnSub(SubIndex(hash),
+          [&](HashValue*& sub) { sub = sub->Set(field, value, keep_ttl, inserted); });
+    return this;
+  }
   size_t i = size_ ? TableFind(field, hash) : SIZE_MAX;
   *inserted = i == SIZE_MAX;
   if (!*inserted) {
@@ -339,7 +432,12 @@ HashValue* HashValue::Set(std::string_view field, std::string_view value, bool k
     return this;
   }
   HashValue* h = this;
-  if ((size_t(size_) + 1) * 8 > size_t(used_or_cap_) * 7) h = TableResize(used_or_cap_ * 2);
+  if ((size_t(size_) + 1) * 8 > size_t(used_or_cap_) * 7) {
+    if (size_t(used_or_cap_) * 2 > kMaxTableSlots) {
+      return ConvertToSharded()->Set(field, value, keep_ttl, inserted);
+    }
+    h = TableResize(used_or_cap_ * 2);
+  }
   char* node = h->NewNode(field, value, 0);
   h->TablePlace((hash & ~kPtrMask) | reinterpret_cast<uint64_t>(node), hash);
   ++h->size_;
@@ -358,7 +456,12 @@ HashValue* HashValue::Delete(std::string_view field, bool* deleted) {
     return LpResize(off, len, 0);
   }
   if (size_ == 0) return this;
-  size_t i = TableFind(field, HashOf(field));
+  uint64_t hash = HashOf(field);
+  if (enc_ == Enc::kSharded) {
+    OnSub(SubIndex(hash), [&](HashValue*& sub) { sub = sub->Delete(field, deleted); });
+    return this;
+  }
+  size_t i = TableFind(field, hash);
   if (i == SIZE_MAX) return this;
   char* node = SlotPtr(slots()[i]);
   NoteTtl(Decode(node, &len).expire_at, 0);
@@ -375,6 +478,13 @@ HashValue* HashValue::Delete(std::string_view field, bool* deleted) {
 }
 
 HashValue* HashValue::SetExpire(std::string_view field, int64_t at_ms, bool* found) {
+  if (enc_ == Enc::kSharded) {
+    *found = false;
+    if (size_ == 0) return this;
+    OnSub(SubIndex(HashOf(field)),
+          [&](HashValue*& sub) { sub = sub->SetExpire(field, at_ms, found); });
+    return this;
+  }
   Field f;
   *found = Find(field, &f);
   if (!*found || f.expire_at == at_ms) return this;
@@ -410,6 +520,21 @@ HashValue* HashValue::SetExpire(std::string_view field, int64_t at_ms, bool* fou
 HashValue* HashValue::DeleteExpired(int64_t now_ms, size_t* count) {
   if (count) *count = 0;
   if (!HasExpired(now_ms)) return this;
+  if (enc_ == Enc::kSharded) {
+    size_t before = size_;
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < kSubTables; ++i) {
+      if (subs()[i]->HasExpired(now_ms)) {
+        OnSub(i, [&](HashValue*& sub) { sub = sub->DeleteExpired(now_ms, nullptr); });
+      }
+      if (subs()[i]->ttl_fields_ && subs()[i]->extra()->next_expire < next) {
+        next = subs()[i]->extra()->next_expire;
+      }
+    }
+    extra()->next_expire = ttl_fields_ ? next : INT64_MAX;
+    if (count) *count = before - size_;
+    return this;
+  }
   std::vector<std::string> gone;
   int64_t next = INT64_MAX;
   ForEach([&](const Field& f) {
@@ -424,7 +549,7 @@ HashValue* HashValue::DeleteExpired(int64_t now_ms, size_t* count) {
     bool deleted;
     h = h->Delete(f, &deleted);
   }
-  if (h->enc_ == Enc::kTable) h->extra()->next_expire = h->ttl_fields_ ? next : INT64_MAX;
+  if (h->enc_ != Enc::kListpack) h->extra()->next_expire = h->ttl_fields_ ? next : INT64_MAX;
   if (count) *count = gone.size();
   return h;
 }
@@ -439,6 +564,14 @@ HashValue::Field HashValue::RandomField(uint64_t r) const {
       off += len;
     }
     return Decode(recs + off, &len);
+  }
+  if (enc_ == Enc::kSharded) {
+    // The field of rank r % size in sub-table order: uniform over all fields.
+    size_t rank = r % size_;
+    for (size_t i = 0;; ++i) {
+      if (rank < subs()[i]->size_) return subs()[i]->RandomField(r * 0x9E3779B97F4A7C15ull + i);
+      rank -= subs()[i]->size_;
+    }
   }
   // Each field occupies one slot, so a random occupied slot is a uniform pick.
   const uint64_t* sl = slots();

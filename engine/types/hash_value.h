@@ -4,7 +4,10 @@
 //  - listpack: a 16-byte header, then the records back to back in insertion order (a small
 //    hash; lookups are linear);
 //  - table: the header, the table's bookkeeping, then an open-addressing array (linear probing)
-//    of pointers, each to one allocation holding a record.
+//    of pointers, each to one allocation holding a record;
+//  - sharded table: a big hash (over kMaxTableSlots slots) is 256 tables chosen by hash bits,
+//    each growing on its own, so that no single resize moves more than a 256th of the fields.
+//    OBJECT ENCODING calls both tables "hashtable".
 // A record is [varint flen*2 + has_ttl][field][varint vlen][value][int64 expire_at, if has_ttl],
 // the same bytes in both encodings. A field's TTL (HEXPIRE, Redis 7.4) is an absolute Unix time
 // in milliseconds; fields without one pay nothing for it.
@@ -26,7 +29,10 @@ namespace aegisr {
 
 class HashValue {
  public:
-  enum class Enc : uint8_t { kListpack = 0, kTable = 1 };
+  enum class Enc : uint8_t { kListpack = 0, kTable = 1, kSharded = 2 };
+  // A table that would grow past this many slots becomes a sharded table.
+  static constexpr size_t kMaxTableSlots = size_t(1) << 16;
+  static constexpr size_t kSubTables = 256;
 
   // One field as stored; views valid until the next change.
   struct Field {
@@ -48,8 +54,9 @@ class HashValue {
   bool empty() const { return size_ == 0; }
   // Bytes of records of a listpack (0 for a table).
   size_t listpack_bytes() const { return enc_ == Enc::kListpack ? used_or_cap_ : 0; }
-  // Slots of the table (0 for a listpack).
-  size_t table_capacity() const { return enc_ == Enc::kTable ? used_or_cap_ : 0; }
+  // Slots of the table, or of all the sub-tables (0 for a listpack).
+  size_t table_capacity() const;
+  bool is_table() const { return enc_ != Enc::kListpack; }
 
   // Bytes owned (allocations' usable sizes), O(1); RecountMemoryBytes counts them from scratch
   // (tests compare the two).
@@ -77,7 +84,7 @@ class HashValue {
   HashValue* SetExpire(std::string_view field, int64_t at_ms, bool* found);
   // Removes every field whose TTL has passed (now > expire_at); *count how many (may be null).
   HashValue* DeleteExpired(int64_t now_ms, size_t* count);
-  // Listpack to table (no-op for a table).
+  // Listpack to table (no-op for a table or a sharded table).
   HashValue* ConvertToTable();
 
   // Calls fn(const Field&) for every field: insertion order for a listpack, slot order for a
@@ -87,7 +94,9 @@ class HashValue {
 
   // Table scan with Redis's reverse-binary cursor over home slots: calls fn(const Field&) for
   // the fields whose home slot is `cursor` and returns the next cursor (0: done). A field present
-  // for a whole scan is returned at least once, across growth and shrinking. Table only.
+  // for a whole scan is returned at least once, across growth and shrinking. A sharded table's
+  // cursor holds the sub-table in its low 8 bits and that table's cursor above (fields never
+  // change sub-table). Tables only.
   template <typename Fn>
   uint64_t ScanStep(uint64_t cursor, Fn&& fn) const;
   // A uniformly random field (r: a random number). The hash must not be empty.
@@ -111,6 +120,7 @@ class HashValue {
   static size_t TableAllocBytes(size_t cap) {
     return sizeof(HashValue) + sizeof(TableExtra) + cap * 8;
   }
+  static size_t SubIndex(uint64_t h) { return (h >> 40) & (kSubTables - 1); }
 
   char* records() { return reinterpret_cast<char*>(this + 1); }
   const char* records() const { return reinterpret_cast<const char*>(this + 1); }
@@ -118,6 +128,14 @@ class HashValue {
   const TableExtra* extra() const { return reinterpret_cast<const TableExtra*>(this + 1); }
   uint64_t* slots() { return reinterpret_cast<uint64_t*>(extra() + 1); }
   const uint64_t* slots() const { return reinterpret_cast<const uint64_t*>(extra() + 1); }
+  HashValue** subs() { return reinterpret_cast<HashValue**>(extra() + 1); }
+  HashValue* const* subs() const { return reinterpret_cast<HashValue* const*>(extra() + 1); }
+
+  // sharded: its layout is the header, TableExtra, then kSubTables table pointers.
+  HashValue* ConvertToSharded();
+  // Runs op(HashValue*&) on sub-table i and carries its changes of size, TTLs and bytes over.
+  template <typename Op>
+  void OnSub(size_t i, Op&& op);
 
   // listpack: the offset of field's record (and its length), or SIZE_MAX.
   size_t LpFind(std::string_view field, size_t* rec_len) const;
@@ -155,6 +173,10 @@ void HashValue::ForEach(Fn&& fn) const {
     }
     return;
   }
+  if (enc_ == Enc::kSharded) {
+    for (size_t i = 0; i < kSubTables; ++i) subs()[i]->ForEach(fn);
+    return;
+  }
   const uint64_t* sl = slots();
   for (size_t i = 0; i < used_or_cap_; ++i) {
     if (sl[i]) {
@@ -166,6 +188,17 @@ void HashValue::ForEach(Fn&& fn) const {
 
 template <typename Fn>
 uint64_t HashValue::ScanStep(uint64_t cursor, Fn&& fn) const {
+  if (enc_ == Enc::kSharded) {
+    size_t i = cursor & (kSubTables - 1);
+    uint64_t sub_cursor = cursor >> 8;
+    for (;;) {
+      uint64_t next = subs()[i]->ScanStep(sub_cursor, fn);
+      if (next != 0) return (next << 8) | i;
+      if (++i == kSubTables) return 0;  // the last sub-table is done
+      sub_cursor = 0;
+      if (subs()[i]->size_ != 0) return i;  // the next call starts sub-table i (i > 0)
+    }
+  }
   if (enc_ != Enc::kTable || size_ == 0) return 0;
   const uint64_t* sl = slots();
   uint64_t mask = used_or_cap_ - 1;

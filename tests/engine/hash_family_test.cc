@@ -349,5 +349,72 @@ TEST(HashValueTest, TableSurvivesGrowthAndShrinkAndScanSeesEveryField) {
   HashValue::Free(h);
 }
 
+TEST(HashValueTest, BigTableIsShardedAndKeepsEveryGuarantee) {
+  HashValue* h = HashValue::New()->ConvertToTable();
+  bool done;
+  const int n = 150000;  // past kMaxTableSlots * 7/8: sharded
+  for (int i = 0; i < n; ++i) {
+    std::string f = "k" + std::to_string(i);
+    h = h->Set(f, f, false, &done);
+    ASSERT_TRUE(done);
+  }
+  EXPECT_EQ(h->encoding(), HashValue::Enc::kSharded);
+  EXPECT_EQ(h->size(), size_t(n));
+  EXPECT_EQ(h->MemoryBytes(), h->RecountMemoryBytes());
+  // TTLs on some fields; a deep clone keeps them.
+  for (int i = 0; i < 1000; ++i) {
+    h = h->SetExpire("k" + std::to_string(i), i < 500 ? 1 : INT64_MAX / 2, &done);
+    ASSERT_TRUE(done);
+  }
+  EXPECT_EQ(h->ttl_fields(), 1000u);
+  HashValue* copy = HashValue::Clone(h);
+  EXPECT_EQ(copy->MemoryBytes(), copy->RecountMemoryBytes());
+  EXPECT_TRUE(h->HasExpired(2));
+  size_t expired;
+  h = h->DeleteExpired(2, &expired);
+  EXPECT_EQ(expired, 500u);
+  EXPECT_EQ(h->size(), size_t(n - 500));
+  EXPECT_EQ(h->ttl_fields(), 500u);
+  EXPECT_FALSE(h->HasExpired(2));
+  EXPECT_EQ(copy->size(), size_t(n));  // the clone is its own
+  HashValue::Field f;
+  ASSERT_TRUE(copy->Find("k3", &f));
+  EXPECT_EQ(f.expire_at, 1);
+  HashValue::Free(copy);
+  // A full scan with deletions in between returns every field present throughout.
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int next_gone = 100000;
+  do {
+    cursor = h->ScanStep(cursor, [&](const HashValue::Field& fl) { seen.emplace(fl.field); });
+    for (int j = 0; j < 20 && next_gone < n; ++j) {
+      h = h->Delete("k" + std::to_string(next_gone++), &done);
+      ASSERT_TRUE(done);
+    }
+  } while (cursor != 0);
+  for (int i = 500; i < 100000; ++i) ASSERT_TRUE(seen.count("k" + std::to_string(i))) << i;
+  while (next_gone < n) {
+    h = h->Delete("k" + std::to_string(next_gone++), &done);
+    ASSERT_TRUE(done);
+  }
+  EXPECT_EQ(h->size(), 99500u);
+  EXPECT_EQ(h->MemoryBytes(), h->RecountMemoryBytes());
+  size_t counted = 0;
+  h->ForEach([&](const HashValue::Field&) { ++counted; });
+  EXPECT_EQ(counted, 99500u);
+  ASSERT_TRUE(h->Find("k99999", &f));
+  EXPECT_EQ(f.value, "k99999");
+  EXPECT_FALSE(h->Find("k100000", nullptr));
+  // Random picks land on present fields, across sub-tables.
+  std::set<std::string> picks;
+  for (uint64_t r = 1; r < 2000; ++r) {
+    HashValue::Field p = h->RandomField(r * 0x9E3779B97F4A7C15ull);
+    ASSERT_TRUE(h->Contains(p.field));
+    picks.emplace(p.field);
+  }
+  EXPECT_GT(picks.size(), 1900u);
+  HashValue::Free(h);
+}
+
 }  // namespace
 }  // namespace aegisr

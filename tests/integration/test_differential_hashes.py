@@ -266,5 +266,34 @@ def test_hashes_edge_sequences(opts):
     harness.run_edge_sequences(opts, EDGE_SEQUENCES)
 
 
+@test
+def test_hashes_big(opts):
+    # A hash big enough for the sharded table (over 57K fields): contents, scans, deletes and
+    # counters against redis-server, in RESP2 and RESP3.
+    with harness.start_redis() as ref, harness.start_daemon(opts.bindir) as dut:
+        for proto in (b"2", b"3"):
+            d = harness.Differential(ref.port, dut.port)
+            d.context = f" [big, RESP{proto.decode()}]"
+            d.check(b"HELLO", proto, mode="type")
+            d.check(b"FLUSHALL")
+            for first in range(0, 80000, 2000):
+                args = [b"HSET", b"big"]
+                for i in range(first, first + 2000):
+                    args += [b"field:%d" % i, b"%d" % (i * 7)]
+                d.check(*args)
+            d.check(b"HLEN", b"big")
+            for i in (0, 1, 57343, 57344, 79999, 80000):
+                d.check(b"HGET", b"big", b"field:%d" % i)
+                d.check(b"HINCRBY", b"big", b"field:%d" % i, b"3")
+            d.check(b"HDEL", b"big", *[b"field:%d" % i for i in range(0, 80000, 3)])
+            d.check(b"HLEN", b"big")
+            d.check(b"HMGET", b"big", *[b"field:%d" % i for i in range(0, 30)])
+            check_whole(d, b"big")
+            d.check(b"HRANDFIELD", b"big", b"0")
+            mismatches = d.mismatches
+            d.close()
+            assert mismatches == 0, f"{mismatches} replies differed from redis-server"
+
+
 if __name__ == "__main__":
     harness.main()
