@@ -179,6 +179,25 @@ void ConvertForSize(HashValue*& h, const Limits& lim) {
   }
 }
 
+// ---- active field expiry ----
+//
+// Hashes given a field TTL (HEXPIRE and friends) are noted per shard; each loop's cron visits
+// the noted hashes of its shards (under the shard's lock, within the expiry budget, resuming
+// where it stopped) and deletes their expired fields, and the key when none is left. A note
+// outlives its hash harmlessly: a visit that finds no hash, or one without field TTLs, drops it.
+// Every command that finds a hash with field TTLs notes it too, so a hash that came by its TTLs
+// otherwise (COPY, RENAME, MOVE, a disk-tier read) is noted from the first hash command on it;
+// until then its fields expire lazily.
+struct FieldTtlWatch {
+  std::set<std::pair<int, std::string>> keys;  // (db, key)
+  std::pair<int, std::string> cursor;          // the last visited
+};
+FieldTtlWatch g_watch[kNumShards];  // [i] guarded by shard i's lock
+
+void WatchFieldTtls(const KeyRef& k, int db) {
+  g_watch[k.shard].keys.emplace(db, std::string(k.key));
+}
+
 // ---- key access ----
 
 // One hash key of a command, found under its shard's lock, with its expired fields already
@@ -200,6 +219,7 @@ struct HashKey : TypedKey {
         link = nullptr;
       }
     }
+    if (link && HashOf(*link).ttl_fields() != 0) WatchFieldTtls(k, db);
   }
   const HashValue& hash() const { return HashOf(*link); }
   // The link, creating an empty hash first if the key is absent. The caller must leave it
@@ -230,24 +250,6 @@ struct HashKey : TypedKey {
 
   int64_t now;
 };
-
-// ---- active field expiry ----
-//
-// Hashes given a field TTL (HEXPIRE and friends) are noted per shard; each loop's cron visits
-// the noted hashes of its shards (under the shard's lock, within the expiry budget, resuming
-// where it stopped) and deletes their expired fields, and the key when none is left. A note
-// outlives its hash harmlessly: a visit that finds no hash, or one without field TTLs, drops it.
-// A hash that came by its TTLs otherwise (COPY, RENAME, MOVE, a disk-tier read) is not noted:
-// its fields expire lazily, when a command finds the hash.
-struct FieldTtlWatch {
-  std::set<std::pair<int, std::string>> keys;  // (db, key)
-  std::pair<int, std::string> cursor;          // the last visited
-};
-FieldTtlWatch g_watch[kNumShards];  // [i] guarded by shard i's lock
-
-void WatchFieldTtls(const HashKey& key) {
-  g_watch[key.k.shard].keys.emplace(key.db, std::string(key.k.key));
-}
 
 // Visits one noted hash; true when its note can go.
 bool VisitWatched(Shard& s, int db, const std::string& name, int64_t now) {
@@ -678,7 +680,7 @@ void ExpireGeneric(CommandContext& ctx, ArgList args, bool seconds, bool relativ
       codes.push_back(kSetOk);
     }
   });
-  if (std::find(codes.begin(), codes.end(), kSetOk) != codes.end()) WatchFieldTtls(key);
+  if (std::find(codes.begin(), codes.end(), kSetOk) != codes.end()) WatchFieldTtls(key.k, key.db);
   for (int64_t c : codes) ctx.reply.Integer(c);
 }
 

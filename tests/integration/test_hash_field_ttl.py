@@ -162,6 +162,15 @@ def test_expired_fields_are_deleted_without_commands(opts):
         after = int(c.cmd("MEMORY", "USAGE", "big")[1:-2])
         assert after < before / 2, (before, after)
         assert c.cmd("HLEN", "big") == b":500\r\n"
+        # A copy carries the TTLs; once a hash command has seen it, the cron expires it too.
+        c.cmd("HSET", "src", "a", "1")
+        c.cmd("HPEXPIRE", "src", "300", "FIELDS", "1", "a")
+        assert c.cmd("COPY", "src", "dst") == b":1\r\n"
+        assert c.cmd("HLEN", "dst") == b":1\r\n"
+        deadline = time.monotonic() + 5
+        while c.cmd("DBSIZE") != b":1\r\n" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert c.cmd("EXISTS", "src", "dst") == b":0\r\n"
 
 
 if __name__ == "__main__":
