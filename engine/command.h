@@ -137,6 +137,7 @@ void RegisterStringFamily(CommandRegistry& r);
 void RegisterKeyFamily(CommandRegistry& r);
 void RegisterListFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
+void RegisterHashFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConfigFamily(CommandRegistry& r);
 

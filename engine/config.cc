@@ -111,6 +111,14 @@ Knob Str(std::string_view name, std::string Config::*f, std::string_view def, ui
               {},   nullptr, nullptr,           f,     nullptr, nullptr, help};
 }
 
+// A knob also known by the name Redis had for it before 7.0 (hash-max-ziplist-entries, ...):
+// accepted everywhere, and listed by CONFIG GET patterns as Redis does.
+Knob Aliased(Knob k, std::string_view alias) {
+  k.alias = alias;
+  k.flags |= kKnobRedisAlias;
+  return k;
+}
+
 const std::vector<Knob>& Table() {
   static const std::vector<Knob> kTable = {
       Str("bind", &Config::bind, "127.0.0.1", kKnobImmutable,
@@ -167,20 +175,10 @@ const std::vector<Knob>& Table() {
           "How slowly the logarithmic access counter grows (LFU policies).", OnLfu),
       Int("lfu-decay-time", &Config::lfu_decay_time, 0, kIntMax, "1", 0,
           "Minutes of idleness that cost the access counter one step (0: never decays).", OnLfu),
-      Knob{"list-max-listpack-size",
-           "list-max-ziplist-size",
-           KnobType::kInt,
-           kKnobRedisAlias,
-           "-2",
-           kIntMin,
-           kIntMax,
-           {},
-           &Config::list_max_listpack_size,
-           nullptr,
-           nullptr,
-           nullptr,
-           OnListFill,
-           "List node size: -1..-5 for 4..64 KB, or a positive number of elements."},
+      Aliased(
+          Int("list-max-listpack-size", &Config::list_max_listpack_size, kIntMin, kIntMax, "-2", 0,
+              "List node size: -1..-5 for 4..64 KB, or a positive number of elements.", OnListFill),
+          "list-max-ziplist-size"),
       Bool("lazyfree-lazy-eviction", &Config::lazyfree_lazy_eviction, "no", 0,
            "Free evicted values in the background."),
       Bool("lazyfree-lazy-expire", &Config::lazyfree_lazy_expire, "no", 0,
@@ -198,6 +196,12 @@ const std::vector<Knob>& Table() {
       Str("dir", &Config::dir, "./", kKnobProtected, "Working directory for files."),
       Int("active-expire-effort", &Config::active_expire_effort, 1, 10, "1", 0,
           "Effort of the background expiry cycle (1..10)."),
+      Aliased(Int("hash-max-listpack-entries", &Config::hash_max_listpack_entries, 0, kI64Max,
+                  "512", 0, "A hash with more fields than this leaves the listpack encoding."),
+              "hash-max-ziplist-entries"),
+      Aliased(Mem("hash-max-listpack-value", &Config::hash_max_listpack_value, 0, kI64Max, "64", 0,
+                  "A hash with a field or value longer than this leaves the listpack encoding."),
+              "hash-max-ziplist-value"),
   };
   return kTable;
 }

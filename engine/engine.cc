@@ -7,6 +7,7 @@
 #include <climits>
 #include <thread>
 
+#include "base/logging.h"
 #include "engine/errors.h"
 #include "engine/keyspace/lazy_free.h"
 
@@ -82,6 +83,7 @@ void Engine::RegisterAll() {
   RegisterKeyFamily(commands_);
   RegisterListFamily(commands_);
   RegisterSortFamily(commands_);
+  RegisterHashFamily(commands_);
   RegisterServerFamily(commands_);
   RegisterConfigFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
@@ -190,6 +192,21 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
   client.last_interaction_ms.store(end / 1000, std::memory_order_relaxed);
 }
 
+namespace {
+ShardCronHook g_shard_cron_hooks[kMaxShardCronHooks] = {};
+}  // namespace
+
+void AddShardCronHook(ShardCronHook hook) {
+  for (ShardCronHook& h : g_shard_cron_hooks) {
+    if (h == hook) return;  // registered again by another Engine (tests)
+    if (!h) {
+      h = hook;
+      return;
+    }
+  }
+  CHECK(false && "too many shard cron hooks");
+}
+
 void Engine::Cron(unsigned thread, unsigned nthreads) {
   if (thread == 0) keyspace_.set_lru_clock(static_cast<uint32_t>(NowMs() / 1000));
   int64_t hz = std::max<int64_t>(1, config_->hz.load(std::memory_order_relaxed));
@@ -205,6 +222,9 @@ void Engine::Cron(unsigned thread, unsigned nthreads) {
     std::unique_lock lk(s.mu, std::try_to_lock);
     if (!lk.owns_lock()) continue;
     s.ActiveExpire(now, per_shard);
+    for (ShardCronHook hook : g_shard_cron_hooks) {
+      if (hook) hook(s, i, now, per_shard);
+    }
     // Table maintenance (resizes the operations have not finished) gets about 1 ms per tick
     // in all: operations already move a bucket each, and a longer cron pause would show in
     // the latency of this thread's clients while every shard resizes at once.

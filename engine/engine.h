@@ -36,6 +36,14 @@ class ServerControl {
   virtual int tcp_port() const = 0;
 };
 
+// Background work of a command family on one shard (hash field expiry), run by each loop's cron
+// right after the shard's active expiry, with the shard's lock held, within about budget_us.
+// index is the shard's index in the keyspace. Added at registration time (before the loops
+// start), process-wide as SetObjectOps; at most kMaxShardCronHooks.
+using ShardCronHook = void (*)(Shard& s, unsigned index, int64_t now_ms, int64_t budget_us);
+inline constexpr size_t kMaxShardCronHooks = 4;
+void AddShardCronHook(ShardCronHook hook);
+
 // Counters of one loop thread. Written only by that thread (relaxed load+store, no locked
 // instructions), read by INFO from any thread.
 struct alignas(64) ThreadStats {

@@ -123,7 +123,40 @@ def rss_bytes(pid):
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def measure(name, port, pid, keys, value, batch, list_len=0):
+def load_hashes(c, keys, fields, value, batch):
+    """HSET up to 1000 fields a command, about `batch` fields in flight."""
+    per_cmd = min(fields, 1000)
+    cmds = []
+    for i in range(keys):
+        for first in range(0, fields, per_cmd):
+            n = min(per_cmd, fields - first)
+            pairs = []
+            for j in range(first, first + n):
+                pairs += [b"f%d" % j, value]
+            cmds.append(encode(b"HSET", b"key:%010d" % i, *pairs))
+            if len(cmds) * per_cmd >= batch:
+                c.sock.sendall(b"".join(cmds))
+                c.expect_integers(len(cmds))
+                cmds = []
+    if cmds:
+        c.sock.sendall(b"".join(cmds))
+        c.expect_integers(len(cmds))
+
+
+def memory_usage_per_item(c, keys, items_per_key):
+    """MEMORY USAGE key SAMPLES 0 averaged over up to 100 keys, per item."""
+    step = max(1, keys // 100)
+    picked = list(range(0, keys, step))[:100]
+    total = 0
+    for i in picked:
+        line = c.simple("MEMORY", "USAGE", b"key:%010d" % i, "SAMPLES", "0")
+        if not line.startswith(b":"):
+            raise RuntimeError(f"MEMORY USAGE: {line!r}")
+        total += int(line[1:])
+    return total / len(picked) / items_per_key
+
+
+def measure(name, port, pid, keys, value, batch, list_len=0, hash_fields=0):
     c = Conn(port)
     try:
         dbsize = c.simple("DBSIZE")
@@ -145,7 +178,9 @@ def measure(name, port, pid, keys, value, batch, list_len=0):
             if cmds:
                 c.sock.sendall(b"".join(cmds))
                 c.expect_integers(len(cmds))
-        for start in range(0, keys if not list_len else 0, batch):
+        if hash_fields:
+            load_hashes(c, keys, hash_fields, value, batch)
+        for start in range(0, keys if not (list_len or hash_fields) else 0, batch):
             end = min(keys, start + batch)
             c.sock.sendall(b"".join(encode(b"SET", b"key:%010d" % i, value)
                                     for i in range(start, end)))
@@ -155,7 +190,12 @@ def measure(name, port, pid, keys, value, batch, list_len=0):
         dbsize = c.simple("DBSIZE")
         if dbsize != b":%d" % keys:
             raise RuntimeError(f"{name}: DBSIZE {dbsize!r} after inserting {keys} keys")
-        return before, after
+        usage = memory_usage_per_item(c, keys, hash_fields) if hash_fields else None
+        if hash_fields:
+            enc = c.simple("TYPE", b"key:%010d" % 0)  # a cheap check that the keys are hashes
+            if enc != b"+hash":
+                raise RuntimeError(f"{name}: TYPE {enc!r}")
+        return before, after, usage
     finally:
         c.close()
 
@@ -169,9 +209,15 @@ def main():
     p.add_argument("--batch", type=int, default=10000, help="commands per pipelined batch")
     p.add_argument("--list-len", type=int, default=0,
                    help="make each key a list of this many elements (0: strings)")
+    p.add_argument("--hash-fields", type=int, default=0,
+                   help="make each key a hash of this many fields (0: strings)")
     args = p.parse_args()
-    if args.keys < 1 or args.value_size < 0 or args.batch < 1 or args.list_len < 0:
-        p.error("--keys and --batch must be >= 1, --value-size and --list-len >= 0")
+    if (args.keys < 1 or args.value_size < 0 or args.batch < 1 or args.list_len < 0
+            or args.hash_fields < 0):
+        p.error("--keys and --batch must be >= 1, --value-size, --list-len and --hash-fields "
+                ">= 0")
+    if args.list_len and args.hash_fields:
+        p.error("--list-len and --hash-fields exclude each other")
     daemon = os.path.join(args.bindir, "aegisr-daemon")
     if not AGAINST_REDIS and not os.access(daemon, os.X_OK):
         print(f"{sys.argv[0]}: {daemon} is missing (build it, or set "
@@ -205,21 +251,30 @@ def main():
 
         value = b"v" * args.value_size
         per_key = {}
-        unit = "element" if args.list_len else "key"
-        items = args.keys * (args.list_len or 1)
-        if args.list_len:
+        unit = "element" if args.list_len else "field" if args.hash_fields else "key"
+        items = args.keys * (args.list_len or args.hash_fields or 1)
+        if args.hash_fields:
+            print(f"{args.keys} hashes key:%010d of {args.hash_fields} fields f%d, "
+                  f"{args.value_size}-byte values")
+        elif args.list_len:
             print(f"{args.keys} lists key:%010d of {args.list_len} {args.value_size}-byte elements")
         else:
             print(f"{args.keys} keys key:%010d, {args.value_size}-byte values")
-        print(f"{'server':<8} {'RSS before MiB':>15} {'RSS after MiB':>14} {'bytes/' + unit:>12}")
+        usage_col = f" {'MEMORY USAGE/' + unit:>18}" if args.hash_fields else ""
+        print(f"{'server':<8} {'RSS before MiB':>15} {'RSS after MiB':>14} "
+              f"{'bytes/' + unit:>12}{usage_col}")
+        usage = {}
         for name, port, proc in servers:
-            before, after = measure(name, port, proc.pid, args.keys, value, args.batch,
-                                    args.list_len)
+            before, after, usage[name] = measure(name, port, proc.pid, args.keys, value,
+                                                 args.batch, args.list_len, args.hash_fields)
             per_key[name] = (after - before) / items
+            extra = f" {usage[name]:>18.1f}" if args.hash_fields else ""
             print(f"{name:<8} {before / 2**20:>15.1f} {after / 2**20:>14.1f} "
-                  f"{per_key[name]:>12.1f}")
+                  f"{per_key[name]:>12.1f}{extra}")
         if per_key["redis"] > 0:
             print(f"ratio aegisr/redis: {per_key['aegisr'] / per_key['redis']:.2f}")
+        if args.hash_fields and usage["redis"]:
+            print(f"ratio aegisr/redis (MEMORY USAGE): {usage['aegisr'] / usage['redis']:.2f}")
         return 0
     finally:
         for proc in procs:

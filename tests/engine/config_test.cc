@@ -146,6 +146,8 @@ TEST(ConfigTableTest, RowsAreWellFormedAndNamesUnique) {
                                "appendonly",
                                "dir",
                                "active-expire-effort",
+                               "hash-max-listpack-entries",
+                               "hash-max-listpack-value",
                                "threads",
                                "io-backend"}) {
     EXPECT_NE(FindKnob(required), nullptr) << required;
@@ -399,7 +401,7 @@ TEST(ConfigGetTest, GlobPatternsMatchCaseInsensitively) {
 
 TEST(ConfigGetTest, ExactNamesAreEchoedAsGivenAndEachKnobAppearsOnce) {
   Config cfg;
-  std::vector<std::string_view> pats = {"HZ", "hz", "h*", "save", "appendonly", "nosuchknob"};
+  std::vector<std::string_view> pats = {"HZ", "hz", "hz*", "save", "appendonly", "nosuchknob"};
   auto got = ConfigGetPairs(cfg, pats);
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0], (std::pair<std::string, std::string>{"HZ", "10"}));

@@ -102,7 +102,7 @@ TEST_F(ListFamilyTest, TierCodecRoundTripsAndRejectsBadPayloads) {
     EXPECT_EQ(DecodeValue(k.key, k.hash, uint8_t(ValueType::kList), bad), nullptr) << bad.size();
   }
   EXPECT_TRUE(HasEncoder(ValueType::kList));
-  EXPECT_FALSE(HasEncoder(ValueType::kHash));
+  EXPECT_FALSE(HasEncoder(ValueType::kZset));
 }
 
 }  // namespace

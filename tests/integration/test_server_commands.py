@@ -77,6 +77,12 @@ def _strip_notes(v):
     return v
 
 
+# Commands newer than the reference server (Redis 7.4's hash field expiry): their metadata is
+# written by hand in tools/gen_command_meta.py; the reference knows nothing of them.
+NEWER_THAN_REFERENCE = {"hexpire", "hexpireat", "hexpiretime", "hpersist", "hpexpire",
+                        "hpexpireat", "hpexpiretime", "hpttl", "httl"}
+
+
 @test
 def command_info_matches_redis_for_every_registered_command(opts):
     with start_redis() as ref, start_daemon(opts.bindir) as d:
@@ -89,6 +95,16 @@ def command_info_matches_redis_for_every_registered_command(opts):
             for n in names:
                 want = _strip_notes(parse_reply(r.cmd("COMMAND", "INFO", n)))
                 got = parse_reply(a.cmd("COMMAND", "INFO", n))
+                if n in NEWER_THAN_REFERENCE:
+                    if want != [None] or not got[0] or got[0][0] != n.encode():
+                        bad.append(f"{n} (newer than the reference):\n  redis : {want}\n"
+                                   f"  aegisr: {got}")
+                    continue
+                if got[0] and want[0]:
+                    # Key specs are a set: the parser orders sets by their text, which for the
+                    # reference still held the notes when it was ordered. Order both again.
+                    want[0][8] = sorted(want[0][8], key=repr)
+                    got[0][8] = sorted(got[0][8], key=repr)
                 if n.find("|") < 0 and got[0] and want[0]:
                     # Containers: we list only the subcommands we register.
                     registered = {s[0] for s in got[0][9]}
