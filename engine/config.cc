@@ -172,6 +172,12 @@ const std::vector<Knob>& Table() {
       Str("dir", &Config::dir, "./", kKnobProtected, "Working directory for files."),
       Int("active-expire-effort", &Config::active_expire_effort, 1, 10, "1", 0,
           "Effort of the background expiry cycle (1..10)."),
+      Int("set-max-intset-entries", &Config::set_max_intset_entries, 0, kI64Max, "512", 0,
+          "Sets of integers up to this many members use the compact intset encoding."),
+      Int("set-max-listpack-entries", &Config::set_max_listpack_entries, 0, kI64Max, "128", 0,
+          "Sets of strings up to this many members use the compact listpack encoding."),
+      Mem("set-max-listpack-value", &Config::set_max_listpack_value, 0, kI64Max, "64", 0,
+          "Longest member (bytes) a set in the listpack encoding may hold."),
   };
   return kTable;
 }

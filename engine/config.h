@@ -74,6 +74,9 @@ struct Config {
   std::atomic<bool> appendonly{false};
   std::string dir;  // guarded by mu
   std::atomic<int64_t> active_expire_effort{0};
+  std::atomic<int64_t> set_max_intset_entries{0};
+  std::atomic<int64_t> set_max_listpack_entries{0};
+  std::atomic<int64_t> set_max_listpack_value{0};
 
   // Not a knob: the absolute path of the file loaded by ParseCommandLine (-c), empty if none.
   // Written once at startup before threads start; read-only afterwards.

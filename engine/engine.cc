@@ -80,6 +80,7 @@ void Engine::RegisterAll() {
   RegisterStringFamily(commands_);
   RegisterKeyFamily(commands_);
   RegisterListFamily(commands_);
+  RegisterSetFamily(commands_);
   RegisterServerFamily(commands_);
   RegisterConfigFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
