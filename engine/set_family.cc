@@ -234,7 +234,10 @@ void CmdSPop(CommandContext& ctx, ArgList args) {
   const SetValue& cur = key.set();
   if (uint64_t(count) >= cur.size()) {
     // Everything: reply with the members and delete the key.
-    ReplyMembers(ctx.reply, cur);
+    if (has_count)
+      ReplyMembers(ctx.reply, cur);
+    else
+      cur.ForEach([&](std::string_view m) { ctx.reply.Bulk(m); });
     key.s.Delete(key.db, key.link);
     return;
   }
@@ -244,6 +247,15 @@ void CmdSPop(CommandContext& ctx, ArgList args) {
     for (int64_t i = 0; i < count; ++i) {
       popped.emplace_back(set.RandomMember(NextRandom(), scratch));
       set.Remove(popped.back());
+    }
+    // When at most a fifth as many members stay as go, Redis 7.0 builds the rest into a new set
+    // (SPOP_MOVE_STRATEGY_MUL), which starts over at the smallest encoding that fits: so does
+    // this, for the same OBJECT ENCODING afterwards (and the memory back).
+    if (set.size() * 5 <= uint64_t(count)) {
+      SetValue fresh;
+      SetValue::Limits lim = LimitsOf(ctx);
+      set.ForEach([&](std::string_view m) { fresh.Add(m, lim); });
+      set = std::move(fresh);
     }
     return e;
   });
@@ -341,15 +353,35 @@ std::unique_ptr<SetValue> Combine(SetOp op, const std::vector<const SetValue*>& 
       if (std::find(sets.begin(), sets.end(), nullptr) != sets.end()) break;
       Intersect(sets, 0, [&](std::string_view m) { out->Add(m, lim); });
       break;
-    case SetOp::kDiff:
+    case SetOp::kDiff: {
       if (!sets[0]) break;
-      sets[0]->ForEach([&](std::string_view m) {
-        for (size_t j = 1; j < sets.size(); ++j) {
-          if (sets[j] && sets[j]->Contains(m)) return;
-        }
-        out->Add(m, lim);
-      });
+      // Redis picks one of two algorithms by the work each would do, and the choice shows in
+      // the result's encoding (conversions are one-way): filtering the first set's members
+      // adds only survivors; copying the first set and removing the others' members may pass a
+      // threshold on the way. Both are done here as Redis decides.
+      uint64_t filter_work = 0, remove_work = 0;
+      for (const SetValue* s : sets) {
+        if (!s) continue;
+        filter_work += sets[0]->size();
+        remove_work += s->size();
+      }
+      if (filter_work / 2 <= remove_work) {
+        sets[0]->ForEach([&](std::string_view m) {
+          for (size_t j = 1; j < sets.size(); ++j) {
+            if (sets[j] && sets[j]->Contains(m)) return;
+          }
+          out->Add(m, lim);
+        });
+        break;
+      }
+      sets[0]->ForEach([&](std::string_view m) { out->Add(m, lim); });
+      for (size_t j = 1; j < sets.size() && !out->empty(); ++j) {
+        if (!sets[j]) continue;
+        std::vector<std::string> gone = CopyMembers(*sets[j]);
+        for (const std::string& m : gone) out->Remove(m);
+      }
       break;
+    }
   }
   return out;
 }
