@@ -272,14 +272,17 @@ void CmdSMove(CommandContext& ctx, ArgList args) {
   auto guard = ks.LockKeys(refs);
   Shard& ss = ks.shard(refs[0]);
   Shard& ds = ks.shard(refs[1]);
-  Entry** src = ss.Find(db, refs[0], Engine::NowMs());
+  // The destination first: a lookup may move links of its shard (expiry, rehash steps), so the
+  // source's link is taken last; entries themselves stay put.
   Entry** dst = ds.Find(db, refs[1], Engine::NowMs());
+  const Entry* dst_entry = dst ? *dst : nullptr;
+  Entry** src = ss.Find(db, refs[0], Engine::NowMs());
   // As Redis: a missing source answers 0 before the types are checked.
   if (!src) return ctx.reply.Integer(0);
-  if ((*src)->type != ValueType::kSet || (dst && (*dst)->type != ValueType::kSet))
+  if ((*src)->type != ValueType::kSet || (dst_entry && dst_entry->type != ValueType::kSet))
     return ctx.reply.Error(errors::kWrongType);
   std::string_view member = args[3];
-  if (*src == (dst ? *dst : nullptr)) return ctx.reply.Integer(SetOf(*src).Contains(member));
+  if (*src == dst_entry) return ctx.reply.Integer(SetOf(*src).Contains(member));
   if (!SetOf(*src).Contains(member)) return ctx.reply.Integer(0);
   bool emptied = false;
   ss.Update(db, src, [&](Entry* e) {

@@ -2,8 +2,11 @@
 # Memory per key: RSS (VmRSS) of redis-server and aegisr-daemon before and after inserting N keys
 # key:%010d with V-byte values over raw pipelined RESP; prints bytes/key and the ratio. With
 # --list-len L each key is a list of L V-byte elements (RPUSH) and the figure is bytes/element.
+# With --set-size M each key is a set of M distinct members (SADD; --set-members strings: V-byte
+# strings, ints: integers) and the figure is bytes/member, from RSS and from MEMORY USAGE
+# (SAMPLES 0) of a sample of keys.
 # Single-threaded. Usage: /usr/bin/python3 perf/memory_compare.py BUILD_DIR [--keys N]
-#   [--value-size V] [--list-len L]
+#   [--value-size V] [--list-len L] [--set-size M [--set-members strings|ints]]
 """Compare the memory each server spends per small string key.
 
 AEGISR_COMPARE_AGAINST_REDIS=1 runs a second redis-server in the daemon's place (to try the
@@ -123,7 +126,28 @@ def rss_bytes(pid):
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def measure(name, port, pid, keys, value, batch, list_len=0):
+def set_members(i, set_size, members, value_size):
+    """The members of set i: distinct strings of value_size bytes, or integers."""
+    if members == "ints":
+        return [b"%d" % (j * 1000003 + i) for j in range(set_size)]
+    width = max(value_size - 1, 1)
+    return [b"m%0*d" % (width, j) for j in range(set_size)]
+
+
+def memory_usage(c, keys, sample=200):
+    """Mean MEMORY USAGE key SAMPLES 0 over up to `sample` keys spread over the key space."""
+    step = max(1, keys // sample)
+    picked = list(range(0, keys, step))[:sample]
+    total = 0
+    for i in picked:
+        line = c.simple("MEMORY", "USAGE", b"key:%010d" % i, "SAMPLES", "0")
+        if not line.startswith(b":"):
+            raise RuntimeError(f"MEMORY USAGE: {line!r}")
+        total += int(line[1:])
+    return total / len(picked)
+
+
+def measure(name, port, pid, keys, value, batch, list_len=0, set_size=0, members="strings"):
     c = Conn(port)
     try:
         dbsize = c.simple("DBSIZE")
@@ -131,7 +155,22 @@ def measure(name, port, pid, keys, value, batch, list_len=0):
             raise RuntimeError(f"{name}: not empty at start (DBSIZE {dbsize!r})")
         time.sleep(0.2)
         before = rss_bytes(pid)
-        if list_len:  # RPUSH up to 1000 elements a command, `batch` elements in flight
+        if set_size:  # SADD up to 1000 members a command, `batch` members in flight
+            per_cmd = min(set_size, 1000)
+            cmds = []
+            for i in range(keys):
+                all_members = set_members(i, set_size, members, len(value))
+                for first in range(0, set_size, per_cmd):
+                    cmds.append(encode(b"SADD", b"key:%010d" % i,
+                                       *all_members[first:first + per_cmd]))
+                    if len(cmds) * per_cmd >= batch:
+                        c.sock.sendall(b"".join(cmds))
+                        c.expect_integers(len(cmds))
+                        cmds = []
+            if cmds:
+                c.sock.sendall(b"".join(cmds))
+                c.expect_integers(len(cmds))
+        elif list_len:  # RPUSH up to 1000 elements a command, `batch` elements in flight
             per_cmd = min(list_len, 1000)
             cmds = []
             for i in range(keys):
@@ -145,7 +184,7 @@ def measure(name, port, pid, keys, value, batch, list_len=0):
             if cmds:
                 c.sock.sendall(b"".join(cmds))
                 c.expect_integers(len(cmds))
-        for start in range(0, keys if not list_len else 0, batch):
+        for start in range(0, keys if not (list_len or set_size) else 0, batch):
             end = min(keys, start + batch)
             c.sock.sendall(b"".join(encode(b"SET", b"key:%010d" % i, value)
                                     for i in range(start, end)))
@@ -155,7 +194,8 @@ def measure(name, port, pid, keys, value, batch, list_len=0):
         dbsize = c.simple("DBSIZE")
         if dbsize != b":%d" % keys:
             raise RuntimeError(f"{name}: DBSIZE {dbsize!r} after inserting {keys} keys")
-        return before, after
+        usage = memory_usage(c, keys) if set_size else 0
+        return before, after, usage
     finally:
         c.close()
 
@@ -169,7 +209,16 @@ def main():
     p.add_argument("--batch", type=int, default=10000, help="commands per pipelined batch")
     p.add_argument("--list-len", type=int, default=0,
                    help="make each key a list of this many elements (0: strings)")
+    p.add_argument("--set-size", type=int, default=0,
+                   help="make each key a set of this many members (0: strings)")
+    p.add_argument("--set-members", choices=("strings", "ints"), default="strings",
+                   help="set members: --value-size-byte strings, or integers")
     args = p.parse_args()
+    if args.list_len and args.set_size:
+        p.error("--list-len and --set-size exclude each other")
+    if args.set_size < 0 or (args.set_size and args.set_members == "strings" and
+                             args.value_size < 2):
+        p.error("--set-size must be >= 0; string members need --value-size >= 2")
     if args.keys < 1 or args.value_size < 0 or args.batch < 1 or args.list_len < 0:
         p.error("--keys and --batch must be >= 1, --value-size and --list-len >= 0")
     daemon = os.path.join(args.bindir, "aegisr-daemon")
@@ -205,21 +254,32 @@ def main():
 
         value = b"v" * args.value_size
         per_key = {}
-        unit = "element" if args.list_len else "key"
-        items = args.keys * (args.list_len or 1)
-        if args.list_len:
+        unit = "member" if args.set_size else "element" if args.list_len else "key"
+        items = args.keys * (args.list_len or args.set_size or 1)
+        usage = {}
+        if args.set_size:
+            kind = (f"{args.value_size}-byte strings" if args.set_members == "strings"
+                    else "integers")
+            print(f"{args.keys} sets key:%010d of {args.set_size} members ({kind})")
+        elif args.list_len:
             print(f"{args.keys} lists key:%010d of {args.list_len} {args.value_size}-byte elements")
         else:
             print(f"{args.keys} keys key:%010d, {args.value_size}-byte values")
-        print(f"{'server':<8} {'RSS before MiB':>15} {'RSS after MiB':>14} {'bytes/' + unit:>12}")
+        extra = f" {'MEMORY USAGE/' + unit:>20}" if args.set_size else ""
+        print(f"{'server':<8} {'RSS before MiB':>15} {'RSS after MiB':>14} "
+              f"{'bytes/' + unit:>12}{extra}")
         for name, port, proc in servers:
-            before, after = measure(name, port, proc.pid, args.keys, value, args.batch,
-                                    args.list_len)
+            before, after, use = measure(name, port, proc.pid, args.keys, value, args.batch,
+                                         args.list_len, args.set_size, args.set_members)
             per_key[name] = (after - before) / items
+            usage[name] = use / (args.set_size or 1)
+            extra = f" {usage[name]:>20.1f}" if args.set_size else ""
             print(f"{name:<8} {before / 2**20:>15.1f} {after / 2**20:>14.1f} "
-                  f"{per_key[name]:>12.1f}")
+                  f"{per_key[name]:>12.1f}{extra}")
         if per_key["redis"] > 0:
-            print(f"ratio aegisr/redis: {per_key['aegisr'] / per_key['redis']:.2f}")
+            print(f"ratio aegisr/redis (RSS): {per_key['aegisr'] / per_key['redis']:.2f}")
+        if args.set_size and usage["redis"] > 0:
+            print(f"ratio aegisr/redis (MEMORY USAGE): {usage['aegisr'] / usage['redis']:.2f}")
         return 0
     finally:
         for proc in procs:
