@@ -7,13 +7,15 @@
 //
 // listpack: data_ holds members back to back as [varint length][bytes], in insertion order;
 // every operation is a linear walk (n <= set-max-listpack-entries, each <= set-max-listpack-value
-// bytes).
+// bytes), so the bytes used are not stored: a walk finds them (an add walks anyway, to look for
+// the member).
 //
-// hashtable: data_ holds cap_ slots of 64 bits, cap_ a power of two, at most 3/4 full. A slot is
+// hashtable: data_ holds the members' allocated bytes (for MEMORY USAGE in O(1)), then cap()
+// slots of 64 bits, cap() a power of two, at most 3/4 full. A slot is
 // 0 (empty) or a pointer to one allocation [varint length][bytes] in its low 48 bits (user-space
 // pointers fit in 47) with the low 16 bits of the member's hash in its top 16 bits, so most
 // mismatches in a probe are rejected without touching the member. A member's home slot is the
-// top log2(cap_) bits of its hash; collisions probe linearly, and removal shifts the following
+// top log2(cap()) bits of its hash; collisions probe linearly, and removal shifts the following
 // run back (no tombstones), so a member always lies between its home and the next empty slot.
 // Per member that is 8 / load bytes of slot plus one small allocation (a 10-byte member: 16
 // bytes), against Redis's 24-byte dictEntry, sds header and 8-16 bytes of bucket.
@@ -80,28 +82,22 @@ unsigned Log2(size_t pow2) { return unsigned(__builtin_ctzll(pow2)); }
 }  // namespace
 
 SetValue::SetValue(const SetValue& o)
-    : kind_(o.kind_),
-      width_(o.width_),
-      shift_(o.shift_),
-      size_(o.size_),
-      used_(o.used_),
-      cap_(o.cap_) {
+    : size_(o.size_), kind_(o.kind_), width_(o.width_), shift_(o.shift_) {
   if (kind_ == Kind::kHashtable) {
-    data_ = static_cast<char*>(ZallocBytes(cap_ * sizeof(uint64_t)));
-    bytes_ = UsableSize(data_);
-    auto* dst = reinterpret_cast<uint64_t*>(data_);
-    auto* src = reinterpret_cast<const uint64_t*>(o.data_);
-    for (size_t i = 0; i < cap_; ++i) {
-      if (!src[i]) continue;
-      dst[i] = NewMember(MemberOf(src[i]), src[i] >> 48, &bytes_);
+    data_ = static_cast<char*>(ZallocBytes((cap() + 1) * sizeof(uint64_t)));
+    uint64_t* dst = slots();
+    const uint64_t* src = o.slots();
+    size_t bytes = 0;
+    for (size_t i = 0; i < cap(); ++i) {
+      if (src[i]) dst[i] = NewMember(MemberOf(src[i]), src[i] >> 48, &bytes);
     }
+    member_bytes() = bytes;
     return;
   }
-  size_t n = kind_ == Kind::kIntset ? size_ * width_ : used_;
+  size_t n = kind_ == Kind::kIntset ? size_ * width_ : o.ListpackEnd();
   if (n) {
     data_ = static_cast<char*>(AllocBytes(n));
     std::memcpy(data_, o.data_, n);
-    bytes_ = UsableSize(data_);
   }
 }
 
@@ -109,14 +105,13 @@ SetValue::~SetValue() { Clear(); }
 
 void SetValue::Clear() {
   if (kind_ == Kind::kHashtable && data_) {
-    auto* slots = reinterpret_cast<uint64_t*>(data_);
-    for (size_t i = 0; i < cap_; ++i) {
-      if (slots[i]) FreeBytes(const_cast<char*>(MemberPtr(slots[i])));
+    uint64_t* s = slots();
+    for (size_t i = 0; i < cap(); ++i) {
+      if (s[i]) FreeBytes(const_cast<char*>(MemberPtr(s[i])));
     }
   }
   if (data_) FreeBytes(data_);
   data_ = nullptr;
-  bytes_ = 0;
 }
 
 std::string_view SetValue::EncodingName() const {
@@ -131,18 +126,20 @@ std::string_view SetValue::EncodingName() const {
   return "hashtable";
 }
 
-size_t SetValue::ResizeBuffer(size_t bytes) {
+void SetValue::ResizeBuffer(size_t bytes) {
   size_t have = data_ ? UsableSize(data_) : 0;
-  if (bytes <= have && bytes * 2 + 64 >= have) return have;
+  if (bytes <= have && bytes * 2 + 64 >= have) return;  // fits, and not mostly empty
   if (bytes == 0) {
     FreeBytes(data_);
     data_ = nullptr;
-    bytes_ = 0;
-    return 0;
+    return;
   }
   data_ = static_cast<char*>(ReallocBytes(data_, bytes));
-  bytes_ = UsableSize(data_);
-  return bytes_;
+}
+
+size_t SetValue::MemoryBytes() const {
+  if (!data_) return 0;
+  return UsableSize(data_) + (kind_ == Kind::kHashtable ? member_bytes() : 0);
 }
 
 // ---- intset
@@ -235,84 +232,98 @@ bool SetValue::IntsetRemove(int64_t v) {
 
 // ---- listpack
 
-size_t SetValue::ListpackFind(std::string_view m) const {
+size_t SetValue::ListpackFind(std::string_view m, size_t* end) const {
   size_t off = 0;
-  while (off < used_) {
+  for (uint32_t i = 0; i < size_; ++i) {
     uint32_t n;
     uint64_t len = GetVarint(data_ + off, &n);
     if (len == m.size() && std::memcmp(data_ + off + n, m.data(), m.size()) == 0) return off;
     off += n + len;
   }
+  if (end) *end = off;
   return kNpos;
 }
 
-void SetValue::ListpackAppend(std::string_view m) {
+size_t SetValue::ListpackEnd() const {
+  size_t off = 0;
+  for (uint32_t i = 0; i < size_; ++i) {
+    uint32_t n;
+    uint64_t len = GetVarint(data_ + off, &n);
+    off += n + len;
+  }
+  return off;
+}
+
+void SetValue::ListpackAppend(std::string_view m, size_t end) {
   size_t need = VarintSize(m.size()) + m.size();
-  ResizeBuffer(used_ + need);
-  size_t n = PutVarint(data_ + used_, m.size());
-  if (!m.empty()) std::memcpy(data_ + used_ + n, m.data(), m.size());
-  used_ += need;
+  ResizeBuffer(end + need);
+  size_t n = PutVarint(data_ + end, m.size());
+  if (!m.empty()) std::memcpy(data_ + end + n, m.data(), m.size());
   ++size_;
 }
 
 // ---- hashtable
 
 size_t SetValue::HashFind(std::string_view m, uint64_t h) const {
-  const auto* slots = reinterpret_cast<const uint64_t*>(data_);
+  const uint64_t* s = slots();
   uint64_t tag = h & 0xffff;
-  for (size_t i = Home(h);; i = (i + 1) & (cap_ - 1)) {
-    uint64_t s = slots[i];
-    if (!s) return kNpos;
-    if ((s >> 48) == tag && MemberOf(s) == m) return i;
+  size_t mask = cap() - 1;
+  for (size_t i = Home(h);; i = (i + 1) & mask) {
+    uint64_t v = s[i];
+    if (!v) return kNpos;
+    if ((v >> 48) == tag && MemberOf(v) == m) return i;
   }
 }
 
 void SetValue::HashPlace(uint64_t slot_value, uint64_t h) {
-  auto* slots = reinterpret_cast<uint64_t*>(data_);
+  uint64_t* s = slots();
+  size_t mask = cap() - 1;
   size_t i = Home(h);
-  while (slots[i]) i = (i + 1) & (cap_ - 1);
-  slots[i] = slot_value;
+  while (s[i]) i = (i + 1) & mask;
+  s[i] = slot_value;
 }
 
 void SetValue::HashInsertNew(std::string_view m, uint64_t h) {
-  if ((size_ + 1) * 4 > cap_ * 3) HashResize(cap_ * 2);
-  HashPlace(NewMember(m, h & 0xffff, &bytes_), h);
+  if ((size_t{size_} + 1) * 4 > cap() * 3) HashResize(cap() * 2);
+  size_t bytes = member_bytes();
+  HashPlace(NewMember(m, h & 0xffff, &bytes), h);
+  member_bytes() = bytes;
   ++size_;
 }
 
 void SetValue::HashRemoveAt(size_t i) {
-  auto* slots = reinterpret_cast<uint64_t*>(data_);
-  char* p = const_cast<char*>(MemberPtr(slots[i]));
-  bytes_ -= UsableSize(p);
+  uint64_t* s = slots();
+  char* p = const_cast<char*>(MemberPtr(s[i]));
+  member_bytes() -= UsableSize(p);
   FreeBytes(p);
-  slots[i] = 0;
+  s[i] = 0;
   --size_;
   // Shift back the members after the hole that may live there: those whose home is not in the
   // cyclic range (i, j].
-  size_t mask = cap_ - 1;
-  for (size_t j = (i + 1) & mask; slots[j]; j = (j + 1) & mask) {
-    size_t k = Home(HashBytes(MemberOf(slots[j])));
+  size_t mask = cap() - 1;
+  for (size_t j = (i + 1) & mask; s[j]; j = (j + 1) & mask) {
+    size_t k = Home(HashBytes(MemberOf(s[j])));
     bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
     if (stays) continue;
-    slots[i] = slots[j];
-    slots[j] = 0;
+    s[i] = s[j];
+    s[j] = 0;
     i = j;
   }
-  if (cap_ > kMinSlots && size_ * 8 < cap_) HashResize(std::max(kMinSlots, SlotsFor(size_ * 2)));
+  if (cap() > kMinSlots && size_t{size_} * 8 < cap())
+    HashResize(std::max(kMinSlots, SlotsFor(size_t{size_} * 2)));
 }
 
-void SetValue::HashResize(size_t cap) {
+// Moves the members to a table of `slots` slots (a new, empty one when there is none yet).
+void SetValue::HashResize(size_t slots_wanted) {
   char* old = data_;
-  size_t old_cap = cap_;
-  if (old) bytes_ -= UsableSize(old);
-  data_ = static_cast<char*>(ZallocBytes(cap * sizeof(uint64_t)));
-  bytes_ += UsableSize(data_);
-  cap_ = cap;
-  shift_ = uint8_t(64 - Log2(cap));
+  size_t old_cap = old ? cap() : 0;
+  data_ = static_cast<char*>(ZallocBytes((slots_wanted + 1) * sizeof(uint64_t)));
+  shift_ = uint8_t(64 - Log2(slots_wanted));
   if (!old) return;
-  const auto* slots = reinterpret_cast<const uint64_t*>(old);
+  member_bytes() = *reinterpret_cast<const uint64_t*>(old);
+  const uint64_t* from = reinterpret_cast<const uint64_t*>(old) + 1;
   for (size_t i = 0; i < old_cap; ++i) {
-    if (slots[i]) HashPlace(slots[i], HashBytes(MemberOf(slots[i])));
+    if (from[i]) HashPlace(from[i], HashBytes(MemberOf(from[i])));
   }
   FreeBytes(old);
 }
@@ -323,42 +334,38 @@ void SetValue::ToListpack() {
   DCHECK(kind_ == Kind::kIntset);
   SetValue t;
   t.kind_ = Kind::kListpack;
-  ForEach([&](std::string_view m) { t.ListpackAppend(m); });
+  size_t end = 0;
+  ForEach([&](std::string_view m) {
+    t.ListpackAppend(m, end);
+    end += VarintSize(m.size()) + m.size();
+  });
   std::swap(*this, t);
 }
 
 void SetValue::ToHashtable(size_t expected) {
   SetValue t;
   t.kind_ = Kind::kHashtable;
-  t.HashResize(SlotsFor(std::max(expected, size_)));
+  t.HashResize(SlotsFor(std::max(expected, size_t{size_})));
   ForEach([&](std::string_view m) { t.HashInsertNew(m, HashBytes(m)); });
   std::swap(*this, t);
 }
 
 // std::swap needs these; they move the fields and leave `o` empty.
 SetValue::SetValue(SetValue&& o) noexcept
-    : kind_(o.kind_),
+    : data_(std::exchange(o.data_, nullptr)),
+      size_(std::exchange(o.size_, 0)),
+      kind_(o.kind_),
       width_(o.width_),
-      shift_(o.shift_),
-      size_(o.size_),
-      used_(o.used_),
-      cap_(o.cap_),
-      data_(std::exchange(o.data_, nullptr)),
-      bytes_(std::exchange(o.bytes_, 0)) {
-  o.size_ = 0;
-}
+      shift_(o.shift_) {}
 
 SetValue& SetValue::operator=(SetValue&& o) noexcept {
   if (this != &o) {
     Clear();
+    data_ = std::exchange(o.data_, nullptr);
+    size_ = std::exchange(o.size_, 0);
     kind_ = o.kind_;
     width_ = o.width_;
     shift_ = o.shift_;
-    size_ = std::exchange(o.size_, 0);
-    used_ = o.used_;
-    cap_ = o.cap_;
-    data_ = std::exchange(o.data_, nullptr);
-    bytes_ = std::exchange(o.bytes_, 0);
   }
   return *this;
 }
@@ -400,9 +407,10 @@ bool SetValue::Add(std::string_view m, const Limits& lim) {
     }
   }
   if (kind_ == Kind::kListpack) {
-    if (ListpackFind(m) != kNpos) return false;
+    size_t end;
+    if (ListpackFind(m, &end) != kNpos) return false;
     if (size_ < lim.listpack_entries && m.size() <= lim.listpack_value) {
-      ListpackAppend(m);
+      ListpackAppend(m, end);
       return true;
     }
     ToHashtable(size_ + 1);
@@ -422,11 +430,11 @@ bool SetValue::Remove(std::string_view m) {
     case Kind::kListpack: {
       size_t off = ListpackFind(m);
       if (off == kNpos) return false;
+      size_t used = ListpackEnd();
       size_t len = VarintSize(m.size()) + m.size();
-      std::memmove(data_ + off, data_ + off + len, used_ - off - len);
-      used_ -= len;
+      std::memmove(data_ + off, data_ + off + len, used - off - len);
       --size_;
-      ResizeBuffer(used_);
+      ResizeBuffer(used - len);
       return true;
     }
     case Kind::kHashtable: {
@@ -454,10 +462,11 @@ std::string_view SetValue::RandomMember(uint64_t r, char* scratch) const {
       }
     }
     case Kind::kHashtable: {
-      const auto* slots = reinterpret_cast<const uint64_t*>(data_);
-      size_t i = r & (cap_ - 1);
-      while (!slots[i]) i = (i + 1) & (cap_ - 1);
-      return MemberOf(slots[i]);
+      const uint64_t* s = slots();
+      size_t mask = cap() - 1;
+      size_t i = r & mask;
+      while (!s[i]) i = (i + 1) & mask;
+      return MemberOf(s[i]);
     }
   }
   return {};
@@ -471,7 +480,7 @@ void SetValue::ForEachImpl(Visit visit, void* fn) const {
       return;
     }
     case Kind::kListpack:
-      for (size_t off = 0; off < used_;) {
+      for (size_t off = 0, i = 0; i < size_; ++i) {
         uint32_t n;
         uint64_t len = GetVarint(data_ + off, &n);
         visit(fn, {data_ + off + n, size_t(len)});
@@ -479,9 +488,9 @@ void SetValue::ForEachImpl(Visit visit, void* fn) const {
       }
       return;
     case Kind::kHashtable: {
-      const auto* slots = reinterpret_cast<const uint64_t*>(data_);
-      for (size_t i = 0; i < cap_; ++i) {
-        if (slots[i]) visit(fn, MemberOf(slots[i]));
+      const uint64_t* s = slots();
+      for (size_t i = 0; i < cap(); ++i) {
+        if (s[i]) visit(fn, MemberOf(s[i]));
       }
       return;
     }
@@ -496,14 +505,15 @@ uint64_t SetValue::ScanImpl(uint64_t cursor, size_t count, Visit visit, void* fn
   // Visit homes from the cursor's on, each home's members (between it and the next empty
   // slot), until `count` members were returned or 10 * count homes were looked at (Redis's
   // bound on one SCAN call's work).
-  const auto* slots = reinterpret_cast<const uint64_t*>(data_);
-  size_t mask = cap_ - 1;
+  const uint64_t* s = slots();
+  size_t n_slots = cap();
+  size_t mask = n_slots - 1;
   size_t home = Home(cursor);
   size_t emitted = 0;
   uint64_t budget = count < UINT64_MAX / 10 ? count * 10 : UINT64_MAX;
-  while (home < cap_) {
-    for (size_t j = home; slots[j]; j = (j + 1) & mask) {
-      std::string_view m = MemberOf(slots[j]);
+  while (home < n_slots) {
+    for (size_t j = home; s[j]; j = (j + 1) & mask) {
+      std::string_view m = MemberOf(s[j]);
       if (Home(HashBytes(m)) == home) {
         visit(fn, m);
         ++emitted;
@@ -512,16 +522,16 @@ uint64_t SetValue::ScanImpl(uint64_t cursor, size_t count, Visit visit, void* fn
     ++home;
     if (emitted >= count || --budget == 0) break;
   }
-  return home >= cap_ ? 0 : uint64_t(home) << shift_;
+  return home >= n_slots ? 0 : uint64_t(home) << shift_;
 }
 
 size_t SetValue::RecountMemoryBytes() const {
   if (!data_) return 0;
   size_t n = UsableSize(data_);
   if (kind_ == Kind::kHashtable) {
-    const auto* slots = reinterpret_cast<const uint64_t*>(data_);
-    for (size_t i = 0; i < cap_; ++i) {
-      if (slots[i]) n += UsableSize(MemberPtr(slots[i]));
+    const uint64_t* s = slots();
+    for (size_t i = 0; i < cap(); ++i) {
+      if (s[i]) n += UsableSize(MemberPtr(s[i]));
     }
   }
   return n;
@@ -561,10 +571,12 @@ SetValue* SetValue::Decode(std::string_view payload) {
         ok = String2ll(m, &v) && set->IntsetAdd(v);
         break;
       }
-      case Kind::kListpack:
-        ok = set->ListpackFind(m) == kNpos;
-        if (ok) set->ListpackAppend(m);
+      case Kind::kListpack: {
+        size_t end;
+        ok = set->ListpackFind(m, &end) == kNpos;
+        if (ok) set->ListpackAppend(m, end);
         break;
+      }
       case Kind::kHashtable: {
         uint64_t h = HashBytes(m);
         ok = set->HashFind(m, h) == kNpos;

@@ -38,7 +38,7 @@ class SetValue {
 
   Kind kind() const { return kind_; }
   std::string_view EncodingName() const;
-  size_t size() const { return size_; }
+  size_t size() const { return size_; }  // at most UINT32_MAX members
   bool empty() const { return size_ == 0; }
 
   bool Contains(std::string_view m) const;
@@ -70,13 +70,13 @@ class SetValue {
   }
 
   // Bytes this value owns beyond sizeof(SetValue) (buffers, slots, members), O(1).
-  size_t MemoryBytes() const { return bytes_; }
+  size_t MemoryBytes() const;
   // The same, counted from the allocations (tests check MemoryBytes against it).
   size_t RecountMemoryBytes() const;
 
   // Integer width of an intset (2, 4 or 8 bytes); slots of a hashtable. For tests.
   unsigned intset_width() const { return width_; }
-  size_t hashtable_slots() const { return kind_ == Kind::kHashtable ? cap_ : 0; }
+  size_t hashtable_slots() const { return kind_ == Kind::kHashtable ? cap() : 0; }
 
   // The disk tier's codec: [encoding byte][varint count][varint length, bytes]... Decode rebuilds
   // the same encoding, or returns nullptr for a payload that does not parse exactly (unknown
@@ -97,8 +97,10 @@ class SetValue {
   bool IntsetAdd(int64_t v);
   bool IntsetRemove(int64_t v);
   // listpack
-  size_t ListpackFind(std::string_view m) const;  // offset, or SIZE_MAX
-  void ListpackAppend(std::string_view m);
+  // Offset of m, or SIZE_MAX (then *end, if given, is the bytes used).
+  size_t ListpackFind(std::string_view m, size_t* end = nullptr) const;
+  void ListpackAppend(std::string_view m, size_t end);  // end: ListpackEnd()
+  size_t ListpackEnd() const;                            // bytes used (a walk: n <= 128)
   // hashtable
   size_t HashFind(std::string_view m, uint64_t h) const;  // slot, or SIZE_MAX
   void HashInsertNew(std::string_view m, uint64_t h);     // m must be absent
@@ -106,19 +108,24 @@ class SetValue {
   void HashRemoveAt(size_t slot);
   void HashResize(size_t cap);
   size_t Home(uint64_t h) const { return size_t(h >> shift_); }
+  size_t cap() const { return size_t{1} << (64 - shift_); }
+  uint64_t* slots() const { return reinterpret_cast<uint64_t*>(data_ + sizeof(uint64_t)); }
+  uint64_t& member_bytes() const { return *reinterpret_cast<uint64_t*>(data_); }
   // conversions
   void ToListpack();
   void ToHashtable(size_t expected);
-  size_t ResizeBuffer(size_t bytes);  // data_ to at least `bytes`, keeps bytes_ right
+  void ResizeBuffer(size_t bytes);  // data_ (intset, listpack) to hold `bytes`
 
+  // 16 bytes, since every small set pays for them: what the encodings need beyond that lives in
+  // data_ (a listpack's length is found by walking it; a hashtable's member bytes sit in front
+  // of its slots).
+  char* data_ = nullptr;  // intset / listpack buffer; hashtable: [member bytes][slots]
+  uint32_t size_ = 0;     // members
   Kind kind_ = Kind::kIntset;
-  uint8_t width_ = 2;     // intset: bytes per integer
-  uint8_t shift_ = 0;     // hashtable: 64 - log2(cap_)
-  size_t size_ = 0;       // members
-  size_t used_ = 0;       // listpack: bytes used in data_
-  size_t cap_ = 0;        // hashtable: slots (a power of two)
-  char* data_ = nullptr;  // intset / listpack buffer, or the hashtable's uint64_t slots
-  size_t bytes_ = 0;      // MemoryBytes()
+  uint8_t width_ = 2;  // intset: bytes per integer
+  uint8_t shift_ = 0;  // hashtable: 64 - log2(slots)
+  uint8_t unused_ = 0;
 };
+static_assert(sizeof(SetValue) == 16, "a set's header is paid by every set key");
 
 }  // namespace aegisr
