@@ -38,14 +38,49 @@ constexpr std::string_view kTooManyKeys = "ERR Number of keys can't be greater t
 constexpr std::string_view kLimitNegative = "ERR LIMIT can't be negative";
 
 const SetValue& SetOf(const Entry* e) { return ObjectOf<SetValue>(e); }
-SetValue& MutableSet(Entry* e) { return MutableObject<SetValue>(e); }
+
+// Runs fn(SetValue*&) on entry e's set for a change (inside Shard::Update), then points the
+// entry at the set, which may have moved (engine/types/set_value.h).
+template <typename Fn>
+void ChangeSet(Entry* e, Fn&& fn) {
+  SetValue* set = &MutableObject<SetValue>(e);
+  fn(set);
+  SetObjectPointer(e, set);
+}
+
+bool AddTo(SetValue*& set, std::string_view m, const SetValue::Limits& lim) {
+  bool added;
+  set = SetValue::Add(set, m, lim, &added);
+  return added;
+}
+
+bool RemoveFrom(SetValue*& set, std::string_view m) {
+  bool removed;
+  set = SetValue::Remove(set, m, &removed);
+  return removed;
+}
+
+// A set owned by a command rather than an entry (a set operation's result).
+class OwnedSet {
+ public:
+  OwnedSet() = default;
+  OwnedSet(const OwnedSet&) = delete;
+  OwnedSet& operator=(const OwnedSet&) = delete;
+  ~OwnedSet() {
+    if (set_) SetValue::Free(set_);
+  }
+  SetValue*& get() { return set_; }
+  const SetValue& operator*() const { return *set_; }
+  SetValue* release() { return std::exchange(set_, nullptr); }
+
+ private:
+  SetValue* set_ = SetValue::New();
+};
 
 const ObjectOps kSetOps = {
-    [](void* obj) { delete static_cast<SetValue*>(obj); },
-    [](const void* obj) -> void* { return new SetValue(*static_cast<const SetValue*>(obj)); },
-    [](const void* obj) {
-      return sizeof(SetValue) + static_cast<const SetValue*>(obj)->MemoryBytes();
-    },
+    [](void* obj) { SetValue::Free(static_cast<SetValue*>(obj)); },
+    [](const void* obj) -> void* { return SetValue::Clone(static_cast<const SetValue*>(obj)); },
+    [](const void* obj) { return static_cast<const SetValue*>(obj)->MemoryBytes(); },
     [](const void* obj, std::string* out) { static_cast<const SetValue*>(obj)->Encode(out); },
     [](std::string_view payload) -> void* { return SetValue::Decode(payload); },
 };
@@ -85,7 +120,7 @@ struct SetKey : TypedKey {
 
 // Inserts an empty set at k (absent) and returns its link.
 Entry** CreateSet(Shard& s, int db, const KeyRef& k) {
-  s.Insert(db, NewObjectEntry(k.key, k.hash, ValueType::kSet, new SetValue()));
+  s.Insert(db, NewObjectEntry(k.key, k.hash, ValueType::kSet, SetValue::New()));
   return s.Find(db, k, Engine::NowMs());
 }
 
@@ -97,8 +132,9 @@ void CmdSAdd(CommandContext& ctx, ArgList args) {
   SetValue::Limits lim = LimitsOf(ctx);
   int64_t added = 0;
   key.s.Update(key.db, link, [&](Entry* e) {
-    SetValue& set = MutableSet(e);
-    for (size_t i = 2; i < args.size(); ++i) added += set.Add(args[i], lim) ? 1 : 0;
+    ChangeSet(e, [&](SetValue*& set) {
+      for (size_t i = 2; i < args.size(); ++i) added += AddTo(set, args[i], lim) ? 1 : 0;
+    });
     return e;
   });
   ctx.reply.Integer(added);
@@ -112,9 +148,11 @@ void CmdSRem(CommandContext& ctx, ArgList args) {
   int64_t removed = 0;
   bool emptied = false;
   key.s.Update(key.db, key.link, [&](Entry* e) {
-    SetValue& set = MutableSet(e);
-    for (size_t i = 2; i < args.size() && !set.empty(); ++i) removed += set.Remove(args[i]);
-    emptied = set.empty();
+    ChangeSet(e, [&](SetValue*& set) {
+      for (size_t i = 2; i < args.size() && !set->empty(); ++i)
+        removed += RemoveFrom(set, args[i]) ? 1 : 0;
+      emptied = set->empty();
+    });
     return e;
   });
   if (emptied) key.s.Delete(key.db, key.link);
@@ -242,21 +280,22 @@ void CmdSPop(CommandContext& ctx, ArgList args) {
     return;
   }
   key.s.Update(key.db, key.link, [&](Entry* e) {
-    SetValue& set = MutableSet(e);
-    char scratch[SetValue::kScratch];
-    for (int64_t i = 0; i < count; ++i) {
-      popped.emplace_back(set.RandomMember(NextRandom(), scratch));
-      set.Remove(popped.back());
-    }
-    // When at most a fifth as many members stay as go, Redis 7.0 builds the rest into a new set
-    // (SPOP_MOVE_STRATEGY_MUL), which starts over at the smallest encoding that fits: so does
-    // this, for the same OBJECT ENCODING afterwards (and the memory back).
-    if (set.size() * 5 <= uint64_t(count)) {
-      SetValue fresh;
-      SetValue::Limits lim = LimitsOf(ctx);
-      set.ForEach([&](std::string_view m) { fresh.Add(m, lim); });
-      set = std::move(fresh);
-    }
+    ChangeSet(e, [&](SetValue*& set) {
+      char scratch[SetValue::kScratch];
+      for (int64_t i = 0; i < count; ++i) {
+        popped.emplace_back(set->RandomMember(NextRandom(), scratch));
+        RemoveFrom(set, popped.back());
+      }
+      // When at most a fifth as many members stay as go, Redis 7.0 builds the rest into a new set
+      // (SPOP_MOVE_STRATEGY_MUL), which starts over at the smallest encoding that fits: so does
+      // this, for the same OBJECT ENCODING afterwards (and the memory back).
+      if (set->size() * 5 <= uint64_t(count)) {
+        OwnedSet fresh;
+        SetValue::Limits lim = LimitsOf(ctx);
+        set->ForEach([&](std::string_view m) { AddTo(fresh.get(), m, lim); });
+        SetValue::Free(std::exchange(set, fresh.release()));
+      }
+    });
     return e;
   });
   if (!has_count) return ctx.reply.Bulk(popped[0]);
@@ -286,9 +325,10 @@ void CmdSMove(CommandContext& ctx, ArgList args) {
   if (!SetOf(*src).Contains(member)) return ctx.reply.Integer(0);
   bool emptied = false;
   ss.Update(db, src, [&](Entry* e) {
-    SetValue& set = MutableSet(e);
-    set.Remove(member);
-    emptied = set.empty();
+    ChangeSet(e, [&](SetValue*& set) {
+      RemoveFrom(set, member);
+      emptied = set->empty();
+    });
     return e;
   });
   if (emptied) ss.Delete(db, src);
@@ -297,7 +337,7 @@ void CmdSMove(CommandContext& ctx, ArgList args) {
   if (!dst) dst = CreateSet(ds, db, refs[1]);
   SetValue::Limits lim = LimitsOf(ctx);
   ds.Update(db, dst, [&](Entry* e) {
-    MutableSet(e).Add(member, lim);
+    ChangeSet(e, [&](SetValue*& set) { AddTo(set, member, lim); });
     return e;
   });
   ctx.reply.Integer(1);
@@ -343,18 +383,20 @@ void Intersect(std::vector<const SetValue*> sets, size_t limit, Fn&& fn) {
   });
 }
 
-std::unique_ptr<SetValue> Combine(SetOp op, const std::vector<const SetValue*>& sets,
-                                  const SetValue::Limits& lim) {
-  auto out = std::make_unique<SetValue>();
+// The result of op over sets (nullptr: a missing key) into out, built as Redis builds it (from
+// an empty intset, member by member), so that its encoding is Redis's too.
+void Combine(SetOp op, const std::vector<const SetValue*>& sets, const SetValue::Limits& lim,
+             OwnedSet* result) {
+  SetValue*& out = result->get();
   switch (op) {
     case SetOp::kUnion:
       for (const SetValue* s : sets) {
-        if (s) s->ForEach([&](std::string_view m) { out->Add(m, lim); });
+        if (s) s->ForEach([&](std::string_view m) { AddTo(out, m, lim); });
       }
       break;
     case SetOp::kInter:
       if (std::find(sets.begin(), sets.end(), nullptr) != sets.end()) break;
-      Intersect(sets, 0, [&](std::string_view m) { out->Add(m, lim); });
+      Intersect(sets, 0, [&](std::string_view m) { AddTo(out, m, lim); });
       break;
     case SetOp::kDiff: {
       if (!sets[0]) break;
@@ -373,20 +415,19 @@ std::unique_ptr<SetValue> Combine(SetOp op, const std::vector<const SetValue*>& 
           for (size_t j = 1; j < sets.size(); ++j) {
             if (sets[j] && sets[j]->Contains(m)) return;
           }
-          out->Add(m, lim);
+          AddTo(out, m, lim);
         });
         break;
       }
-      sets[0]->ForEach([&](std::string_view m) { out->Add(m, lim); });
+      sets[0]->ForEach([&](std::string_view m) { AddTo(out, m, lim); });
       for (size_t j = 1; j < sets.size() && !out->empty(); ++j) {
         if (!sets[j]) continue;
         std::vector<std::string> gone = CopyMembers(*sets[j]);
-        for (const std::string& m : gone) out->Remove(m);
+        for (const std::string& m : gone) RemoveFrom(out, m);
       }
       break;
     }
   }
-  return out;
 }
 
 // SUNION/SINTER/SDIFF key [key ...], and the STORE forms: destination key [key ...].
@@ -397,12 +438,13 @@ void SetOperation(CommandContext& ctx, ArgList args, SetOp op, bool store) {
   auto guard = ks.LockKeys(refs);
   std::vector<const SetValue*> sets;
   if (!CollectSets(ctx, args, store ? 2 : 1, args.size() - 1, !store, &sets)) return;
-  std::unique_ptr<SetValue> result = Combine(op, sets, LimitsOf(ctx));
+  OwnedSet result;
+  Combine(op, sets, LimitsOf(ctx), &result);
   if (!store) return ReplyMembers(ctx.reply, *result);
   int db = Db(ctx);
   Shard& ds = ks.shard(refs[0]);
   if (Entry** old = ds.Find(db, refs[0], Engine::NowMs())) ds.Delete(db, old);
-  size_t n = result->size();
+  size_t n = (*result).size();
   if (n > 0)
     ds.Insert(db, NewObjectEntry(refs[0].key, refs[0].hash, ValueType::kSet, result.release()));
   ctx.reply.Integer(int64_t(n));

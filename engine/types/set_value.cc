@@ -1,30 +1,34 @@
 // SetValue (set_value.h): the three set encodings and the conversions between them.
 //
-// intset: data_ holds size_ integers of width_ bytes (2, 4 or 8), ascending, in native byte
-// order. A value needing a wider type rewrites the array at the wider width first; it then goes
-// at one end (it is below or above every stored value). Lookups are binary searches; inserts and
-// removals move the tail (O(n), n <= set-max-intset-entries).
+// Every set is one block: an 8-byte header (member count, encoding, intset width, hashtable
+// shift), then the encoding's data. A small set of ten integers is its entry plus one 48-byte
+// block, against Redis's dictEntry, robj, key sds and intset.
 //
-// listpack: data_ holds members back to back as [varint length][bytes], in insertion order;
-// every operation is a linear walk (n <= set-max-listpack-entries, each <= set-max-listpack-value
-// bytes), so the bytes used are not stored: a walk finds them (an add walks anyway, to look for
-// the member).
+// intset: size_ integers of width_ bytes (2, 4 or 8), ascending, in native byte order. A value
+// needing a wider type rewrites the array at the wider width first, from the end down (so the
+// block can widen in place); it then goes at one end (it is below or above every stored value).
+// Lookups are binary searches; inserts and removals move the tail (O(n), n <=
+// set-max-intset-entries) and resize the block.
 //
-// hashtable: data_ holds the members' allocated bytes (for MEMORY USAGE in O(1)), then cap()
-// slots of 64 bits, cap() a power of two, at most 3/4 full. A slot is
-// 0 (empty) or a pointer to one allocation [varint length][bytes] in its low 48 bits (user-space
-// pointers fit in 47) with the low 16 bits of the member's hash in its top 16 bits, so most
-// mismatches in a probe are rejected without touching the member. A member's home slot is the
-// top log2(cap()) bits of its hash; collisions probe linearly, and removal shifts the following
-// run back (no tombstones), so a member always lies between its home and the next empty slot.
-// Per member that is 8 / load bytes of slot plus one small allocation (a 10-byte member: 16
-// bytes), against Redis's 24-byte dictEntry, sds header and 8-16 bytes of bucket.
+// listpack: members back to back as [varint length][bytes], in insertion order; every operation
+// is a linear walk (n <= set-max-listpack-entries, each <= set-max-listpack-value bytes), so the
+// bytes used are not stored: a walk finds them (an add walks anyway, to look for the member).
+//
+// hashtable: the members' allocated bytes (for MEMORY USAGE in O(1)), then cap() slots of 64
+// bits, cap() a power of two, at most 3/4 full. A slot is 0 (empty) or a pointer to one
+// allocation [varint length][bytes] in its low 48 bits (user-space pointers fit in 47) with the
+// low 16 bits of the member's hash in its top 16 bits, so most mismatches in a probe are
+// rejected without touching the member. A member's home slot is the top log2(cap()) bits of its
+// hash; collisions probe linearly, and removal shifts the following run back (no tombstones),
+// so a member always lies between its home and the next empty slot. Per member that is 8 / load
+// bytes of slot plus one small allocation (a 10-byte member: 16 bytes), against Redis's 24-byte
+// dictEntry, sds and 8-16 bytes of bucket.
 //
 // Homes taken from the top bits keep members in hash order across sizes: doubling splits home b
 // into 2b and 2b+1, so a scan cursor that is a position in hash order (home << shift_) stays
 // meaningful after any resize, and SSCAN needs no reverse-binary trick. Resizes rehash the
-// members (hashes are not stored); they happen when an insert would pass 3/4 or a removal leaves
-// the table under 1/8 full.
+// members (hashes are not stored) into a new block; they happen when an insert would pass 3/4
+// or a removal leaves the table under 1/8 full.
 
 #include "engine/types/set_value.h"
 
@@ -51,23 +55,25 @@ unsigned WidthFor(int64_t v) {
   return 8;
 }
 
+const char* MemberPtr(uint64_t slot) { return reinterpret_cast<const char*>(slot & kPtrMask); }
+
 std::string_view MemberOf(uint64_t slot) {
-  const char* p = reinterpret_cast<const char*>(slot & kPtrMask);
+  const char* p = MemberPtr(slot);
   uint32_t n;
   uint64_t len = GetVarint(p, &n);
   return {p + n, size_t(len)};
 }
 
-const char* MemberPtr(uint64_t slot) { return reinterpret_cast<const char*>(slot & kPtrMask); }
-
-uint64_t NewMember(std::string_view m, uint64_t h, size_t* bytes) {
+// A member's allocation, as a slot value with `tag` (16 bits of its hash); *bytes grows by its
+// allocated size.
+uint64_t NewMember(std::string_view m, uint64_t tag, uint64_t* bytes) {
   auto* p = static_cast<char*>(AllocBytes(VarintSize(m.size()) + m.size()));
   size_t n = PutVarint(p, m.size());
   if (!m.empty()) std::memcpy(p + n, m.data(), m.size());
   *bytes += UsableSize(p);
   auto addr = reinterpret_cast<uint64_t>(p);
   CHECK((addr & ~kPtrMask) == 0);
-  return addr | (h << 48);
+  return addr | (tag << 48);
 }
 
 // Slots for n members at most 3/4 full.
@@ -81,37 +87,55 @@ unsigned Log2(size_t pow2) { return unsigned(__builtin_ctzll(pow2)); }
 
 }  // namespace
 
-SetValue::SetValue(const SetValue& o)
-    : size_(o.size_), kind_(o.kind_), width_(o.width_), shift_(o.shift_) {
-  if (kind_ == Kind::kHashtable) {
-    data_ = static_cast<char*>(ZallocBytes((cap() + 1) * sizeof(uint64_t)));
-    uint64_t* dst = slots();
-    const uint64_t* src = o.slots();
-    size_t bytes = 0;
-    for (size_t i = 0; i < cap(); ++i) {
-      if (src[i]) dst[i] = NewMember(MemberOf(src[i]), src[i] >> 48, &bytes);
-    }
-    member_bytes() = bytes;
-    return;
-  }
-  size_t n = kind_ == Kind::kIntset ? size_ * width_ : o.ListpackEnd();
-  if (n) {
-    data_ = static_cast<char*>(AllocBytes(n));
-    std::memcpy(data_, o.data_, n);
-  }
+// ---- blocks
+
+SetValue* SetValue::Alloc(Kind kind, size_t data_bytes) {
+  auto* s = static_cast<SetValue*>(AllocBytes(sizeof(SetValue) + data_bytes));
+  s->size_ = 0;
+  s->kind_ = kind;
+  s->width_ = 2;
+  s->shift_ = 0;
+  s->unused_ = 0;
+  return s;
 }
 
-SetValue::~SetValue() { Clear(); }
+SetValue* SetValue::Resize(SetValue* s, size_t data_bytes) {
+  size_t need = sizeof(SetValue) + data_bytes;
+  size_t have = UsableSize(s);
+  if (need <= have && need * 2 + 64 >= have) return s;  // fits, and not mostly empty
+  return static_cast<SetValue*>(ReallocBytes(s, need));
+}
 
-void SetValue::Clear() {
-  if (kind_ == Kind::kHashtable && data_) {
-    uint64_t* s = slots();
-    for (size_t i = 0; i < cap(); ++i) {
-      if (s[i]) FreeBytes(const_cast<char*>(MemberPtr(s[i])));
+SetValue* SetValue::New() { return Alloc(Kind::kIntset, 0); }
+
+void SetValue::Free(SetValue* s) {
+  if (s->kind_ == Kind::kHashtable) {
+    const uint64_t* sl = s->slots();
+    for (size_t i = 0; i < s->cap(); ++i) {
+      if (sl[i]) FreeBytes(const_cast<char*>(MemberPtr(sl[i])));
     }
   }
-  if (data_) FreeBytes(data_);
-  data_ = nullptr;
+  FreeBytes(s);
+}
+
+SetValue* SetValue::Clone(const SetValue* s) {
+  if (s->kind_ == Kind::kHashtable) {
+    SetValue* t = NewTable(s->cap());
+    const uint64_t* from = s->slots();
+    uint64_t* to = t->slots();
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < s->cap(); ++i) {
+      if (from[i]) to[i] = NewMember(MemberOf(from[i]), from[i] >> 48, &bytes);
+    }
+    t->member_bytes() = bytes;
+    t->size_ = s->size_;
+    return t;
+  }
+  size_t n = sizeof(SetValue) +
+             (s->kind_ == Kind::kIntset ? size_t{s->size_} * s->width_ : s->ListpackEnd());
+  auto* t = static_cast<SetValue*>(AllocBytes(n));
+  std::memcpy(static_cast<void*>(t), s, n);
+  return t;
 }
 
 std::string_view SetValue::EncodingName() const {
@@ -126,26 +150,25 @@ std::string_view SetValue::EncodingName() const {
   return "hashtable";
 }
 
-void SetValue::ResizeBuffer(size_t bytes) {
-  size_t have = data_ ? UsableSize(data_) : 0;
-  if (bytes <= have && bytes * 2 + 64 >= have) return;  // fits, and not mostly empty
-  if (bytes == 0) {
-    FreeBytes(data_);
-    data_ = nullptr;
-    return;
-  }
-  data_ = static_cast<char*>(ReallocBytes(data_, bytes));
+size_t SetValue::MemoryBytes() const {
+  return UsableSize(this) + (kind_ == Kind::kHashtable ? member_bytes() : 0);
 }
 
-size_t SetValue::MemoryBytes() const {
-  if (!data_) return 0;
-  return UsableSize(data_) + (kind_ == Kind::kHashtable ? member_bytes() : 0);
+size_t SetValue::RecountMemoryBytes() const {
+  size_t n = UsableSize(this);
+  if (kind_ == Kind::kHashtable) {
+    const uint64_t* sl = slots();
+    for (size_t i = 0; i < cap(); ++i) {
+      if (sl[i]) n += UsableSize(MemberPtr(sl[i]));
+    }
+  }
+  return n;
 }
 
 // ---- intset
 
 int64_t SetValue::IntAt(size_t i) const {
-  const char* p = data_ + i * width_;
+  const char* p = data() + i * width_;
   if (width_ == 2) {
     int16_t v;
     std::memcpy(&v, p, 2);
@@ -162,7 +185,7 @@ int64_t SetValue::IntAt(size_t i) const {
 }
 
 void SetValue::SetIntAt(size_t i, int64_t v) {
-  char* p = data_ + i * width_;
+  char* p = data() + i * width_;
   if (width_ == 2) {
     auto x = int16_t(v);
     std::memcpy(p, &x, 2);
@@ -192,52 +215,49 @@ bool SetValue::IntsetFind(int64_t v, size_t* pos) const {
   return false;
 }
 
-bool SetValue::IntsetAdd(int64_t v) {
+SetValue* SetValue::IntsetAdd(SetValue* s, int64_t v, bool* added) {
   unsigned w = WidthFor(v);
-  if (w > width_) {
-    // v is outside the old width's range: below or above every member. Rewrite wider, from the
-    // last element down, so the buffer can be widened in place.
-    unsigned old = width_;
-    size_t n = size_;
-    ResizeBuffer((n + 1) * w);
+  size_t n = s->size_;
+  if (w > s->width_) {
+    // v is outside the old width's range: below or above every member.
+    unsigned old = s->width_;
+    s = Resize(s, (n + 1) * w);
     bool front = v < 0;
     for (size_t i = n; i-- > 0;) {
-      width_ = uint8_t(old);
-      int64_t x = IntAt(i);
-      width_ = uint8_t(w);
-      SetIntAt(i + (front ? 1 : 0), x);
+      s->width_ = uint8_t(old);
+      int64_t x = s->IntAt(i);
+      s->width_ = uint8_t(w);
+      s->SetIntAt(i + (front ? 1 : 0), x);
     }
-    width_ = uint8_t(w);
-    SetIntAt(front ? 0 : n, v);
-    ++size_;
-    return true;
+    s->width_ = uint8_t(w);
+    s->SetIntAt(front ? 0 : n, v);
+    ++s->size_;
+    *added = true;
+    return s;
   }
   size_t pos;
-  if (IntsetFind(v, &pos)) return false;
-  ResizeBuffer((size_ + 1) * width_);
-  std::memmove(data_ + (pos + 1) * width_, data_ + pos * width_, (size_ - pos) * width_);
-  SetIntAt(pos, v);
-  ++size_;
-  return true;
-}
-
-bool SetValue::IntsetRemove(int64_t v) {
-  size_t pos;
-  if (WidthFor(v) > width_ || !IntsetFind(v, &pos)) return false;
-  std::memmove(data_ + pos * width_, data_ + (pos + 1) * width_, (size_ - pos - 1) * width_);
-  --size_;
-  ResizeBuffer(size_ * width_);
-  return true;
+  if (s->IntsetFind(v, &pos)) {
+    *added = false;
+    return s;
+  }
+  size_t wd = s->width_;
+  s = Resize(s, (n + 1) * wd);
+  std::memmove(s->data() + (pos + 1) * wd, s->data() + pos * wd, (n - pos) * wd);
+  s->SetIntAt(pos, v);
+  ++s->size_;
+  *added = true;
+  return s;
 }
 
 // ---- listpack
 
 size_t SetValue::ListpackFind(std::string_view m, size_t* end) const {
+  const char* d = data();
   size_t off = 0;
   for (uint32_t i = 0; i < size_; ++i) {
     uint32_t n;
-    uint64_t len = GetVarint(data_ + off, &n);
-    if (len == m.size() && std::memcmp(data_ + off + n, m.data(), m.size()) == 0) return off;
+    uint64_t len = GetVarint(d + off, &n);
+    if (len == m.size() && std::memcmp(d + off + n, m.data(), m.size()) == 0) return off;
     off += n + len;
   }
   if (end) *end = off;
@@ -245,129 +265,118 @@ size_t SetValue::ListpackFind(std::string_view m, size_t* end) const {
 }
 
 size_t SetValue::ListpackEnd() const {
+  const char* d = data();
   size_t off = 0;
   for (uint32_t i = 0; i < size_; ++i) {
     uint32_t n;
-    uint64_t len = GetVarint(data_ + off, &n);
+    uint64_t len = GetVarint(d + off, &n);
     off += n + len;
   }
   return off;
 }
 
-void SetValue::ListpackAppend(std::string_view m, size_t end) {
+SetValue* SetValue::ListpackAppend(SetValue* s, std::string_view m, size_t end) {
   size_t need = VarintSize(m.size()) + m.size();
-  ResizeBuffer(end + need);
-  size_t n = PutVarint(data_ + end, m.size());
-  if (!m.empty()) std::memcpy(data_ + end + n, m.data(), m.size());
-  ++size_;
+  s = Resize(s, end + need);
+  size_t n = PutVarint(s->data() + end, m.size());
+  if (!m.empty()) std::memcpy(s->data() + end + n, m.data(), m.size());
+  ++s->size_;
+  return s;
 }
 
 // ---- hashtable
 
+SetValue* SetValue::NewTable(size_t slots) {
+  auto* s = static_cast<SetValue*>(ZallocBytes(sizeof(SetValue) + (slots + 1) * sizeof(uint64_t)));
+  s->kind_ = Kind::kHashtable;
+  s->width_ = 0;
+  s->shift_ = uint8_t(64 - Log2(slots));
+  return s;  // size_, member_bytes() and every slot are zero
+}
+
 size_t SetValue::HashFind(std::string_view m, uint64_t h) const {
-  const uint64_t* s = slots();
+  const uint64_t* sl = slots();
   uint64_t tag = h & 0xffff;
   size_t mask = cap() - 1;
   for (size_t i = Home(h);; i = (i + 1) & mask) {
-    uint64_t v = s[i];
+    uint64_t v = sl[i];
     if (!v) return kNpos;
     if ((v >> 48) == tag && MemberOf(v) == m) return i;
   }
 }
 
 void SetValue::HashPlace(uint64_t slot_value, uint64_t h) {
-  uint64_t* s = slots();
+  uint64_t* sl = slots();
   size_t mask = cap() - 1;
   size_t i = Home(h);
-  while (s[i]) i = (i + 1) & mask;
-  s[i] = slot_value;
+  while (sl[i]) i = (i + 1) & mask;
+  sl[i] = slot_value;
 }
 
-void SetValue::HashInsertNew(std::string_view m, uint64_t h) {
-  if ((size_t{size_} + 1) * 4 > cap() * 3) HashResize(cap() * 2);
-  size_t bytes = member_bytes();
-  HashPlace(NewMember(m, h & 0xffff, &bytes), h);
-  member_bytes() = bytes;
-  ++size_;
+SetValue* SetValue::HashInsertNew(SetValue* s, std::string_view m, uint64_t h) {
+  if ((size_t{s->size_} + 1) * 4 > s->cap() * 3) s = HashResize(s, s->cap() * 2);
+  uint64_t bytes = s->member_bytes();
+  s->HashPlace(NewMember(m, h & 0xffff, &bytes), h);
+  s->member_bytes() = bytes;
+  ++s->size_;
+  return s;
 }
 
-void SetValue::HashRemoveAt(size_t i) {
-  uint64_t* s = slots();
-  char* p = const_cast<char*>(MemberPtr(s[i]));
-  member_bytes() -= UsableSize(p);
+SetValue* SetValue::HashRemoveAt(SetValue* s, size_t i) {
+  uint64_t* sl = s->slots();
+  char* p = const_cast<char*>(MemberPtr(sl[i]));
+  s->member_bytes() -= UsableSize(p);
   FreeBytes(p);
-  s[i] = 0;
-  --size_;
+  sl[i] = 0;
+  --s->size_;
   // Shift back the members after the hole that may live there: those whose home is not in the
   // cyclic range (i, j].
-  size_t mask = cap() - 1;
-  for (size_t j = (i + 1) & mask; s[j]; j = (j + 1) & mask) {
-    size_t k = Home(HashBytes(MemberOf(s[j])));
+  size_t mask = s->cap() - 1;
+  for (size_t j = (i + 1) & mask; sl[j]; j = (j + 1) & mask) {
+    size_t k = s->Home(HashBytes(MemberOf(sl[j])));
     bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
     if (stays) continue;
-    s[i] = s[j];
-    s[j] = 0;
+    sl[i] = sl[j];
+    sl[j] = 0;
     i = j;
   }
-  if (cap() > kMinSlots && size_t{size_} * 8 < cap())
-    HashResize(std::max(kMinSlots, SlotsFor(size_t{size_} * 2)));
+  if (s->cap() > kMinSlots && size_t{s->size_} * 8 < s->cap())
+    s = HashResize(s, std::max(kMinSlots, SlotsFor(size_t{s->size_} * 2)));
+  return s;
 }
 
-// Moves the members to a table of `slots` slots (a new, empty one when there is none yet).
-void SetValue::HashResize(size_t slots_wanted) {
-  char* old = data_;
-  size_t old_cap = old ? cap() : 0;
-  data_ = static_cast<char*>(ZallocBytes((slots_wanted + 1) * sizeof(uint64_t)));
-  shift_ = uint8_t(64 - Log2(slots_wanted));
-  if (!old) return;
-  member_bytes() = *reinterpret_cast<const uint64_t*>(old);
-  const uint64_t* from = reinterpret_cast<const uint64_t*>(old) + 1;
-  for (size_t i = 0; i < old_cap; ++i) {
-    if (from[i]) HashPlace(from[i], HashBytes(MemberOf(from[i])));
+SetValue* SetValue::HashResize(SetValue* s, size_t slots) {
+  SetValue* t = NewTable(slots);
+  t->size_ = s->size_;
+  t->member_bytes() = s->member_bytes();
+  const uint64_t* from = s->slots();
+  for (size_t i = 0; i < s->cap(); ++i) {
+    if (from[i]) t->HashPlace(from[i], HashBytes(MemberOf(from[i])));
   }
-  FreeBytes(old);
+  FreeBytes(s);  // the members now belong to t
+  return t;
 }
 
 // ---- conversions
 
-void SetValue::ToListpack() {
-  DCHECK(kind_ == Kind::kIntset);
-  SetValue t;
-  t.kind_ = Kind::kListpack;
+SetValue* SetValue::ToListpack(SetValue* s) {
+  DCHECK(s->kind_ == Kind::kIntset);
+  SetValue* t = Alloc(Kind::kListpack, 0);
   size_t end = 0;
-  ForEach([&](std::string_view m) {
-    t.ListpackAppend(m, end);
+  s->ForEach([&](std::string_view m) {
+    t = ListpackAppend(t, m, end);
     end += VarintSize(m.size()) + m.size();
   });
-  std::swap(*this, t);
+  FreeBytes(s);
+  return t;
 }
 
-void SetValue::ToHashtable(size_t expected) {
-  SetValue t;
-  t.kind_ = Kind::kHashtable;
-  t.HashResize(SlotsFor(std::max(expected, size_t{size_})));
-  ForEach([&](std::string_view m) { t.HashInsertNew(m, HashBytes(m)); });
-  std::swap(*this, t);
-}
-
-// std::swap needs these; they move the fields and leave `o` empty.
-SetValue::SetValue(SetValue&& o) noexcept
-    : data_(std::exchange(o.data_, nullptr)),
-      size_(std::exchange(o.size_, 0)),
-      kind_(o.kind_),
-      width_(o.width_),
-      shift_(o.shift_) {}
-
-SetValue& SetValue::operator=(SetValue&& o) noexcept {
-  if (this != &o) {
-    Clear();
-    data_ = std::exchange(o.data_, nullptr);
-    size_ = std::exchange(o.size_, 0);
-    kind_ = o.kind_;
-    width_ = o.width_;
-    shift_ = o.shift_;
-  }
-  return *this;
+SetValue* SetValue::ToHashtable(SetValue* s, size_t expected) {
+  DCHECK(s->kind_ != Kind::kHashtable);
+  SetValue* t = NewTable(SlotsFor(std::max(expected, size_t{s->size_})));
+  s->ForEach([&](std::string_view m) { t = HashInsertNew(t, m, HashBytes(m)); });
+  FreeBytes(s);
+  return t;
 }
 
 // ---- the public operations
@@ -387,64 +396,73 @@ bool SetValue::Contains(std::string_view m) const {
   return false;
 }
 
-bool SetValue::Add(std::string_view m, const Limits& lim) {
-  if (kind_ == Kind::kIntset) {
+SetValue* SetValue::Add(SetValue* s, std::string_view m, const Limits& lim, bool* added) {
+  if (s->kind_ == Kind::kIntset) {
     int64_t v;
     if (String2ll(m, &v)) {
-      if (!IntsetAdd(v)) return false;
-      if (size_ > lim.intset_entries) ToHashtable(size_);
-      return true;
+      s = IntsetAdd(s, v, added);
+      if (*added && s->size_ > lim.intset_entries) s = ToHashtable(s, s->size_);
+      return s;
     }
     // A string joins: a listpack if it and every integer (as text) stay within the limits.
     size_t longest = 0;
     char buf[kLongStrSize];
-    if (size_ > 0) longest = std::max(Ll2String(buf, IntAt(0)), Ll2String(buf, IntAt(size_ - 1)));
-    if (size_ < lim.listpack_entries && m.size() <= lim.listpack_value &&
+    if (s->size_ > 0)
+      longest = std::max(Ll2String(buf, s->IntAt(0)), Ll2String(buf, s->IntAt(s->size_ - 1)));
+    if (s->size_ < lim.listpack_entries && m.size() <= lim.listpack_value &&
         longest <= lim.listpack_value) {
-      ToListpack();
+      s = ToListpack(s);
     } else {
-      ToHashtable(size_ + 1);
+      s = ToHashtable(s, size_t{s->size_} + 1);
     }
   }
-  if (kind_ == Kind::kListpack) {
+  if (s->kind_ == Kind::kListpack) {
     size_t end;
-    if (ListpackFind(m, &end) != kNpos) return false;
-    if (size_ < lim.listpack_entries && m.size() <= lim.listpack_value) {
-      ListpackAppend(m, end);
-      return true;
+    if (s->ListpackFind(m, &end) != kNpos) {
+      *added = false;
+      return s;
     }
-    ToHashtable(size_ + 1);
+    *added = true;
+    if (s->size_ < lim.listpack_entries && m.size() <= lim.listpack_value)
+      return ListpackAppend(s, m, end);
+    s = ToHashtable(s, size_t{s->size_} + 1);
   }
   uint64_t h = HashBytes(m);
-  if (HashFind(m, h) != kNpos) return false;
-  HashInsertNew(m, h);
-  return true;
+  *added = s->HashFind(m, h) == kNpos;
+  return *added ? HashInsertNew(s, m, h) : s;
 }
 
-bool SetValue::Remove(std::string_view m) {
-  switch (kind_) {
+SetValue* SetValue::Remove(SetValue* s, std::string_view m, bool* removed) {
+  *removed = false;
+  switch (s->kind_) {
     case Kind::kIntset: {
       int64_t v;
-      return String2ll(m, &v) && IntsetRemove(v);
+      size_t pos;
+      if (!String2ll(m, &v) || WidthFor(v) > s->width_ || !s->IntsetFind(v, &pos)) return s;
+      size_t wd = s->width_;
+      std::memmove(s->data() + pos * wd, s->data() + (pos + 1) * wd, (s->size_ - pos - 1) * wd);
+      --s->size_;
+      *removed = true;
+      return Resize(s, size_t{s->size_} * wd);
     }
     case Kind::kListpack: {
-      size_t off = ListpackFind(m);
-      if (off == kNpos) return false;
-      size_t used = ListpackEnd();
+      size_t off = s->ListpackFind(m);
+      if (off == kNpos) return s;
+      size_t used = s->ListpackEnd();
       size_t len = VarintSize(m.size()) + m.size();
-      std::memmove(data_ + off, data_ + off + len, used - off - len);
-      --size_;
-      ResizeBuffer(used - len);
-      return true;
+      std::memmove(s->data() + off, s->data() + off + len, used - off - len);
+      --s->size_;
+      *removed = true;
+      return Resize(s, used - len);
     }
     case Kind::kHashtable: {
-      size_t i = HashFind(m, HashBytes(m));
-      if (i == kNpos) return false;
-      HashRemoveAt(i);
-      return true;
+      size_t i = s->HashFind(m, HashBytes(m));
+      if (i == kNpos) return s;
+      *removed = true;
+      return HashRemoveAt(s, i);
     }
   }
-  return false;
+  return s;
 }
 
 std::string_view SetValue::RandomMember(uint64_t r, char* scratch) const {
@@ -453,20 +471,21 @@ std::string_view SetValue::RandomMember(uint64_t r, char* scratch) const {
     case Kind::kIntset:
       return {scratch, Ll2String(scratch, IntAt(r % size_))};
     case Kind::kListpack: {
+      const char* d = data();
       size_t skip = r % size_, off = 0;
       for (;;) {
         uint32_t n;
-        uint64_t len = GetVarint(data_ + off, &n);
-        if (skip-- == 0) return {data_ + off + n, size_t(len)};
+        uint64_t len = GetVarint(d + off, &n);
+        if (skip-- == 0) return {d + off + n, size_t(len)};
         off += n + len;
       }
     }
     case Kind::kHashtable: {
-      const uint64_t* s = slots();
+      const uint64_t* sl = slots();
       size_t mask = cap() - 1;
       size_t i = r & mask;
-      while (!s[i]) i = (i + 1) & mask;
-      return MemberOf(s[i]);
+      while (!sl[i]) i = (i + 1) & mask;
+      return MemberOf(sl[i]);
     }
   }
   return {};
@@ -479,18 +498,20 @@ void SetValue::ForEachImpl(Visit visit, void* fn) const {
       for (size_t i = 0; i < size_; ++i) visit(fn, {buf, Ll2String(buf, IntAt(i))});
       return;
     }
-    case Kind::kListpack:
+    case Kind::kListpack: {
+      const char* d = data();
       for (size_t off = 0, i = 0; i < size_; ++i) {
         uint32_t n;
-        uint64_t len = GetVarint(data_ + off, &n);
-        visit(fn, {data_ + off + n, size_t(len)});
+        uint64_t len = GetVarint(d + off, &n);
+        visit(fn, {d + off + n, size_t(len)});
         off += n + len;
       }
       return;
+    }
     case Kind::kHashtable: {
-      const uint64_t* s = slots();
+      const uint64_t* sl = slots();
       for (size_t i = 0; i < cap(); ++i) {
-        if (s[i]) visit(fn, MemberOf(s[i]));
+        if (sl[i]) visit(fn, MemberOf(sl[i]));
       }
       return;
     }
@@ -505,15 +526,15 @@ uint64_t SetValue::ScanImpl(uint64_t cursor, size_t count, Visit visit, void* fn
   // Visit homes from the cursor's on, each home's members (between it and the next empty
   // slot), until `count` members were returned or 10 * count homes were looked at (Redis's
   // bound on one SCAN call's work).
-  const uint64_t* s = slots();
+  const uint64_t* sl = slots();
   size_t n_slots = cap();
   size_t mask = n_slots - 1;
   size_t home = Home(cursor);
   size_t emitted = 0;
   uint64_t budget = count < UINT64_MAX / 10 ? count * 10 : UINT64_MAX;
   while (home < n_slots) {
-    for (size_t j = home; s[j]; j = (j + 1) & mask) {
-      std::string_view m = MemberOf(s[j]);
+    for (size_t j = home; sl[j]; j = (j + 1) & mask) {
+      std::string_view m = MemberOf(sl[j]);
       if (Home(HashBytes(m)) == home) {
         visit(fn, m);
         ++emitted;
@@ -523,18 +544,6 @@ uint64_t SetValue::ScanImpl(uint64_t cursor, size_t count, Visit visit, void* fn
     if (emitted >= count || --budget == 0) break;
   }
   return home >= n_slots ? 0 : uint64_t(home) << shift_;
-}
-
-size_t SetValue::RecountMemoryBytes() const {
-  if (!data_) return 0;
-  size_t n = UsableSize(data_);
-  if (kind_ == Kind::kHashtable) {
-    const uint64_t* s = slots();
-    for (size_t i = 0; i < cap(); ++i) {
-      if (s[i]) n += UsableSize(MemberPtr(s[i]));
-    }
-  }
-  return n;
 }
 
 void SetValue::Encode(std::string* out) const {
@@ -553,9 +562,7 @@ SetValue* SetValue::Decode(std::string_view payload) {
   uint64_t n;
   // Each member takes at least one byte, which bounds the count before anything is allocated.
   if (!ReadVarint(payload, &pos, &n) || n == 0 || n > payload.size() - pos) return nullptr;
-  auto* set = new SetValue();
-  set->kind_ = kind;
-  if (kind == Kind::kHashtable) set->HashResize(SlotsFor(n));
+  SetValue* s = kind == Kind::kHashtable ? NewTable(SlotsFor(n)) : Alloc(kind, 0);
   bool ok = true;
   for (uint64_t i = 0; ok && i < n; ++i) {
     uint64_t len;
@@ -568,28 +575,29 @@ SetValue* SetValue::Decode(std::string_view payload) {
     switch (kind) {
       case Kind::kIntset: {
         int64_t v;
-        ok = String2ll(m, &v) && set->IntsetAdd(v);
+        ok = String2ll(m, &v);
+        if (ok) s = IntsetAdd(s, v, &ok);
         break;
       }
       case Kind::kListpack: {
         size_t end;
-        ok = set->ListpackFind(m, &end) == kNpos;
-        if (ok) set->ListpackAppend(m, end);
+        ok = s->ListpackFind(m, &end) == kNpos;
+        if (ok) s = ListpackAppend(s, m, end);
         break;
       }
       case Kind::kHashtable: {
         uint64_t h = HashBytes(m);
-        ok = set->HashFind(m, h) == kNpos;
-        if (ok) set->HashInsertNew(m, h);
+        ok = s->HashFind(m, h) == kNpos;
+        if (ok) s = HashInsertNew(s, m, h);
         break;
       }
     }
   }
   if (!ok || pos != payload.size()) {
-    delete set;
+    Free(s);
     return nullptr;
   }
-  return set;
+  return s;
 }
 
 }  // namespace aegisr

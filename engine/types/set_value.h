@@ -2,13 +2,18 @@
 // SetValue: the value of a set key, in one of three encodings, as Redis's sets (7.2 naming):
 //   intset    every member is an integer that round-trips (String2ll): a sorted array of
 //             int16, int32 or int64, widened for the whole array when a wider value arrives;
-//   listpack  a few short strings: one buffer of [varint length][bytes] members, searched
+//   listpack  a few short strings: [varint length][bytes] members back to back, searched
 //             linearly;
 //   hashtable anything beyond: an open-addressing table of tagged pointers to one allocation
 //             per member.
 // Add converts upward as the Limits say (intset -> listpack or hashtable, listpack ->
-// hashtable); nothing ever converts back down, as in Redis. Not thread-safe: used under the lock
-// of the shard that holds its key.
+// hashtable); nothing ever converts back down, as in Redis.
+//
+// A set is ONE allocation: an 8-byte header followed by the encoding's data, so a small set
+// costs its entry plus one block. Changing it may therefore move it: the mutators are static,
+// take the set and return it (the pointer passed in is dead afterwards), and the owner stores
+// the new one (the set family: SetObjectPointer on the entry). Build with New, release with
+// Free. Not thread-safe: used under the lock of the shard that holds its key.
 
 #include <cstddef>
 #include <cstdint>
@@ -29,23 +34,22 @@ class SetValue {
     size_t listpack_value = 64;
   };
 
-  SetValue() = default;             // an empty intset
-  SetValue(const SetValue& other);  // deep copy, same encoding
-  SetValue& operator=(const SetValue&) = delete;
-  SetValue(SetValue&& other) noexcept;  // leaves other empty
-  SetValue& operator=(SetValue&& other) noexcept;
-  ~SetValue();
+  static SetValue* New();  // an empty intset
+  static void Free(SetValue* s);
+  static SetValue* Clone(const SetValue* s);  // deep copy, same encoding
+
+  // Adds m (converting the encoding as lim says first); *added: false if it was a member.
+  [[nodiscard]] static SetValue* Add(SetValue* s, std::string_view m, const Limits& lim,
+                                     bool* added);
+  // Removes m; *removed: false if it was not a member. A hashtable shrinks when it falls under
+  // 1/8 full.
+  [[nodiscard]] static SetValue* Remove(SetValue* s, std::string_view m, bool* removed);
 
   Kind kind() const { return kind_; }
   std::string_view EncodingName() const;
   size_t size() const { return size_; }  // at most UINT32_MAX members
   bool empty() const { return size_ == 0; }
-
   bool Contains(std::string_view m) const;
-  // Adds m (converting the encoding as lim says first); false if it was already a member.
-  bool Add(std::string_view m, const Limits& lim);
-  // Removes m; false if it was not a member. A hashtable shrinks when it falls under 1/8 full.
-  bool Remove(std::string_view m);
 
   // A member chosen by r (any random 64-bit value); the set must not be empty. The view is valid
   // until the next change or the next call with the same scratch (kScratch bytes).
@@ -69,7 +73,7 @@ class SetValue {
         cursor, count, [](void* f, std::string_view m) { (*static_cast<Fn*>(f))(m); }, &fn);
   }
 
-  // Bytes this value owns beyond sizeof(SetValue) (buffers, slots, members), O(1).
+  // Bytes of the set's allocation and its members' (MEMORY USAGE, used_memory), O(1).
   size_t MemoryBytes() const;
   // The same, counted from the allocations (tests check MemoryBytes against it).
   size_t RecountMemoryBytes() const;
@@ -84,48 +88,54 @@ class SetValue {
   void Encode(std::string* out) const;
   static SetValue* Decode(std::string_view payload);
 
+  SetValue() = delete;
+  SetValue(const SetValue&) = delete;
+  SetValue& operator=(const SetValue&) = delete;
+
  private:
   using Visit = void (*)(void* fn, std::string_view m);
   void ForEachImpl(Visit visit, void* fn) const;
   uint64_t ScanImpl(uint64_t cursor, size_t count, Visit visit, void* fn) const;
-  void Clear();
+
+  static SetValue* Alloc(Kind kind, size_t data_bytes);
+  // Gives s room for `data_bytes` after the header (a hashtable's too); may move it.
+  static SetValue* Resize(SetValue* s, size_t data_bytes);
+  char* data() { return reinterpret_cast<char*>(this + 1); }
+  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
 
   // intset
   int64_t IntAt(size_t i) const;
   void SetIntAt(size_t i, int64_t v);
   bool IntsetFind(int64_t v, size_t* pos) const;
-  bool IntsetAdd(int64_t v);
-  bool IntsetRemove(int64_t v);
+  static SetValue* IntsetAdd(SetValue* s, int64_t v, bool* added);
   // listpack
   // Offset of m, or SIZE_MAX (then *end, if given, is the bytes used).
   size_t ListpackFind(std::string_view m, size_t* end = nullptr) const;
-  void ListpackAppend(std::string_view m, size_t end);  // end: ListpackEnd()
-  size_t ListpackEnd() const;                            // bytes used (a walk: n <= 128)
-  // hashtable
+  size_t ListpackEnd() const;  // bytes used (a walk: n <= set-max-listpack-entries)
+  static SetValue* ListpackAppend(SetValue* s, std::string_view m, size_t end);
+  // hashtable: data() is [member bytes: uint64][slots: uint64 x cap()]
+  static SetValue* NewTable(size_t slots);
   size_t HashFind(std::string_view m, uint64_t h) const;  // slot, or SIZE_MAX
-  void HashInsertNew(std::string_view m, uint64_t h);     // m must be absent
   void HashPlace(uint64_t slot_value, uint64_t h);
-  void HashRemoveAt(size_t slot);
-  void HashResize(size_t cap);
+  static SetValue* HashInsertNew(SetValue* s, std::string_view m, uint64_t h);  // m absent
+  static SetValue* HashRemoveAt(SetValue* s, size_t slot);
+  static SetValue* HashResize(SetValue* s, size_t slots);
   size_t Home(uint64_t h) const { return size_t(h >> shift_); }
   size_t cap() const { return size_t{1} << (64 - shift_); }
-  uint64_t* slots() const { return reinterpret_cast<uint64_t*>(data_ + sizeof(uint64_t)); }
-  uint64_t& member_bytes() const { return *reinterpret_cast<uint64_t*>(data_); }
-  // conversions
-  void ToListpack();
-  void ToHashtable(size_t expected);
-  void ResizeBuffer(size_t bytes);  // data_ (intset, listpack) to hold `bytes`
+  uint64_t* slots() { return reinterpret_cast<uint64_t*>(data()) + 1; }
+  const uint64_t* slots() const { return reinterpret_cast<const uint64_t*>(data()) + 1; }
+  uint64_t& member_bytes() { return *reinterpret_cast<uint64_t*>(data()); }
+  uint64_t member_bytes() const { return *reinterpret_cast<const uint64_t*>(data()); }
+  // conversions (they free s)
+  static SetValue* ToListpack(SetValue* s);
+  static SetValue* ToHashtable(SetValue* s, size_t expected);
 
-  // 16 bytes, since every small set pays for them: what the encodings need beyond that lives in
-  // data_ (a listpack's length is found by walking it; a hashtable's member bytes sit in front
-  // of its slots).
-  char* data_ = nullptr;  // intset / listpack buffer; hashtable: [member bytes][slots]
-  uint32_t size_ = 0;     // members
-  Kind kind_ = Kind::kIntset;
-  uint8_t width_ = 2;  // intset: bytes per integer
-  uint8_t shift_ = 0;  // hashtable: 64 - log2(slots)
-  uint8_t unused_ = 0;
+  uint32_t size_;  // members
+  Kind kind_;
+  uint8_t width_;  // intset: bytes per integer
+  uint8_t shift_;  // hashtable: 64 - log2(slots)
+  uint8_t unused_;
 };
-static_assert(sizeof(SetValue) == 16, "a set's header is paid by every set key");
+static_assert(sizeof(SetValue) == 8, "the header every set block starts with");
 
 }  // namespace aegisr

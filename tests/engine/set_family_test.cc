@@ -23,6 +23,32 @@ namespace {
 
 using Kind = SetValue::Kind;
 
+// A SetValue owned by a test, with Add/Remove answering whether anything changed and -> for
+// the rest (the set moves as it changes; this keeps the current pointer).
+class TestSet {
+ public:
+  TestSet() = default;
+  explicit TestSet(SetValue* s) : s_(s) {}
+  TestSet(const TestSet&) = delete;
+  TestSet& operator=(const TestSet&) = delete;
+  ~TestSet() { SetValue::Free(s_); }
+  bool Add(std::string_view m, const SetValue::Limits& lim) {
+    bool added;
+    s_ = SetValue::Add(s_, m, lim, &added);
+    return added;
+  }
+  bool Remove(std::string_view m) {
+    bool removed;
+    s_ = SetValue::Remove(s_, m, &removed);
+    return removed;
+  }
+  const SetValue* operator->() const { return s_; }
+  const SetValue& operator*() const { return *s_; }
+
+ private:
+  SetValue* s_ = SetValue::New();
+};
+
 std::set<std::string> MembersOf(const SetValue& s) {
   std::set<std::string> out;
   s.ForEach([&](std::string_view m) { out.emplace(m); });
@@ -32,105 +58,105 @@ std::set<std::string> MembersOf(const SetValue& s) {
 // ---- SetValue on its own
 
 TEST(SetValueTest, IntsetWidensAndStaysSorted) {
-  SetValue s;
+  TestSet s;
   SetValue::Limits lim;
   EXPECT_TRUE(s.Add("5", lim));
   EXPECT_TRUE(s.Add("-3", lim));
   EXPECT_FALSE(s.Add("5", lim));
-  EXPECT_EQ(s.intset_width(), 2u);
+  EXPECT_EQ(s->intset_width(), 2u);
   EXPECT_TRUE(s.Add("32768", lim));  // past int16
-  EXPECT_EQ(s.intset_width(), 4u);
+  EXPECT_EQ(s->intset_width(), 4u);
   EXPECT_TRUE(s.Add("-2147483649", lim));  // past int32, goes in front
-  EXPECT_EQ(s.intset_width(), 8u);
+  EXPECT_EQ(s->intset_width(), 8u);
   EXPECT_TRUE(s.Add("9223372036854775807", lim));
   EXPECT_TRUE(s.Add("-9223372036854775808", lim));
-  EXPECT_EQ(s.kind(), Kind::kIntset);
+  EXPECT_EQ(s->kind(), Kind::kIntset);
   std::vector<std::string> order;
-  s.ForEach([&](std::string_view m) { order.emplace_back(m); });
+  s->ForEach([&](std::string_view m) { order.emplace_back(m); });
   EXPECT_EQ(order, (std::vector<std::string>{"-9223372036854775808", "-2147483649", "-3", "5",
                                              "32768", "9223372036854775807"}));
-  EXPECT_TRUE(s.Contains("-3"));
-  EXPECT_FALSE(s.Contains("-03"));
-  EXPECT_FALSE(s.Contains("9223372036854775808"));
+  EXPECT_TRUE(s->Contains("-3"));
+  EXPECT_FALSE(s->Contains("-03"));
+  EXPECT_FALSE(s->Contains("9223372036854775808"));
   EXPECT_TRUE(s.Remove("-2147483649"));
   EXPECT_FALSE(s.Remove("-2147483649"));
-  EXPECT_EQ(s.intset_width(), 8u);  // never narrows
-  EXPECT_EQ(s.size(), 5u);
-  EXPECT_EQ(s.MemoryBytes(), s.RecountMemoryBytes());
+  EXPECT_EQ(s->intset_width(), 8u);  // never narrows
+  EXPECT_EQ(s->size(), 5u);
+  EXPECT_EQ(s->MemoryBytes(), s->RecountMemoryBytes());
 }
 
 TEST(SetValueTest, NonCanonicalIntegersAreStrings) {
-  SetValue s;
+  TestSet s;
   SetValue::Limits lim;
   s.Add("1", lim);
   for (const char* m : {"01", "+1", " 1", "-0", "1.0", "9223372036854775808"}) {
-    SetValue t;
+    TestSet t;
     EXPECT_TRUE(t.Add(m, lim));
-    EXPECT_EQ(t.kind(), Kind::kListpack) << m;
+    EXPECT_EQ(t->kind(), Kind::kListpack) << m;
   }
   EXPECT_TRUE(s.Add("01", lim));
-  EXPECT_EQ(s.kind(), Kind::kListpack);
-  EXPECT_TRUE(s.Contains("1"));
-  EXPECT_TRUE(s.Contains("01"));
+  EXPECT_EQ(s->kind(), Kind::kListpack);
+  EXPECT_TRUE(s->Contains("1"));
+  EXPECT_TRUE(s->Contains("01"));
 }
 
 TEST(SetValueTest, IntsetConvertsToHashtablePastItsLimit) {
   SetValue::Limits lim;  // 512
-  SetValue s;
+  TestSet s;
   for (int i = 0; i < 512; ++i) ASSERT_TRUE(s.Add(std::to_string(i * 3), lim));
-  EXPECT_EQ(s.kind(), Kind::kIntset);
+  EXPECT_EQ(s->kind(), Kind::kIntset);
   ASSERT_TRUE(s.Add("100000", lim));
-  EXPECT_EQ(s.kind(), Kind::kHashtable);
-  EXPECT_EQ(s.size(), 513u);
-  for (int i = 0; i < 512; ++i) EXPECT_TRUE(s.Contains(std::to_string(i * 3)));
+  EXPECT_EQ(s->kind(), Kind::kHashtable);
+  EXPECT_EQ(s->size(), 513u);
+  for (int i = 0; i < 512; ++i) EXPECT_TRUE(s->Contains(std::to_string(i * 3)));
   // One-way: shrinking keeps the hashtable.
   for (int i = 0; i < 510; ++i) ASSERT_TRUE(s.Remove(std::to_string(i * 3)));
-  EXPECT_EQ(s.kind(), Kind::kHashtable);
-  EXPECT_EQ(MembersOf(s), (std::set<std::string>{"1530", "1533", "100000"}));
-  EXPECT_EQ(s.MemoryBytes(), s.RecountMemoryBytes());
+  EXPECT_EQ(s->kind(), Kind::kHashtable);
+  EXPECT_EQ(MembersOf(*s), (std::set<std::string>{"1530", "1533", "100000"}));
+  EXPECT_EQ(s->MemoryBytes(), s->RecountMemoryBytes());
 }
 
 TEST(SetValueTest, ListpackThresholds) {
   SetValue::Limits lim;  // 128 entries, 64 bytes
-  SetValue s;
+  TestSet s;
   for (int i = 0; i < 128; ++i) ASSERT_TRUE(s.Add("m" + std::to_string(i), lim));
-  EXPECT_EQ(s.kind(), Kind::kListpack);
+  EXPECT_EQ(s->kind(), Kind::kListpack);
   ASSERT_TRUE(s.Add("m128", lim));
-  EXPECT_EQ(s.kind(), Kind::kHashtable);
+  EXPECT_EQ(s->kind(), Kind::kHashtable);
 
-  SetValue v;
+  TestSet v;
   ASSERT_TRUE(v.Add(std::string(64, 'x'), lim));
-  EXPECT_EQ(v.kind(), Kind::kListpack);
+  EXPECT_EQ(v->kind(), Kind::kListpack);
   ASSERT_TRUE(v.Add(std::string(65, 'y'), lim));
-  EXPECT_EQ(v.kind(), Kind::kHashtable);
-  EXPECT_TRUE(v.Contains(std::string(64, 'x')));
+  EXPECT_EQ(v->kind(), Kind::kHashtable);
+  EXPECT_TRUE(v->Contains(std::string(64, 'x')));
 
-  SetValue first_long;
+  TestSet first_long;
   ASSERT_TRUE(first_long.Add(std::string(65, 'z'), lim));
-  EXPECT_EQ(first_long.kind(), Kind::kHashtable);
+  EXPECT_EQ(first_long->kind(), Kind::kHashtable);
 }
 
 TEST(SetValueTest, IntsetTakesAStringAsListpackOnlyWithinTheLimits) {
   SetValue::Limits lim;
-  SetValue small;
+  TestSet small;
   for (int i = 0; i < 127; ++i) small.Add(std::to_string(i), lim);
   small.Add("a", lim);
-  EXPECT_EQ(small.kind(), Kind::kListpack);
-  EXPECT_EQ(small.size(), 128u);
-  EXPECT_TRUE(small.Contains("126"));
+  EXPECT_EQ(small->kind(), Kind::kListpack);
+  EXPECT_EQ(small->size(), 128u);
+  EXPECT_TRUE(small->Contains("126"));
 
-  SetValue full;
+  TestSet full;
   for (int i = 0; i < 128; ++i) full.Add(std::to_string(i), lim);
   full.Add("a", lim);
-  EXPECT_EQ(full.kind(), Kind::kHashtable);
+  EXPECT_EQ(full->kind(), Kind::kHashtable);
 
   // An integer longer (as text) than set-max-listpack-value rules out the listpack.
   SetValue::Limits tight = lim;
   tight.listpack_value = 10;
-  SetValue wide;
+  TestSet wide;
   wide.Add("12345678901", tight);
   wide.Add("a", tight);
-  EXPECT_EQ(wide.kind(), Kind::kHashtable);
+  EXPECT_EQ(wide->kind(), Kind::kHashtable);
 }
 
 // Random operations against a model, across growth and shrinking of the hashtable, for every
@@ -139,7 +165,7 @@ TEST(SetValueTest, RandomOperationsMatchAModel) {
   std::mt19937_64 rng(42);
   SetValue::Limits lim;
   for (int round = 0; round < 3; ++round) {
-    SetValue s;
+    TestSet s;
     std::set<std::string> model;
     int universe = round == 0 ? 200 : 5000;
     for (int step = 0; step < 20000; ++step) {
@@ -150,40 +176,40 @@ TEST(SetValueTest, RandomOperationsMatchAModel) {
       } else {
         EXPECT_EQ(s.Remove(m), model.erase(m) == 1);
       }
-      ASSERT_EQ(s.size(), model.size());
+      ASSERT_EQ(s->size(), model.size());
       if (step % 997 == 0) {
-        ASSERT_EQ(MembersOf(s), model);
-        ASSERT_EQ(s.MemoryBytes(), s.RecountMemoryBytes());
+        ASSERT_EQ(MembersOf(*s), model);
+        ASSERT_EQ(s->MemoryBytes(), s->RecountMemoryBytes());
       }
     }
-    EXPECT_EQ(MembersOf(s), model);
-    EXPECT_EQ(s.MemoryBytes(), s.RecountMemoryBytes());
+    EXPECT_EQ(MembersOf(*s), model);
+    EXPECT_EQ(s->MemoryBytes(), s->RecountMemoryBytes());
   }
 }
 
 TEST(SetValueTest, HashtableShrinksWhenMostlyEmpty) {
   SetValue::Limits lim;
-  SetValue s;
+  TestSet s;
   for (int i = 0; i < 10000; ++i) s.Add("member-" + std::to_string(i), lim);
-  size_t big = s.hashtable_slots();
+  size_t big = s->hashtable_slots();
   EXPECT_GE(big * 3, 10000u * 4);
   for (int i = 0; i < 9990; ++i) s.Remove("member-" + std::to_string(i));
-  EXPECT_LT(s.hashtable_slots(), big / 64);
-  EXPECT_EQ(s.size(), 10u);
-  EXPECT_EQ(s.MemoryBytes(), s.RecountMemoryBytes());
+  EXPECT_LT(s->hashtable_slots(), big / 64);
+  EXPECT_EQ(s->size(), 10u);
+  EXPECT_EQ(s->MemoryBytes(), s->RecountMemoryBytes());
 }
 
 // Every member present for a whole scan is returned, though the table grows and shrinks between
 // the steps.
 TEST(SetValueTest, ScanReturnsEveryMemberAcrossResizes) {
   SetValue::Limits lim;
-  SetValue s;
+  TestSet s;
   for (int i = 0; i < 1000; ++i) s.Add("stay-" + std::to_string(i), lim);
   std::set<std::string> seen;
   uint64_t cursor = 0;
   int step = 0;
   do {
-    cursor = s.Scan(cursor, 20, [&](std::string_view m) { seen.emplace(m); });
+    cursor = s->Scan(cursor, 20, [&](std::string_view m) { seen.emplace(m); });
     ++step;
     if (step == 5) {
       for (int i = 0; i < 20000; ++i) s.Add("grow-" + std::to_string(i), lim);
@@ -199,14 +225,14 @@ TEST(SetValueTest, ScanReturnsEveryMemberAcrossResizes) {
 TEST(SetValueTest, RandomMemberIsAMember) {
   SetValue::Limits lim;
   for (const char* prefix : {"", "s"}) {
-    SetValue s;
+    TestSet s;
     for (int i = 0; i < 700; ++i) s.Add(prefix + std::to_string(i), lim);
     std::mt19937_64 rng(7);
     char scratch[SetValue::kScratch];
     std::set<std::string> drawn;
     for (int i = 0; i < 5000; ++i) {
-      std::string m(s.RandomMember(rng(), scratch));
-      EXPECT_TRUE(s.Contains(m));
+      std::string m(s->RandomMember(rng(), scratch));
+      EXPECT_TRUE(s->Contains(m));
       drawn.insert(m);
     }
     EXPECT_GT(drawn.size(), 500u);  // spread over the set
@@ -215,20 +241,21 @@ TEST(SetValueTest, RandomMemberIsAMember) {
 
 TEST(SetValueTest, CodecRoundTripsEveryEncodingAndRejectsBadPayloads) {
   SetValue::Limits lim;
-  SetValue ints, strs, big;
+  TestSet ints, strs, big;
   for (int i = -300; i < 300; i += 7) ints.Add(std::to_string(i * 1000), lim);
   strs.Add("", lim);
   strs.Add(std::string("a\0b\r\n", 5), lim);
   strs.Add("12", lim);
   for (int i = 0; i < 1000; ++i) big.Add("member:" + std::to_string(i), lim);
-  ASSERT_EQ(ints.kind(), Kind::kIntset);
-  ASSERT_EQ(strs.kind(), Kind::kListpack);
-  ASSERT_EQ(big.kind(), Kind::kHashtable);
-  for (const SetValue* s : {&ints, &strs, &big}) {
+  ASSERT_EQ(ints->kind(), Kind::kIntset);
+  ASSERT_EQ(strs->kind(), Kind::kListpack);
+  ASSERT_EQ(big->kind(), Kind::kHashtable);
+  for (const SetValue* s : {&*ints, &*strs, &*big}) {
     std::string payload;
     s->Encode(&payload);
-    SetValue* back = SetValue::Decode(payload);
-    ASSERT_NE(back, nullptr);
+    SetValue* decoded = SetValue::Decode(payload);
+    ASSERT_NE(decoded, nullptr);
+    TestSet back(decoded);
     EXPECT_EQ(back->kind(), s->kind());
     EXPECT_EQ(MembersOf(*back), MembersOf(*s));
     EXPECT_EQ(back->MemoryBytes(), back->RecountMemoryBytes());
@@ -237,7 +264,6 @@ TEST(SetValueTest, CodecRoundTripsEveryEncodingAndRejectsBadPayloads) {
     if (s->kind() != Kind::kHashtable) {
       EXPECT_EQ(again, payload);  // same order too
     }
-    delete back;
     // Truncated and with trailing bytes.
     EXPECT_EQ(SetValue::Decode(payload.substr(0, payload.size() - 1)), nullptr);
     EXPECT_EQ(SetValue::Decode(payload + "x"), nullptr);
