@@ -48,6 +48,13 @@ namespace {
 constexpr size_t kNpos = SIZE_MAX;
 constexpr size_t kMinSlots = 8;
 constexpr uint64_t kPtrMask = (uint64_t{1} << 48) - 1;
+// A migrated (or removed) slot of a table being emptied by a resize: occupied for probing.
+constexpr uint64_t kTomb = 1;
+// Slots an insert or removal migrates while a resize is under way: enough that a table doubling
+// from 3/4 full is emptied long before the new one fills (C/16 changes against 3C/4 inserts).
+constexpr size_t kMigrateSlots = 16;
+
+bool IsMember(uint64_t slot) { return slot > kTomb; }
 
 unsigned WidthFor(int64_t v) {
   if (v >= INT16_MIN && v <= INT16_MAX) return 2;
@@ -110,24 +117,23 @@ SetValue* SetValue::New() { return Alloc(Kind::kIntset, 0); }
 
 void SetValue::Free(SetValue* s) {
   if (s->kind_ == Kind::kHashtable) {
-    const uint64_t* sl = s->slots();
-    for (size_t i = 0; i < s->cap(); ++i) {
-      if (sl[i]) FreeBytes(const_cast<char*>(MemberPtr(sl[i])));
-    }
+    s->ForEachSlot([](uint64_t v) { FreeBytes(const_cast<char*>(MemberPtr(v))); });
+    if (s->head().old) FreeBytes(s->head().old);
   }
   FreeBytes(s);
 }
 
 SetValue* SetValue::Clone(const SetValue* s) {
   if (s->kind_ == Kind::kHashtable) {
-    SetValue* t = NewTable(s->cap());
-    const uint64_t* from = s->slots();
-    uint64_t* to = t->slots();
+    // One table (a resize in progress is not copied): rehashed, as the members are anyway.
+    SetValue* t = NewTable(SlotsFor(s->size_));
     uint64_t bytes = 0;
-    for (size_t i = 0; i < s->cap(); ++i) {
-      if (from[i]) to[i] = NewMember(MemberOf(from[i]), from[i] >> 48, &bytes);
-    }
-    t->member_bytes() = bytes;
+    s->ForEachSlot([&](uint64_t v) {
+      std::string_view m = MemberOf(v);
+      uint64_t h = HashBytes(m);
+      t->HashPlace(NewMember(m, h & 0xffff, &bytes), h);
+    });
+    t->head().member_bytes = bytes;
     t->size_ = s->size_;
     return t;
   }
@@ -151,16 +157,16 @@ std::string_view SetValue::EncodingName() const {
 }
 
 size_t SetValue::MemoryBytes() const {
-  return UsableSize(this) + (kind_ == Kind::kHashtable ? member_bytes() : 0);
+  if (kind_ != Kind::kHashtable) return UsableSize(this);
+  const TableHead& hd = head();
+  return UsableSize(this) + hd.member_bytes + (hd.old ? UsableSize(hd.old) : 0);
 }
 
 size_t SetValue::RecountMemoryBytes() const {
   size_t n = UsableSize(this);
   if (kind_ == Kind::kHashtable) {
-    const uint64_t* sl = slots();
-    for (size_t i = 0; i < cap(); ++i) {
-      if (sl[i]) n += UsableSize(MemberPtr(sl[i]));
-    }
+    ForEachSlot([&](uint64_t v) { n += UsableSize(MemberPtr(v)); });
+    if (head().old) n += UsableSize(head().old);
   }
   return n;
 }
@@ -287,22 +293,41 @@ SetValue* SetValue::ListpackAppend(SetValue* s, std::string_view m, size_t end) 
 // ---- hashtable
 
 SetValue* SetValue::NewTable(size_t slots) {
-  auto* s = static_cast<SetValue*>(ZallocBytes(sizeof(SetValue) + (slots + 1) * sizeof(uint64_t)));
+  auto* s = static_cast<SetValue*>(
+      ZallocBytes(sizeof(SetValue) + sizeof(TableHead) + slots * sizeof(uint64_t)));
   s->kind_ = Kind::kHashtable;
   s->width_ = 0;
   s->shift_ = uint8_t(64 - Log2(slots));
-  return s;  // size_, member_bytes() and every slot are zero
+  return s;  // size_, the head and every slot are zero
 }
 
-size_t SetValue::HashFind(std::string_view m, uint64_t h) const {
+template <typename Fn>
+void SetValue::ForEachSlot(Fn&& fn) const {
+  const uint64_t* sl = slots();
+  for (size_t i = 0; i < cap(); ++i) {
+    if (sl[i]) fn(sl[i]);
+  }
+  if (const SetValue* old = head().old) {
+    const uint64_t* os = old->slots();
+    for (size_t i = head().moved; i < old->cap(); ++i) {
+      if (IsMember(os[i])) fn(os[i]);
+    }
+  }
+}
+
+size_t SetValue::FindIn(std::string_view m, uint64_t h) const {
   const uint64_t* sl = slots();
   uint64_t tag = h & 0xffff;
   size_t mask = cap() - 1;
   for (size_t i = Home(h);; i = (i + 1) & mask) {
     uint64_t v = sl[i];
     if (!v) return kNpos;
-    if ((v >> 48) == tag && MemberOf(v) == m) return i;
+    if (IsMember(v) && (v >> 48) == tag && MemberOf(v) == m) return i;
   }
+}
+
+bool SetValue::HashContains(std::string_view m, uint64_t h) const {
+  return FindIn(m, h) != kNpos || (head().old && head().old->FindIn(m, h) != kNpos);
 }
 
 void SetValue::HashPlace(uint64_t slot_value, uint64_t h) {
@@ -313,22 +338,68 @@ void SetValue::HashPlace(uint64_t slot_value, uint64_t h) {
   sl[i] = slot_value;
 }
 
+// Moves up to n slots of the old table into this one, in slot order, leaving tombstones where
+// members were (so probes in the old table still pass them); frees the old block when done.
+void SetValue::Migrate(size_t n) {
+  TableHead& hd = head();
+  if (!hd.old) return;
+  uint64_t* os = hd.old->slots();
+  size_t old_cap = hd.old->cap();
+  for (; n > 0 && hd.moved < old_cap; --n, ++hd.moved) {
+    uint64_t v = os[hd.moved];
+    if (!IsMember(v)) continue;  // empty slots stay empty: probes of the old table end there
+    HashPlace(v, HashBytes(MemberOf(v)));
+    os[hd.moved] = kTomb;
+  }
+  if (hd.moved == old_cap) {
+    FreeBytes(hd.old);  // its members now live here
+    hd.old = nullptr;
+    hd.moved = 0;
+  }
+}
+
+// Starts moving s into a new table of `slots` slots (finishing any resize under way first):
+// the new block takes the members' bytes and count, and s becomes its old table.
+SetValue* SetValue::StartResize(SetValue* s, size_t slots) {
+  s->Migrate(SIZE_MAX);
+  SetValue* t = NewTable(slots);
+  t->size_ = s->size_;
+  t->head().member_bytes = s->head().member_bytes;
+  t->head().old = s;
+  t->Migrate(kMigrateSlots);
+  return t;
+}
+
 SetValue* SetValue::HashInsertNew(SetValue* s, std::string_view m, uint64_t h) {
-  if ((size_t{s->size_} + 1) * 4 > s->cap() * 3) s = HashResize(s, s->cap() * 2);
-  uint64_t bytes = s->member_bytes();
+  s->Migrate(kMigrateSlots);
+  if ((size_t{s->size_} + 1) * 4 > s->cap() * 3) s = StartResize(s, s->cap() * 2);
+  uint64_t bytes = s->head().member_bytes;
   s->HashPlace(NewMember(m, h & 0xffff, &bytes), h);
-  s->member_bytes() = bytes;
+  s->head().member_bytes = bytes;
   ++s->size_;
   return s;
 }
 
-SetValue* SetValue::HashRemoveAt(SetValue* s, size_t i) {
-  uint64_t* sl = s->slots();
+SetValue* SetValue::HashRemove(SetValue* s, std::string_view m, uint64_t h, bool* removed) {
+  s->Migrate(kMigrateSlots);
+  size_t i = s->FindIn(m, h);
+  SetValue* in_old = nullptr;
+  if (i == kNpos && s->head().old) {
+    in_old = s->head().old;
+    i = in_old->FindIn(m, h);
+  }
+  *removed = i != kNpos;
+  if (!*removed) return s;
+  uint64_t* sl = in_old ? in_old->slots() : s->slots();
   char* p = const_cast<char*>(MemberPtr(sl[i]));
-  s->member_bytes() -= UsableSize(p);
+  s->head().member_bytes -= UsableSize(p);
   FreeBytes(p);
-  sl[i] = 0;
   --s->size_;
+  if (in_old) {
+    sl[i] = kTomb;  // the old table only empties; its tombstones go with it
+    return s;
+  }
+  sl[i] = 0;
   // Shift back the members after the hole that may live there: those whose home is not in the
   // cyclic range (i, j].
   size_t mask = s->cap() - 1;
@@ -340,21 +411,9 @@ SetValue* SetValue::HashRemoveAt(SetValue* s, size_t i) {
     sl[j] = 0;
     i = j;
   }
-  if (s->cap() > kMinSlots && size_t{s->size_} * 8 < s->cap())
-    s = HashResize(s, std::max(kMinSlots, SlotsFor(size_t{s->size_} * 2)));
+  if (!s->head().old && s->cap() > kMinSlots && size_t{s->size_} * 8 < s->cap())
+    s = StartResize(s, std::max(kMinSlots, SlotsFor(size_t{s->size_} * 2)));
   return s;
-}
-
-SetValue* SetValue::HashResize(SetValue* s, size_t slots) {
-  SetValue* t = NewTable(slots);
-  t->size_ = s->size_;
-  t->member_bytes() = s->member_bytes();
-  const uint64_t* from = s->slots();
-  for (size_t i = 0; i < s->cap(); ++i) {
-    if (from[i]) t->HashPlace(from[i], HashBytes(MemberOf(from[i])));
-  }
-  FreeBytes(s);  // the members now belong to t
-  return t;
 }
 
 // ---- conversions
@@ -391,7 +450,7 @@ bool SetValue::Contains(std::string_view m) const {
     case Kind::kListpack:
       return ListpackFind(m) != kNpos;
     case Kind::kHashtable:
-      return HashFind(m, HashBytes(m)) != kNpos;
+      return HashContains(m, HashBytes(m));
   }
   return false;
 }
@@ -428,7 +487,7 @@ SetValue* SetValue::Add(SetValue* s, std::string_view m, const Limits& lim, bool
     s = ToHashtable(s, size_t{s->size_} + 1);
   }
   uint64_t h = HashBytes(m);
-  *added = s->HashFind(m, h) == kNpos;
+  *added = !s->HashContains(m, h);
   return *added ? HashInsertNew(s, m, h) : s;
 }
 
@@ -455,12 +514,8 @@ SetValue* SetValue::Remove(SetValue* s, std::string_view m, bool* removed) {
       *removed = true;
       return Resize(s, used - len);
     }
-    case Kind::kHashtable: {
-      size_t i = s->HashFind(m, HashBytes(m));
-      if (i == kNpos) return s;
-      *removed = true;
-      return HashRemoveAt(s, i);
-    }
+    case Kind::kHashtable:
+      return HashRemove(s, m, HashBytes(m), removed);
   }
   return s;
 }
@@ -481,11 +536,13 @@ std::string_view SetValue::RandomMember(uint64_t r, char* scratch) const {
       }
     }
     case Kind::kHashtable: {
-      const uint64_t* sl = slots();
-      size_t mask = cap() - 1;
-      size_t i = r & mask;
-      while (!sl[i]) i = (i + 1) & mask;
-      return MemberOf(sl[i]);
+      // A random position over both tables' slots, then the first member from there on.
+      const SetValue* old = head().old;
+      size_t n_new = cap(), n_all = n_new + (old ? old->cap() : 0);
+      for (size_t i = r % n_all;; i = (i + 1) % n_all) {
+        uint64_t v = i < n_new ? slots()[i] : old->slots()[i - n_new];
+        if (IsMember(v)) return MemberOf(v);
+      }
     }
   }
   return {};
@@ -508,13 +565,9 @@ void SetValue::ForEachImpl(Visit visit, void* fn) const {
       }
       return;
     }
-    case Kind::kHashtable: {
-      const uint64_t* sl = slots();
-      for (size_t i = 0; i < cap(); ++i) {
-        if (sl[i]) visit(fn, MemberOf(sl[i]));
-      }
+    case Kind::kHashtable:
+      ForEachSlot([&](uint64_t v) { visit(fn, MemberOf(v)); });
       return;
-    }
   }
 }
 
@@ -525,12 +578,13 @@ uint64_t SetValue::ScanImpl(uint64_t cursor, size_t count, Visit visit, void* fn
   }
   // Visit homes from the cursor's on, each home's members (between it and the next empty
   // slot), until `count` members were returned or 10 * count homes were looked at (Redis's
-  // bound on one SCAN call's work).
+  // bound on one SCAN call's work). During a resize, the members of the old table whose hash
+  // falls in the same range are returned with them: a range of the hash order is covered by
+  // whole homes of either table.
   const uint64_t* sl = slots();
-  size_t n_slots = cap();
-  size_t mask = n_slots - 1;
-  size_t home = Home(cursor);
-  size_t emitted = 0;
+  size_t n_slots = cap(), mask = n_slots - 1;
+  const SetValue* old = head().old;
+  size_t home = Home(cursor), emitted = 0;
   uint64_t budget = count < UINT64_MAX / 10 ? count * 10 : UINT64_MAX;
   while (home < n_slots) {
     for (size_t j = home; sl[j]; j = (j + 1) & mask) {
@@ -538,6 +592,24 @@ uint64_t SetValue::ScanImpl(uint64_t cursor, size_t count, Visit visit, void* fn
       if (Home(HashBytes(m)) == home) {
         visit(fn, m);
         ++emitted;
+      }
+    }
+    if (old) {
+      // The old table's homes inside this one: [first, last], each walked for its own members.
+      uint64_t lo = uint64_t(home) << shift_;
+      uint64_t hi = lo + ((uint64_t{1} << shift_) - 1);
+      const uint64_t* os = old->slots();
+      size_t omask = old->cap() - 1;
+      for (size_t oh = old->Home(lo); oh <= old->Home(hi); ++oh) {
+        for (size_t j = oh; os[j]; j = (j + 1) & omask) {
+          if (!IsMember(os[j])) continue;
+          std::string_view m = MemberOf(os[j]);
+          uint64_t h = HashBytes(m);
+          if (old->Home(h) == oh && Home(h) == home) {
+            visit(fn, m);
+            ++emitted;
+          }
+        }
       }
     }
     ++home;
@@ -587,7 +659,7 @@ SetValue* SetValue::Decode(std::string_view payload) {
       }
       case Kind::kHashtable: {
         uint64_t h = HashBytes(m);
-        ok = s->HashFind(m, h) == kNpos;
+        ok = !s->HashContains(m, h);
         if (ok) s = HashInsertNew(s, m, h);
         break;
       }

@@ -78,9 +78,11 @@ class SetValue {
   // The same, counted from the allocations (tests check MemoryBytes against it).
   size_t RecountMemoryBytes() const;
 
-  // Integer width of an intset (2, 4 or 8 bytes); slots of a hashtable. For tests.
+  // Integer width of an intset (2, 4 or 8 bytes); slots of a hashtable, and whether it is moving
+  // to new ones. For tests.
   unsigned intset_width() const { return width_; }
   size_t hashtable_slots() const { return kind_ == Kind::kHashtable ? cap() : 0; }
+  bool hashtable_resizing() const { return kind_ == Kind::kHashtable && head().old; }
 
   // The disk tier's codec: [encoding byte][varint count][varint length, bytes]... Decode rebuilds
   // the same encoding, or returns nullptr for a payload that does not parse exactly (unknown
@@ -113,19 +115,32 @@ class SetValue {
   size_t ListpackFind(std::string_view m, size_t* end = nullptr) const;
   size_t ListpackEnd() const;  // bytes used (a walk: n <= set-max-listpack-entries)
   static SetValue* ListpackAppend(SetValue* s, std::string_view m, size_t end);
-  // hashtable: data() is [member bytes: uint64][slots: uint64 x cap()]
+  // hashtable: data() is a TableHead, then cap() slots. While a resize is under way, `old` is
+  // the previous block, whose slots below `moved` have been migrated (left as tombstones); every
+  // change moves a few more (incremental rehashing), so no one command rehashes a large set.
+  struct TableHead {
+    uint64_t member_bytes;  // the members' allocations, both tables
+    SetValue* old;          // the table being emptied into this one, or nullptr
+    uint64_t moved;         // old's slots [0, moved) are migrated
+  };
   static SetValue* NewTable(size_t slots);
-  size_t HashFind(std::string_view m, uint64_t h) const;  // slot, or SIZE_MAX
-  void HashPlace(uint64_t slot_value, uint64_t h);
-  static SetValue* HashInsertNew(SetValue* s, std::string_view m, uint64_t h);  // m absent
-  static SetValue* HashRemoveAt(SetValue* s, size_t slot);
-  static SetValue* HashResize(SetValue* s, size_t slots);
+  TableHead& head() { return *reinterpret_cast<TableHead*>(data()); }
+  const TableHead& head() const { return *reinterpret_cast<const TableHead*>(data()); }
+  uint64_t* slots() { return reinterpret_cast<uint64_t*>(data() + sizeof(TableHead)); }
+  const uint64_t* slots() const {
+    return reinterpret_cast<const uint64_t*>(data() + sizeof(TableHead));
+  }
   size_t Home(uint64_t h) const { return size_t(h >> shift_); }
   size_t cap() const { return size_t{1} << (64 - shift_); }
-  uint64_t* slots() { return reinterpret_cast<uint64_t*>(data()) + 1; }
-  const uint64_t* slots() const { return reinterpret_cast<const uint64_t*>(data()) + 1; }
-  uint64_t& member_bytes() { return *reinterpret_cast<uint64_t*>(data()); }
-  uint64_t member_bytes() const { return *reinterpret_cast<const uint64_t*>(data()); }
+  size_t FindIn(std::string_view m, uint64_t h) const;  // slot in this table, or SIZE_MAX
+  bool HashContains(std::string_view m, uint64_t h) const;
+  void HashPlace(uint64_t slot_value, uint64_t h);  // into this table (no tombstones here)
+  void Migrate(size_t n);                           // moves up to n of old's slots
+  static SetValue* HashInsertNew(SetValue* s, std::string_view m, uint64_t h);  // m absent
+  static SetValue* HashRemove(SetValue* s, std::string_view m, uint64_t h, bool* removed);
+  static SetValue* StartResize(SetValue* s, size_t slots);
+  template <typename Fn>
+  void ForEachSlot(Fn&& fn) const;  // fn(uint64_t slot) for every member, both tables
   // conversions (they free s)
   static SetValue* ToListpack(SetValue* s);
   static SetValue* ToHashtable(SetValue* s, size_t expected);

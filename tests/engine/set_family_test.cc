@@ -222,6 +222,49 @@ TEST(SetValueTest, ScanReturnsEveryMemberAcrossResizes) {
   for (int i = 0; i < 1000; ++i) EXPECT_TRUE(seen.count("stay-" + std::to_string(i))) << i;
 }
 
+// A growing table moves to its new slots a few at a time: the insert that starts the resize
+// leaves most members in the old table, every operation answers from both meanwhile, and later
+// changes finish the move.
+TEST(SetValueTest, ResizeIsIncremental) {
+  SetValue::Limits lim;
+  TestSet s;
+  int n = 0;
+  while (!s->hashtable_resizing()) ASSERT_TRUE(s.Add("m" + std::to_string(n++), lim));
+  EXPECT_GT(n, 128);  // past the listpack, the table's first doubling
+  while (s->hashtable_slots() < 4096 || !s->hashtable_resizing())
+    ASSERT_TRUE(s.Add("m" + std::to_string(n++), lim));
+  // Just started: everything is findable, counted, scanned and drawn from both tables.
+  EXPECT_EQ(s->MemoryBytes(), s->RecountMemoryBytes());
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(s->Contains("m" + std::to_string(i))) << i;
+  EXPECT_FALSE(s->Contains("m" + std::to_string(n)));
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  do {
+    cursor = s->Scan(cursor, 7, [&](std::string_view m) { seen.emplace(m); });
+  } while (cursor != 0);
+  EXPECT_EQ(seen.size(), size_t(n));
+  EXPECT_EQ(MembersOf(*s).size(), size_t(n));
+  char scratch[SetValue::kScratch];
+  std::set<std::string> drawn;
+  for (int i = 0; i < 20000; ++i)
+    drawn.emplace(s->RandomMember(uint64_t(i) * 0x9e3779b97f4a7c15, scratch));
+  EXPECT_GT(drawn.size(), size_t(n / 4));
+  TestSet copy(SetValue::Clone(&*s));
+  EXPECT_FALSE(copy->hashtable_resizing());
+  EXPECT_EQ(MembersOf(*copy), MembersOf(*s));
+  // Removals reach members still in the old table.
+  for (int i = 0; i < n; i += 2) ASSERT_TRUE(s.Remove("m" + std::to_string(i)));
+  EXPECT_EQ(s->size(), size_t(n / 2));
+  EXPECT_EQ(s->MemoryBytes(), s->RecountMemoryBytes());
+  int changes = 0;
+  while (s->hashtable_resizing()) {
+    ASSERT_TRUE(s.Add("more" + std::to_string(changes++), lim));
+  }
+  EXPECT_LT(changes, 1000);
+  for (int i = 1; i < n; i += 2) ASSERT_TRUE(s->Contains("m" + std::to_string(i))) << i;
+  EXPECT_EQ(s->MemoryBytes(), s->RecountMemoryBytes());
+}
+
 TEST(SetValueTest, RandomMemberIsAMember) {
   SetValue::Limits lim;
   for (const char* prefix : {"", "s"}) {
