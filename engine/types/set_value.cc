@@ -14,21 +14,27 @@
 // is a linear walk (n <= set-max-listpack-entries, each <= set-max-listpack-value bytes), so the
 // bytes used are not stored: a walk finds them (an add walks anyway, to look for the member).
 //
-// hashtable: the members' allocated bytes (for MEMORY USAGE in O(1)), then cap() slots of 64
-// bits, cap() a power of two, at most 3/4 full. A slot is 0 (empty) or a pointer to one
-// allocation [varint length][bytes] in its low 48 bits (user-space pointers fit in 47) with the
-// low 16 bits of the member's hash in its top 16 bits, so most mismatches in a probe are
-// rejected without touching the member. A member's home slot is the top log2(cap()) bits of its
-// hash; collisions probe linearly, and removal shifts the following run back (no tombstones),
-// so a member always lies between its home and the next empty slot. Per member that is 8 / load
-// bytes of slot plus one small allocation (a 10-byte member: 16 bytes), against Redis's 24-byte
-// dictEntry, sds and 8-16 bytes of bucket.
+// hashtable: a TableHead (the members' allocated bytes, for MEMORY USAGE in O(1); the table
+// being resized away from), then cap() slots of 64 bits, cap() a power of two, at most 3/4
+// full. A slot is 0 (empty) or a pointer to one allocation [varint length][bytes] in its low 48
+// bits (user-space pointers fit in 47) with the low 16 bits of the member's hash in its top 16
+// bits, so most mismatches in a probe are rejected without touching the member. A member's home
+// slot is the top log2(cap()) bits of its hash; collisions probe linearly, and removal shifts
+// the following run back (no tombstones), so a member always lies between its home and the next
+// empty slot. Per member that is 8 / load bytes of slot plus one small allocation (a 10-byte
+// member: 16 bytes), against Redis's 24-byte dictEntry, sds and 8-16 bytes of bucket.
 //
 // Homes taken from the top bits keep members in hash order across sizes: doubling splits home b
 // into 2b and 2b+1, so a scan cursor that is a position in hash order (home << shift_) stays
-// meaningful after any resize, and SSCAN needs no reverse-binary trick. Resizes rehash the
-// members (hashes are not stored) into a new block; they happen when an insert would pass 3/4
-// or a removal leaves the table under 1/8 full.
+// meaningful after any resize, and SSCAN needs no reverse-binary trick.
+//
+// Resizing (an insert would pass 3/4 full, or a removal leaves it under 1/8) is incremental, as
+// Redis's dict: a new block takes over and keeps the old one in its head; every later insert or
+// removal first moves the next kMigrateSlots old slots (rehashing their members: hashes are not
+// stored), leaving tombstones where members were, so probes of the old table still pass them
+// and end at its empty slots. Meanwhile lookups, removals, scans and random draws look at both
+// tables; inserts go to the new one; a second resize first finishes the one under way. A set
+// that stops changing mid-resize keeps its old slots (not its members) until its next change.
 
 #include "engine/types/set_value.h"
 
