@@ -351,11 +351,15 @@ void SetValue::Migrate(size_t n) {
   if (!hd.old) return;
   uint64_t* os = hd.old->slots();
   size_t old_cap = hd.old->cap();
-  for (; n > 0 && hd.moved < old_cap; --n, ++hd.moved) {
+  // Up to n members, and up to 8n slots looked at: a sparse table (a shrink starts under 1/8
+  // full) is crossed about as fast as a dense one is.
+  size_t visits = n > SIZE_MAX / 8 ? SIZE_MAX : n * 8;
+  for (; n > 0 && visits > 0 && hd.moved < old_cap; --visits, ++hd.moved) {
     uint64_t v = os[hd.moved];
     if (!IsMember(v)) continue;  // empty slots stay empty: probes of the old table end there
     HashPlace(v, HashBytes(MemberOf(v)));
     os[hd.moved] = kTomb;
+    --n;
   }
   if (hd.moved == old_cap) {
     FreeBytes(hd.old);  // its members now live here
@@ -542,12 +546,26 @@ std::string_view SetValue::RandomMember(uint64_t r, char* scratch) const {
       }
     }
     case Kind::kHashtable: {
-      // A random position over both tables' slots, then the first member from there on.
+      // Random positions over the new table's slots and the old one's not yet migrated (the
+      // migrated ones are all tombstones) until one holds a member, as Redis's dictGetRandomKey:
+      // every member equally likely, a few tries at the loads kept (over 1/8 but early in a
+      // resize, whose new table fills gradually). After 64 misses, the next member from there.
       const SetValue* old = head().old;
-      size_t n_new = cap(), n_all = n_new + (old ? old->cap() : 0);
-      for (size_t i = r % n_all;; i = (i + 1) % n_all) {
-        uint64_t v = i < n_new ? slots()[i] : old->slots()[i - n_new];
-        if (IsMember(v)) return MemberOf(v);
+      size_t moved = old ? head().moved : 0;
+      size_t n_new = cap(), n_all = n_new + (old ? old->cap() - moved : 0);
+      auto at = [&](size_t i) {
+        return i < n_new ? slots()[i] : old->slots()[moved + (i - n_new)];
+      };
+      size_t i = 0;
+      for (int tries = 0; tries < 64; ++tries) {
+        r += 0x9e3779b97f4a7c15ull;  // splitmix64: a fresh position from the same seed
+        uint64_t z = (r ^ (r >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        i = size_t((z ^ (z >> 31)) % n_all);
+        if (IsMember(at(i))) return MemberOf(at(i));
+      }
+      for (;; i = (i + 1) % n_all) {
+        if (IsMember(at(i))) return MemberOf(at(i));
       }
     }
   }
