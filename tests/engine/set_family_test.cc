@@ -441,6 +441,33 @@ TEST_F(SetFamilyTest, MemoryAccountingFollowsEveryChange) {
   EXPECT_EQ(ks.DbSize(0), 0u);
 }
 
+// A hashtable resizing across commands (the old table kept, then freed inside a later change)
+// stays counted exactly.
+TEST_F(SetFamilyTest, MemoryAccountingFollowsAnIncrementalResize) {
+  auto resizing = [&] {
+    bool r = false;
+    WithEntry("s", [&](const Entry* e) {
+      ASSERT_NE(e, nullptr);
+      r = static_cast<const SetValue*>(e->object())->hashtable_resizing();
+    });
+    return r;
+  };
+  // 1537 members: the last one doubles the table from 2048 slots (3/4 full), leaving the move
+  // under way.
+  SAdd("s", Numbered("member-", 0, 1537));
+  EXPECT_TRUE(resizing());
+  ExpectBookkeepingExact();
+  int i = 0;
+  while (resizing() && i < 1000) {
+    std::string m = "member-" + std::to_string(i++);
+    EXPECT_EQ(Run({"SREM", "s", m}), ":1\r\n");
+    ExpectBookkeepingExact();
+  }
+  EXPECT_FALSE(resizing());
+  EXPECT_LT(i, 200);
+  EXPECT_EQ(Run({"SCARD", "s"}), ":" + std::to_string(1537 - i) + "\r\n");
+}
+
 TEST_F(SetFamilyTest, MemoryUsageCountsTheMembers) {
   SAdd("small", {"a"});
   SAdd("large", Numbered("a-rather-long-member-name-", 0, 5000));
