@@ -138,6 +138,7 @@ void RegisterKeyFamily(CommandRegistry& r);
 void RegisterListFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
 void RegisterHashFamily(CommandRegistry& r);
+void RegisterSetFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConfigFamily(CommandRegistry& r);
 

@@ -202,6 +202,12 @@ const std::vector<Knob>& Table() {
       Aliased(Mem("hash-max-listpack-value", &Config::hash_max_listpack_value, 0, kI64Max, "64", 0,
                   "A hash with a field or value longer than this leaves the listpack encoding."),
               "hash-max-ziplist-value"),
+      Int("set-max-intset-entries", &Config::set_max_intset_entries, 0, kI64Max, "512", 0,
+          "Sets of integers up to this many members use the compact intset encoding."),
+      Int("set-max-listpack-entries", &Config::set_max_listpack_entries, 0, kI64Max, "128", 0,
+          "Sets of strings up to this many members use the compact listpack encoding."),
+      Mem("set-max-listpack-value", &Config::set_max_listpack_value, 0, kI64Max, "64", 0,
+          "Longest member (bytes) a set in the listpack encoding may hold."),
   };
   return kTable;
 }

@@ -77,6 +77,9 @@ struct Config {
   std::atomic<int64_t> active_expire_effort{0};
   std::atomic<int64_t> hash_max_listpack_entries{0};
   std::atomic<int64_t> hash_max_listpack_value{0};
+  std::atomic<int64_t> set_max_intset_entries{0};
+  std::atomic<int64_t> set_max_listpack_entries{0};
+  std::atomic<int64_t> set_max_listpack_value{0};
 
   // Not a knob: the absolute path of the file loaded by ParseCommandLine (-c), empty if none.
   // Written once at startup before threads start; read-only afterwards.

@@ -84,6 +84,7 @@ void Engine::RegisterAll() {
   RegisterListFamily(commands_);
   RegisterSortFamily(commands_);
   RegisterHashFamily(commands_);
+  RegisterSetFamily(commands_);
   RegisterServerFamily(commands_);
   RegisterConfigFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });

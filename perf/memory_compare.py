@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 # Memory per key: RSS (VmRSS) of redis-server and aegisr-daemon before and after inserting N keys
 # key:%010d with V-byte values over raw pipelined RESP; prints bytes/key and the ratio. With
-# --list-len L each key is a list of L V-byte elements (RPUSH) and the figure is bytes/element.
+# --list-len L each key is a list of L V-byte elements (RPUSH) and the figure is bytes/element;
+# with --hash-fields F a hash of F fields (bytes/field); with --set-size M a set of M distinct
+# members (--set-members strings: V-byte strings, ints: integers; bytes/member). Hashes and sets
+# also report MEMORY USAGE (SAMPLES 0) of a sample of keys per item.
 # Single-threaded. Usage: /usr/bin/python3 perf/memory_compare.py BUILD_DIR [--keys N]
-#   [--value-size V] [--list-len L]
+#   [--value-size V] [--list-len L | --hash-fields F | --set-size M [--set-members strings|ints]]
 """Compare the memory each server spends per small string key.
 
 AEGISR_COMPARE_AGAINST_REDIS=1 runs a second redis-server in the daemon's place (to try the
@@ -156,7 +159,33 @@ def memory_usage_per_item(c, keys, items_per_key):
     return total / len(picked) / items_per_key
 
 
-def measure(name, port, pid, keys, value, batch, list_len=0, hash_fields=0):
+def set_members(i, set_size, members, value_size):
+    """The members of set i: distinct strings of value_size bytes, or integers."""
+    if members == "ints":
+        return [b"%d" % (j * 1000003 + i) for j in range(set_size)]
+    width = max(value_size - 1, 1)
+    return [b"m%0*d" % (width, j) for j in range(set_size)]
+
+
+def load_sets(c, keys, set_size, members, value_size, batch):
+    """SADD up to 1000 members a command, about `batch` members in flight."""
+    per_cmd = min(set_size, 1000)
+    cmds = []
+    for i in range(keys):
+        all_members = set_members(i, set_size, members, value_size)
+        for first in range(0, set_size, per_cmd):
+            cmds.append(encode(b"SADD", b"key:%010d" % i, *all_members[first:first + per_cmd]))
+            if len(cmds) * per_cmd >= batch:
+                c.sock.sendall(b"".join(cmds))
+                c.expect_integers(len(cmds))
+                cmds = []
+    if cmds:
+        c.sock.sendall(b"".join(cmds))
+        c.expect_integers(len(cmds))
+
+
+def measure(name, port, pid, keys, value, batch, list_len=0, hash_fields=0, set_size=0,
+            members="strings"):
     c = Conn(port)
     try:
         dbsize = c.simple("DBSIZE")
@@ -180,7 +209,9 @@ def measure(name, port, pid, keys, value, batch, list_len=0, hash_fields=0):
                 c.expect_integers(len(cmds))
         if hash_fields:
             load_hashes(c, keys, hash_fields, value, batch)
-        for start in range(0, keys if not (list_len or hash_fields) else 0, batch):
+        if set_size:
+            load_sets(c, keys, set_size, members, len(value), batch)
+        for start in range(0, keys if not (list_len or hash_fields or set_size) else 0, batch):
             end = min(keys, start + batch)
             c.sock.sendall(b"".join(encode(b"SET", b"key:%010d" % i, value)
                                     for i in range(start, end)))
@@ -190,7 +221,8 @@ def measure(name, port, pid, keys, value, batch, list_len=0, hash_fields=0):
         dbsize = c.simple("DBSIZE")
         if dbsize != b":%d" % keys:
             raise RuntimeError(f"{name}: DBSIZE {dbsize!r} after inserting {keys} keys")
-        usage = memory_usage_per_item(c, keys, hash_fields) if hash_fields else None
+        per_item = hash_fields or set_size
+        usage = memory_usage_per_item(c, keys, per_item) if per_item else None
         if hash_fields:
             enc = c.simple("TYPE", b"key:%010d" % 0)  # a cheap check that the keys are hashes
             if enc != b"+hash":
@@ -211,13 +243,20 @@ def main():
                    help="make each key a list of this many elements (0: strings)")
     p.add_argument("--hash-fields", type=int, default=0,
                    help="make each key a hash of this many fields (0: strings)")
+    p.add_argument("--set-size", type=int, default=0,
+                   help="make each key a set of this many members (0: strings)")
+    p.add_argument("--set-members", choices=("strings", "ints"), default="strings",
+                   help="set members: --value-size-byte strings, or integers")
     args = p.parse_args()
+    if args.set_size < 0 or (args.set_size and args.set_members == "strings" and
+                             args.value_size < 2):
+        p.error("--set-size must be >= 0; string members need --value-size >= 2")
     if (args.keys < 1 or args.value_size < 0 or args.batch < 1 or args.list_len < 0
             or args.hash_fields < 0):
         p.error("--keys and --batch must be >= 1, --value-size, --list-len and --hash-fields "
                 ">= 0")
-    if args.list_len and args.hash_fields:
-        p.error("--list-len and --hash-fields exclude each other")
+    if sum(1 for x in (args.list_len, args.hash_fields, args.set_size) if x) > 1:
+        p.error("--list-len, --hash-fields and --set-size exclude each other")
     daemon = os.path.join(args.bindir, "aegisr-daemon")
     if not AGAINST_REDIS and not os.access(daemon, os.X_OK):
         print(f"{sys.argv[0]}: {daemon} is missing (build it, or set "
@@ -251,29 +290,36 @@ def main():
 
         value = b"v" * args.value_size
         per_key = {}
-        unit = "element" if args.list_len else "field" if args.hash_fields else "key"
-        items = args.keys * (args.list_len or args.hash_fields or 1)
-        if args.hash_fields:
+        unit = ("element" if args.list_len else "field" if args.hash_fields else
+                "member" if args.set_size else "key")
+        items = args.keys * (args.list_len or args.hash_fields or args.set_size or 1)
+        per_item = args.hash_fields or args.set_size
+        if args.set_size:
+            kind = (f"{args.value_size}-byte strings" if args.set_members == "strings"
+                    else "integers")
+            print(f"{args.keys} sets key:%010d of {args.set_size} members ({kind})")
+        elif args.hash_fields:
             print(f"{args.keys} hashes key:%010d of {args.hash_fields} fields f%d, "
                   f"{args.value_size}-byte values")
         elif args.list_len:
             print(f"{args.keys} lists key:%010d of {args.list_len} {args.value_size}-byte elements")
         else:
             print(f"{args.keys} keys key:%010d, {args.value_size}-byte values")
-        usage_col = f" {'MEMORY USAGE/' + unit:>18}" if args.hash_fields else ""
+        usage_col = f" {'MEMORY USAGE/' + unit:>18}" if per_item else ""
         print(f"{'server':<8} {'RSS before MiB':>15} {'RSS after MiB':>14} "
               f"{'bytes/' + unit:>12}{usage_col}")
         usage = {}
         for name, port, proc in servers:
             before, after, usage[name] = measure(name, port, proc.pid, args.keys, value,
-                                                 args.batch, args.list_len, args.hash_fields)
+                                                 args.batch, args.list_len, args.hash_fields,
+                                                 args.set_size, args.set_members)
             per_key[name] = (after - before) / items
-            extra = f" {usage[name]:>18.1f}" if args.hash_fields else ""
+            extra = f" {usage[name]:>18.1f}" if per_item else ""
             print(f"{name:<8} {before / 2**20:>15.1f} {after / 2**20:>14.1f} "
                   f"{per_key[name]:>12.1f}{extra}")
         if per_key["redis"] > 0:
             print(f"ratio aegisr/redis: {per_key['aegisr'] / per_key['redis']:.2f}")
-        if args.hash_fields and usage["redis"]:
+        if per_item and usage["redis"]:
             print(f"ratio aegisr/redis (MEMORY USAGE): {usage['aegisr'] / usage['redis']:.2f}")
         return 0
     finally:

@@ -96,6 +96,24 @@ SUMMARIES = {
     "hpexpiretime": "Returns the expiry times of hash fields as Unix times in milliseconds",
     "hpttl": "Returns the remaining time to live of hash fields in milliseconds",
     "httl": "Returns the remaining time to live of hash fields in seconds",
+    # sets
+    "sadd": "Adds members to a set, creating it if needed",
+    "scard": "Returns the number of members of a set",
+    "sdiff": "Returns the members of the first set that are in none of the others",
+    "sdiffstore": "Stores the members of the first set that are in none of the others",
+    "sinter": "Returns the members common to several sets",
+    "sintercard": "Counts the members common to several sets, up to an optional limit",
+    "sinterstore": "Stores the members common to several sets",
+    "sismember": "Tells whether a value is a member of a set",
+    "smembers": "Returns every member of a set",
+    "smismember": "Tells for each of several values whether it is a member of a set",
+    "smove": "Moves a member from one set to another",
+    "spop": "Removes and returns random members of a set",
+    "srandmember": "Returns random members of a set without removing them",
+    "srem": "Removes members from a set",
+    "sscan": "Iterates over the members of a set, a few at a time",
+    "sunion": "Returns the members found in any of several sets",
+    "sunionstore": "Stores the members found in any of several sets",
     # generic keyspace
     "copy": "Duplicates a key's value under another name",
     "del": "Removes keys",
@@ -205,6 +223,10 @@ COMMANDS = [
     # hash field expiry, Redis 7.4 (not in the reference server: HAND_WRITTEN)
     "hexpire", "hexpireat", "hexpiretime", "hpersist", "hpexpire", "hpexpireat", "hpexpiretime",
     "hpttl", "httl",
+    # set group
+    "sadd", "scard", "sdiff", "sdiffstore", "sinter", "sintercard", "sinterstore", "sismember",
+    "smembers", "smismember", "smove", "spop", "srandmember", "srem", "sscan", "sunion",
+    "sunionstore",
     # generic group
     "copy", "del", "dump", "exists", "expire", "expireat", "expiretime", "keys", "migrate",
     "move", "object", "persist", "pexpire", "pexpireat", "pexpiretime", "pttl", "randomkey",

@@ -195,6 +195,8 @@ Entry* NewObjectEntry(std::string_view key, uint32_t hash, ValueType t, void* ob
   return e;
 }
 
+void SetObjectPointer(Entry* e, void* obj) { std::memcpy(e->payload(), &obj, sizeof(obj)); }
+
 Entry* NewIntEntry(std::string_view key, uint32_t hash, int64_t value) {
   Entry* e = Allocate(key, hash, false, 8);
   e->enc = Encoding::kInt;

@@ -137,6 +137,10 @@ const ObjectOps* GetObjectOps(ValueType t);
 
 // Creates an entry of collection type t that owns obj (t's ObjectOps must be set).
 Entry* NewObjectEntry(std::string_view key, uint32_t hash, ValueType t, void* obj);
+// Points a collection entry (enc == kObject) at its object's new address, for types whose object
+// moves when it changes (a set is one block that grows by realloc). Call inside Shard::Update,
+// after MutableObject (which dropped the clean copy); the old pointer is no longer owned.
+void SetObjectPointer(Entry* e, void* obj);
 
 // Creates a string entry. A value that is a canonical integer (as Redis's string2ll accepts
 // and round-trips) is stored as kInt unless allow_int is false (INCRBYFLOAT's result stays a

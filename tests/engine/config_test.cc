@@ -396,7 +396,8 @@ TEST(ConfigGetTest, GlobPatternsMatchCaseInsensitively) {
   EXPECT_EQ(std::set<std::string>(st.begin(), st.end()),
             (std::set<std::string>{"threads", "timeout", "tcp-keepalive", "tcp-backlog", "save",
                                    "tier-dir", "tier-max-size", "tier-min-value-size",
-                                   "tier-offload", "tier-segment-size"}));
+                                   "tier-offload", "tier-segment-size", "set-max-intset-entries",
+                                   "set-max-listpack-entries", "set-max-listpack-value"}));
 }
 
 TEST(ConfigGetTest, ExactNamesAreEchoedAsGivenAndEachKnobAppearsOnce) {

@@ -155,7 +155,7 @@ GENERATORS = [
     (2, lambda d, rng: d.check(b"PEXPIRETIME", rng.choice(KEYS), mode="time")),
     (3, lambda d, rng: d.check(b"PERSIST", rng.choice(KEYS))),
     (2, lambda d, rng: d.check(b"TOUCH", *ks(rng))),
-    (3, lambda d, rng: d.check(b"OBJECT", case(rng, b"ENCODING"), rng.choice(KEYS))),
+    (3, lambda d, rng: check_encoding(d, b"OBJECT", case(rng, b"ENCODING"), rng.choice(KEYS))),
     (1, lambda d, rng: d.check(b"OBJECT", rng.choice([b"FOO", b"ENCODING"]))),
     (3, lambda d, rng: d.check(b"SELECT", db_arg(rng))),
     (2, lambda d, rng: d.check(b"SWAPDB", db_arg(rng), db_arg(rng))),
@@ -163,6 +163,22 @@ GENERATORS = [
      if rng.random() < 0.3 else None),
 ]
 _WEIGHTED = [g for w, g in GENERATORS for _ in range(w)]
+
+# Redis 7.0.15 answers "hashtable" for small string sets, which Aegisr keeps in Redis 7.2's
+# listpack encoding: that one difference is accepted (tests/integration/test_differential_sets.py
+# compares set encodings where both servers must agree).
+LISTPACK_SET = (b"$9\r\nhashtable\r\n", b"$8\r\nlistpack\r\n")
+
+
+def check_encoding(d, *args):
+    """OBJECT ENCODING key on both servers, exact but for LISTPACK_SET on a set key."""
+    ref, dut = d.both(*args)
+    if ref == dut:
+        return
+    if ((ref, dut) == LISTPACK_SET and len(args) == 3 and
+            d.ref.cmd(b"TYPE", args[2]) == b"+set\r\n"):
+        return
+    d._report(args, ref, dut)
 
 ARITY_CASES = [
     [b"DEL"], [b"UNLINK"], [b"EXISTS"], [b"TYPE"], [b"TYPE", b"a", b"b"], [b"RENAME", b"a"],
@@ -194,7 +210,7 @@ def play_keys(d, rng, types):
         for k in KEYS:
             d.check(b"TYPE", k)
             d.check(b"PTTL", k, mode="time")
-            d.check(b"OBJECT", b"ENCODING", k)
+            check_encoding(d, b"OBJECT", b"ENCODING", k)
 
 
 @test
@@ -292,7 +308,10 @@ def test_wrong_type_keys(opts):
                          [b"COPY", k, k + b"2"], [b"TYPE", k + b"2"], [b"RENAME", k, k + b"3"],
                          [b"TYPE", k + b"3"], [b"SCAN", b"0", b"TYPE", t.encode(), b"COUNT", b"100"],
                          [b"SET", k + b"3", b"v", b"KEEPTTL"], [b"TYPE", k + b"3"]]:
-                d.check(*args, mode="scan" if args[0] == b"SCAN" else "exact")
+                if args[0] == b"OBJECT":
+                    check_encoding(d, *args)
+                else:
+                    d.check(*args, mode="scan" if args[0] == b"SCAN" else "exact")
         mismatches = d.mismatches
         d.close()
         assert mismatches == 0, f"{mismatches} replies differed from redis-server"
