@@ -136,6 +136,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 void RegisterStringFamily(CommandRegistry& r);
 void RegisterKeyFamily(CommandRegistry& r);
 void RegisterListFamily(CommandRegistry& r);
+void RegisterZSetFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConfigFamily(CommandRegistry& r);
 

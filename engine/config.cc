@@ -19,6 +19,7 @@
 
 #include "base/logging.h"
 #include "engine/types/packed_list.h"
+#include "engine/types/zset.h"
 
 // toml++ and nlohmann/json report errors with exceptions; they are caught in this file only.
 #include <toml++/toml.h>
@@ -69,6 +70,12 @@ void OnLazyExpire(Config& cfg) {
 // New list nodes follow list-max-listpack-size (engine/types/packed_list.h).
 void OnListFill(Config& cfg) {
   PackedList::SetFill(cfg.list_max_listpack_size.load(std::memory_order_relaxed));
+}
+
+// Sorted sets convert to a skiplist past these (engine/types/zset.h).
+void OnZSetLimits(Config& cfg) {
+  ZSet::SetLimits(cfg.zset_max_listpack_entries.load(std::memory_order_relaxed),
+                  cfg.zset_max_listpack_value.load(std::memory_order_relaxed));
 }
 
 // The keyspace's LFU counters follow these two (tier/access.h).
@@ -181,6 +188,34 @@ const std::vector<Knob>& Table() {
            nullptr,
            OnListFill,
            "List node size: -1..-5 for 4..64 KB, or a positive number of elements."},
+      Knob{"zset-max-listpack-entries",
+           "zset-max-ziplist-entries",
+           KnobType::kInt,
+           kKnobRedisAlias,
+           "128",
+           0,
+           kI64Max,
+           {},
+           &Config::zset_max_listpack_entries,
+           nullptr,
+           nullptr,
+           nullptr,
+           OnZSetLimits,
+           "Sorted sets with more elements than this use the skiplist encoding."},
+      Knob{"zset-max-listpack-value",
+           "zset-max-ziplist-value",
+           KnobType::kMemory,
+           kKnobRedisAlias,
+           "64",
+           0,
+           kI64Max,
+           {},
+           &Config::zset_max_listpack_value,
+           nullptr,
+           nullptr,
+           nullptr,
+           OnZSetLimits,
+           "Sorted sets with a member longer than this (bytes) use the skiplist encoding."},
       Bool("lazyfree-lazy-eviction", &Config::lazyfree_lazy_eviction, "no", 0,
            "Free evicted values in the background."),
       Bool("lazyfree-lazy-expire", &Config::lazyfree_lazy_expire, "no", 0,

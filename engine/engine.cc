@@ -81,6 +81,7 @@ void Engine::RegisterAll() {
   RegisterStringFamily(commands_);
   RegisterKeyFamily(commands_);
   RegisterListFamily(commands_);
+  RegisterZSetFamily(commands_);
   RegisterServerFamily(commands_);
   RegisterConfigFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });

@@ -1,0 +1,208 @@
+#pragma once
+// ZSet: the value of a sorted-set key, members ordered by (score, member bytes) as Redis orders
+// them. Two encodings, as Redis's (OBJECT ENCODING names them alike):
+//
+//   listpack  one allocation of consecutive elements [score: 8-byte double][varint length][bytes]
+//             in order: a few bytes of overhead per element. Lookups scan it, so it is used only
+//             while the set is small (zset-max-listpack-entries / zset-max-listpack-value).
+//   skiplist  each element is one record [score][varint length][bytes]; an ordered chunk list
+//             (arrays of up to kChunkCap record pointers, with a count per chunk) gives order and
+//             rank, and an open-addressing hash table of record pointers finds a member. About
+//             9 + length bytes per record plus ~24 bytes of pointers, where Redis spends a dict
+//             entry, an sds and a skiplist node (~100 bytes) per element.
+//
+// Conversion goes one way, listpack to skiplist, when an insertion passes a limit (as in Redis);
+// only Build (store commands) picks the encoding of a new set from its final size.
+//
+// Positions are ranks (0 = lowest score). Not thread-safe: used under its key's shard lock.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aegisr {
+
+class ZSet {
+ public:
+  static constexpr size_t kChunkCap = 128;
+
+  // zset-max-listpack-entries / zset-max-listpack-value, process-wide. Thread-safe.
+  static void SetLimits(int64_t max_entries, int64_t max_value);
+  static size_t max_entries();
+  static size_t max_value();
+
+  // A new empty set: listpack, unless the limits say a set holding an element of first_len bytes
+  // (or of size_hint elements) should start as a skiplist (as Redis's zsetTypeCreate).
+  explicit ZSet(size_t size_hint = 0, size_t first_len = 0);
+  ZSet(const ZSet& other);
+  ZSet& operator=(const ZSet&) = delete;
+  ~ZSet();
+
+  bool is_listpack() const { return chunks_.empty() && index_ == nullptr; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  // The member's score; false if absent.
+  bool Score(std::string_view member, double* score) const;
+  // Adds a member that is absent (converting to a skiplist if a limit is passed).
+  void Insert(std::string_view member, double score);
+  // Removes a member; false if absent.
+  bool Erase(std::string_view member);
+  // The rank of a present member with its score.
+  size_t RankOf(std::string_view member, double score) const;
+
+  // How many elements come before the first element for which before(member, score) is false;
+  // `before` must be true on a prefix of the order.
+  template <typename Fn>
+  size_t Count(Fn&& before) const;
+
+  // Calls fn(member, score) for ranks first..last inclusive (last < size()), ascending, or
+  // descending from last to first. fn returns false to stop. Views are valid during the call.
+  template <typename Fn>
+  void ForRange(size_t first, size_t last, bool reverse, Fn&& fn) const;
+  // Removes ranks first..last inclusive.
+  void EraseRange(size_t first, size_t last);
+
+  // Bytes this set owns beyond sizeof(ZSet). O(1).
+  size_t MemoryBytes() const { return bytes_; }
+  size_t RecountMemoryBytes() const;
+  // Allocations freeing it releases.
+  size_t allocations() const { return is_listpack() ? 1 : size_ + chunks_.size() + 3; }
+
+ private:
+  // Listpack helpers.
+  template <typename Fn>
+  void LpWalk(Fn&& fn) const;  // fn(offset, member, score) -> bool continue
+  void LpSetBuffer(char* buf, size_t len);
+  void ConvertToSkiplist();
+
+  // Skiplist helpers.
+  struct Chunk;
+  char* NewRecord(std::string_view member, double score);
+  void FreeRecord(char* rec);
+  void IndexInsert(char* rec);
+  void IndexErase(char* rec);
+  char* IndexFind(std::string_view member) const;
+  void IndexGrow(size_t cap);
+  // Chunk and slot of rank r.
+  void Locate(size_t r, size_t* chunk, size_t* slot) const;
+  void SkipInsert(char* rec);
+  void RemoveChunk(size_t c);
+
+  size_t size_ = 0;
+  size_t bytes_ = 0;  // what MemoryBytes reports
+  // listpack
+  char* lp_ = nullptr;
+  size_t lp_len_ = 0;
+  // skiplist
+  std::vector<Chunk*> chunks_;
+  std::vector<uint16_t> counts_;
+  char** index_ = nullptr;
+  size_t index_cap_ = 0;  // power of two
+};
+
+// A record's (or listpack element's) fields.
+double ZRecScore(const char* rec);
+std::string_view ZRecMember(const char* rec);
+
+template <typename Fn>
+void ZSet::LpWalk(Fn&& fn) const {
+  size_t off = 0;
+  while (off < lp_len_) {
+    const char* p = lp_ + off;
+    std::string_view m = ZRecMember(p);
+    size_t next = size_t(m.data() + m.size() - lp_);
+    if (!fn(off, m, ZRecScore(p))) return;
+    off = next;
+  }
+}
+
+struct ZSet::Chunk {
+  char* items[kChunkCap];
+};
+
+template <typename Fn>
+size_t ZSet::Count(Fn&& before) const {
+  if (is_listpack()) {
+    size_t n = 0;
+    LpWalk([&](size_t, std::string_view m, double s) {
+      if (!before(m, s)) return false;
+      ++n;
+      return true;
+    });
+    return n;
+  }
+  // Binary search over chunks by their last element, then within the chunk.
+  size_t lo = 0, hi = chunks_.size();
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    const char* last = chunks_[mid]->items[counts_[mid] - 1];
+    if (before(ZRecMember(last), ZRecScore(last)))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  size_t rank = 0;
+  for (size_t c = 0; c < lo; ++c) rank += counts_[c];
+  if (lo == chunks_.size()) return rank;
+  const Chunk* ch = chunks_[lo];
+  size_t a = 0, b = counts_[lo];
+  while (a < b) {
+    size_t mid = (a + b) / 2;
+    if (before(ZRecMember(ch->items[mid]), ZRecScore(ch->items[mid])))
+      a = mid + 1;
+    else
+      b = mid;
+  }
+  return rank + a;
+}
+
+template <typename Fn>
+void ZSet::ForRange(size_t first, size_t last, bool reverse, Fn&& fn) const {
+  if (is_listpack()) {
+    if (!reverse) {
+      size_t i = 0;
+      LpWalk([&](size_t, std::string_view m, double s) {
+        if (i > last) return false;
+        bool go = i < first || fn(m, s);
+        ++i;
+        return go;
+      });
+      return;
+    }
+    std::vector<uint32_t> offs;
+    offs.reserve(last + 1);
+    size_t i = 0;
+    LpWalk([&](size_t off, std::string_view, double) {
+      if (i++ > last) return false;
+      offs.push_back(uint32_t(off));
+      return true;
+    });
+    for (size_t r = last + 1; r-- > first;) {
+      const char* p = lp_ + offs[r];
+      if (!fn(ZRecMember(p), ZRecScore(p))) return;
+    }
+    return;
+  }
+  size_t c, s;
+  Locate(reverse ? last : first, &c, &s);
+  for (size_t n = last - first + 1; n > 0; --n) {
+    const char* rec = chunks_[c]->items[s];
+    if (!fn(ZRecMember(rec), ZRecScore(rec))) return;
+    if (reverse) {
+      if (s == 0) {
+        if (c == 0) return;
+        --c;
+        s = counts_[c];
+      }
+      --s;
+    } else if (++s == counts_[c]) {
+      ++c;
+      s = 0;
+    }
+  }
+}
+
+}  // namespace aegisr
