@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 # Memory per key: RSS (VmRSS) of redis-server and aegisr-daemon before and after inserting N keys
 # key:%010d with V-byte values over raw pipelined RESP; prints bytes/key and the ratio. With
-# --list-len L each key is a list of L V-byte elements (RPUSH) and the figure is bytes/element.
+# --list-len L each key is a list of L V-byte elements (RPUSH) and the figure is bytes/element;
+# with --zset-len L each key is a sorted set of L distinct V-byte members with integer scores
+# (ZADD), and MEMORY USAGE (SAMPLES 0) per element of sampled keys is printed too.
 # Single-threaded. Usage: /usr/bin/python3 perf/memory_compare.py BUILD_DIR [--keys N]
-#   [--value-size V] [--list-len L]
+#   [--value-size V] [--list-len L | --zset-len L]
 """Compare the memory each server spends per small string key.
 
 AEGISR_COMPARE_AGAINST_REDIS=1 runs a second redis-server in the daemon's place (to try the
@@ -123,7 +125,46 @@ def rss_bytes(pid):
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def measure(name, port, pid, keys, value, batch, list_len=0):
+def zset_member(j, size):
+    m = b"%d:" % j
+    return m + b"m" * max(0, size - len(m))
+
+
+def fill_zsets(c, keys, zset_len, size, batch):
+    per_cmd = min(zset_len, 1000)
+    cmds, inflight = [], 0
+    for i in range(keys):
+        for first in range(0, zset_len, per_cmd):
+            n = min(per_cmd, zset_len - first)
+            args = [b"ZADD", b"key:%010d" % i]
+            for j in range(first, first + n):
+                args += [b"%d" % j, zset_member(j, size)]
+            cmds.append(encode(*args))
+            inflight += n
+            if inflight >= batch:
+                c.sock.sendall(b"".join(cmds))
+                c.expect_integers(len(cmds))
+                cmds, inflight = [], 0
+    if cmds:
+        c.sock.sendall(b"".join(cmds))
+        c.expect_integers(len(cmds))
+
+
+def usage_per_element(port, keys, per_key):
+    """Average MEMORY USAGE (SAMPLES 0) of up to 50 keys, per element."""
+    c = Conn(port)
+    try:
+        picks = sorted(random.Random(1).sample(range(keys), min(keys, 50)))
+        total = 0
+        for i in picks:
+            r = c.simple("MEMORY", "USAGE", b"key:%010d" % i, "SAMPLES", "0")
+            total += int(r[1:])
+        return total / len(picks) / per_key
+    finally:
+        c.close()
+
+
+def measure(name, port, pid, keys, value, batch, list_len=0, zset_len=0):
     c = Conn(port)
     try:
         dbsize = c.simple("DBSIZE")
@@ -145,7 +186,9 @@ def measure(name, port, pid, keys, value, batch, list_len=0):
             if cmds:
                 c.sock.sendall(b"".join(cmds))
                 c.expect_integers(len(cmds))
-        for start in range(0, keys if not list_len else 0, batch):
+        if zset_len:
+            fill_zsets(c, keys, zset_len, len(value), batch)
+        for start in range(0, keys if not (list_len or zset_len) else 0, batch):
             end = min(keys, start + batch)
             c.sock.sendall(b"".join(encode(b"SET", b"key:%010d" % i, value)
                                     for i in range(start, end)))
@@ -169,9 +212,13 @@ def main():
     p.add_argument("--batch", type=int, default=10000, help="commands per pipelined batch")
     p.add_argument("--list-len", type=int, default=0,
                    help="make each key a list of this many elements (0: strings)")
+    p.add_argument("--zset-len", type=int, default=0,
+                   help="make each key a sorted set of this many members (0: strings)")
     args = p.parse_args()
-    if args.keys < 1 or args.value_size < 0 or args.batch < 1 or args.list_len < 0:
-        p.error("--keys and --batch must be >= 1, --value-size and --list-len >= 0")
+    if args.keys < 1 or args.value_size < 0 or args.batch < 1 or args.list_len < 0 \
+            or args.zset_len < 0 or (args.list_len and args.zset_len):
+        p.error("--keys and --batch must be >= 1, --value-size, --list-len and --zset-len >= 0 "
+                "(one of the last two)")
     daemon = os.path.join(args.bindir, "aegisr-daemon")
     if not AGAINST_REDIS and not os.access(daemon, os.X_OK):
         print(f"{sys.argv[0]}: {daemon} is missing (build it, or set "
@@ -205,21 +252,32 @@ def main():
 
         value = b"v" * args.value_size
         per_key = {}
-        unit = "element" if args.list_len else "key"
-        items = args.keys * (args.list_len or 1)
-        if args.list_len:
+        unit = "element" if args.list_len or args.zset_len else "key"
+        items = args.keys * (args.list_len or args.zset_len or 1)
+        if args.zset_len:
+            print(f"{args.keys} sorted sets key:%010d of {args.zset_len} {args.value_size}-byte "
+                  "members, integer scores")
+        elif args.list_len:
             print(f"{args.keys} lists key:%010d of {args.list_len} {args.value_size}-byte elements")
         else:
             print(f"{args.keys} keys key:%010d, {args.value_size}-byte values")
         print(f"{'server':<8} {'RSS before MiB':>15} {'RSS after MiB':>14} {'bytes/' + unit:>12}")
         for name, port, proc in servers:
             before, after = measure(name, port, proc.pid, args.keys, value, args.batch,
-                                    args.list_len)
+                                    args.list_len, args.zset_len)
             per_key[name] = (after - before) / items
+            extra = ""
+            if args.zset_len:
+                usage = usage_per_element(port, args.keys, args.zset_len)
+                per_key[name + " usage"] = usage
+                extra = f"   MEMORY USAGE/element {usage:.1f}"
             print(f"{name:<8} {before / 2**20:>15.1f} {after / 2**20:>14.1f} "
-                  f"{per_key[name]:>12.1f}")
+                  f"{per_key[name]:>12.1f}{extra}")
         if per_key["redis"] > 0:
             print(f"ratio aegisr/redis: {per_key['aegisr'] / per_key['redis']:.2f}")
+        if per_key.get("redis usage"):
+            print(f"MEMORY USAGE ratio aegisr/redis: "
+                  f"{per_key['aegisr usage'] / per_key['redis usage']:.2f}")
         return 0
     finally:
         for proc in procs:
