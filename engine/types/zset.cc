@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 
 #include "base/alloc.h"
@@ -14,14 +15,34 @@ namespace {
 std::atomic<int64_t> g_max_entries{128};
 std::atomic<int64_t> g_max_value{64};
 
-size_t RecordSize(std::string_view member) { return 8 + VarintSize(member.size()) + member.size(); }
+// The score as an integer if it is one that a double holds exactly (and not -0).
+bool IntScore(double s, int64_t* v) {
+  if (!(s >= -9007199254740992.0 && s <= 9007199254740992.0)) return false;
+  auto i = static_cast<int64_t>(s);
+  if (static_cast<double>(i) != s || (s == 0 && std::signbit(s))) return false;
+  *v = i;
+  return true;
+}
+
+uint64_t ZigZag(int64_t v) { return (uint64_t(v) << 1) ^ uint64_t(v >> 63); }
+int64_t UnZigZag(uint64_t u) { return int64_t(u >> 1) ^ -int64_t(u & 1); }
+
+size_t RecordSize(std::string_view member, double score) {
+  int64_t i;
+  bool is_int = IntScore(score, &i);
+  return VarintSize((uint64_t(member.size()) << 1) | is_int) + member.size() +
+         (is_int ? VarintSize(ZigZag(i)) : 8);
+}
 
 char* WriteRecord(char* p, std::string_view member, double score) {
-  std::memcpy(p, &score, 8);
-  p += 8;
-  p += PutVarint(p, member.size());
+  int64_t i;
+  bool is_int = IntScore(score, &i);
+  p += PutVarint(p, (uint64_t(member.size()) << 1) | is_int);
   if (!member.empty()) std::memcpy(p, member.data(), member.size());
-  return p + member.size();
+  p += member.size();
+  if (is_int) return p + PutVarint(p, ZigZag(i));
+  std::memcpy(p, &score, 8);
+  return p + 8;
 }
 
 // (a_score, a_member) < (b_score, b_member) in Redis's order.
@@ -33,16 +54,20 @@ size_t Hash(std::string_view m) { return size_t(HashBytes(m)); }
 
 }  // namespace
 
-double ZRecScore(const char* rec) {
-  double s;
-  std::memcpy(&s, rec, 8);
-  return s;
-}
-
-std::string_view ZRecMember(const char* rec) {
+ZRec ZRecDecode(const char* rec) {
   uint32_t n;
-  uint64_t len = GetVarint(rec + 8, &n);
-  return {rec + 8 + n, size_t(len)};
+  uint64_t h = GetVarint(rec, &n);
+  ZRec r;
+  r.member = {rec + n, size_t(h >> 1)};
+  const char* p = rec + n + (h >> 1);
+  if (h & 1) {
+    r.score = double(UnZigZag(GetVarint(p, &n)));
+    r.end = p + n;
+  } else {
+    std::memcpy(&r.score, p, 8);
+    r.end = p + 8;
+  }
+  return r;
 }
 
 void ZSet::SetLimits(int64_t max_entries, int64_t max_value) {
@@ -53,7 +78,11 @@ size_t ZSet::max_entries() { return size_t(g_max_entries.load(std::memory_order_
 size_t ZSet::max_value() { return size_t(g_max_value.load(std::memory_order_relaxed)); }
 
 ZSet::ZSet(size_t size_hint, size_t first_len) {
-  if (max_entries() == 0 || first_len > max_value() || size_hint > max_entries()) IndexGrow(8);
+  if (max_entries() == 0 || first_len > max_value() || size_hint > max_entries()) {
+    sk_ = new Skip();
+    bytes_ = sizeof(Skip);
+    IndexGrow(8);
+  }
 }
 
 ZSet::ZSet(const ZSet& other) {
@@ -66,40 +95,44 @@ ZSet::ZSet(const ZSet& other) {
     size_ = other.size_;
     return;
   }
-  IndexGrow(other.index_cap_);
-  chunks_.reserve(other.chunks_.size());
-  counts_ = other.counts_;
-  bytes_ += counts_.capacity() * sizeof(uint16_t);
-  for (size_t c = 0; c < other.chunks_.size(); ++c) {
+  sk_ = new Skip();
+  bytes_ = sizeof(Skip);
+  IndexGrow(other.sk_->index_cap);
+  sk_->chunks.reserve(other.sk_->chunks.size());
+  sk_->counts = other.sk_->counts;
+  bytes_ += sk_->counts.capacity() * sizeof(uint16_t);
+  for (size_t c = 0; c < other.sk_->chunks.size(); ++c) {
     auto* ch = static_cast<Chunk*>(AllocBytes(sizeof(Chunk)));
     bytes_ += UsableSize(ch);
-    for (size_t i = 0; i < counts_[c]; ++i) {
-      const char* r = other.chunks_[c]->items[i];
+    for (size_t i = 0; i < sk_->counts[c]; ++i) {
+      const char* r = other.sk_->chunks[c]->items[i];
       ch->items[i] = NewRecord(ZRecMember(r), ZRecScore(r));
       IndexInsert(ch->items[i]);
     }
-    chunks_.push_back(ch);
+    sk_->chunks.push_back(ch);
   }
-  bytes_ += chunks_.capacity() * sizeof(Chunk*);
+  bytes_ += sk_->chunks.capacity() * sizeof(Chunk*);
   size_ = other.size_;
 }
 
 ZSet::~ZSet() {
   if (lp_) FreeBytes(lp_);
-  for (size_t c = 0; c < chunks_.size(); ++c) {
-    for (size_t i = 0; i < counts_[c]; ++i) FreeBytes(chunks_[c]->items[i]);
-    FreeBytes(chunks_[c]);
+  if (!sk_) return;
+  for (size_t c = 0; c < sk_->chunks.size(); ++c) {
+    for (size_t i = 0; i < sk_->counts[c]; ++i) FreeBytes(sk_->chunks[c]->items[i]);
+    FreeBytes(sk_->chunks[c]);
   }
-  if (index_) FreeBytes(index_);
+  if (sk_->index) FreeBytes(sk_->index);
+  delete sk_;
 }
 
 size_t ZSet::RecountMemoryBytes() const {
   if (is_listpack()) return lp_ ? UsableSize(lp_) : 0;
-  size_t n = UsableSize(index_) + chunks_.capacity() * sizeof(Chunk*) +
-             counts_.capacity() * sizeof(uint16_t);
-  for (size_t c = 0; c < chunks_.size(); ++c) {
-    n += UsableSize(chunks_[c]);
-    for (size_t i = 0; i < counts_[c]; ++i) n += UsableSize(chunks_[c]->items[i]);
+  size_t n = sizeof(Skip) + UsableSize(sk_->index) + sk_->chunks.capacity() * sizeof(Chunk*) +
+             sk_->counts.capacity() * sizeof(uint16_t);
+  for (size_t c = 0; c < sk_->chunks.size(); ++c) {
+    n += UsableSize(sk_->chunks[c]);
+    for (size_t i = 0; i < sk_->counts[c]; ++i) n += UsableSize(sk_->chunks[c]->items[i]);
   }
   return n;
 }
@@ -148,7 +181,7 @@ void ZSet::Insert(std::string_view member, double score) {
     }
     return true;
   });
-  size_t add = RecordSize(member);
+  size_t add = RecordSize(member, score);
   char* buf = static_cast<char*>(ReallocBytes(lp_, lp_len_ + add));
   std::memmove(buf + at + add, buf + at, lp_len_ - at);
   WriteRecord(buf + at, member, score);
@@ -194,17 +227,17 @@ void ZSet::EraseRange(size_t first, size_t last) {
   size_t c, s;
   Locate(first, &c, &s);
   while (n > 0) {
-    Chunk* ch = chunks_[c];
-    size_t take = std::min<size_t>(n, counts_[c] - s);
+    Chunk* ch = sk_->chunks[c];
+    size_t take = std::min<size_t>(n, sk_->counts[c] - s);
     for (size_t i = s; i < s + take; ++i) {
       IndexErase(ch->items[i]);
       FreeRecord(ch->items[i]);
     }
-    std::memmove(ch->items + s, ch->items + s + take, (counts_[c] - s - take) * sizeof(char*));
-    counts_[c] = uint16_t(counts_[c] - take);
+    std::memmove(ch->items + s, ch->items + s + take, (sk_->counts[c] - s - take) * sizeof(char*));
+    sk_->counts[c] = uint16_t(sk_->counts[c] - take);
     n -= take;
     size_ -= take;
-    if (counts_[c] == 0) {
+    if (sk_->counts[c] == 0) {
       RemoveChunk(c);
     } else {
       ++c;
@@ -212,13 +245,13 @@ void ZSet::EraseRange(size_t first, size_t last) {
     s = 0;
   }
   // Keep chunks reasonably full: merge a small chunk into its neighbour.
-  size_t at = std::min(c, chunks_.size());
+  size_t at = std::min(c, sk_->chunks.size());
   for (size_t k : {at, at > 0 ? at - 1 : at}) {
-    if (k + 1 < chunks_.size() && counts_[k] + counts_[k + 1] <= kChunkCap / 2) {
-      std::memcpy(chunks_[k]->items + counts_[k], chunks_[k + 1]->items,
-                  counts_[k + 1] * sizeof(char*));
-      counts_[k] = uint16_t(counts_[k] + counts_[k + 1]);
-      counts_[k + 1] = 0;
+    if (k + 1 < sk_->chunks.size() && sk_->counts[k] + sk_->counts[k + 1] <= kChunkCap / 2) {
+      std::memcpy(sk_->chunks[k]->items + sk_->counts[k], sk_->chunks[k + 1]->items,
+                  sk_->counts[k + 1] * sizeof(char*));
+      sk_->counts[k] = uint16_t(sk_->counts[k] + sk_->counts[k + 1]);
+      sk_->counts[k + 1] = 0;
       RemoveChunk(k + 1);
       break;
     }
@@ -226,10 +259,10 @@ void ZSet::EraseRange(size_t first, size_t last) {
 }
 
 void ZSet::RemoveChunk(size_t c) {
-  bytes_ -= UsableSize(chunks_[c]);
-  FreeBytes(chunks_[c]);
-  chunks_.erase(chunks_.begin() + ptrdiff_t(c));
-  counts_.erase(counts_.begin() + ptrdiff_t(c));
+  bytes_ -= UsableSize(sk_->chunks[c]);
+  FreeBytes(sk_->chunks[c]);
+  sk_->chunks.erase(sk_->chunks.begin() + ptrdiff_t(c));
+  sk_->counts.erase(sk_->counts.begin() + ptrdiff_t(c));
 }
 
 void ZSet::ConvertToSkiplist() {
@@ -238,25 +271,25 @@ void ZSet::ConvertToSkiplist() {
   size_t n = size_;
   lp_ = nullptr;
   lp_len_ = 0;
-  bytes_ = 0;
+  sk_ = new Skip();
+  bytes_ = sizeof(Skip);
   size_ = 0;
   size_t cap = 8;
   while (cap * 3 < (n + 1) * 4) cap *= 2;
   IndexGrow(cap);
   for (size_t off = 0; off < old_len;) {
-    std::string_view m = ZRecMember(old + off);
-    double s = ZRecScore(old + off);
-    char* rec = NewRecord(m, s);
+    ZRec r = ZRecDecode(old + off);
+    char* rec = NewRecord(r.member, r.score);
     SkipInsert(rec);
     IndexInsert(rec);
     ++size_;
-    off = size_t(m.data() + m.size() - old);
+    off = size_t(r.end - old);
   }
   if (old) FreeBytes(old);
 }
 
 char* ZSet::NewRecord(std::string_view member, double score) {
-  auto* rec = static_cast<char*>(AllocBytes(RecordSize(member)));
+  auto* rec = static_cast<char*>(AllocBytes(RecordSize(member, score)));
   WriteRecord(rec, member, score);
   bytes_ += UsableSize(rec);
   return rec;
@@ -268,99 +301,112 @@ void ZSet::FreeRecord(char* rec) {
 }
 
 void ZSet::IndexGrow(size_t cap) {
-  char** old = index_;
-  size_t old_cap = index_cap_;
+  char** old = sk_->index;
+  size_t old_cap = sk_->index_cap;
   if (old) bytes_ -= UsableSize(old);
-  index_ = static_cast<char**>(ZallocBytes(cap * sizeof(char*)));
-  index_cap_ = cap;
-  bytes_ += UsableSize(index_);
+  sk_->index = static_cast<char**>(ZallocBytes(cap * sizeof(char*)));
+  sk_->index_cap = cap;
+  bytes_ += UsableSize(sk_->index);
   for (size_t i = 0; i < old_cap; ++i) {
     if (!old[i]) continue;
     size_t j = Hash(ZRecMember(old[i])) & (cap - 1);
-    while (index_[j]) j = (j + 1) & (cap - 1);
-    index_[j] = old[i];
+    while (sk_->index[j]) j = (j + 1) & (cap - 1);
+    sk_->index[j] = old[i];
   }
   if (old) FreeBytes(old);
 }
 
 void ZSet::IndexInsert(char* rec) {
-  if ((size_ + 1) * 4 > index_cap_ * 3) IndexGrow(index_cap_ * 2);
-  size_t mask = index_cap_ - 1;
+  if ((size_ + 1) * 4 > sk_->index_cap * 3) IndexGrow(sk_->index_cap * 2);
+  size_t mask = sk_->index_cap - 1;
   size_t j = Hash(ZRecMember(rec)) & mask;
-  while (index_[j]) j = (j + 1) & mask;
-  index_[j] = rec;
+  while (sk_->index[j]) j = (j + 1) & mask;
+  sk_->index[j] = rec;
 }
 
 char* ZSet::IndexFind(std::string_view member) const {
-  size_t mask = index_cap_ - 1;
-  for (size_t j = Hash(member) & mask; index_[j]; j = (j + 1) & mask) {
-    if (ZRecMember(index_[j]) == member) return index_[j];
+  size_t mask = sk_->index_cap - 1;
+  for (size_t j = Hash(member) & mask; sk_->index[j]; j = (j + 1) & mask) {
+    if (ZRecMember(sk_->index[j]) == member) return sk_->index[j];
   }
   return nullptr;
 }
 
 void ZSet::IndexErase(char* rec) {
-  size_t mask = index_cap_ - 1;
+  size_t mask = sk_->index_cap - 1;
   size_t i = Hash(ZRecMember(rec)) & mask;
-  while (index_[i] != rec) i = (i + 1) & mask;
+  while (sk_->index[i] != rec) i = (i + 1) & mask;
   // Backward-shift deletion: later entries of the probe run move into the hole when the hole
   // lies between their home slot and where they are.
   for (size_t j = i;;) {
     j = (j + 1) & mask;
-    if (!index_[j]) break;
-    size_t home = Hash(ZRecMember(index_[j])) & mask;
+    if (!sk_->index[j]) break;
+    size_t home = Hash(ZRecMember(sk_->index[j])) & mask;
     if (((j - home) & mask) >= ((j - i) & mask)) {
-      index_[i] = index_[j];
+      sk_->index[i] = sk_->index[j];
       i = j;
     }
   }
-  index_[i] = nullptr;
+  sk_->index[i] = nullptr;
 }
 
 void ZSet::Locate(size_t r, size_t* chunk, size_t* slot) const {
   size_t c = 0;
-  while (r >= counts_[c]) r -= counts_[c++];
+  while (r >= sk_->counts[c]) r -= sk_->counts[c++];
   *chunk = c;
   *slot = r;
 }
 
 void ZSet::SkipInsert(char* rec) {
-  double score = ZRecScore(rec);
-  std::string_view member = ZRecMember(rec);
-  auto before = [&](const char* x) { return Less(ZRecScore(x), ZRecMember(x), score, member); };
-  if (chunks_.empty()) {
-    size_t cap_before = chunks_.capacity() * sizeof(Chunk*) + counts_.capacity() * 2;
+  ZRec self = ZRecDecode(rec);
+  auto before = [&](const char* x) {
+    ZRec r = ZRecDecode(x);
+    return Less(r.score, r.member, self.score, self.member);
+  };
+  if (sk_->chunks.empty()) {
+    size_t cap_before = sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2;
     auto* ch = static_cast<Chunk*>(AllocBytes(sizeof(Chunk)));
     bytes_ += UsableSize(ch);
-    chunks_.push_back(ch);
-    counts_.push_back(0);
-    bytes_ += chunks_.capacity() * sizeof(Chunk*) + counts_.capacity() * 2 - cap_before;
+    sk_->chunks.push_back(ch);
+    sk_->counts.push_back(0);
+    bytes_ += sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2 - cap_before;
   }
   // The first chunk whose last element is not before rec (else the last chunk).
-  size_t lo = 0, hi = chunks_.size() - 1;
+  size_t lo = 0, hi = sk_->chunks.size() - 1;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (before(chunks_[mid]->items[counts_[mid] - 1]))
+    if (before(sk_->chunks[mid]->items[sk_->counts[mid] - 1]))
       lo = mid + 1;
     else
       hi = mid;
   }
   size_t c = lo;
-  if (counts_[c] == kChunkCap) {
-    // Split: the upper half moves to a new chunk after c.
-    size_t cap_before = chunks_.capacity() * sizeof(Chunk*) + counts_.capacity() * 2;
+  if (sk_->counts[c] == kChunkCap) {
+    // Full: past the last element of the last chunk (or before the first of the first), start
+    // a new chunk there, so ascending (or descending) loads fill chunks completely; else split,
+    // the upper half moving to a new chunk after c.
+    bool append = c + 1 == sk_->chunks.size() && before(sk_->chunks[c]->items[kChunkCap - 1]);
+    bool prepend = c == 0 && !before(sk_->chunks[0]->items[0]);
+    size_t cap_before = sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2;
     auto* nc = static_cast<Chunk*>(AllocBytes(sizeof(Chunk)));
     bytes_ += UsableSize(nc);
-    size_t half = kChunkCap / 2;
-    std::memcpy(nc->items, chunks_[c]->items + half, (kChunkCap - half) * sizeof(char*));
-    chunks_.insert(chunks_.begin() + ptrdiff_t(c + 1), nc);
-    counts_.insert(counts_.begin() + ptrdiff_t(c + 1), uint16_t(kChunkCap - half));
-    counts_[c] = uint16_t(half);
-    bytes_ += chunks_.capacity() * sizeof(Chunk*) + counts_.capacity() * 2 - cap_before;
-    if (before(chunks_[c]->items[half - 1])) ++c;
+    if (append || prepend) {
+      size_t at = append ? c + 1 : 0;
+      sk_->chunks.insert(sk_->chunks.begin() + ptrdiff_t(at), nc);
+      sk_->counts.insert(sk_->counts.begin() + ptrdiff_t(at), uint16_t(0));
+      c = at;
+    } else {
+      size_t half = kChunkCap / 2;
+      std::memcpy(nc->items, sk_->chunks[c]->items + half, (kChunkCap - half) * sizeof(char*));
+      sk_->chunks.insert(sk_->chunks.begin() + ptrdiff_t(c + 1), nc);
+      sk_->counts.insert(sk_->counts.begin() + ptrdiff_t(c + 1), uint16_t(kChunkCap - half));
+      sk_->counts[c] = uint16_t(half);
+      if (before(sk_->chunks[c]->items[half - 1])) ++c;
+    }
+    bytes_ += sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2 - cap_before;
   }
-  Chunk* ch = chunks_[c];
-  size_t a = 0, b = counts_[c];
+  Chunk* ch = sk_->chunks[c];
+  size_t a = 0, b = sk_->counts[c];
   while (a < b) {
     size_t mid = (a + b) / 2;
     if (before(ch->items[mid]))
@@ -368,9 +414,9 @@ void ZSet::SkipInsert(char* rec) {
     else
       b = mid;
   }
-  std::memmove(ch->items + a + 1, ch->items + a, (counts_[c] - a) * sizeof(char*));
+  std::memmove(ch->items + a + 1, ch->items + a, (sk_->counts[c] - a) * sizeof(char*));
   ch->items[a] = rec;
-  ++counts_[c];
+  ++sk_->counts[c];
 }
 
 }  // namespace aegisr

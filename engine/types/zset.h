@@ -2,14 +2,14 @@
 // ZSet: the value of a sorted-set key, members ordered by (score, member bytes) as Redis orders
 // them. Two encodings, as Redis's (OBJECT ENCODING names them alike):
 //
-//   listpack  one allocation of consecutive elements [score: 8-byte double][varint length][bytes]
-//             in order: a few bytes of overhead per element. Lookups scan it, so it is used only
+//   listpack  one allocation of consecutive elements (ZRec below) in order: a few bytes of overhead
+//   per element. Lookups scan it, so it is used only
 //             while the set is small (zset-max-listpack-entries / zset-max-listpack-value).
-//   skiplist  each element is one record [score][varint length][bytes]; an ordered chunk list
+//   skiplist  each element is one record (ZRec); an ordered chunk list
 //             (arrays of up to kChunkCap record pointers, with a count per chunk) gives order and
 //             rank, and an open-addressing hash table of record pointers finds a member. About
-//             9 + length bytes per record plus ~24 bytes of pointers, where Redis spends a dict
-//             entry, an sds and a skiplist node (~100 bytes) per element.
+//             2 + length bytes per record (integer scores) plus ~24 bytes of pointers, where Redis
+//             spends a dict entry, an sds and a skiplist node (~100 bytes) per element.
 //
 // Conversion goes one way, listpack to skiplist, when an insertion passes a limit (as in Redis);
 // only Build (store commands) picks the encoding of a new set from its final size.
@@ -40,7 +40,7 @@ class ZSet {
   ZSet& operator=(const ZSet&) = delete;
   ~ZSet();
 
-  bool is_listpack() const { return chunks_.empty() && index_ == nullptr; }
+  bool is_listpack() const { return sk_ == nullptr; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
@@ -69,7 +69,7 @@ class ZSet {
   size_t MemoryBytes() const { return bytes_; }
   size_t RecountMemoryBytes() const;
   // Allocations freeing it releases.
-  size_t allocations() const { return is_listpack() ? 1 : size_ + chunks_.size() + 3; }
+  size_t allocations() const { return is_listpack() ? 1 : size_ + sk_->chunks.size() + 4; }
 
  private:
   // Listpack helpers.
@@ -96,26 +96,36 @@ class ZSet {
   // listpack
   char* lp_ = nullptr;
   size_t lp_len_ = 0;
-  // skiplist
-  std::vector<Chunk*> chunks_;
-  std::vector<uint16_t> counts_;
-  char** index_ = nullptr;
-  size_t index_cap_ = 0;  // power of two
+  // skiplist: null while a listpack (keeps a small set's object at 40 bytes)
+  struct Skip {
+    std::vector<Chunk*> chunks;
+    std::vector<uint16_t> counts;
+    char** index = nullptr;
+    size_t index_cap = 0;  // power of two
+  };
+  Skip* sk_ = nullptr;
 };
 
-// A record's (or listpack element's) fields.
-double ZRecScore(const char* rec);
-std::string_view ZRecMember(const char* rec);
+// A record (a skiplist element, or one element of a listpack):
+//   [varint: member length << 1 | 1 if the score is an integer][member bytes]
+//   [score: a zigzag varint if an integer (|v| <= 2^53, not -0), else the 8-byte double]
+// so a small integer score costs one byte.
+struct ZRec {
+  std::string_view member;
+  double score;
+  const char* end;  // just past the record
+};
+ZRec ZRecDecode(const char* rec);
+inline double ZRecScore(const char* rec) { return ZRecDecode(rec).score; }
+inline std::string_view ZRecMember(const char* rec) { return ZRecDecode(rec).member; }
 
 template <typename Fn>
 void ZSet::LpWalk(Fn&& fn) const {
   size_t off = 0;
   while (off < lp_len_) {
-    const char* p = lp_ + off;
-    std::string_view m = ZRecMember(p);
-    size_t next = size_t(m.data() + m.size() - lp_);
-    if (!fn(off, m, ZRecScore(p))) return;
-    off = next;
+    ZRec r = ZRecDecode(lp_ + off);
+    if (!fn(off, r.member, r.score)) return;
+    off = size_t(r.end - lp_);
   }
 }
 
@@ -135,23 +145,24 @@ size_t ZSet::Count(Fn&& before) const {
     return n;
   }
   // Binary search over chunks by their last element, then within the chunk.
-  size_t lo = 0, hi = chunks_.size();
+  size_t lo = 0, hi = sk_->chunks.size();
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    const char* last = chunks_[mid]->items[counts_[mid] - 1];
-    if (before(ZRecMember(last), ZRecScore(last)))
+    ZRec last = ZRecDecode(sk_->chunks[mid]->items[sk_->counts[mid] - 1]);
+    if (before(last.member, last.score))
       lo = mid + 1;
     else
       hi = mid;
   }
   size_t rank = 0;
-  for (size_t c = 0; c < lo; ++c) rank += counts_[c];
-  if (lo == chunks_.size()) return rank;
-  const Chunk* ch = chunks_[lo];
-  size_t a = 0, b = counts_[lo];
+  for (size_t c = 0; c < lo; ++c) rank += sk_->counts[c];
+  if (lo == sk_->chunks.size()) return rank;
+  const Chunk* ch = sk_->chunks[lo];
+  size_t a = 0, b = sk_->counts[lo];
   while (a < b) {
     size_t mid = (a + b) / 2;
-    if (before(ZRecMember(ch->items[mid]), ZRecScore(ch->items[mid])))
+    ZRec r = ZRecDecode(ch->items[mid]);
+    if (before(r.member, r.score))
       a = mid + 1;
     else
       b = mid;
@@ -181,24 +192,24 @@ void ZSet::ForRange(size_t first, size_t last, bool reverse, Fn&& fn) const {
       return true;
     });
     for (size_t r = last + 1; r-- > first;) {
-      const char* p = lp_ + offs[r];
-      if (!fn(ZRecMember(p), ZRecScore(p))) return;
+      ZRec rec = ZRecDecode(lp_ + offs[r]);
+      if (!fn(rec.member, rec.score)) return;
     }
     return;
   }
   size_t c, s;
   Locate(reverse ? last : first, &c, &s);
   for (size_t n = last - first + 1; n > 0; --n) {
-    const char* rec = chunks_[c]->items[s];
-    if (!fn(ZRecMember(rec), ZRecScore(rec))) return;
+    ZRec rec = ZRecDecode(sk_->chunks[c]->items[s]);
+    if (!fn(rec.member, rec.score)) return;
     if (reverse) {
       if (s == 0) {
         if (c == 0) return;
         --c;
-        s = counts_[c];
+        s = sk_->counts[c];
       }
       --s;
-    } else if (++s == counts_[c]) {
+    } else if (++s == sk_->counts[c]) {
       ++c;
       s = 0;
     }
