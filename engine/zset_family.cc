@@ -1,7 +1,8 @@
 // The sorted-set command family, Redis 7.0 semantics (t_zset.c): ZADD ZINCRBY ZREM ZSCORE ZMSCORE
 // ZCARD ZCOUNT ZLEXCOUNT ZRANK ZREVRANK ZPOPMIN ZPOPMAX ZRANGE ZRANGESTORE ZREVRANGE
 // ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX ZREMRANGEBYRANK/BYSCORE/BYLEX ZUNION
-// ZINTER ZDIFF (and their STORE forms) ZINTERCARD ZMPOP ZRANDMEMBER ZSCAN. A sorted set is a ZSet
+// ZINTER ZDIFF (and their STORE forms) ZINTERCARD ZMPOP ZRANDMEMBER ZSCAN, and the blocking
+// BZPOPMIN BZPOPMAX BZMPOP (engine/blocking.h). A sorted set is a ZSet
 // (engine/types/zset.h) owned by its entry; an empty one is never stored. As in the list family,
 // arguments are checked in Redis's order and every change goes through Shard::Update.
 
@@ -17,6 +18,8 @@
 #include "base/glob.h"
 #include "base/numbers.h"
 #include "base/varint.h"
+#include "engine/blocking.h"
+#include "engine/client.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
 #include "engine/family.h"
@@ -657,50 +660,207 @@ void Pop(CommandContext& ctx, ArgList args, bool max) {
 void CmdZPopMin(CommandContext& ctx, ArgList args) { Pop(ctx, args, false); }
 void CmdZPopMax(CommandContext& ctx, ArgList args) { Pop(ctx, args, true); }
 
-// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
-void CmdZMPop(CommandContext& ctx, ArgList args) {
+// The arguments of ZMPOP and BZMPOP from the numkeys argument at args[first]: numkeys key
+// [key ...] MIN|MAX [COUNT count]. Replies the error and returns false if they are wrong.
+struct MPopArgs {
+  std::vector<KeyRef> keys;
+  bool max = false;
+  int64_t count = 1;
+};
+bool ParseMPop(ReplySink& reply, ArgList args, size_t first, MPopArgs* out) {
   int64_t numkeys;
-  if (!ParseLong(args[1], &numkeys) || numkeys < 1) return ctx.reply.Error(kNumkeys);
-  if (uint64_t(numkeys) + 2 >= args.size()) return ctx.reply.Error(errors::kSyntax);
-  size_t where_at = 2 + size_t(numkeys);
-  bool max;
-  if (EqualsIgnoreCase(args[where_at], "min"))
-    max = false;
-  else if (EqualsIgnoreCase(args[where_at], "max"))
-    max = true;
-  else
-    return ctx.reply.Error(errors::kSyntax);
+  if (!ParseLong(args[first], &numkeys) || numkeys < 1) {
+    reply.Error(kNumkeys);
+    return false;
+  }
+  if (uint64_t(numkeys) + first + 1 >= args.size()) {
+    reply.Error(errors::kSyntax);
+    return false;
+  }
+  size_t where_at = first + 1 + size_t(numkeys);
+  if (EqualsIgnoreCase(args[where_at], "min")) {
+    out->max = false;
+  } else if (EqualsIgnoreCase(args[where_at], "max")) {
+    out->max = true;
+  } else {
+    reply.Error(errors::kSyntax);
+    return false;
+  }
   int64_t count = -1;
   for (size_t j = where_at + 1; j < args.size(); ++j) {
     if (count == -1 && EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
-      if (!ParseLong(args[++j], &count) || count < 1) return ctx.reply.Error(kCountPositive);
+      if (!ParseLong(args[++j], &count) || count < 1) {
+        reply.Error(kCountPositive);
+        return false;
+      }
     } else {
-      return ctx.reply.Error(errors::kSyntax);
+      reply.Error(errors::kSyntax);
+      return false;
     }
   }
-  if (count == -1) count = 1;
-  std::vector<KeyRef> keys;
-  for (size_t i = 2; i < where_at; ++i) keys.emplace_back(args[i]);
-  Keyspace& ks = ctx.engine.keyspace();
-  auto guard = ks.LockKeys(keys);
-  int db = Db(ctx);
+  out->count = count == -1 ? 1 : count;
+  for (size_t i = first + 1; i < where_at; ++i) out->keys.emplace_back(args[i]);
+  return true;
+}
+
+// ZMPOP and BZMPOP's reply: [key, [[member, score], ...]].
+void ReplyKeyMembers(ReplySink& reply, std::string_view key, const std::vector<Member>& v) {
+  reply.ArrayHeader(2);
+  reply.Bulk(key);
+  reply.ArrayHeader(v.size());
+  for (const Member& m : v) {
+    reply.ArrayHeader(2);
+    reply.Bulk(m.member);
+    reply.Double(m.score);
+  }
+}
+
+enum class FirstResult : uint8_t { kPopped, kAllEmpty, kWrongType };
+
+// Pops up to count elements from the first of keys that holds a sorted set (their shards
+// locked); a key of another type stops it, as Redis checks the keys in order.
+FirstResult PopFirst(Keyspace& ks, int db, std::span<const KeyRef> keys, bool max, size_t count,
+                     const KeyRef** from, std::vector<Member>* out) {
   for (const KeyRef& k : keys) {
     Shard& s = ks.shard(k);
     Entry** link = s.Find(db, k, Engine::NowMs());
     if (!link) continue;
-    if ((*link)->type != ValueType::kZset) return ctx.reply.Error(errors::kWrongType);
-    auto v = PopFrom(s, db, link, max, size_t(count));
-    ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk(k.key);
-    ctx.reply.ArrayHeader(v.size());
-    for (const Member& m : v) {
-      ctx.reply.ArrayHeader(2);
-      ctx.reply.Bulk(m.member);
-      ctx.reply.Double(m.score);
-    }
-    return;
+    if ((*link)->type != ValueType::kZset) return FirstResult::kWrongType;
+    *out = PopFrom(s, db, link, max, count);
+    *from = &k;
+    return FirstResult::kPopped;
   }
-  ctx.reply.NullArray();
+  return FirstResult::kAllEmpty;
+}
+
+// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+void CmdZMPop(CommandContext& ctx, ArgList args) {
+  MPopArgs a;
+  if (!ParseMPop(ctx.reply, args, 1, &a)) return;
+  Keyspace& ks = ctx.engine.keyspace();
+  auto guard = ks.LockKeys(a.keys);
+  const KeyRef* from = nullptr;
+  std::vector<Member> v;
+  switch (PopFirst(ks, Db(ctx), a.keys, a.max, size_t(a.count), &from, &v)) {
+    case FirstResult::kWrongType:
+      return ctx.reply.Error(errors::kWrongType);
+    case FirstResult::kAllEmpty:
+      return ctx.reply.NullArray();
+    case FirstResult::kPopped:
+      return ReplyKeyMembers(ctx.reply, from->key, v);
+  }
+}
+
+// ---- Blocking pops (engine/blocking.h), as the list family's BLPOP and BLMPOP ----
+//
+// A served client's result is [key, member, score bytes, member, score bytes, ...], the scores
+// as their 8 raw bytes.
+
+void ServeBZPop(Engine& engine, BlockedClient& bc, const KeyRef& k) {
+  Shard& s = engine.keyspace().shard(k);
+  Entry** link = s.Find(bc.db, k, Engine::NowMs());
+  bc.result.emplace_back(k.key);
+  for (const Member& m : PopFrom(s, bc.db, link, bc.from != 0, size_t(bc.count))) {
+    bc.result.push_back(m.member);
+    bc.result.emplace_back(reinterpret_cast<const char*>(&m.score), 8);
+  }
+}
+
+std::vector<Member> ResultMembers(const BlockedClient& bc) {
+  std::vector<Member> v;
+  for (size_t i = 1; i + 1 < bc.result.size(); i += 2) {
+    double sc;
+    std::memcpy(&sc, bc.result[i + 1].data(), 8);
+    v.push_back({bc.result[i], sc});
+  }
+  return v;
+}
+
+// BZPOPMIN/BZPOPMAX: [key, member, score].
+void ReplyBZPop(const BlockedClient& bc, ReplySink& reply) {
+  auto v = ResultMembers(bc);
+  reply.ArrayHeader(3);
+  reply.Bulk(bc.result[0]);
+  reply.Bulk(v[0].member);
+  reply.Double(v[0].score);
+}
+void ReplyBZMPop(const BlockedClient& bc, ReplySink& reply) {
+  ReplyKeyMembers(reply, bc.result[0], ResultMembers(bc));
+}
+// Both time out with a null array (Redis 7.0's replyToBlockedClientTimedOut).
+void ReplyNullArray(ReplySink& reply) { reply.NullArray(); }
+
+void BlockOn(CommandContext& ctx, ArgList args, std::span<const KeyRef> keys, int64_t deadline_ms,
+             std::shared_ptr<BlockedClient> bc) {
+  bc->type = ValueType::kZset;
+  for (const KeyRef& k : keys) {
+    if (std::find(bc->keys.begin(), bc->keys.end(), k.key) == bc->keys.end())
+      bc->keys.emplace_back(k.key);
+  }
+  bc->deadline_ms = deadline_ms;
+  BlockClient(ctx, args, std::move(bc));
+}
+
+// BZPOPMIN/BZPOPMAX key [key ...] timeout
+void BlockingPop(CommandContext& ctx, ArgList args, bool max) {
+  int64_t deadline;
+  if (auto err = Blocking::ParseTimeout(args.back(), Engine::NowMs(), &deadline); !err.empty())
+    return ctx.reply.Error(err);
+  Keyspace& ks = ctx.engine.keyspace();
+  std::vector<KeyRef> keys;
+  for (size_t i = 1; i + 1 < args.size(); ++i) keys.emplace_back(args[i]);
+  auto guard = ks.LockKeys(keys);
+  const KeyRef* from = nullptr;
+  std::vector<Member> v;
+  switch (PopFirst(ks, Db(ctx), keys, max, 1, &from, &v)) {
+    case FirstResult::kWrongType:
+      return ctx.reply.Error(errors::kWrongType);
+    case FirstResult::kPopped:
+      ctx.reply.ArrayHeader(3);
+      ctx.reply.Bulk(from->key);
+      ctx.reply.Bulk(v[0].member);
+      return ctx.reply.Double(v[0].score);
+    case FirstResult::kAllEmpty:
+      break;
+  }
+  auto bc = std::make_shared<BlockedClient>();
+  bc->from = max ? 1 : 0;
+  bc->count = 1;
+  bc->serve = ServeBZPop;
+  bc->reply = ReplyBZPop;
+  bc->timeout_reply = ReplyNullArray;
+  BlockOn(ctx, args, keys, deadline, std::move(bc));
+}
+void CmdBZPopMin(CommandContext& ctx, ArgList args) { BlockingPop(ctx, args, false); }
+void CmdBZPopMax(CommandContext& ctx, ArgList args) { BlockingPop(ctx, args, true); }
+
+// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: the timeout is checked after the
+// other arguments, as in Redis.
+void CmdBZMPop(CommandContext& ctx, ArgList args) {
+  MPopArgs a;
+  if (!ParseMPop(ctx.reply, args, 2, &a)) return;
+  int64_t deadline;
+  if (auto err = Blocking::ParseTimeout(args[1], Engine::NowMs(), &deadline); !err.empty())
+    return ctx.reply.Error(err);
+  Keyspace& ks = ctx.engine.keyspace();
+  auto guard = ks.LockKeys(a.keys);
+  const KeyRef* from = nullptr;
+  std::vector<Member> v;
+  switch (PopFirst(ks, Db(ctx), a.keys, a.max, size_t(a.count), &from, &v)) {
+    case FirstResult::kWrongType:
+      return ctx.reply.Error(errors::kWrongType);
+    case FirstResult::kPopped:
+      return ReplyKeyMembers(ctx.reply, from->key, v);
+    case FirstResult::kAllEmpty:
+      break;
+  }
+  auto bc = std::make_shared<BlockedClient>();
+  bc->from = a.max ? 1 : 0;
+  bc->count = a.count;
+  bc->serve = ServeBZPop;
+  bc->reply = ReplyBZMPop;
+  bc->timeout_reply = ReplyNullArray;
+  BlockOn(ctx, args, a.keys, deadline, std::move(bc));
 }
 
 // ---- ZRANDMEMBER ----
@@ -1023,6 +1183,10 @@ void RegisterZSetFamily(CommandRegistry& r) {
   numkeys("zinterstore", -4, kWD, 2, CmdZInterStore, 1);
   numkeys("zdiffstore", -4, kWD, 2, CmdZDiffStore, 1);
   numkeys("zmpop", -4, kW, 1, CmdZMPop, 0);
+  constexpr uint32_t kB = kCmdNoscript | kCmdBlocking;
+  r.Register(CommandSpec("bzpopmin", -3, kW | kF | kB, 1, -2, 1, CmdBZPopMin));
+  r.Register(CommandSpec("bzpopmax", -3, kW | kF | kB, 1, -2, 1, CmdBZPopMax));
+  numkeys("bzmpop", -5, kW | kCmdBlocking, 2, CmdBZMPop, 0);
 }
 
 }  // namespace aegisr

@@ -161,6 +161,9 @@ SUMMARIES = {
     "shutdown": "Stops the server",
     "swapdb": "Exchanges the contents of two databases",
     "time": "Returns the server's clock",
+    "bzmpop": "Pops members from the first non-empty sorted set, waiting for one if all are empty",
+    "bzpopmax": "Pops the highest-scored member of the first non-empty sorted set, or waits",
+    "bzpopmin": "Pops the lowest-scored member of the first non-empty sorted set, or waits",
     "zadd": "Adds members with scores to a sorted set, or updates their scores",
     "zcard": "Returns the number of members of a sorted set",
     "zcount": "Counts the members of a sorted set within a score range",
@@ -205,7 +208,7 @@ COMMANDS = [
     "blmove", "blmpop", "blpop", "brpop", "brpoplpush", "linsert", "lindex", "llen", "lmove", "lmpop", "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem",
     "lset", "ltrim", "rpop", "rpoplpush", "rpush", "rpushx",
     # sorted set group
-    "zadd", "zcard", "zcount", "zdiff", "zdiffstore", "zincrby", "zinter", "zintercard", "zinterstore", "zlexcount", "zmpop", "zmscore", "zpopmax", "zpopmin", "zrandmember", "zrange", "zrangebylex", "zrangebyscore", "zrangestore", "zrank", "zrem", "zremrangebylex", "zremrangebyrank", "zremrangebyscore", "zrevrange", "zrevrangebylex", "zrevrangebyscore", "zrevrank", "zscan", "zscore", "zunion", "zunionstore",
+    "bzmpop", "bzpopmax", "bzpopmin", "zadd", "zcard", "zcount", "zdiff", "zdiffstore", "zincrby", "zinter", "zintercard", "zinterstore", "zlexcount", "zmpop", "zmscore", "zpopmax", "zpopmin", "zrandmember", "zrange", "zrangebylex", "zrangebyscore", "zrangestore", "zrank", "zrem", "zremrangebylex", "zremrangebyrank", "zremrangebyscore", "zrevrange", "zrevrangebylex", "zrevrangebyscore", "zrevrank", "zscan", "zscore", "zunion", "zunionstore",
     # generic group
     "copy", "del", "dump", "exists", "expire", "expireat", "expiretime", "keys", "migrate",
     "move", "object", "persist", "pexpire", "pexpireat", "pexpiretime", "pttl", "randomkey",
