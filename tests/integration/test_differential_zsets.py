@@ -348,6 +348,23 @@ def test_zrandmember_and_zscan_properties(opts):
                 if cursor == 0:
                     break
             assert seen == src, (len(seen), len(src))
+        # Members present for the whole scan come back although others are removed and added
+        # meanwhile (the ZSCAN + ZREM pattern), also with many members at one score.
+        for scores in ("distinct", "few"):
+            r.delete("s")
+            r.zadd("s", {b"m%d" % i: (i if scores == "distinct" else i % 3) for i in range(1000)})
+            seen, cursor, calls = set(), 0, 0
+            while True:
+                cursor, items = r.zscan("s", cursor, count=10)
+                calls += 1
+                for m, _ in items:
+                    seen.add(m)
+                    r.zrem("s", m)
+                r.zadd("s", {b"new%d" % calls: -1})
+                if cursor == 0:
+                    break
+            assert {b"m%d" % i for i in range(1000)} <= seen, 1000 - len(seen)
+            assert calls > 1 if scores == "distinct" else True
 
 
 if __name__ == "__main__":
