@@ -80,7 +80,7 @@ size_t ZSet::max_value() { return size_t(g_max_value.load(std::memory_order_rela
 ZSet::ZSet(size_t size_hint, size_t first_len) {
   if (max_entries() == 0 || first_len > max_value() || size_hint > max_entries()) {
     sk_ = new Skip();
-    bytes_ = sizeof(Skip);
+    sk_->bytes = sizeof(Skip);
     IndexGrow(8);
   }
 }
@@ -96,14 +96,14 @@ ZSet::ZSet(const ZSet& other) {
     return;
   }
   sk_ = new Skip();
-  bytes_ = sizeof(Skip);
+  sk_->bytes = sizeof(Skip);
   IndexGrow(other.sk_->index_cap);
   sk_->chunks.reserve(other.sk_->chunks.size());
   sk_->counts = other.sk_->counts;
-  bytes_ += sk_->counts.capacity() * sizeof(uint16_t);
+  sk_->bytes += sk_->counts.capacity() * sizeof(uint16_t);
   for (size_t c = 0; c < other.sk_->chunks.size(); ++c) {
     auto* ch = static_cast<Chunk*>(AllocBytes(sizeof(Chunk)));
-    bytes_ += UsableSize(ch);
+    sk_->bytes += UsableSize(ch);
     for (size_t i = 0; i < sk_->counts[c]; ++i) {
       const char* r = other.sk_->chunks[c]->items[i];
       ch->items[i] = NewRecord(ZRecMember(r), ZRecScore(r));
@@ -111,7 +111,7 @@ ZSet::ZSet(const ZSet& other) {
     }
     sk_->chunks.push_back(ch);
   }
-  bytes_ += sk_->chunks.capacity() * sizeof(Chunk*);
+  sk_->bytes += sk_->chunks.capacity() * sizeof(Chunk*);
   size_ = other.size_;
 }
 
@@ -141,7 +141,6 @@ void ZSet::LpSetBuffer(char* buf, size_t len) {
   if (lp_ && lp_ != buf) FreeBytes(lp_);
   lp_ = buf;
   lp_len_ = len;
-  bytes_ = buf ? UsableSize(buf) : 0;
 }
 
 bool ZSet::Score(std::string_view member, double* score) const {
@@ -191,10 +190,39 @@ void ZSet::Insert(std::string_view member, double score) {
 }
 
 bool ZSet::Erase(std::string_view member) {
-  double score;
-  if (!Score(member, &score)) return false;
-  size_t r = RankOf(member, score);
-  EraseRange(r, r);
+  if (is_listpack()) {
+    double score;
+    if (!Score(member, &score)) return false;
+    size_t r = RankOf(member, score);
+    EraseRange(r, r);
+    return true;
+  }
+  // Found through the index, then its chunk and slot by binary search: no rank needed.
+  char* rec = IndexFind(member);
+  if (!rec) return false;
+  ZRec self = ZRecDecode(rec);
+  auto before = [&](const char* x) {
+    ZRec r = ZRecDecode(x);
+    return Less(r.score, r.member, self.score, self.member);
+  };
+  size_t lo = 0, hi = sk_->chunks.size() - 1;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (before(sk_->chunks[mid]->items[sk_->counts[mid] - 1]))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  const Chunk* ch = sk_->chunks[lo];
+  size_t a = 0, b = sk_->counts[lo];
+  while (a < b) {
+    size_t mid = (a + b) / 2;
+    if (before(ch->items[mid]))
+      a = mid + 1;
+    else
+      b = mid;
+  }
+  RemoveSlots(lo, a, 1);
   return true;
 }
 
@@ -226,6 +254,10 @@ void ZSet::EraseRange(size_t first, size_t last) {
   }
   size_t c, s;
   Locate(first, &c, &s);
+  RemoveSlots(c, s, n);
+}
+
+void ZSet::RemoveSlots(size_t c, size_t s, size_t n) {
   while (n > 0) {
     Chunk* ch = sk_->chunks[c];
     size_t take = std::min<size_t>(n, sk_->counts[c] - s);
@@ -259,7 +291,7 @@ void ZSet::EraseRange(size_t first, size_t last) {
 }
 
 void ZSet::RemoveChunk(size_t c) {
-  bytes_ -= UsableSize(sk_->chunks[c]);
+  sk_->bytes -= UsableSize(sk_->chunks[c]);
   FreeBytes(sk_->chunks[c]);
   sk_->chunks.erase(sk_->chunks.begin() + ptrdiff_t(c));
   sk_->counts.erase(sk_->counts.begin() + ptrdiff_t(c));
@@ -272,7 +304,7 @@ void ZSet::ConvertToSkiplist() {
   lp_ = nullptr;
   lp_len_ = 0;
   sk_ = new Skip();
-  bytes_ = sizeof(Skip);
+  sk_->bytes = sizeof(Skip);
   size_ = 0;
   size_t cap = 8;
   while (cap * 3 < (n + 1) * 4) cap *= 2;
@@ -291,22 +323,22 @@ void ZSet::ConvertToSkiplist() {
 char* ZSet::NewRecord(std::string_view member, double score) {
   auto* rec = static_cast<char*>(AllocBytes(RecordSize(member, score)));
   WriteRecord(rec, member, score);
-  bytes_ += UsableSize(rec);
+  sk_->bytes += UsableSize(rec);
   return rec;
 }
 
 void ZSet::FreeRecord(char* rec) {
-  bytes_ -= UsableSize(rec);
+  sk_->bytes -= UsableSize(rec);
   FreeBytes(rec);
 }
 
 void ZSet::IndexGrow(size_t cap) {
   char** old = sk_->index;
   size_t old_cap = sk_->index_cap;
-  if (old) bytes_ -= UsableSize(old);
+  if (old) sk_->bytes -= UsableSize(old);
   sk_->index = static_cast<char**>(ZallocBytes(cap * sizeof(char*)));
   sk_->index_cap = cap;
-  bytes_ += UsableSize(sk_->index);
+  sk_->bytes += UsableSize(sk_->index);
   for (size_t i = 0; i < old_cap; ++i) {
     if (!old[i]) continue;
     size_t j = Hash(ZRecMember(old[i])) & (cap - 1);
@@ -366,10 +398,10 @@ void ZSet::SkipInsert(char* rec) {
   if (sk_->chunks.empty()) {
     size_t cap_before = sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2;
     auto* ch = static_cast<Chunk*>(AllocBytes(sizeof(Chunk)));
-    bytes_ += UsableSize(ch);
+    sk_->bytes += UsableSize(ch);
     sk_->chunks.push_back(ch);
     sk_->counts.push_back(0);
-    bytes_ += sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2 - cap_before;
+    sk_->bytes += sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2 - cap_before;
   }
   // The first chunk whose last element is not before rec (else the last chunk).
   size_t lo = 0, hi = sk_->chunks.size() - 1;
@@ -389,7 +421,7 @@ void ZSet::SkipInsert(char* rec) {
     bool prepend = c == 0 && !before(sk_->chunks[0]->items[0]);
     size_t cap_before = sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2;
     auto* nc = static_cast<Chunk*>(AllocBytes(sizeof(Chunk)));
-    bytes_ += UsableSize(nc);
+    sk_->bytes += UsableSize(nc);
     if (append || prepend) {
       size_t at = append ? c + 1 : 0;
       sk_->chunks.insert(sk_->chunks.begin() + ptrdiff_t(at), nc);
@@ -403,7 +435,7 @@ void ZSet::SkipInsert(char* rec) {
       sk_->counts[c] = uint16_t(half);
       if (before(sk_->chunks[c]->items[half - 1])) ++c;
     }
-    bytes_ += sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2 - cap_before;
+    sk_->bytes += sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2 - cap_before;
   }
   Chunk* ch = sk_->chunks[c];
   size_t a = 0, b = sk_->counts[c];

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/alloc.h"
+
 namespace aegisr {
 
 class ZSet {
@@ -66,7 +68,7 @@ class ZSet {
   void EraseRange(size_t first, size_t last);
 
   // Bytes this set owns beyond sizeof(ZSet). O(1).
-  size_t MemoryBytes() const { return bytes_; }
+  size_t MemoryBytes() const { return sk_ ? sk_->bytes : lp_ ? UsableSize(lp_) : 0; }
   size_t RecountMemoryBytes() const;
   // Allocations freeing it releases.
   size_t allocations() const { return is_listpack() ? 1 : size_ + sk_->chunks.size() + 4; }
@@ -90,14 +92,16 @@ class ZSet {
   void Locate(size_t r, size_t* chunk, size_t* slot) const;
   void SkipInsert(char* rec);
   void RemoveChunk(size_t c);
+  // Removes n elements from slot s of chunk c on (records, index entries, emptied chunks).
+  void RemoveSlots(size_t c, size_t s, size_t n);
 
   size_t size_ = 0;
-  size_t bytes_ = 0;  // what MemoryBytes reports
   // listpack
   char* lp_ = nullptr;
   size_t lp_len_ = 0;
-  // skiplist: null while a listpack (keeps a small set's object at 40 bytes)
+  // skiplist: null while a listpack (keeps a small set's object at 32 bytes)
   struct Skip {
+    size_t bytes = 0;  // what MemoryBytes reports
     std::vector<Chunk*> chunks;
     std::vector<uint16_t> counts;
     char** index = nullptr;
