@@ -897,17 +897,38 @@ void CmdZRandMember(CommandContext& ctx, ArgList args) {
   if (!key.link || l == 0) return ctx.reply.ArrayHeader(0);
   const ZSet& z = key.z();
   std::vector<Member> v;
-  auto at = [&](size_t r) {
-    z.ForRange(r, r, false, [&](std::string_view m, double s) {
-      v.push_back({std::string(m), s});
-      return false;
+  // The members at the chosen ranks, in the order chosen: one lookup each when they are few, else
+  // one ordered pass over the set (a rank lookup in a skiplist set walks its chunk counts).
+  auto emit = [&](const std::vector<size_t>& ranks) {
+    if (ranks.size() <= 64 || z.is_listpack()) {
+      for (size_t r : ranks) {
+        z.ForRange(r, r, false, [&](std::string_view m, double sc) {
+          v.push_back({std::string(m), sc});
+          return false;
+        });
+      }
+      return;
+    }
+    std::vector<size_t> order(ranks.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ranks[a] < ranks[b]; });
+    v.resize(ranks.size());
+    size_t next = 0, rank = ranks[order[0]];
+    z.ForRange(rank, ranks[order.back()], false, [&](std::string_view m, double sc) {
+      while (next < order.size() && ranks[order[next]] == rank)
+        v[order[next++]] = {std::string(m), sc};
+      ++rank;
+      return next < order.size();
     });
   };
+  std::vector<size_t> ranks;
   if (l < 0) {
-    for (uint64_t i = 0; i < uint64_t(-l); ++i) at(rng() % z.size());
+    ranks.resize(size_t(-l));
+    for (size_t& r : ranks) r = rng() % z.size();
+    emit(ranks);
   } else if (uint64_t(l) >= z.size()) {
-    z.ForRange(0, z.size() - 1, false, [&](std::string_view m, double s) {
-      v.push_back({std::string(m), s});
+    z.ForRange(0, z.size() - 1, false, [&](std::string_view m, double sc) {
+      v.push_back({std::string(m), sc});
       return true;
     });
   } else {
@@ -922,8 +943,9 @@ void CmdZRandMember(CommandContext& ctx, ArgList args) {
       size_t vi = get(i), vj = get(j);
       swapped[i] = vj;
       swapped[j] = vi;
-      at(vj);
+      ranks.push_back(vj);
     }
+    emit(ranks);
   }
   ReplyMembers(ctx.reply, v, withscores);
 }

@@ -338,6 +338,13 @@ def test_zrandmember_and_zscan_properties(opts):
             assert set(got) <= set(src)
             got = r.zrandmember(k, -20)
             assert len(got) == 20 and set(got) <= set(src)
+            # Many picks (one ordered pass over a skiplist set): members with their own scores.
+            got = r.zrandmember(k, -500, withscores=True)
+            assert len(got) == 1000
+            assert all(float(got[i + 1]) == src[got[i]] for i in range(0, len(got), 2))
+            if len(src) > 200:
+                got = r.zrandmember(k, 200)
+                assert len(set(got)) == 200 and set(got) <= set(src)
             got = r.zrandmember(k, 1000, withscores=True)
             assert len(got) == 2 * len(src)
             assert all(float(got[i + 1]) == src[got[i]] for i in range(0, len(got), 2))
