@@ -216,6 +216,12 @@ def play_zsets(d, rng, types):
     d.check(b"SET", STRING_KEY, b"v")
     d.check(b"SET", LEX_STRING_KEY, b"v")
     d.check(b"RPUSH", LIST_KEY, b"v")
+    if rng.random() < 0.3:
+        # A set past the default limits (skiplist at 128 entries), with repeated scores.
+        cmd = [b"ZADD", rng.choice(KEYS)]
+        for i in range(rng.randint(100, 400)):
+            cmd += [b"%d" % rng.randint(-5, 5), b"n%d" % i]
+        d.check(*cmd)
     for _ in range(250):
         if rng.random() < 0.03:
             d.check(*gen_wrong_arity(rng))
