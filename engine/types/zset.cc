@@ -113,6 +113,7 @@ ZSet::ZSet(const ZSet& other) {
   }
   sk_->bytes += sk_->chunks.capacity() * sizeof(Chunk*);
   size_ = other.size_;
+  FenRebuild();
 }
 
 ZSet::~ZSet() {
@@ -129,7 +130,7 @@ ZSet::~ZSet() {
 size_t ZSet::RecountMemoryBytes() const {
   if (is_listpack()) return lp_ ? UsableSize(lp_) : 0;
   size_t n = sizeof(Skip) + UsableSize(sk_->index) + sk_->chunks.capacity() * sizeof(Chunk*) +
-             sk_->counts.capacity() * sizeof(uint16_t);
+             sk_->fen.capacity() * sizeof(uint32_t) + sk_->counts.capacity() * sizeof(uint16_t);
   for (size_t c = 0; c < sk_->chunks.size(); ++c) {
     n += UsableSize(sk_->chunks[c]);
     for (size_t i = 0; i < sk_->counts[c]; ++i) n += UsableSize(sk_->chunks[c]->items[i]);
@@ -258,6 +259,7 @@ void ZSet::EraseRange(size_t first, size_t last) {
 }
 
 void ZSet::RemoveSlots(size_t c, size_t s, size_t n) {
+  bool reshaped = false;  // chunks removed or merged: the tree is rebuilt
   while (n > 0) {
     Chunk* ch = sk_->chunks[c];
     size_t take = std::min<size_t>(n, sk_->counts[c] - s);
@@ -271,7 +273,9 @@ void ZSet::RemoveSlots(size_t c, size_t s, size_t n) {
     size_ -= take;
     if (sk_->counts[c] == 0) {
       RemoveChunk(c);
+      reshaped = true;
     } else {
+      if (!reshaped) FenAdd(c, -int64_t(take));
       ++c;
     }
     s = 0;
@@ -285,9 +289,11 @@ void ZSet::RemoveSlots(size_t c, size_t s, size_t n) {
       sk_->counts[k] = uint16_t(sk_->counts[k] + sk_->counts[k + 1]);
       sk_->counts[k + 1] = 0;
       RemoveChunk(k + 1);
+      reshaped = true;
       break;
     }
   }
+  if (reshaped) FenRebuild();
 }
 
 void ZSet::RemoveChunk(size_t c) {
@@ -383,10 +389,33 @@ void ZSet::IndexErase(char* rec) {
 }
 
 void ZSet::Locate(size_t r, size_t* chunk, size_t* slot) const {
-  size_t c = 0;
-  while (r >= sk_->counts[c]) r -= sk_->counts[c++];
-  *chunk = c;
+  size_t n = sk_->chunks.size(), pos = 0, step = 1;
+  while (step * 2 <= n) step *= 2;
+  for (; step > 0; step /= 2) {
+    if (pos + step <= n && sk_->fen[pos + step] <= r) {
+      pos += step;
+      r -= sk_->fen[pos];
+    }
+  }
+  *chunk = pos;
   *slot = r;
+}
+
+void ZSet::FenRebuild() {
+  size_t cap_before = sk_->fen.capacity();
+  size_t n = sk_->chunks.size();
+  sk_->fen.assign(n + 1, 0);
+  for (size_t i = 1; i <= n; ++i) {
+    sk_->fen[i] += sk_->counts[i - 1];
+    size_t j = i + (i & (~i + 1));
+    if (j <= n) sk_->fen[j] += sk_->fen[i];
+  }
+  sk_->bytes += (sk_->fen.capacity() - cap_before) * sizeof(uint32_t);
+}
+
+void ZSet::FenAdd(size_t c, int64_t delta) {
+  for (size_t i = c + 1; i < sk_->fen.size(); i += i & (~i + 1))
+    sk_->fen[i] = uint32_t(int64_t(sk_->fen[i]) + delta);
 }
 
 void ZSet::SkipInsert(char* rec) {
@@ -402,6 +431,7 @@ void ZSet::SkipInsert(char* rec) {
     sk_->chunks.push_back(ch);
     sk_->counts.push_back(0);
     sk_->bytes += sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2 - cap_before;
+    FenRebuild();
   }
   // The first chunk whose last element is not before rec (else the last chunk).
   size_t lo = 0, hi = sk_->chunks.size() - 1;
@@ -436,6 +466,7 @@ void ZSet::SkipInsert(char* rec) {
       if (before(sk_->chunks[c]->items[half - 1])) ++c;
     }
     sk_->bytes += sk_->chunks.capacity() * sizeof(Chunk*) + sk_->counts.capacity() * 2 - cap_before;
+    FenRebuild();
   }
   Chunk* ch = sk_->chunks[c];
   size_t a = 0, b = sk_->counts[c];
@@ -449,6 +480,7 @@ void ZSet::SkipInsert(char* rec) {
   std::memmove(ch->items + a + 1, ch->items + a, (sk_->counts[c] - a) * sizeof(char*));
   ch->items[a] = rec;
   ++sk_->counts[c];
+  FenAdd(c, 1);
 }
 
 }  // namespace aegisr

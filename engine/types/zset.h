@@ -106,7 +106,16 @@ class ZSet {
     std::vector<uint16_t> counts;
     char** index = nullptr;
     size_t index_cap = 0;  // power of two
+    // A Fenwick tree over counts (1-based): rank <-> chunk in O(log chunks).
+    std::vector<uint32_t> fen;
   };
+  void FenRebuild();
+  void FenAdd(size_t c, int64_t delta);
+  size_t FenPrefix(size_t c) const {  // elements in chunks [0, c)
+    size_t n = 0;
+    for (size_t i = c; i > 0; i -= i & (~i + 1)) n += sk_->fen[i];
+    return n;
+  }
   Skip* sk_ = nullptr;
 };
 
@@ -158,8 +167,7 @@ size_t ZSet::Count(Fn&& before) const {
     else
       hi = mid;
   }
-  size_t rank = 0;
-  for (size_t c = 0; c < lo; ++c) rank += sk_->counts[c];
+  size_t rank = FenPrefix(lo);
   if (lo == sk_->chunks.size()) return rank;
   const Chunk* ch = sk_->chunks[lo];
   size_t a = 0, b = sk_->counts[lo];

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -241,6 +242,24 @@ TEST(ZSetTypeTest, MatchesAModel) {
           double got;
           ASSERT_TRUE(z.Score(mm, &got));
           EXPECT_EQ(got, ss);
+        }
+        // A window from a random rank, both directions.
+        if (!z.empty()) {
+          size_t a = rng() % z.size(), b = std::min(z.size() - 1, a + rng() % 300);
+          std::vector<std::string> fwd, rev;
+          z.ForRange(a, b, false, [&](std::string_view mm, double) {
+            fwd.emplace_back(mm);
+            return true;
+          });
+          z.ForRange(a, b, true, [&](std::string_view mm, double) {
+            rev.emplace_back(mm);
+            return true;
+          });
+          auto it2 = std::next(order.begin(), ptrdiff_t(a));
+          ASSERT_EQ(fwd.size(), b - a + 1);
+          for (size_t k = 0; k < fwd.size(); ++k, ++it2) EXPECT_EQ(fwd[k], it2->first.second);
+          std::reverse(rev.begin(), rev.end());
+          EXPECT_EQ(fwd, rev);
         }
         ZSet copy(z);
         EXPECT_EQ(copy.size(), z.size());
