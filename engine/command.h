@@ -139,6 +139,7 @@ void RegisterListFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
 void RegisterHashFamily(CommandRegistry& r);
 void RegisterSetFamily(CommandRegistry& r);
+void RegisterZSetFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConfigFamily(CommandRegistry& r);
 

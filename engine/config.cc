@@ -19,6 +19,7 @@
 
 #include "base/logging.h"
 #include "engine/types/packed_list.h"
+#include "engine/types/zset.h"
 
 // toml++ and nlohmann/json report errors with exceptions; they are caught in this file only.
 #include <toml++/toml.h>
@@ -71,6 +72,12 @@ void OnListFill(Config& cfg) {
   PackedList::SetFill(cfg.list_max_listpack_size.load(std::memory_order_relaxed));
 }
 
+// Sorted sets convert to a skiplist past these (engine/types/zset.h).
+void OnZSetLimits(Config& cfg) {
+  ZSet::SetLimits(cfg.zset_max_listpack_entries.load(std::memory_order_relaxed),
+                  cfg.zset_max_listpack_value.load(std::memory_order_relaxed));
+}
+
 // The keyspace's LFU counters follow these two (tier/access.h).
 void OnLfu(Config& cfg) {
   SetLfuParams(cfg.lfu_log_factor.load(std::memory_order_relaxed),
@@ -87,9 +94,10 @@ Knob Int(std::string_view name, std::atomic<int64_t> Config::*f, int64_t min, in
 }
 
 Knob Mem(std::string_view name, std::atomic<int64_t> Config::*f, int64_t min, int64_t max,
-         std::string_view def, uint32_t flags, std::string_view help) {
-  return Knob{name, "", KnobType::kMemory, flags,   def,     min,     max,
-              {},   f,  nullptr,           nullptr, nullptr, nullptr, help};
+         std::string_view def, uint32_t flags, std::string_view help,
+         void (*on_change)(Config&) = nullptr) {
+  return Knob{name, "", KnobType::kMemory, flags,   def,     min,       max,
+              {},   f,  nullptr,           nullptr, nullptr, on_change, help};
 }
 
 Knob Bool(std::string_view name, std::atomic<bool> Config::*f, std::string_view def, uint32_t flags,
@@ -179,6 +187,14 @@ const std::vector<Knob>& Table() {
           Int("list-max-listpack-size", &Config::list_max_listpack_size, kIntMin, kIntMax, "-2", 0,
               "List node size: -1..-5 for 4..64 KB, or a positive number of elements.", OnListFill),
           "list-max-ziplist-size"),
+      Aliased(
+          Int("zset-max-listpack-entries", &Config::zset_max_listpack_entries, 0, kI64Max, "128", 0,
+              "Sorted sets with more elements than this use the skiplist encoding.", OnZSetLimits),
+          "zset-max-ziplist-entries"),
+      Aliased(Mem("zset-max-listpack-value", &Config::zset_max_listpack_value, 0, kI64Max, "64", 0,
+                  "Sorted sets with a member longer than this (bytes) use the skiplist encoding.",
+                  OnZSetLimits),
+              "zset-max-ziplist-value"),
       Bool("lazyfree-lazy-eviction", &Config::lazyfree_lazy_eviction, "no", 0,
            "Free evicted values in the background."),
       Bool("lazyfree-lazy-expire", &Config::lazyfree_lazy_expire, "no", 0,

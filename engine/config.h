@@ -66,6 +66,8 @@ struct Config {
   std::atomic<bool> tier_offload{false};
   std::atomic<int64_t> lfu_decay_time{0};
   std::atomic<int64_t> list_max_listpack_size{-2};
+  std::atomic<int64_t> zset_max_listpack_entries{128};
+  std::atomic<int64_t> zset_max_listpack_value{64};
   std::atomic<bool> lazyfree_lazy_eviction{false};
   std::atomic<bool> lazyfree_lazy_expire{false};
   std::atomic<bool> lazyfree_lazy_server_del{false};

@@ -85,6 +85,7 @@ void Engine::RegisterAll() {
   RegisterSortFamily(commands_);
   RegisterHashFamily(commands_);
   RegisterSetFamily(commands_);
+  RegisterZSetFamily(commands_);
   RegisterServerFamily(commands_);
   RegisterConfigFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });

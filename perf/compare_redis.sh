@@ -8,6 +8,9 @@
 #                                        the script before the daemon exists; ratios ~1.0)
 #        CLIENTS (50), VALUE_SIZE (64), KEYSPACE (1000000), PIPELINES ("1 16")
 #        TESTS ("set get")  redis-benchmark tests, in order (e.g. "lpush lpop rpush rpop")
+#        CUSTOM        arbitrary commands as extra tests, "name|COMMAND ARGS" separated by ';', run
+#                      after TESTS in each round, e.g. "zrange100|ZRANGE myzset 0 99 WITHSCORES"
+#                      (the zadd test fills myzset first)
 #        AEGISR_ARGS   extra aegisr-daemon flags, e.g. "--threads 1"
 set -euo pipefail
 
@@ -110,11 +113,12 @@ RESULTS="$WORK/results.csv"  # server,pipeline,round,test,rps,p99_ms,client_cpu_
 # One test against one server. Also records how busy redis-benchmark itself was (user+sys CPU
 # over wall time, from bash's `time`): redis-benchmark is single-threaded, so near 100% means
 # the figure is the load generator's ceiling, not the server's.
-run_one() {  # server port pipeline round test
-  local out cpu TIMEFORMAT='%R %U %S'
-  if ! { time out=$("$REDIS_BENCHMARK" -h 127.0.0.1 -p "$2" -t "$5" -c "$CLIENTS" \
-      -d "$VALUE_SIZE" -r "$KEYSPACE" -n "$REQUESTS" -P "$3" --csv 2>"$WORK/bench.err"); } \
-      2>"$WORK/time"; then
+run_one() {  # server port pipeline round test [custom command words...]
+  local out cpu TIMEFORMAT='%R %U %S' sel=(-t "$5")
+  [[ $# -gt 5 ]] && sel=("${@:6}")
+  if ! { time out=$("$REDIS_BENCHMARK" -h 127.0.0.1 -p "$2" -c "$CLIENTS" \
+      -d "$VALUE_SIZE" -r "$KEYSPACE" -n "$REQUESTS" -P "$3" --csv "${sel[@]}" \
+      2>"$WORK/bench.err"); } 2>"$WORK/time"; then
     echo "$0: redis-benchmark against $1 failed:" >&2
     cat "$WORK/bench.err" >&2
     exit 1
@@ -122,8 +126,11 @@ run_one() {  # server port pipeline round test
   cpu=$(awk '{ if ($1 > 0) printf "%.0f", 100 * ($2 + $3) / $1; else print 0 }' "$WORK/time")
   # --csv: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
   #        "p99_latency_ms","max_latency_ms"
+  # A custom command's row is named by its text: take the first data row under our name.
   echo "$out" | tr -d '"' | awk -F, -v s="$1" -v p="$3" -v r="$4" -v c="$cpu" -v t="$5" \
-    'toupper($1) == toupper(t) { print s "," p "," r "," $1 "," $2 "," $7 "," c }' >>"$RESULTS"
+    -v custom=$(( $# > 5 )) \
+    '$1 != "test" && (custom || toupper($1) == toupper(t)) && !done {
+       print s "," p "," r "," t "," $2 "," $7 "," c; done = 1 }' >>"$RESULTS"
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -133,6 +140,15 @@ for round in $(seq "$ROUNDS"); do
       run_one redis "$REDIS_PORT" "$p" "$round" "$t"
       run_one aegisr "$AEGISR_PORT" "$p" "$round" "$t"
     done
+    if [[ -n "${CUSTOM:-}" ]]; then
+      IFS=';' read -ra customs <<<"$CUSTOM"
+      for c in "${customs[@]}"; do
+        name=${c%%|*}
+        read -ra words <<<"${c#*|}"
+        run_one redis "$REDIS_PORT" "$p" "$round" "$name" "${words[@]}"
+        run_one aegisr "$AEGISR_PORT" "$p" "$round" "$name" "${words[@]}"
+      done
+    fi
   done
 done
 
@@ -147,13 +163,13 @@ order = {}
 for server, pipeline, _round, test, *_ in rows:
     order.setdefault(test, len(order))
 keys = sorted({(t, p) for t, p, _ in data}, key=lambda k: (order[k[0]], k[1]))
-print(f"{'test':<6} {'pipeline':>8} {'redis rps':>12} {'aegisr rps':>12} {'ratio':>7} "
+print(f"{'test':<10} {'pipeline':>8} {'redis rps':>12} {'aegisr rps':>12} {'ratio':>7} "
       f"{'redis p99 ms':>13} {'aegisr p99 ms':>14} {'bench cpu% r/a':>15}")
 bad = False
 for t, p in keys:
     r, a = data.get((t, p, "redis"), []), data.get((t, p, "aegisr"), [])
     if len(r) != rounds or len(a) != rounds:
-        print(f"{t:<6} {p:>8}  missing results (redis {len(r)}, aegisr {len(a)} of {rounds})")
+        print(f"{t:<10} {p:>8}  missing results (redis {len(r)}, aegisr {len(a)} of {rounds})")
         bad = True
         continue
     rr = statistics.median(x[0] for x in r)
@@ -162,7 +178,7 @@ for t, p in keys:
     ap = statistics.median(x[1] for x in a)
     rc = statistics.median(x[2] for x in r)
     ac = statistics.median(x[2] for x in a)
-    print(f"{t:<6} {p:>8} {rr:>12.0f} {ar:>12.0f} {ar / rr:>7.2f} {rp:>13.3f} {ap:>14.3f} "
+    print(f"{t:<10} {p:>8} {rr:>12.0f} {ar:>12.0f} {ar / rr:>7.2f} {rp:>13.3f} {ap:>14.3f} "
           f"{f'{rc:.0f}/{ac:.0f}':>15}")
 print(f"(medians of {rounds} rounds; ratio = aegisr rps / redis rps; bench cpu% = "
       "redis-benchmark's own CPU use against redis/aegisr, ~100 means it is the bottleneck)")

@@ -3,10 +3,12 @@
 # key:%010d with V-byte values over raw pipelined RESP; prints bytes/key and the ratio. With
 # --list-len L each key is a list of L V-byte elements (RPUSH) and the figure is bytes/element;
 # with --hash-fields F a hash of F fields (bytes/field); with --set-size M a set of M distinct
-# members (--set-members strings: V-byte strings, ints: integers; bytes/member). Hashes and sets
-# also report MEMORY USAGE (SAMPLES 0) of a sample of keys per item.
+# members (--set-members strings: V-byte strings, ints: integers; bytes/member); with
+# --zset-len L a sorted set of L distinct V-byte members with integer scores (bytes/element).
+# Hashes, sets and sorted sets also report MEMORY USAGE (SAMPLES 0) of a sample of keys per item.
 # Single-threaded. Usage: /usr/bin/python3 perf/memory_compare.py BUILD_DIR [--keys N]
-#   [--value-size V] [--list-len L | --hash-fields F | --set-size M [--set-members strings|ints]]
+#   [--value-size V] [--list-len L | --hash-fields F | --set-size M [--set-members strings|ints]
+#   | --zset-len L]
 """Compare the memory each server spends per small string key.
 
 AEGISR_COMPARE_AGAINST_REDIS=1 runs a second redis-server in the daemon's place (to try the
@@ -184,8 +186,33 @@ def load_sets(c, keys, set_size, members, value_size, batch):
         c.expect_integers(len(cmds))
 
 
+def zset_member(j, size):
+    m = b"%d:" % j
+    return m + b"m" * max(0, size - len(m))
+
+
+def load_zsets(c, keys, zset_len, size, batch):
+    """ZADD up to 1000 members a command (score j for member j), about `batch` in flight."""
+    per_cmd = min(zset_len, 1000)
+    cmds, inflight = [], 0
+    for i in range(keys):
+        for first in range(0, zset_len, per_cmd):
+            args = [b"ZADD", b"key:%010d" % i]
+            for j in range(first, min(zset_len, first + per_cmd)):
+                args += [b"%d" % j, zset_member(j, size)]
+            cmds.append(encode(*args))
+            inflight += (len(args) - 2) // 2
+            if inflight >= batch:
+                c.sock.sendall(b"".join(cmds))
+                c.expect_integers(len(cmds))
+                cmds, inflight = [], 0
+    if cmds:
+        c.sock.sendall(b"".join(cmds))
+        c.expect_integers(len(cmds))
+
+
 def measure(name, port, pid, keys, value, batch, list_len=0, hash_fields=0, set_size=0,
-            members="strings"):
+            members="strings", zset_len=0):
     c = Conn(port)
     try:
         dbsize = c.simple("DBSIZE")
@@ -211,7 +238,10 @@ def measure(name, port, pid, keys, value, batch, list_len=0, hash_fields=0, set_
             load_hashes(c, keys, hash_fields, value, batch)
         if set_size:
             load_sets(c, keys, set_size, members, len(value), batch)
-        for start in range(0, keys if not (list_len or hash_fields or set_size) else 0, batch):
+        if zset_len:
+            load_zsets(c, keys, zset_len, len(value), batch)
+        for start in range(0, keys if not (list_len or hash_fields or set_size or zset_len) else 0,
+                           batch):
             end = min(keys, start + batch)
             c.sock.sendall(b"".join(encode(b"SET", b"key:%010d" % i, value)
                                     for i in range(start, end)))
@@ -221,7 +251,7 @@ def measure(name, port, pid, keys, value, batch, list_len=0, hash_fields=0, set_
         dbsize = c.simple("DBSIZE")
         if dbsize != b":%d" % keys:
             raise RuntimeError(f"{name}: DBSIZE {dbsize!r} after inserting {keys} keys")
-        per_item = hash_fields or set_size
+        per_item = hash_fields or set_size or zset_len
         usage = memory_usage_per_item(c, keys, per_item) if per_item else None
         if hash_fields:
             enc = c.simple("TYPE", b"key:%010d" % 0)  # a cheap check that the keys are hashes
@@ -247,7 +277,11 @@ def main():
                    help="make each key a set of this many members (0: strings)")
     p.add_argument("--set-members", choices=("strings", "ints"), default="strings",
                    help="set members: --value-size-byte strings, or integers")
+    p.add_argument("--zset-len", type=int, default=0,
+                   help="make each key a sorted set of this many members (0: strings)")
     args = p.parse_args()
+    if args.zset_len < 0:
+        p.error("--zset-len must be >= 0")
     if args.set_size < 0 or (args.set_size and args.set_members == "strings" and
                              args.value_size < 2):
         p.error("--set-size must be >= 0; string members need --value-size >= 2")
@@ -255,8 +289,8 @@ def main():
             or args.hash_fields < 0):
         p.error("--keys and --batch must be >= 1, --value-size, --list-len and --hash-fields "
                 ">= 0")
-    if sum(1 for x in (args.list_len, args.hash_fields, args.set_size) if x) > 1:
-        p.error("--list-len, --hash-fields and --set-size exclude each other")
+    if sum(1 for x in (args.list_len, args.hash_fields, args.set_size, args.zset_len) if x) > 1:
+        p.error("--list-len, --hash-fields, --set-size and --zset-len exclude each other")
     daemon = os.path.join(args.bindir, "aegisr-daemon")
     if not AGAINST_REDIS and not os.access(daemon, os.X_OK):
         print(f"{sys.argv[0]}: {daemon} is missing (build it, or set "
@@ -290,11 +324,15 @@ def main():
 
         value = b"v" * args.value_size
         per_key = {}
-        unit = ("element" if args.list_len else "field" if args.hash_fields else
+        unit = ("element" if args.list_len or args.zset_len else "field" if args.hash_fields else
                 "member" if args.set_size else "key")
-        items = args.keys * (args.list_len or args.hash_fields or args.set_size or 1)
-        per_item = args.hash_fields or args.set_size
-        if args.set_size:
+        items = args.keys * (args.list_len or args.hash_fields or args.set_size or args.zset_len
+                             or 1)
+        per_item = args.hash_fields or args.set_size or args.zset_len
+        if args.zset_len:
+            print(f"{args.keys} sorted sets key:%010d of {args.zset_len} {args.value_size}-byte "
+                  "members, integer scores")
+        elif args.set_size:
             kind = (f"{args.value_size}-byte strings" if args.set_members == "strings"
                     else "integers")
             print(f"{args.keys} sets key:%010d of {args.set_size} members ({kind})")
@@ -312,7 +350,8 @@ def main():
         for name, port, proc in servers:
             before, after, usage[name] = measure(name, port, proc.pid, args.keys, value,
                                                  args.batch, args.list_len, args.hash_fields,
-                                                 args.set_size, args.set_members)
+                                                 args.set_size, args.set_members,
+                                                 args.zset_len)
             per_key[name] = (after - before) / items
             extra = f" {usage[name]:>18.1f}" if per_item else ""
             print(f"{name:<8} {before / 2**20:>15.1f} {after / 2**20:>14.1f} "
