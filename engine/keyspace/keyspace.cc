@@ -196,9 +196,31 @@ void Shard::Maintain(int64_t budget_us) {
   }
 }
 
+namespace {
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+}  // namespace
+
+// At most 512 pause instructions (some microseconds) before sleeping. Measured with every
+// client on one sorted set (redis-benchmark zadd -P 16, 2 loop threads): 235k ZADD/s spinning,
+// 195k sleeping at once (Redis 204-209k in the same runs); without contention a lock is taken
+// by the first try_lock.
+void LockShardMutex(std::mutex& mu) {
+  for (int i = 0; i < 64; ++i) {
+    if (mu.try_lock()) return;
+    for (int j = 0; j < 8; ++j) CpuRelax();
+  }
+  mu.lock();
+}
+
 ShardLock::ShardLock(Keyspace& ks, const std::bitset<kNumShards>& set) : ks_(ks), set_(set) {
   for (unsigned i = 0; i < kNumShards; ++i)
-    if (set_[i]) ks_.shards_[i].mu.lock();
+    if (set_[i]) LockShardMutex(ks_.shards_[i].mu);
 }
 
 ShardLock::~ShardLock() {
