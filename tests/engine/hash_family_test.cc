@@ -19,34 +19,13 @@
 #include "engine/tier_store.h"
 #include "engine/types/hash_value.h"
 #include "net/resp_writer.h"
+#include "tests/engine/engine_fixture.h"
 
 namespace aegisr {
 namespace {
 
-class HashFamilyTest : public ::testing::Test {
+class HashFamilyTest : public EngineFixture {
  protected:
-  std::string Run(std::vector<std::string_view> args, int proto = 2) {
-    RespWriter w(proto);
-    engine_.Dispatch(client_, w, args);
-    return w.buffer();
-  }
-  template <typename Fn>
-  void WithEntry(std::string_view key, Fn&& fn) {
-    KeyRef k(key);
-    Keyspace& ks = engine_.keyspace();
-    auto lk = ks.Lock(k);
-    Entry** link = ks.shard(k).Find(0, k, Engine::NowMs());
-    fn(link ? *link : nullptr);
-  }
-  // used_bytes of every shard against a recount from the entries, and the hash's own count.
-  void ExpectBookkeepingExact() {
-    Keyspace& ks = engine_.keyspace();
-    for (unsigned i = 0; i < kNumShards; ++i) {
-      Shard& s = ks.shard(i);
-      std::lock_guard lk(s.mu);
-      EXPECT_EQ(s.used_bytes(), s.RecountBytes()) << "shard " << i;
-    }
-  }
   void ExpectHashBytesExact(std::string_view key) {
     WithEntry(key, [&](const Entry* e) {
       ASSERT_NE(e, nullptr);
@@ -55,10 +34,6 @@ class HashFamilyTest : public ::testing::Test {
     });
   }
   std::string Encoding(std::string_view key) { return Run({"OBJECT", "ENCODING", key}); }
-
-  Config config_;
-  Engine engine_{&config_};
-  ClientState client_;
 };
 
 constexpr std::string_view kListpack = "$8\r\nlistpack\r\n";

@@ -13,39 +13,12 @@
 #include "engine/keyspace/entry.h"
 #include "engine/tier_store.h"
 #include "net/resp_writer.h"
+#include "tests/engine/engine_fixture.h"
 
 namespace aegisr {
 namespace {
 
-class ListFamilyTest : public ::testing::Test {
- protected:
-  std::string Run(std::vector<std::string_view> args) {
-    RespWriter w(2);
-    engine_.Dispatch(client_, w, args);
-    return w.buffer();
-  }
-  template <typename Fn>
-  void WithEntry(std::string_view key, Fn&& fn) {
-    KeyRef k(key);
-    Keyspace& ks = engine_.keyspace();
-    auto lk = ks.Lock(k);
-    Entry** link = ks.shard(k).Find(0, k, Engine::NowMs());
-    fn(link ? *link : nullptr);
-  }
-  // used_bytes of every shard against a recount from the entries.
-  void ExpectBookkeepingExact() {
-    Keyspace& ks = engine_.keyspace();
-    for (unsigned i = 0; i < kNumShards; ++i) {
-      Shard& s = ks.shard(i);
-      std::lock_guard lk(s.mu);
-      EXPECT_EQ(s.used_bytes(), s.RecountBytes()) << "shard " << i;
-    }
-  }
-
-  Config config_;
-  Engine engine_{&config_};
-  ClientState client_;
-};
+class ListFamilyTest : public EngineFixture {};
 
 TEST_F(ListFamilyTest, MemoryAccountingFollowsEveryChange) {
   std::vector<std::string> big;

@@ -17,6 +17,7 @@
 #include "engine/tier_store.h"
 #include "engine/types/set_value.h"
 #include "net/resp_writer.h"
+#include "tests/engine/engine_fixture.h"
 
 namespace aegisr {
 namespace {
@@ -335,40 +336,14 @@ TEST(SetValueTest, CodecRoundTripsEveryEncodingAndRejectsBadPayloads) {
 
 // ---- through the engine
 
-class SetFamilyTest : public ::testing::Test {
+class SetFamilyTest : public EngineFixture {
  protected:
-  std::string Run(std::vector<std::string_view> args) {
-    RespWriter w(2);
-    engine_.Dispatch(client_, w, args);
-    return w.buffer();
-  }
-  template <typename Fn>
-  void WithEntry(std::string_view key, Fn&& fn) {
-    KeyRef k(key);
-    Keyspace& ks = engine_.keyspace();
-    auto lk = ks.Lock(k);
-    Entry** link = ks.shard(k).Find(0, k, Engine::NowMs());
-    fn(link ? *link : nullptr);
-  }
   std::string Encoding(std::string_view key) { return Run({"OBJECT", "ENCODING", key}); }
-  // used_bytes of every shard against a recount from the entries.
-  void ExpectBookkeepingExact() {
-    Keyspace& ks = engine_.keyspace();
-    for (unsigned i = 0; i < kNumShards; ++i) {
-      Shard& s = ks.shard(i);
-      std::lock_guard lk(s.mu);
-      EXPECT_EQ(s.used_bytes(), s.RecountBytes()) << "shard " << i;
-    }
-  }
   std::string SAdd(std::string_view key, const std::vector<std::string>& members) {
     std::vector<std::string_view> args = {"SADD", key};
     for (const auto& m : members) args.push_back(m);
     return Run(args);
   }
-
-  Config config_;
-  Engine engine_{&config_};
-  ClientState client_;
 };
 
 std::vector<std::string> Numbered(const std::string& prefix, int from, int to) {

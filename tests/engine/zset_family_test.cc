@@ -18,42 +18,18 @@
 #include "engine/tier_store.h"
 #include "engine/types/zset.h"
 #include "net/resp_writer.h"
+#include "tests/engine/engine_fixture.h"
 
 namespace aegisr {
 namespace {
 
-class ZSetFamilyTest : public ::testing::Test {
+class ZSetFamilyTest : public EngineFixture {
  protected:
   void TearDown() override { ZSet::SetLimits(128, 64); }
-  std::string Run(std::vector<std::string_view> args) {
-    RespWriter w(2);
-    engine_.Dispatch(client_, w, args);
-    return w.buffer();
-  }
-  template <typename Fn>
-  void WithEntry(std::string_view key, Fn&& fn) {
-    KeyRef k(key);
-    Keyspace& ks = engine_.keyspace();
-    auto lk = ks.Lock(k);
-    Entry** link = ks.shard(k).Find(0, k, Engine::NowMs());
-    fn(link ? *link : nullptr);
-  }
-  void ExpectBookkeepingExact() {
-    Keyspace& ks = engine_.keyspace();
-    for (unsigned i = 0; i < kNumShards; ++i) {
-      Shard& s = ks.shard(i);
-      std::lock_guard lk(s.mu);
-      EXPECT_EQ(s.used_bytes(), s.RecountBytes()) << "shard " << i;
-    }
-  }
   std::string Encoding(std::string_view key) {
     std::string r = Run({"OBJECT", "ENCODING", key});
     return r.substr(r.find('\n') + 1, r.size() - r.find('\n') - 3);
   }
-
-  Config config_;
-  Engine engine_{&config_};
-  ClientState client_;
 };
 
 TEST_F(ZSetFamilyTest, EncodingConvertsAtTheThresholdsOneWay) {

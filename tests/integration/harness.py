@@ -558,6 +558,33 @@ def _show_arg(a):
 
 
 # ---------------------------------------------------------------------------------------------
+# Multi-client scenarios (blocking commands)
+
+
+def wait_blocked(port, n, timeout=5.0):
+    """Waits until the server on `port` reports n blocked clients (INFO clients)."""
+    deadline = time.monotonic() + timeout
+    with RawConn(port) as c:
+        while time.monotonic() < deadline:
+            info = c.cmd("INFO", "clients").decode()
+            for line in info.splitlines():
+                if line.startswith("blocked_clients:") and int(line.split(":")[1]) == n:
+                    return
+            time.sleep(0.01)
+    raise AssertionError(f"server on {port} never had {n} blocked clients")
+
+
+def on_both_servers(opts, fn, daemon_args=()):
+    """Runs scenario fn(port) on a fresh redis-server and aegisr-daemon; returns both results."""
+    with start_redis() as ref, start_daemon(opts.bindir, daemon_args) as dut:
+        return fn(ref.port), fn(dut.port)
+
+
+def assert_same(what, ref, dut):
+    assert ref == dut, f"{what}:\n  redis : {ref!r}\n  aegisr: {dut!r}"
+
+
+# ---------------------------------------------------------------------------------------------
 # Tiny test runner
 
 _TESTS = []

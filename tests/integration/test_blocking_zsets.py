@@ -11,32 +11,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import RawConn, test  # noqa: E402
+from harness import RawConn, assert_same, test, wait_blocked  # noqa: E402
 
 DAEMON_ARGS = ["--threads", "4"]
 
 
-def wait_blocked(port, n, timeout=5.0):
-    """Waits until the server reports n blocked clients."""
-    deadline = time.monotonic() + timeout
-    with RawConn(port) as c:
-        while time.monotonic() < deadline:
-            info = c.cmd("INFO", "clients").decode()
-            for line in info.splitlines():
-                if line.startswith("blocked_clients:") and int(line.split(":")[1]) == n:
-                    return
-            time.sleep(0.01)
-    raise AssertionError(f"server on {port} never had {n} blocked clients")
-
-
 def both_servers(opts, fn):
-    """Runs scenario fn(port) on redis-server and on aegisr-daemon; returns both results."""
-    with harness.start_redis() as ref, harness.start_daemon(opts.bindir, DAEMON_ARGS) as dut:
-        return fn(ref.port), fn(dut.port)
-
-
-def assert_same(what, ref, dut):
-    assert ref == dut, f"{what}:\n  redis : {ref!r}\n  aegisr: {dut!r}"
+    return harness.on_both_servers(opts, fn, DAEMON_ARGS)
 
 
 @test
