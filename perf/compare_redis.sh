@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Throughput/latency comparison: redis-benchmark against redis-server and aegisr-daemon, A/B
-# alternated for R rounds, SET and GET at -P 1 and -P 16; prints medians and ratios.
+# Throughput/latency comparison: redis-benchmark (or aegisr-bench) against redis-server and
+# aegisr-daemon, A/B alternated for R rounds, SET and GET at -P 1 and -P 16; prints medians and
+# ratios.
 # Single-threaded script; starts both servers on free loopback ports and stops them on exit.
 #
 # Usage: perf/compare_redis.sh BUILD_DIR [rounds=3] [requests=200000]
@@ -12,6 +13,11 @@
 #                      after TESTS in each round, e.g. "zrange100|ZRANGE myzset 0 99 WITHSCORES"
 #                      (the zadd test fills myzset first)
 #        AEGISR_ARGS   extra aegisr-daemon flags, e.g. "--threads 1"
+#        BENCH=aegisr  drive the load with BUILD_DIR/aegisr-bench --command instead: the same
+#                      commands (TESTS names map to redis-benchmark's, CUSTOM lines are sent as
+#                      they are), but a client that needs about half of redis-benchmark's CPU
+#                      per request, so -P 1 figures show the servers rather than the client
+#        BENCH_THREADS (1) aegisr-bench's --threads
 set -euo pipefail
 
 if [[ $# -lt 1 || $# -gt 3 || "$1" == -h || "$1" == --help ]]; then
@@ -30,6 +36,14 @@ REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 REDIS_BENCHMARK=${REDIS_BENCHMARK:-/usr/bin/redis-benchmark}
 REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
 DAEMON="$BUILD_DIR/aegisr-daemon"
+BENCH=${BENCH:-redis-benchmark}
+BENCH_THREADS=${BENCH_THREADS:-1}
+AEGISR_BENCH="$BUILD_DIR/aegisr-bench"
+case "$BENCH" in
+  redis-benchmark) ;;
+  aegisr) [[ -x "$AEGISR_BENCH" ]] || { echo "$0: $AEGISR_BENCH is missing" >&2; exit 2; } ;;
+  *) echo "$0: BENCH must be redis-benchmark or aegisr" >&2; exit 2 ;;
+esac
 
 for n in "$ROUNDS" "$REQUESTS"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "$0: rounds and requests must be positive integers" >&2; exit 2; }
@@ -110,10 +124,52 @@ fi
 
 RESULTS="$WORK/results.csv"  # server,pipeline,round,test,rps,p99_ms,client_cpu_pct
 : >"$RESULTS"
+
+# redis-benchmark's command for each of its test names (redis-benchmark.c, with -r given).
+test_command() {  # test
+  case "$1" in
+    set) echo "SET key:__rand_int__ __data__" ;;
+    get) echo "GET key:__rand_int__" ;;
+    incr) echo "INCR counter:__rand_int__" ;;
+    lpush | rpush) echo "${1^^} mylist __data__" ;;
+    lpop | rpop) echo "${1^^} mylist" ;;
+    sadd) echo "SADD myset element:__rand_int__" ;;
+    spop) echo "SPOP myset" ;;
+    hset) echo "HSET myhash element:__rand_int__ __data__" ;;
+    zadd) echo "ZADD myzset __rand_int__ element:__rand_int__" ;;
+    zpopmin) echo "ZPOPMIN myzset" ;;
+    *) echo "$0: no aegisr-bench command for test '$1' (use CUSTOM)" >&2; return 1 ;;
+  esac
+}
+
+# One test through aegisr-bench; same CSV row as run_one.
+run_one_aegisr_bench() {  # server port pipeline round test [custom command words...]
+  local out cpu command TIMEFORMAT='%R %U %S'
+  if [[ $# -gt 5 ]]; then
+    command="${*:6}"
+  else
+    command=$(test_command "$5") || exit 2
+  fi
+  if ! { time out=$("$AEGISR_BENCH" -p "$2" --threads "$BENCH_THREADS" -c "$CLIENTS" \
+      -d "$VALUE_SIZE" --keyspace "$KEYSPACE" -n "$REQUESTS" -P "$3" --csv --quiet \
+      --command "$command" 2>"$WORK/bench.err"); } 2>"$WORK/time"; then
+    echo "$0: aegisr-bench against $1 failed:" >&2
+    cat "$WORK/bench.err" >&2
+    exit 1
+  fi
+  cpu=$(awk '{ if ($1 > 0) printf "%.0f", 100 * ($2 + $3) / $1; else print 0 }' "$WORK/time")
+  # --csv: phase,op,requests,ops_per_sec,avg_us,p50_us,p99_us,...; the ALL row.
+  echo "$out" | awk -F, -v s="$1" -v p="$3" -v r="$4" -v c="$cpu" -v t="$5" \
+    '$2 == "ALL" { print s "," p "," r "," t "," $4 "," $7 / 1000 "," c }' >>"$RESULTS"
+}
 # One test against one server. Also records how busy redis-benchmark itself was (user+sys CPU
 # over wall time, from bash's `time`): redis-benchmark is single-threaded, so near 100% means
 # the figure is the load generator's ceiling, not the server's.
 run_one() {  # server port pipeline round test [custom command words...]
+  if [[ "$BENCH" == aegisr ]]; then
+    run_one_aegisr_bench "$@"
+    return
+  fi
   local out cpu TIMEFORMAT='%R %U %S' sel=(-t "$5")
   [[ $# -gt 5 ]] && sel=("${@:6}")
   if ! { time out=$("$REDIS_BENCHMARK" -h 127.0.0.1 -p "$2" -c "$CLIENTS" \
@@ -181,6 +237,7 @@ for t, p in keys:
     print(f"{t:<10} {p:>8} {rr:>12.0f} {ar:>12.0f} {ar / rr:>7.2f} {rp:>13.3f} {ap:>14.3f} "
           f"{f'{rc:.0f}/{ac:.0f}':>15}")
 print(f"(medians of {rounds} rounds; ratio = aegisr rps / redis rps; bench cpu% = "
-      "redis-benchmark's own CPU use against redis/aegisr, ~100 means it is the bottleneck)")
+      "the load generator's own CPU use against redis/aegisr, ~100 per thread means it is the "
+      "bottleneck)")
 sys.exit(1 if bad or not keys else 0)
 EOF

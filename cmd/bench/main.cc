@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <cctype>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -32,7 +33,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-enum class Mode { kMixed, kPut, kGet, kPutGet, kPreload };
+enum class Mode { kMixed, kPut, kGet, kPutGet, kCommand, kPreload };
 enum class Dist { kUniform, kZipf };
 enum Tag : uint8_t { kGet = 0, kSet = 1 };
 enum class Output { kText, kCsv, kJson };
@@ -57,10 +58,17 @@ struct Config {
   Mode mode = Mode::kMixed;
   uint64_t seed = 1;
   int timeout_s = 10;
-  bool verify = false;         // self-checking values, every GET reply checked
-  bool allow_missing = false;  // --verify: a nil for an acknowledged key is not a failure
-  bool preload = false;        // write every key once before the first phase
+  bool verify = false;               // self-checking values, every GET reply checked
+  bool allow_missing = false;        // --verify: a nil for an acknowledged key is not a failure
+  bool preload = false;              // write every key once before the first phase
+  std::vector<std::string> command;  // --command: the words of the one command to send
 };
+
+// redis-benchmark's placeholders, kept so that a --command line works with either tool:
+// __rand_int__ becomes a 12-digit number below --keyspace, drawn afresh for each occurrence.
+constexpr std::string_view kRandInt = "__rand_int__";
+// Ours: __data__ becomes a value of -d bytes.
+constexpr std::string_view kData = "__data__";
 
 const char* ModeName(Mode m) {
   switch (m) {
@@ -72,6 +80,8 @@ const char* ModeName(Mode m) {
       return "get";
     case Mode::kPutGet:
       return "putget";
+    case Mode::kCommand:
+      return "command";
     case Mode::kPreload:
       return "preload";
   }
@@ -98,6 +108,11 @@ void Usage(FILE* f) {
       "  --mode M             mixed | put (sequential SETs) | get | putget (put, then get the "
       "same\n"
       "                       keys, and print the put/get table row)\n"
+      "  --command 'CMD ARGS' send this command instead of GET/SET (e.g. 'LPUSH mylist "
+      "__data__'):\n"
+      "                       each __rand_int__ becomes a random 12-digit number below\n"
+      "                       --keyspace (as in redis-benchmark), __data__ a value of -d bytes;\n"
+      "                       words are split at spaces\n"
       "  --seed N             random seed (default 1)\n"
       "  --timeout SECONDS    fail connections silent this long with requests pending (10)\n"
       "  --verify             SET self-checking values (key, version, checksum; -d >= %zu) and\n"
@@ -153,6 +168,7 @@ std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
     kVerify,
     kAllowMissing,
     kPreload,
+    kCommand,
     kHelp
   };
   static const option kLong[] = {
@@ -172,11 +188,13 @@ std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
       {"verify", no_argument, nullptr, kVerify},
       {"allow-missing", no_argument, nullptr, kAllowMissing},
       {"preload", no_argument, nullptr, kPreload},
+      {"command", required_argument, nullptr, kCommand},
       {"help", no_argument, nullptr, kHelp},
       {nullptr, 0, nullptr, 0},
   };
   Config cfg;
   bool csv = false, json = false;
+  bool mode_given = false;
   auto bad = [](const char* what, const char* arg) {
     std::fprintf(stderr, "aegisr-bench: invalid %s '%s' (see --help)\n", what, arg ? arg : "");
     return std::nullopt;
@@ -264,6 +282,7 @@ std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
         json = true;
         break;
       case kMode:
+        mode_given = true;
         if (std::strcmp(optarg, "mixed") == 0) {
           cfg.mode = Mode::kMixed;
         } else if (std::strcmp(optarg, "put") == 0) {
@@ -292,6 +311,18 @@ std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
       case kPreload:
         cfg.preload = true;
         break;
+      case kCommand: {
+        cfg.command.clear();
+        const std::string_view line(optarg);
+        for (size_t i = 0; i < line.size();) {
+          const size_t end = std::min(line.find(' ', i), line.size());
+          if (end > i) cfg.command.emplace_back(line.substr(i, end - i));
+          i = end + 1;
+        }
+        if (cfg.command.empty()) return bad("command", optarg);
+        cfg.mode = Mode::kCommand;
+        break;
+      }
       case kHelp:
         *help = true;
         return cfg;
@@ -331,6 +362,10 @@ std::optional<Config> ParseFlags(int argc, char** argv, bool* help) {
                  "aegisr-bench: --verify keeps 16 bytes per key: --keyspace is limited to %" PRIu64
                  "\n",
                  kMaxVerifyKeyspace);
+    return std::nullopt;
+  }
+  if (!cfg.command.empty() && (mode_given || cfg.verify || cfg.preload)) {
+    std::fprintf(stderr, "aegisr-bench: --command goes without --mode, --verify and --preload\n");
     return std::nullopt;
   }
   if (cfg.requests == 0 && cfg.duration_s == 0) cfg.duration_s = 10;
@@ -384,6 +419,7 @@ class BenchSource : public client::RequestSource {
     if (cfg.dist == Dist::kZipf) zipf_.emplace(keyspace, cfg.zipf_theta);
     set_prefix_ = "\r\n$" + std::to_string(cfg.value_size) + "\r\n";
     set_suffix_ = set_prefix_ + std::string(cfg.value_size, 'x') + "\r\n";
+    if (phase == Mode::kCommand) BuildCommandTemplate(cfg);
     if (verify_ != nullptr) {
       inflight_.resize(conns);
       for (InFlightRing& r : inflight_) r.items.resize(cfg.pipeline);
@@ -395,6 +431,15 @@ class BenchSource : public client::RequestSource {
     if (!unlimited_) {
       if (remaining_ == 0) return -1;
       --remaining_;
+    }
+    if (phase_ == Mode::kCommand) {
+      const size_t at = out.size();
+      out.append(command_);
+      for (size_t pos : rand_at_) {
+        const uint64_t n = zipf_ ? zipf_->Next(rng_) : rng_.Below(keyspace_);
+        WriteDigits(out.data() + at + pos, kRandInt.size(), n);
+      }
+      return kGet;  // the one histogram a command run uses
     }
     uint64_t key;
     bool is_get;
@@ -420,7 +465,7 @@ class BenchSource : public client::RequestSource {
     out.append(is_get ? "*2\r\n$3\r\nGET\r\n$14\r\nkey:" : "*3\r\n$3\r\nSET\r\n$14\r\nkey:");
     const size_t at = out.size();
     out.append(10, '0');
-    for (size_t i = at + 10, k = key; k != 0; k /= 10) out[--i] = static_cast<char>('0' + k % 10);
+    WriteDigits(out.data() + at, 10, key);
     if (is_get) {
       out.append("\r\n");
       return kGet;
@@ -465,6 +510,27 @@ class BenchSource : public client::RequestSource {
   }
 
  private:
+  // Writes n zero-padded into the `width` bytes at `p` (n fits: keyspaces are below 10^10).
+  static void WriteDigits(char* p, size_t width, uint64_t n) {
+    for (size_t i = width; i > 0; n /= 10) p[--i] = static_cast<char>('0' + n % 10);
+  }
+
+  // The --command request as RESP, with the byte offsets of its __rand_int__ placeholders (a
+  // 12-digit number has the placeholder's length, so each request is the template with digits
+  // written over them).
+  void BuildCommandTemplate(const Config& cfg) {
+    command_ = "*" + std::to_string(cfg.command.size()) + "\r\n";
+    for (const std::string& word : cfg.command) {
+      std::string arg = word == kData ? std::string(cfg.value_size, 'x') : word;
+      command_ += "$" + std::to_string(arg.size()) + "\r\n";
+      for (size_t p = arg.find(kRandInt); p != std::string::npos;
+           p = arg.find(kRandInt, p + kRandInt.size())) {
+        rand_at_.push_back(command_.size() + p);
+      }
+      command_ += arg + "\r\n";
+    }
+  }
+
   struct InFlight {
     uint64_t key;
     uint64_t version_or_floor;
@@ -496,8 +562,10 @@ class BenchSource : public client::RequestSource {
   uint64_t keyspace_;
   Rng rng_;
   std::optional<ZipfGenerator> zipf_;
-  std::string set_prefix_;  // \r\n$<size>\r\n
-  std::string set_suffix_;  // set_prefix_, the plain value, \r\n
+  std::string set_prefix_;       // \r\n$<size>\r\n
+  std::string set_suffix_;       // set_prefix_, the plain value, \r\n
+  std::string command_;          // --command: the request template
+  std::vector<size_t> rand_at_;  // offsets of its __rand_int__ placeholders
   const VerifyContext* verify_;
   std::vector<InFlightRing> inflight_;
   const std::atomic<bool>* stop_;
@@ -691,12 +759,18 @@ void Report(const Config& cfg, const std::vector<PhaseResult>& phases, uint32_t 
     const char* op;
     OpStats s;
   };
-  auto rows = [](const PhaseResult& p) {
-    return std::vector<Row>{
-        {"GET", Stats(p.hist[kGet], p.seconds, p.error_replies[kGet])},
+  // A --command run records under the GET tag; its row is named by the command.
+  std::string command_name = cfg.command.empty() ? "GET" : cfg.command[0];
+  for (char& c : command_name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const bool command_run = !cfg.command.empty();
+  auto rows = [&command_name, command_run](const PhaseResult& p) {
+    std::vector<Row> r{
+        {command_name.c_str(), Stats(p.hist[kGet], p.seconds, p.error_replies[kGet])},
         {"SET", Stats(p.hist[kSet], p.seconds, p.error_replies[kSet])},
         {"ALL", Stats(p.all, p.seconds, p.errors())},
     };
+    if (command_run) r.erase(r.begin() + 1);
+    return r;
   };
   const PhaseResult* put = nullptr;
   const PhaseResult* get = nullptr;
@@ -723,22 +797,28 @@ void Report(const Config& cfg, const std::vector<PhaseResult>& phases, uint32_t 
                    {"verify", cfg.verify},
                    {"allow_missing", cfg.allow_missing},
                    {"preload", cfg.preload}};
+    if (!cfg.command.empty()) j["config"]["command"] = cfg.command;
     uint64_t errors = 0;
     j["phases"] = nlohmann::json::array();
     for (const PhaseResult& p : phases) {
       const auto r = rows(p);
+      const OpStats& all = r.back().s;
       errors += p.errors();
       j["phases"].push_back({{"name", p.name},
                              {"seconds", p.seconds},
-                             {"requests", r[2].s.requests},
-                             {"ops_per_sec", r[2].s.ops},
+                             {"requests", all.requests},
+                             {"ops_per_sec", all.ops},
                              {"errors", p.errors()},
                              {"error_replies", p.error_replies[0] + p.error_replies[1]},
                              {"failed_connections", p.failed_connections},
                              {"lost_requests", p.lost_requests},
-                             {"get", ToJson(r[0].s)},
-                             {"set", ToJson(r[1].s)},
-                             {"all", ToJson(r[2].s)}});
+                             {"all", ToJson(all)}});
+      if (command_run) {
+        j["phases"].back()["command"] = ToJson(r[0].s);
+      } else {
+        j["phases"].back()["get"] = ToJson(r[0].s);
+        j["phases"].back()["set"] = ToJson(r[1].s);
+      }
       if (cfg.verify) j["phases"].back()["verify"] = ToJson(p.verify);
     }
     if (put != nullptr || get != nullptr) {
@@ -788,11 +868,11 @@ void Report(const Config& cfg, const std::vector<PhaseResult>& phases, uint32_t 
   for (const PhaseResult& p : phases) {
     std::printf("\n== %s: %" PRIu64 " requests in %.2f s, %" PRIu64 " errors\n", p.name.c_str(),
                 p.all.count(), p.seconds, p.errors());
-    std::printf("%-4s %12s %12s %9s %9s %9s %9s %10s %8s\n", "op", "requests", "ops/s", "avg_us",
+    std::printf("%-7s %12s %12s %9s %9s %9s %9s %10s %8s\n", "op", "requests", "ops/s", "avg_us",
                 "p50_us", "p99_us", "p99.9_us", "max_us", "errors");
     for (const Row& r : rows(p)) {
       if (r.s.requests == 0 && r.s.errors == 0) continue;
-      std::printf("%-4s %12" PRIu64 " %12.0f %9.1f %9.1f %9.1f %9.1f %10.1f %8" PRIu64 "\n", r.op,
+      std::printf("%-7s %12" PRIu64 " %12.0f %9.1f %9.1f %9.1f %9.1f %10.1f %8" PRIu64 "\n", r.op,
                   r.s.requests, r.s.ops, r.s.avg_us, r.s.p50_us, r.s.p99_us, r.s.p999_us,
                   r.s.max_us, r.s.errors);
     }
@@ -851,6 +931,9 @@ int Main(int argc, char** argv) {
       break;
     case Mode::kPutGet:
       plan = {Mode::kPut, Mode::kGet};
+      break;
+    case Mode::kCommand:
+      plan = {Mode::kCommand};
       break;
     case Mode::kPreload:  // not a --mode value
       break;

@@ -112,6 +112,37 @@ def json_output_for_each_mode_is_complete_and_sane(opts):
 
 
 @test
+def command_sends_that_command_with_fresh_random_numbers(opts):
+    flush()
+    out = run_json(opts, "--command", "RPUSH mylist __data__", "-n", 3000, "-c", 8, "-P", 4,
+                   "-d", 10)
+    p = out["phases"][0]
+    assert out["config"]["command"] == ["RPUSH", "mylist", "__data__"], out["config"]
+    assert p["name"] == "command" and "get" not in p and "set" not in p, p
+    check_stats("command", p["command"], 3000)
+    check_stats("all", p["all"], 3000)
+    assert cmd("LLEN", "mylist") == b":3000\r\n"
+    assert cmd("LINDEX", "mylist", "0") == b"$10\r\nxxxxxxxxxx\r\n"
+    # Each placeholder draws its own number: member and score differ, within the keyspace.
+    run_json(opts, "--command", "ZADD z __rand_int__ m:__rand_int__", "-n", 500,
+             "--keyspace", 1000)
+    pairs = harness.parse_reply(cmd("ZRANGE", "z", "0", "-1", "WITHSCORES"))
+    members, scores = pairs[0::2], [float(x) for x in pairs[1::2]]
+    assert 300 < len(members) <= 500, len(members)
+    assert all(len(m) == 14 and m.startswith(b"m:") and int(m[2:]) < 1000 for m in members)
+    assert all(0 <= s < 1000 for s in scores)
+    assert sum(int(m[2:]) == s for m, s in zip(members, scores)) < len(members) // 2
+    # Error replies are counted against the command, and the exit status says so.
+    r = run_bench(opts, "--json", "--command", "INCR mylist", "-n", 20)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert json.loads(r.stdout)["phases"][0]["command"]["errors"] == 20, r.stdout
+    r = run_bench(opts, "--csv", "--command", "PING", "-n", 100)
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [(x["op"], x["requests"]) for x in rows] == [("PING", "100"), ("ALL", "100")], rows
+
+
+@test
 def n_stops_at_the_count_even_when_it_does_not_divide_evenly(opts):
     for n, c, threads, pipeline in [(3000, 10, 1, 16), (2999, 7, 3, 5), (5, 50, 2, 16)]:
         flush()
@@ -259,7 +290,9 @@ def nothing_listening_exits_2_with_a_message(opts):
 def bad_flags_exit_2_and_help_exits_0(opts):
     for args in (["--dist", "pareto"], ["-n", "10", "--duration", "1"], ["--csv", "--json"],
                  ["--mode", "scan"], ["-P", "0"], ["--keyspace", "0"], ["--ratio", "3"],
-                 ["--read-pct", "101"], ["--bogus"], ["-n"], ["--zipf-theta", "-1"]):
+                 ["--read-pct", "101"], ["--bogus"], ["-n"], ["--zipf-theta", "-1"],
+                 ["--command", " "], ["--command", "GET k", "--mode", "get"],
+                 ["--command", "GET k", "--verify"]):
         r = run_bench(opts, *args)
         assert r.returncode == 2, (args, r.returncode, r.stdout)
         assert r.stderr.startswith("aegisr-bench:"), (args, r.stderr)
