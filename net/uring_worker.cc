@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "base/logging.h"
+#include "net/recv_buffer_pool.h"
 #include "net/server.h"
 
 namespace aegisr {
@@ -31,6 +32,7 @@ constexpr unsigned kRingEntries = 1024;
 constexpr unsigned kCqEntries = 16384;
 constexpr unsigned kBufCount = 256;       // provided buffers per thread (power of two)
 constexpr unsigned kBufSize = 16 * 1024;  // bytes per provided buffer
+constexpr unsigned kMinRecvBuffers = 16;  // offered to the kernel at least (RecvBufferPool)
 constexpr unsigned kBufGroup = 0;
 
 constexpr uint64_t kTagAccept = 1;
@@ -116,10 +118,7 @@ class UringWorker final : public Worker {
     r = io_uring_register_buf_ring(&ring_, &reg, 0);
     if (r < 0) return Status::Error(std::string("io_uring_register_buf_ring: ") + strerror(-r));
     io_uring_buf_ring_init(br_);
-    for (unsigned i = 0; i < kBufCount; ++i)
-      io_uring_buf_ring_add(br_, bufs_ + size_t(i) * kBufSize, kBufSize, i,
-                            io_uring_buf_ring_mask(kBufCount), i);
-    io_uring_buf_ring_advance(br_, kBufCount);
+    RefillRecvBuffers();
 
     event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (event_fd_ < 0) return Status::Error(std::string("eventfd: ") + strerror(errno));
@@ -153,12 +152,10 @@ class UringWorker final : public Worker {
         ++count;
       }
       io_uring_cq_advance(&ring_, count);
-      if (recycled_) {
-        io_uring_buf_ring_advance(br_, recycled_);
-        recycled_ = 0;
-      }
+      RefillRecvBuffers();
       DrainTasks();
       MaybeCron();
+      MaybeShrinkRecvBuffers();
       ArmBlockTimer(ExpireBlocked());
     }
     server_.ring_fds()[index_].store(-1, std::memory_order_release);
@@ -243,6 +240,27 @@ class UringWorker final : public Worker {
         if (now.tv_sec * 1000000000LL + now.tv_nsec > deadline) return;
       }
     }
+  }
+
+  // Offers the kernel receive buffers up to the pool's target (before the next submit, which may
+  // re-arm recvs that ran out).
+  void RefillRecvBuffers() {
+    int added = 0;
+    recv_buffers_.Refill([&](unsigned bid) {
+      io_uring_buf_ring_add(br_, bufs_ + size_t(bid) * kBufSize, kBufSize, bid,
+                            io_uring_buf_ring_mask(kBufCount), added++);
+    });
+    if (added > 0) io_uring_buf_ring_advance(br_, added);
+  }
+
+  // Once a second: cold free receive buffers give their pages back (RecvBufferPool::Tick). Only
+  // buffers the kernel does not hold are released, so nothing can write into them meanwhile.
+  void MaybeShrinkRecvBuffers() {
+    const int64_t now = Engine::NowMs();
+    if (now < next_buffer_tick_ms_) return;
+    next_buffer_tick_ms_ = now + 1000;
+    recv_buffers_.Tick(
+        [this](unsigned bid) { madvise(bufs_ + size_t(bid) * kBufSize, kBufSize, MADV_DONTNEED); });
   }
 
   io_uring_sqe* GetSqe() {
@@ -388,9 +406,9 @@ class UringWorker final : public Worker {
         c->Feed(std::string_view(bufs_ + size_t(bid) * kBufSize, size_t(res)));
         if (c->parked() || c->blocked()) AfterInput(c);
       }
-      io_uring_buf_ring_add(br_, bufs_ + size_t(bid) * kBufSize, kBufSize, bid,
-                            io_uring_buf_ring_mask(kBufCount), recycled_++);
+      recv_buffers_.Returned(bid);
     }
+    if (res == -ENOBUFS) recv_buffers_.NoteStarved();
     if (!more) --c->ops_inflight;
     if (c->closing) {
       if (c->ops_inflight == 0) DestroyConn(c);
@@ -547,7 +565,8 @@ class UringWorker final : public Worker {
   bool client_io_ = false;  // this iteration completed a recv or send
   io_uring_buf_ring* br_ = nullptr;
   char* bufs_ = nullptr;
-  int recycled_ = 0;
+  RecvBufferPool recv_buffers_{kBufCount, kMinRecvBuffers};
+  int64_t next_buffer_tick_ms_ = 0;
   int event_fd_ = -1;
   uint64_t event_val_ = 0;
   __kernel_timespec timer_ts_{};
