@@ -12,13 +12,18 @@
 
 namespace aegisr {
 
+// The elements lie at data()[start, start + used): a node that takes pushes at the front keeps
+// room before its first element, so LPUSH writes into the gap instead of moving the node's
+// bytes (Redis's listpack moves the whole listpack on every push at its head).
 struct PackedList::Node {
   uint32_t used;   // bytes of elements
-  uint32_t cap;    // bytes available for elements
+  uint32_t cap;    // bytes of the block after the header
   uint32_t count;  // elements
-  uint32_t pad;
+  uint32_t start;  // free bytes before the first element
   char* data() { return reinterpret_cast<char*>(this + 1); }
-  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+  char* elems() { return data() + start; }
+  const char* elems() const { return reinterpret_cast<const char*>(this + 1) + start; }
+  uint32_t back_room() const { return cap - start - used; }
 };
 
 namespace {
@@ -105,7 +110,7 @@ PackedList::Node* PackedList::NewNode(size_t cap) {
   n->used = 0;
   n->cap = CapacityOf(n, sizeof(Node));
   n->count = 0;
-  n->pad = 0;
+  n->start = 0;
   node_bytes_ += UsableSize(n);
   return n;
 }
@@ -116,6 +121,10 @@ void PackedList::FreeNode(Node* n) {
 }
 
 PackedList::Node* PackedList::Resize(Node* n, size_t cap) {
+  if (n->start != 0) {  // the block is cut or copied from its beginning: elements first
+    std::memmove(n->data(), n->elems(), n->used);
+    n->start = 0;
+  }
   node_bytes_ -= UsableSize(n);
   n = static_cast<Node*>(ReallocBytes(n, sizeof(Node) + cap));
   n->cap = CapacityOf(n, sizeof(Node));
@@ -123,21 +132,35 @@ PackedList::Node* PackedList::Resize(Node* n, size_t cap) {
   return n;
 }
 
-PackedList::Node* PackedList::Reserve(Node* n, size_t extra) {
-  size_t need = size_t{n->used} + extra;
-  if (need <= n->cap) return n;
-  // An eighth more than needed: the size classes are about that far apart, so a node ends at
-  // most one class above its contents while a push copies the node only every few elements.
-  size_t cap = need + need / 8;
-  if (need <= NodeDataLimit()) cap = std::min(cap, NodeDataLimit());
-  return Resize(n, cap);
+PackedList::Node* PackedList::MakeRoom(Node* n, size_t extra, bool front) {
+  if (front ? n->start >= extra : n->back_room() >= extra) return n;
+  const size_t need = size_t{n->used} + extra;
+  if (need > n->cap) {
+    // An eighth more than needed: the size classes are about that far apart, so a node ends at
+    // most one class above its contents while a push copies the node only every few elements.
+    size_t cap = need + need / 8;
+    if (need <= NodeDataLimit()) cap = std::min(cap, NodeDataLimit());
+    n = Resize(n, cap);
+  }
+  // Move the elements so that the end that needs room gets the free space: all of it when the
+  // other end has none (a list pushed at one end keeps its elements against the other), three
+  // quarters when both ends take pushes.
+  const size_t free = n->cap - n->used;
+  const size_t other = front ? n->back_room() : n->start;
+  const size_t gap = other == 0 ? free : std::max(extra, free - free / 4);
+  const uint32_t start = static_cast<uint32_t>(front ? gap : free - gap);
+  if (start != n->start) {
+    std::memmove(n->data() + start, n->elems(), n->used);
+    n->start = start;
+  }
+  return n;
 }
 
 PackedList::PackedList(const PackedList& other) : size_(other.size_) {
   nodes_.reserve(other.nodes_.size());
   for (const Node* n : other.nodes_) {
     Node* c = NewNode(n->used);
-    std::memcpy(c->data(), n->data(), n->used);
+    std::memcpy(c->data(), n->elems(), n->used);
     c->used = n->used;
     c->count = n->count;
     nodes_.push_back(c);
@@ -168,15 +191,15 @@ PackedList::~PackedList() {
 
 std::string_view PackedList::ElementAt(const Node* n, uint32_t offset, uint32_t* next) {
   uint32_t h;
-  uint64_t len = GetVarint(n->data() + offset, &h);
+  uint64_t len = GetVarint(n->elems() + offset, &h);
   uint64_t body = h + len;
   *next = offset + static_cast<uint32_t>(body + VarintSize(body));
-  return {n->data() + offset + h, static_cast<size_t>(len)};
+  return {n->elems() + offset + h, static_cast<size_t>(len)};
 }
 
 uint32_t PackedList::PrevOffset(const Node* n, uint32_t end) {
   uint32_t bl;
-  uint64_t body = GetBackVarint(n->data() + end, &bl);
+  uint64_t body = GetBackVarint(n->elems() + end, &bl);
   return end - bl - static_cast<uint32_t>(body);
 }
 
@@ -189,8 +212,8 @@ void PackedList::PushBack(std::string_view v) {
     // A fresh node starts just large enough; Reserve grows it by an eighth at a time.
     nodes_.push_back(NewNode(es));
   }
-  Node* n = nodes_.back() = Reserve(nodes_.back(), es);
-  Encode(n->data() + n->used, v);
+  Node* n = nodes_.back() = MakeRoom(nodes_.back(), es, /*front=*/false);
+  Encode(n->elems() + n->used, v);
   n->used += static_cast<uint32_t>(es);
   ++n->count;
   ++size_;
@@ -202,9 +225,9 @@ void PackedList::PushFront(std::string_view v) {
     Node* fresh = NewNode(es);
     nodes_.insert(nodes_.begin(), fresh);
   }
-  Node* n = nodes_.front() = Reserve(nodes_.front(), es);
-  std::memmove(n->data() + es, n->data(), n->used);
-  Encode(n->data(), v);
+  Node* n = nodes_.front() = MakeRoom(nodes_.front(), es, /*front=*/true);
+  n->start -= static_cast<uint32_t>(es);
+  Encode(n->elems(), v);
   n->used += static_cast<uint32_t>(es);
   ++n->count;
   ++size_;
@@ -215,7 +238,7 @@ std::string PackedList::PopFront() {
   Node* n = nodes_.front();
   uint32_t next;
   std::string out(ElementAt(n, 0, &next));
-  std::memmove(n->data(), n->data() + next, n->used - next);
+  n->start += next;
   n->used -= next;
   --n->count;
   --size_;

@@ -6,7 +6,8 @@
 // listpack's backlen), so a node is walked from either end. A small list is one node: a few bytes
 // of overhead per element, where a node-per-element list would spend 32 or more.
 //
-// Pushes and pops at either end touch one node (a memmove of at most kNodeBytes); index access
+// Pushes and pops at either end touch one node, and a node keeps free room at whichever end
+// takes pushes, so a push or pop copies only its element most of the time; index access
 // skips whole nodes by their counts. Operations in the middle (LSET, LINSERT, LREM, LTRIM) rebuild
 // the list in one pass, O(n) as their Redis counterparts are.
 //
@@ -75,7 +76,9 @@ class PackedList {
   Node* NewNode(size_t cap);
   void FreeNode(Node* n);
   Node* Resize(Node* n, size_t cap);
-  Node* Reserve(Node* n, size_t extra);              // grows n's buffer to hold `extra` more bytes
+  // Room for `extra` more bytes before n's first element (front) or after its last, moving
+  // the elements inside the block or growing it; may move n.
+  Node* MakeRoom(Node* n, size_t extra, bool front);
   std::pair<size_t, size_t> Locate(size_t i) const;  // node index and element index within it
 
   std::vector<Node*> nodes_;

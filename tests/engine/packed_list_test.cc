@@ -135,6 +135,69 @@ TEST(PackedList, MatchesADequeUnderRandomOperations) {
   }
 }
 
+// Nodes keep free room at the end that takes pushes: runs of pushes and pops at one end, then
+// the other, must keep every element in order and the memory count exact.
+TEST(PackedList, RunsAtEitherEndKeepOrderAndMemoryCount) {
+  std::mt19937_64 rng(11);
+  PackedList l;
+  std::deque<std::string> model;
+  for (int run = 0; run < 400; ++run) {
+    const int op = static_cast<int>(rng() % 4);
+    const size_t len = rng() % 8 == 0 ? rng() % 9000 : rng() % 70;  // some take a node alone
+    for (size_t k = 0, n = rng() % 300; k < n; ++k) {
+      std::string v(len, static_cast<char>('a' + k % 26));
+      switch (op) {
+        case 0:
+          l.PushFront(v);
+          model.push_front(v);
+          break;
+        case 1:
+          l.PushBack(v);
+          model.push_back(v);
+          break;
+        case 2:
+          if (!model.empty()) {
+            ASSERT_EQ(l.PopFront(), model.front());
+            model.pop_front();
+          }
+          break;
+        default:
+          if (!model.empty()) {
+            ASSERT_EQ(l.PopBack(), model.back());
+            model.pop_back();
+          }
+          break;
+      }
+    }
+    ASSERT_EQ(l.size(), model.size());
+    ASSERT_EQ(l.MemoryBytes(), l.RecountMemoryBytes()) << "run " << run;
+    if (!model.empty()) {
+      ASSERT_EQ(l.At(0), model.front());
+      ASSERT_EQ(l.At(model.size() / 2), model[model.size() / 2]);
+      ASSERT_EQ(l.At(model.size() - 1), model.back());
+    }
+  }
+  EXPECT_EQ(All(l), std::vector<std::string>(model.begin(), model.end()));
+  std::vector<std::string> rev(model.rbegin(), model.rend());
+  EXPECT_EQ(AllReverse(l), rev);
+}
+
+// A list built by pushes at the front packs as tightly as one built at the back.
+TEST(PackedList, PushFrontFillsNodesAsTightlyAsPushBack) {
+  PackedList front, back;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string v = "element:" + std::to_string(i);
+    front.PushFront(v);
+    back.PushBack(v);
+  }
+  EXPECT_EQ(front.node_count(), back.node_count());
+  EXPECT_LE(front.MemoryBytes(), back.MemoryBytes() + PackedList::kNodeBytes);
+  EXPECT_EQ(front.At(0), "element:19999");
+  EXPECT_EQ(front.At(19999), "element:0");
+  PackedList copy(front);
+  EXPECT_EQ(All(copy), All(front));
+}
+
 TEST(PackedList, RewriteAndCopy) {
   PackedList l;
   for (int i = 0; i < 2000; ++i) l.PushBack(std::to_string(i));
