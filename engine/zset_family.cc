@@ -1149,28 +1149,8 @@ void CmdZInterCard(CommandContext& ctx, ArgList args) {
   SetOpGeneric(ctx, args, 1, SetOp::kInter, false, true);
 }
 
-// ZSCAN's cursor for a skiplist set: the last score returned, mapped to an integer that keeps
-// the order of doubles, plus one (0 is the start and the end).
-uint64_t ScoreCursor(double s) {
-  uint64_t bits;
-  std::memcpy(&bits, &s, 8);
-  constexpr uint64_t kSign = uint64_t(1) << 63;
-  return ((bits & kSign) ? ~bits : bits | kSign) + 1;
-}
-double CursorScore(uint64_t cursor) {
-  uint64_t m = cursor - 1;
-  constexpr uint64_t kSign = uint64_t(1) << 63;
-  uint64_t bits = (m & kSign) ? m & ~kSign : ~m;
-  double s;
-  std::memcpy(&s, &bits, 8);
-  return s;
-}
-
 // ZSCAN key cursor [MATCH pattern] [COUNT count]: a listpack set comes back whole with cursor 0,
-// as in Redis. A skiplist set is walked in order: each call returns about COUNT elements and
-// then every element of the last score returned, and the cursor names that score, so a member
-// present (with its score unchanged) for the whole scan is returned, whatever else is added or
-// removed meanwhile; elements that come in with higher scores may be returned too.
+// as in Redis; a skiplist set is walked in hash order (ZSet::Scan), as Redis walks its dict.
 void CmdZScan(CommandContext& ctx, ArgList args) {
   uint64_t cursor;
   if (!ParseScanCursor(args[2], &cursor)) return ctx.reply.Error(errors::kInvalidCursor);
@@ -1181,31 +1161,9 @@ void CmdZScan(CommandContext& ctx, ArgList args) {
   std::vector<Member> v;
   uint64_t next = 0;
   if (key.link) {
-    const ZSet& z = key.z();
-    size_t first = 0, last = z.size();  // [first, last)
-    if (!z.is_listpack()) {
-      if (cursor != 0) {
-        double after = CursorScore(cursor);
-        first = z.Count([&](std::string_view, double sc) { return sc <= after; });
-      }
-      last = std::min<size_t>(z.size(), first + size_t(opts.count));
-      if (last > first && last < z.size()) {
-        double edge = 0;
-        z.ForRange(last - 1, last - 1, false, [&](std::string_view, double sc) {
-          edge = sc;
-          return false;
-        });
-        last = z.Count([&](std::string_view, double sc) { return sc <= edge; });
-        if (last < z.size()) next = ScoreCursor(edge);
-      }
-    }
-    if (last > first) {
-      z.ForRange(first, last - 1, false, [&](std::string_view m, double sc) {
-        if (!opts.use_pattern || GlobMatch(opts.pattern, m, false))
-          v.push_back({std::string(m), sc});
-        return true;
-      });
-    }
+    next = key.z().Scan(cursor, size_t(opts.count), [&](std::string_view m, double sc) {
+      if (!opts.use_pattern || GlobMatch(opts.pattern, m, false)) v.push_back({std::string(m), sc});
+    });
   }
   ctx.reply.ArrayHeader(2);
   ctx.reply.Bulk(std::to_string(next));

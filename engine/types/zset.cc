@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -49,8 +50,6 @@ char* WriteRecord(char* p, std::string_view member, double score) {
 bool Less(double as, std::string_view am, double bs, std::string_view bm) {
   return as < bs || (as == bs && am < bm);
 }
-
-size_t Hash(std::string_view m) { return size_t(HashBytes(m)); }
 
 }  // namespace
 
@@ -344,10 +343,11 @@ void ZSet::IndexGrow(size_t cap) {
   if (old) sk_->bytes -= UsableSize(old);
   sk_->index = static_cast<char**>(ZallocBytes(cap * sizeof(char*)));
   sk_->index_cap = cap;
+  sk_->index_shift = 64 - static_cast<unsigned>(std::countr_zero(cap));
   sk_->bytes += UsableSize(sk_->index);
   for (size_t i = 0; i < old_cap; ++i) {
     if (!old[i]) continue;
-    size_t j = Hash(ZRecMember(old[i])) & (cap - 1);
+    size_t j = Home(HashBytes(ZRecMember(old[i])));
     while (sk_->index[j]) j = (j + 1) & (cap - 1);
     sk_->index[j] = old[i];
   }
@@ -357,14 +357,14 @@ void ZSet::IndexGrow(size_t cap) {
 void ZSet::IndexInsert(char* rec) {
   if ((size_ + 1) * 4 > sk_->index_cap * 3) IndexGrow(sk_->index_cap * 2);
   size_t mask = sk_->index_cap - 1;
-  size_t j = Hash(ZRecMember(rec)) & mask;
+  size_t j = Home(HashBytes(ZRecMember(rec)));
   while (sk_->index[j]) j = (j + 1) & mask;
   sk_->index[j] = rec;
 }
 
 char* ZSet::IndexFind(std::string_view member) const {
   size_t mask = sk_->index_cap - 1;
-  for (size_t j = Hash(member) & mask; sk_->index[j]; j = (j + 1) & mask) {
+  for (size_t j = Home(HashBytes(member)); sk_->index[j]; j = (j + 1) & mask) {
     if (ZRecMember(sk_->index[j]) == member) return sk_->index[j];
   }
   return nullptr;
@@ -372,14 +372,14 @@ char* ZSet::IndexFind(std::string_view member) const {
 
 void ZSet::IndexErase(char* rec) {
   size_t mask = sk_->index_cap - 1;
-  size_t i = Hash(ZRecMember(rec)) & mask;
+  size_t i = Home(HashBytes(ZRecMember(rec)));
   while (sk_->index[i] != rec) i = (i + 1) & mask;
   // Backward-shift deletion: later entries of the probe run move into the hole when the hole
   // lies between their home slot and where they are.
   for (size_t j = i;;) {
     j = (j + 1) & mask;
     if (!sk_->index[j]) break;
-    size_t home = Hash(ZRecMember(sk_->index[j])) & mask;
+    size_t home = Home(HashBytes(ZRecMember(sk_->index[j])));
     if (((j - home) & mask) >= ((j - i) & mask)) {
       sk_->index[i] = sk_->index[j];
       i = j;

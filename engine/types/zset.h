@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "base/alloc.h"
+#include "base/hash.h"
 
 namespace aegisr {
 
@@ -67,6 +68,15 @@ class ZSet {
   // Removes ranks first..last inclusive.
   void EraseRange(size_t first, size_t last);
 
+  // One ZSCAN step from cursor: calls fn(member, score) for some elements and returns the next
+  // cursor (0: done). A listpack returns everything at once. A skiplist walks its hash index in
+  // hash order (a cursor is a position in it, the top bits of the members' hashes), so an element
+  // present for the whole scan is returned at least once whatever else is added, removed or
+  // rescored meanwhile, and the index may grow between steps; a step looks at no more than
+  // 10 * count homes (Redis's bound on one SCAN call's work).
+  template <typename Fn>
+  uint64_t Scan(uint64_t cursor, size_t count, Fn&& fn) const;
+
   // Bytes this set owns beyond sizeof(ZSet). O(1).
   size_t MemoryBytes() const { return sk_ ? sk_->bytes : lp_ ? UsableSize(lp_) : 0; }
   size_t RecountMemoryBytes() const;
@@ -106,6 +116,9 @@ class ZSet {
     std::vector<uint16_t> counts;
     char** index = nullptr;
     size_t index_cap = 0;  // power of two
+    // A member's home slot is the top bits of its hash (hash >> index_shift), so slots are in
+    // hash order and a ZSCAN cursor keeps its meaning when the index grows.
+    unsigned index_shift = 64;
     // A Fenwick tree over counts (1-based): rank <-> chunk in O(log chunks).
     std::vector<uint32_t> fen;
   };
@@ -116,6 +129,7 @@ class ZSet {
     for (size_t i = c; i > 0; i -= i & (~i + 1)) n += sk_->fen[i];
     return n;
   }
+  size_t Home(uint64_t hash) const { return size_t(hash >> sk_->index_shift); }
   Skip* sk_ = nullptr;
 };
 
@@ -226,6 +240,33 @@ void ZSet::ForRange(size_t first, size_t last, bool reverse, Fn&& fn) const {
       s = 0;
     }
   }
+}
+
+template <typename Fn>
+uint64_t ZSet::Scan(uint64_t cursor, size_t count, Fn&& fn) const {
+  if (is_listpack()) {
+    LpWalk([&](size_t, std::string_view m, double sc) {
+      fn(m, sc);
+      return true;
+    });
+    return 0;
+  }
+  const size_t cap = sk_->index_cap, mask = cap - 1;
+  size_t home = Home(cursor), emitted = 0;
+  uint64_t budget = count < UINT64_MAX / 10 ? count * 10 : UINT64_MAX;
+  while (home < cap) {
+    // The home's members lie in the probe run that starts there (linear probing), among
+    // members displaced from earlier homes.
+    for (size_t j = home; sk_->index[j]; j = (j + 1) & mask) {
+      const ZRec r = ZRecDecode(sk_->index[j]);
+      if (Home(HashBytes(r.member)) != home) continue;
+      fn(r.member, r.score);
+      ++emitted;
+    }
+    ++home;
+    if (emitted >= count || --budget == 0) break;
+  }
+  return home >= cap ? 0 : uint64_t(home) << sk_->index_shift;
 }
 
 }  // namespace aegisr

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -245,6 +246,50 @@ TEST(ZSetTypeTest, MatchesAModel) {
     EXPECT_EQ(z.is_listpack(), limit != 0 && z.size() <= limit);
   }
   ZSet::SetLimits(128, 64);
+}
+
+// ZSCAN's walk of a skiplist set: every member present from the first step to the last comes
+// back, with its current score, although members are added (growing the index many times),
+// removed and rescored between steps; each step returns about COUNT members.
+TEST(ZSetTypeTest, ScanReturnsEveryMemberPresentThroughoutAsTheIndexGrows) {
+  ZSet::SetLimits(0, 64);  // a skiplist from the first element
+  ZSet z;
+  for (int i = 0; i < 200; ++i) z.Insert("keep" + std::to_string(i), 7);  // one score for all
+  std::set<std::string> seen;
+  std::mt19937 rng(3);
+  uint64_t cursor = 0;
+  int steps = 0, added = 0;
+  do {
+    size_t got = 0;
+    cursor = z.Scan(cursor, 10, [&](std::string_view m, double sc) {
+      ++got;
+      seen.emplace(m);
+      double want;
+      ASSERT_TRUE(z.Score(m, &want));
+      EXPECT_EQ(sc, want);
+    });
+    EXPECT_LT(got, 60u) << "a step returns about COUNT members";
+    ++steps;
+    for (int k = 0; k < 40; ++k) z.Insert("new" + std::to_string(added++), double(rng() % 100));
+    const std::string victim = "new" + std::to_string(rng() % added);
+    z.Erase(victim);
+    const std::string rescore = "keep" + std::to_string(rng() % 200);
+    double old;
+    ASSERT_TRUE(z.Score(rescore, &old));
+    z.Erase(rescore);
+    z.Insert(rescore, old - 1000);  // moves before everything in rank order
+  } while (cursor != 0);
+  for (int i = 0; i < 200; ++i) EXPECT_TRUE(seen.count("keep" + std::to_string(i))) << i;
+  EXPECT_GT(steps, 15);
+  EXPECT_GT(z.size(), 1000u) << "the index grew several times during the scan";
+  // A listpack comes back whole.
+  ZSet::SetLimits(128, 64);
+  ZSet small;
+  small.Insert("a", 1);
+  small.Insert("b", 2);
+  size_t n = 0;
+  EXPECT_EQ(small.Scan(0, 1, [&](std::string_view, double) { ++n; }), 0u);
+  EXPECT_EQ(n, 2u);
 }
 
 }  // namespace
