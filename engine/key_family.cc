@@ -365,7 +365,6 @@ void CmdDbSize(CommandContext& ctx, ArgList) {
 // ---------------------------------------------------------------------------------------------
 // FLUSHDB / FLUSHALL / SELECT / SWAPDB
 
-// [ASYNC|SYNC]: both free the memory synchronously (no lazy-free thread yet).
 // FLUSHDB/FLUSHALL [ASYNC|SYNC]: false on a syntax error; *lazy: large values are freed in the
 // background (ASYNC, or no modifier with lazyfree-lazy-user-flush set).
 bool ParseFlushFlags(CommandContext& ctx, ArgList args, bool* lazy) {

@@ -4,10 +4,13 @@
 Loads one collection of N elements (list, set, hash or zset), then deletes it with DEL (freed on
 the command's thread) or UNLINK (freed in the background when large) while another connection
 sends PINGs back to back, and reports the DEL/UNLINK time and the PING latencies seen meanwhile.
+With --type strings it loads N string keys instead and empties the server with FLUSHALL SYNC
+and FLUSHALL ASYNC.
 The daemon runs with --threads 1 so that the pinging client shares the deleting thread, which
 is the case lazy freeing is for. Optionally the same against redis-server for comparison.
 
-Usage: perf/lazyfree_bench.py BUILD_DIR [--type list|set|hash|zset] [--elements N] [--redis]
+Usage: perf/lazyfree_bench.py BUILD_DIR [--type list|set|hash|zset|strings] [--elements N]
+       [--redis]
 """
 
 import argparse
@@ -37,7 +40,10 @@ def load(port, kind, key, n, batch=1000):
         pending = []
         for start in range(0, n, batch):
             elems = [f"element:{i:012d}" for i in range(start, min(n, start + batch))]
-            pending.append(LOADERS[kind](key, elems))
+            if kind == "strings":  # N keys: MSET element:... v
+                pending.append(["MSET"] + [x for e in elems for x in (e, "v")])
+            else:
+                pending.append(LOADERS[kind](key, elems))
             if len(pending) == 50:
                 c.pipeline(pending, timeout=120)
                 pending = []
@@ -45,7 +51,7 @@ def load(port, kind, key, n, batch=1000):
             c.pipeline(pending, timeout=120)
 
 
-def measure(port, cmd, key):
+def measure(port, cmd, expect):
     stop = threading.Event()
     lat = []
 
@@ -61,23 +67,27 @@ def measure(port, cmd, key):
     time.sleep(0.3)
     with RawConn(port, timeout=120) as c:
         t = time.perf_counter()
-        reply = c.cmd(cmd, key, timeout=120)
+        reply = c.cmd(*cmd, timeout=120)
         took = time.perf_counter() - t
     time.sleep(0.3)
     stop.set()
     th.join()
-    assert reply == b":1\r\n", reply
+    assert reply == expect, reply
     lat.sort()
     return took, lat[-1], lat[int(len(lat) * 0.99)]
 
 
 def run(server, port, kind, n):
     out = []
-    for cmd in ("DEL", "UNLINK"):
+    if kind == "strings":
+        cmds = [(("FLUSHALL", "SYNC"), b"+OK\r\n"), (("FLUSHALL", "ASYNC"), b"+OK\r\n")]
+    else:
+        cmds = [(("DEL", "big"), b":1\r\n"), (("UNLINK", "big"), b":1\r\n")]
+    for cmd, expect in cmds:
         load(port, kind, "big", n)
-        took, worst, p99 = measure(port, cmd, "big")
+        took, worst, p99 = measure(port, cmd, expect)
         out.append((cmd, took, worst, p99))
-        print(f"{server:8} {kind:5} {n:>10} {cmd:7} {took * 1000:9.1f} ms   PING max "
+        print(f"{server:8} {kind:5} {n:>10} {' '.join(cmd):14} {took * 1000:9.1f} ms   PING max "
               f"{worst * 1000:8.2f} ms  p99 {p99 * 1000:6.2f} ms", flush=True)
     return out
 
@@ -85,7 +95,7 @@ def run(server, port, kind, n):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("bindir")
-    p.add_argument("--type", default="list", choices=sorted(LOADERS))
+    p.add_argument("--type", default="list", choices=sorted(LOADERS) + ["strings"])
     p.add_argument("--elements", type=int, default=10_000_000)
     p.add_argument("--redis", action="store_true", help="also run against redis-server")
     a = p.parse_args()

@@ -57,8 +57,8 @@ int64_t ApproxUsedBytes() {
   return std::max<int64_t>(0, g_used_bytes.load(std::memory_order_relaxed));
 }
 
-void Shard::AddUsed(int64_t delta) {
-  used_bytes_ += delta;
+void Shard::AddUsed(int db, int64_t delta) {
+  used_[db] += delta;
   NoteUsed(delta);
 }
 
@@ -112,13 +112,13 @@ void Shard::Insert(int db, Entry* e) {
   if (e->access == 0) e->access = tier::NewAccess(LruClock());
   if (e->has_expire()) ++volatile_[db];
   tables_[db].Insert(e);
-  AddUsed(int64_t(e->MemoryUsage()));
+  AddUsed(db, int64_t(e->MemoryUsage()));
   SyncOverhead(db);
 }
 
 Entry* Shard::Take(int db, Entry** link) {
   Entry* e = tables_[db].Unlink(link);
-  AddUsed(-int64_t(e->MemoryUsage()));
+  AddUsed(db, -int64_t(e->MemoryUsage()));
   SyncOverhead(db);
   if (e->has_expire()) --volatile_[db];
   return e;
@@ -127,8 +127,11 @@ Entry* Shard::Take(int db, Entry** link) {
 void Shard::Delete(int db, Entry** link) { FreeEntry(Take(db, link)); }
 
 size_t Shard::used_bytes() const {
-  size_t n = used_bytes_ > 0 ? size_t(used_bytes_) : 0;
-  for (const auto& t : tables_) n += t.OverheadBytes();
+  size_t n = 0;
+  for (int db = 0; db < kNumDbs; ++db) {
+    n += used_[db] > 0 ? size_t(used_[db]) : 0;
+    n += tables_[db].OverheadBytes();
+  }
   return n;
 }
 
@@ -142,10 +145,14 @@ size_t Shard::RecountBytes() const {
 }
 
 void Shard::Flush(int db) {
-  int64_t freed = 0;
-  tables_[db].ForEach([&](Entry* e) { freed += int64_t(e->MemoryUsage()); });
-  tables_[db].Clear();
-  AddUsed(-freed);
+  if (LazyFreeActive() && tables_[db].size() >= kLazyFreeMinEffort) {
+    auto* detached = new Table();
+    detached->Swap(tables_[db]);
+    FreeLater([](void* t) { delete static_cast<Table*>(t); }, detached, detached->size());
+  } else {
+    tables_[db].Clear();
+  }
+  AddUsed(db, -used_[db]);
   SyncOverhead(db);
   volatile_[db] = 0;
   expire_cursor_[db] = 0;
@@ -153,6 +160,7 @@ void Shard::Flush(int db) {
 
 void Shard::SwapDbs(int a, int b) {
   tables_[a].Swap(tables_[b]);
+  std::swap(used_[a], used_[b]);
   std::swap(volatile_[a], volatile_[b]);
   std::swap(expire_cursor_[a], expire_cursor_[b]);
   std::swap(overhead_seen_[a], overhead_seen_[b]);

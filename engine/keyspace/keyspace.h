@@ -104,7 +104,7 @@ class Shard {
     bool had_ttl = e->has_expire();
     Entry* n = fn(e);
     if (n != e) Table::Replace(link, n);
-    AddUsed(int64_t(n->MemoryUsage()) - int64_t(before));
+    AddUsed(db, int64_t(n->MemoryUsage()) - int64_t(before));
     if (had_ttl != n->has_expire()) volatile_[db] += n->has_expire() ? 1 : -1;
     return n;
   }
@@ -120,12 +120,14 @@ class Shard {
   // Blocked clients queued on keys of this shard (engine/blocking.h keeps the queues).
   size_t waiters = 0;
 
-  // Adds delta to this shard's entry bytes and to the process-wide figure.
-  void AddUsed(int64_t delta);
+  // Adds delta to db's entry bytes in this shard and to the process-wide figure.
+  void AddUsed(int db, int64_t delta);
   // Brings the process-wide figure up to date with db's bucket arrays.
   void SyncOverhead(int db);
 
-  // Removes and frees every entry of db.
+  // Removes and frees every entry of db. Inside a lazy LazyFreeScope, a table of many keys is
+  // detached whole and freed on the background thread (FLUSHALL/FLUSHDB ASYNC), so the flush
+  // costs the caller O(1) whatever the number of keys.
   void Flush(int db);
   // Exchanges the contents of two databases (SWAPDB).
   void SwapDbs(int a, int b);
@@ -140,7 +142,7 @@ class Shard {
   Table tables_[kNumDbs];
   size_t volatile_[kNumDbs] = {};
   uint64_t expire_cursor_[kNumDbs] = {};
-  int64_t used_bytes_ = 0;              // entries (bucket arrays: tables_[db].OverheadBytes())
+  int64_t used_[kNumDbs] = {};          // entry bytes per db (bucket arrays: OverheadBytes())
   size_t overhead_seen_[kNumDbs] = {};  // bucket array bytes last added to ApproxUsedBytes
   ShardStats stats_;
 };

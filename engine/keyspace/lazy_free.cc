@@ -28,12 +28,12 @@ class Freer {
     if (thread_.joinable()) thread_.join();
   }
 
-  void HandOff(const ObjectOps& ops, void* obj) {
+  void HandOff(void (*free)(void*), void* obj, uint64_t items) {
     {
       std::lock_guard lk(mu_);
       if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
-      queue_.emplace_back(&ops, obj);
-      pending_.fetch_add(1, std::memory_order_relaxed);
+      queue_.push_back(Job{free, obj, items});
+      pending_.fetch_add(items, std::memory_order_relaxed);
     }
     cv_.notify_one();
   }
@@ -52,13 +52,13 @@ class Freer {
     while (true) {
       cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left
-      auto [ops, obj] = queue_.front();
+      const Job job = queue_.front();
       queue_.pop_front();
       busy_ = true;
       lk.unlock();
-      ops->free(obj);
-      pending_.fetch_sub(1, std::memory_order_relaxed);
-      freed_.fetch_add(1, std::memory_order_relaxed);
+      job.free(job.obj);
+      pending_.fetch_sub(job.items, std::memory_order_relaxed);
+      freed_.fetch_add(job.items, std::memory_order_relaxed);
       lk.lock();
       busy_ = false;
       if (queue_.empty()) idle_cv_.notify_all();
@@ -67,7 +67,12 @@ class Freer {
 
   std::mutex mu_;
   std::condition_variable cv_, idle_cv_;
-  std::deque<std::pair<const ObjectOps*, void*>> queue_;
+  struct Job {
+    void (*free)(void*);
+    void* obj;
+    uint64_t items;
+  };
+  std::deque<Job> queue_;
   bool stop_ = false;
   bool busy_ = false;
   std::thread thread_;
@@ -86,11 +91,17 @@ size_t Effort(const ObjectOps& ops, const void* obj) {
 
 void FreeObject(const ObjectOps& ops, void* obj) {
   if (t_lazy && Effort(ops, obj) >= kLazyFreeMinEffort) {
-    TheFreer().HandOff(ops, obj);
+    TheFreer().HandOff(ops.free, obj, 1);
     return;
   }
   ops.free(obj);
 }
+
+void FreeLater(void (*free)(void*), void* obj, uint64_t items) {
+  TheFreer().HandOff(free, obj, items);
+}
+
+bool LazyFreeActive() { return t_lazy; }
 
 LazyFreeScope::LazyFreeScope(bool lazy) : saved_(t_lazy) { t_lazy = lazy; }
 LazyFreeScope::~LazyFreeScope() { t_lazy = saved_; }

@@ -17,6 +17,13 @@ struct ObjectOps;
 // lazy LazyFreeScope and the object is large (kLazyFreeMinEffort), else now.
 void FreeObject(const ObjectOps& ops, void* obj);
 
+// Hands obj to the background thread at once, to be freed there by free(obj); `items` is what
+// INFO's lazyfree counters count it as (a detached table of n keys counts n, as in Redis).
+void FreeLater(void (*free)(void*), void* obj, uint64_t items = 1);
+
+// Whether frees on this thread are lazy now (the innermost LazyFreeScope's word).
+bool LazyFreeActive();
+
 // Objects whose freeing takes at least this many steps (ObjectOps::free_effort: allocations to
 // release; without it, one per 8 KiB) go to the background thread. Below it, freeing inline
 // costs no more than handing off. Redis's LAZYFREE_THRESHOLD is the same 64.

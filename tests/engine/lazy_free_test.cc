@@ -8,12 +8,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "engine/client.h"
 #include "engine/config.h"
 #include "engine/engine.h"
+#include "engine/keyspace/keyspace.h"
 #include "net/resp_writer.h"
 
 namespace aegisr {
@@ -100,6 +102,53 @@ TEST_F(LazyFreeTest, KnobsChooseForDelOverwriteExpireAndFlush) {
   MakeBig("d");
   Run({"FLUSHALL"});
   EXPECT_EQ(FreedInBackground(), 1u);
+}
+
+// FLUSHDB/FLUSHALL ASYNC detach each shard's table whole and free it in the background, so a
+// flush of many small keys costs the caller O(1) per shard; other databases keep their keys
+// and every shard's memory figure stays exact.
+TEST_F(LazyFreeTest, AsyncFlushHandsWholeTablesToTheBackground) {
+  auto fill = [&](int n, std::string_view prefix) {
+    for (int i = 0; i < n; ++i) {
+      const std::string k = std::string(prefix) + std::to_string(i);
+      Run({"SET", k, i % 2 ? "a-value-longer-than-an-embedded-string-of-bytes" : "1"});
+    }
+  };
+  auto check_memory = [&] {
+    Keyspace& ks = engine_.keyspace();
+    for (unsigned i = 0; i < kNumShards; ++i) {
+      std::lock_guard lk(ks.shard(i).mu);
+      ASSERT_EQ(ks.shard(i).used_bytes(), ks.shard(i).RecountBytes()) << "shard " << i;
+    }
+  };
+  fill(100000, "k");
+  MakeBig("biglist");
+  Run({"SELECT", "1"});
+  fill(1000, "other");
+  Run({"SELECT", "0"});
+  check_memory();
+  EXPECT_EQ(Run({"FLUSHDB", "ASYNC"}), "+OK\r\n");
+  EXPECT_EQ(Run({"DBSIZE"}), ":0\r\n");
+  check_memory();
+  // Every shard held more than kLazyFreeMinEffort keys of db 0: all went as whole tables.
+  EXPECT_EQ(FreedInBackground(), 100001u);
+  EXPECT_EQ(LazyFreePending(), 0u);
+  Run({"SELECT", "1"});
+  EXPECT_EQ(Run({"DBSIZE"}), ":1000\r\n");
+  EXPECT_EQ(Run({"GET", "other7"}), "$47\r\na-value-longer-than-an-embedded-string-of-bytes\r\n");
+  // The flushed database works as before.
+  Run({"SELECT", "0"});
+  fill(100, "again");
+  EXPECT_EQ(Run({"DBSIZE"}), ":100\r\n");
+  check_memory();
+  // A synchronous flush frees at once.
+  EXPECT_EQ(Run({"FLUSHALL", "SYNC"}), "+OK\r\n");
+  EXPECT_EQ(FreedInBackground(), 0u);
+  check_memory();
+  fill(100000, "k");
+  EXPECT_EQ(Run({"FLUSHALL", "ASYNC"}), "+OK\r\n");
+  EXPECT_EQ(FreedInBackground(), 100000u);
+  check_memory();
 }
 
 }  // namespace
