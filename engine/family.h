@@ -63,8 +63,11 @@ struct ScanOptions {
   bool use_pattern = false;
   std::string_view type;
   bool use_type = false;
+  bool no_values = false;  // HSCAN ... NOVALUES (Redis 7.4): fields only
 };
-std::string_view ParseScanOptions(ArgList args, size_t first, bool allow_type, ScanOptions* out);
+// Who parses: SCAN also takes TYPE, HSCAN also NOVALUES; the others COUNT and MATCH only.
+enum class ScanKind { kKeys, kHash, kMembers };
+std::string_view ParseScanOptions(ArgList args, size_t first, ScanKind kind, ScanOptions* out);
 
 // What SORT (engine/sort_family.cc) reads from the collections, registered by their families at
 // startup: a collection's elements in its own order (a list's index order, a sorted set's rank

@@ -135,6 +135,8 @@ void* DecodeHash(std::string_view payload) {
   return pos == payload.size() ? h : refuse();
 }
 
+void NoteInsertedHash(const Entry* e, int db);
+
 const ObjectOps kHashOps = {
     [](void* obj) { HashValue::Free(static_cast<HashValue*>(obj)); },
     [](const void* obj) -> void* { return HashValue::Clone(static_cast<const HashValue*>(obj)); },
@@ -146,6 +148,7 @@ const ObjectOps kHashOps = {
       const auto* h = static_cast<const HashValue*>(obj);
       return h->is_table() ? h->size() + 1 : size_t{1};
     },
+    NoteInsertedHash,
 };
 
 // SORT's "BY/GET key->field": the field's value unless absent or expired.
@@ -199,9 +202,10 @@ void ConvertForSize(HashValue*& h, const Limits& lim) {
 // the noted hashes of its shards (under the shard's lock, within the expiry budget, resuming
 // where it stopped) and deletes their expired fields, and the key when none is left. A note
 // outlives its hash harmlessly: a visit that finds no hash, or one without field TTLs, drops it.
-// Every command that finds a hash with field TTLs notes it too, so a hash that came by its TTLs
-// otherwise (COPY, RENAME, MOVE, a disk-tier read) is noted from the first hash command on it;
-// until then its fields expire lazily.
+// A hash with field TTLs that enters the keyspace otherwise (COPY, RENAME, MOVE) is noted as it
+// is inserted (ObjectOps::inserted); one read back from the disk tier kept its note, which
+// waits while the value is on disk. Every command that finds a hash with field TTLs notes it
+// too.
 struct FieldTtlWatch {
   std::set<std::pair<int, std::string>> keys;  // (db, key)
   std::pair<int, std::string> cursor;          // the last visited
@@ -210,6 +214,10 @@ FieldTtlWatch g_watch[kNumShards];  // [i] guarded by shard i's lock
 
 void WatchFieldTtls(const KeyRef& k, int db) {
   g_watch[k.shard].keys.emplace(db, std::string(k.key));
+}
+
+void NoteInsertedHash(const Entry* e, int db) {
+  if (ObjectOf<HashValue>(e).ttl_fields() != 0) WatchFieldTtls(KeyRef(e->key()), db);
 }
 
 // ---- key access ----
@@ -574,7 +582,8 @@ void CmdHScan(CommandContext& ctx, ArgList args) {
     return ctx.reply.ArrayHeader(0);
   }
   ScanOptions opts;
-  if (auto err = ParseScanOptions(args, 3, false, &opts); !err.empty()) return ctx.reply.Error(err);
+  if (auto err = ParseScanOptions(args, 3, ScanKind::kHash, &opts); !err.empty())
+    return ctx.reply.Error(err);
   const HashValue& h = key.hash();
   std::vector<HashValue::Field> out;
   int64_t visited = 0;  // pairs seen, matching or not (Redis filters after collecting)
@@ -596,10 +605,10 @@ void CmdHScan(CommandContext& ctx, ArgList args) {
   }
   ctx.reply.ArrayHeader(2);
   ctx.reply.Bulk(std::to_string(cursor));
-  ctx.reply.ArrayHeader(out.size() * 2);
+  ctx.reply.ArrayHeader(out.size() * (opts.no_values ? 1 : 2));
   for (const HashValue::Field& f : out) {
     ctx.reply.Bulk(f.field);
-    ctx.reply.Bulk(f.value);
+    if (!opts.no_values) ctx.reply.Bulk(f.value);
   }
 }
 

@@ -263,7 +263,8 @@ void CmdScan(CommandContext& ctx, ArgList args) {
   uint64_t cursor;
   if (!ParseScanCursor(args[1], &cursor)) return ctx.reply.Error(errors::kInvalidCursor);
   ScanOptions opts;
-  if (auto err = ParseScanOptions(args, 2, true, &opts); !err.empty()) return ctx.reply.Error(err);
+  if (auto err = ParseScanOptions(args, 2, ScanKind::kKeys, &opts); !err.empty())
+    return ctx.reply.Error(err);
   int64_t count = opts.count;
 
   Keyspace& ks = ctx.engine.keyspace();

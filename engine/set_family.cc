@@ -513,7 +513,8 @@ void CmdSScan(CommandContext& ctx, ArgList args) {
     return ctx.reply.ArrayHeader(0);
   }
   ScanOptions opts;
-  if (auto err = ParseScanOptions(args, 3, false, &opts); !err.empty()) return ctx.reply.Error(err);
+  if (auto err = ParseScanOptions(args, 3, ScanKind::kMembers, &opts); !err.empty())
+    return ctx.reply.Error(err);
   std::vector<std::string> found;
   uint64_t next = key.set().Scan(cursor, size_t(opts.count), [&](std::string_view m) {
     if (!opts.use_pattern || GlobMatch(opts.pattern, m, false)) found.emplace_back(m);

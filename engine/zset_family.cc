@@ -1155,7 +1155,8 @@ void CmdZScan(CommandContext& ctx, ArgList args) {
   uint64_t cursor;
   if (!ParseScanCursor(args[2], &cursor)) return ctx.reply.Error(errors::kInvalidCursor);
   ScanOptions opts;
-  if (auto err = ParseScanOptions(args, 3, false, &opts); !err.empty()) return ctx.reply.Error(err);
+  if (auto err = ParseScanOptions(args, 3, ScanKind::kMembers, &opts); !err.empty())
+    return ctx.reply.Error(err);
   ZKey key(ctx, args[1], true);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
   std::vector<Member> v;

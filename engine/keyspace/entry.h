@@ -131,6 +131,9 @@ struct ObjectOps {
   // How many allocations freeing the object releases (engine/keyspace/lazy_free.h decides from
   // it whether to free a large value in the background); nullptr: one per 8 KiB it owns.
   size_t (*free_effort)(const void* obj) = nullptr;
+  // Called by Shard::Insert, under the shard's lock, when an entry of this type enters database
+  // db (a new key, COPY, RENAME, MOVE); nullptr: nothing to do.
+  void (*inserted)(const Entry* e, int db) = nullptr;
 };
 void SetObjectOps(ValueType t, const ObjectOps* ops);
 const ObjectOps* GetObjectOps(ValueType t);

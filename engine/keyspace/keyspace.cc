@@ -112,6 +112,9 @@ void Shard::Insert(int db, Entry* e) {
   if (e->access == 0) e->access = tier::NewAccess(LruClock());
   if (e->has_expire()) ++volatile_[db];
   tables_[db].Insert(e);
+  if (e->enc == Encoding::kObject) {
+    if (const ObjectOps* ops = GetObjectOps(e->type); ops->inserted) ops->inserted(e, db);
+  }
   AddUsed(db, int64_t(e->MemoryUsage()));
   SyncOverhead(db);
 }

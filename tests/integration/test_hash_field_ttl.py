@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Per-field TTLs of hashes (HEXPIRE HPEXPIRE HEXPIREAT HPEXPIREAT HTTL HPTTL HEXPIRETIME
-# HPEXPIRETIME HPERSIST) against the daemon. The reference server (7.0) lacks them, so the
+# HPEXPIRETIME HPERSIST), and HSCAN's NOVALUES, which came with them, against the daemon. The reference server (7.0) lacks them, so the
 # expected replies are Redis 7.4's, as its src/t_hash.c and command docs define them: -2 no such
 # field, -1 no TTL, 0 condition not met, 1 set, 2 deleted because the time is in the past.
 import os
@@ -162,15 +162,57 @@ def test_expired_fields_are_deleted_without_commands(opts):
         after = int(c.cmd("MEMORY", "USAGE", "big")[1:-2])
         assert after < before / 2, (before, after)
         assert c.cmd("HLEN", "big") == b":500\r\n"
-        # A copy carries the TTLs; once a hash command has seen it, the cron expires it too.
+        # COPY, RENAME and MOVE carry the TTLs, and the cron expires the new keys too, with no
+        # hash command ever touching them.
         c.cmd("HSET", "src", "a", "1")
+        c.cmd("HSET", "ren", "a", "1", "b", "2")
+        c.cmd("HSET", "mov", "a", "1")
         c.cmd("HPEXPIRE", "src", "300", "FIELDS", "1", "a")
+        c.cmd("HPEXPIRE", "ren", "300", "FIELDS", "2", "a", "b")
+        c.cmd("HPEXPIRE", "mov", "300", "FIELDS", "1", "a")
         assert c.cmd("COPY", "src", "dst") == b":1\r\n"
-        assert c.cmd("HLEN", "dst") == b":1\r\n"
+        assert c.cmd("COPY", "src", "dst9", "DB", "9") == b":1\r\n"
+        assert c.cmd("RENAME", "ren", "renamed") == b"+OK\r\n"
+        assert c.cmd("MOVE", "mov", "3") == b":1\r\n"
+        assert c.cmd("DBSIZE") == b":4\r\n"
         deadline = time.monotonic() + 5
         while c.cmd("DBSIZE") != b":1\r\n" and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert c.cmd("EXISTS", "src", "dst") == b":0\r\n"
+        assert c.cmd("EXISTS", "src", "dst", "renamed") == b":0\r\n"
+        for db in (3, 9):
+            c.cmd("SELECT", str(db))
+            while c.cmd("DBSIZE") != b":0\r\n" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert c.cmd("DBSIZE") == b":0\r\n", db
+
+
+@test
+def test_hscan_novalues(opts):
+    # Redis 7.4: HSCAN ... NOVALUES returns the fields only; other SCANs refuse the word.
+    with harness.start_daemon(opts.bindir) as d, RawConn(d.port) as c:
+        c.cmd("HSET", "small", "a", "1", "b", "2")
+        args = ["HSET", "big"]
+        for i in range(1000):
+            args += ["f%d" % i, "v%d" % i]
+        c.cmd(*args)
+        reply = harness.parse_reply(c.cmd("HSCAN", "small", "0", "NOVALUES"))
+        assert reply[0] == b"0" and sorted(reply[1]) == [b"a", b"b"], reply
+        reply = harness.parse_reply(c.cmd("HSCAN", "small", "0", "novalues", "MATCH", "a"))
+        assert reply == [b"0", [b"a"]], reply
+        seen, cursor = [], b"0"
+        while True:
+            cursor, items = harness.parse_reply(c.cmd("HSCAN", "big", cursor, "COUNT", "50",
+                                                      "NOVALUES"))
+            seen += items
+            if cursor == b"0":
+                break
+        assert set(seen) == {b"f%d" % i for i in range(1000)}, len(set(seen))
+        assert not any(x.startswith(b"v") for x in seen)
+        assert c.cmd("HSCAN", "nokey", "0", "NOVALUES") == b"*2\r\n$1\r\n0\r\n*0\r\n"
+        c.cmd("SADD", "s", "x")
+        for cmd in (["SSCAN", "s", "0", "NOVALUES"], ["SCAN", "0", "NOVALUES"],
+                    ["HSCAN", "small", "0", "NOVALUES", "COUNT"]):
+            assert c.cmd(*cmd) == b"-ERR syntax error\r\n", cmd
 
 
 if __name__ == "__main__":
