@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,25 @@ struct TypedKey {
   Entry** link = nullptr;
   bool wrong_type = false;
 };
+
+// The walk of the MPOP commands and their one-key blocking forms (LMPOP, BLPOP, BLMPOP, ZMPOP,
+// BZPOPMIN, BZMPOP): the first of keys (all locked by the caller) that holds a value gets
+// pop(shard, link, key) and the walk ends; a value of another type ends it as kWrongType, as
+// Redis checks the keys in order.
+enum class FirstResult : uint8_t { kPopped, kAllEmpty, kWrongType };
+template <typename Pop>
+FirstResult PopFromFirstKey(Keyspace& ks, int db, std::span<const KeyRef> keys, ValueType type,
+                            Pop&& pop) {
+  for (const KeyRef& k : keys) {
+    Shard& s = ks.shard(k);
+    Entry** link = s.Find(db, k, Engine::NowMs());
+    if (!link) continue;
+    if ((*link)->type != type) return FirstResult::kWrongType;
+    pop(s, link, k);
+    return FirstResult::kPopped;
+  }
+  return FirstResult::kAllEmpty;
+}
 
 // The options after a scan's cursor, as Redis's scanGenericCommand parses them: COUNT n (an
 // integer >= 1), MATCH pattern ("*" matches all and is dropped), and TYPE name where allowed

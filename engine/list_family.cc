@@ -26,14 +26,11 @@ namespace aegisr {
 namespace {
 
 constexpr std::string_view kIndexOutOfRange = "ERR index out of range";
-constexpr std::string_view kMustBePositive = "ERR value is out of range, must be positive";
 constexpr std::string_view kRankZero =
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
     "negative to start from the end of the list";
 constexpr std::string_view kCountNegative = "ERR COUNT can't be negative";
 constexpr std::string_view kMaxlenNegative = "ERR MAXLEN can't be negative";
-constexpr std::string_view kNumkeys = "ERR numkeys should be greater than 0";
-constexpr std::string_view kCountPositive = "ERR count should be greater than 0";
 
 const PackedList& ListOf(const Entry* e) { return ObjectOf<PackedList>(e); }
 PackedList& MutableList(Entry* e) { return MutableObject<PackedList>(e); }
@@ -176,7 +173,7 @@ void Pop(CommandContext& ctx, ArgList args, End end) {
   }
   bool has_count = args.size() == 3;
   int64_t count = 1;
-  if (has_count && !ParseNonNegative(ctx.reply, args[2], &count, kMustBePositive)) return;
+  if (has_count && !ParseNonNegative(ctx.reply, args[2], &count, errors::kMustBePositive)) return;
   ListKey key(ctx, args[1], false);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
   Shard& s = key.s;
@@ -488,7 +485,7 @@ struct MPopArgs {
 };
 bool ParseMPop(ReplySink& reply, ArgList args, size_t first, MPopArgs* out) {
   int64_t numkeys;
-  if (!ParsePositive(reply, args[first], &numkeys, kNumkeys)) return false;
+  if (!ParsePositive(reply, args[first], &numkeys, errors::kNumkeys)) return false;
   if (uint64_t(numkeys) >= args.size() - first - 1) {
     reply.Error(errors::kSyntax);
     return false;
@@ -501,7 +498,7 @@ bool ParseMPop(ReplySink& reply, ArgList args, size_t first, MPopArgs* out) {
   bool has_count = false;
   for (size_t i = where_at + 1; i < args.size(); ++i) {
     if (!has_count && EqualsIgnoreCase(args[i], "count") && i + 1 < args.size()) {
-      if (!ParsePositive(reply, args[++i], &out->count, kCountPositive)) return false;
+      if (!ParsePositive(reply, args[++i], &out->count, errors::kCountPositive)) return false;
       has_count = true;
     } else {
       reply.Error(errors::kSyntax);
@@ -521,23 +518,14 @@ void ReplyKeyElements(ReplySink& reply, std::string_view key, const std::vector<
   for (size_t i = first; i < v.size(); ++i) reply.Bulk(v[i]);
 }
 
-enum class FirstResult : uint8_t { kPopped, kAllEmpty, kWrongType };
-
-// Pops up to count elements from the first of keys that holds a list, with their shards locked;
-// stops at a key of another type (Redis checks the keys in order).
+// Pops up to count elements from the first of keys that holds a list (PopFromFirstKey).
 FirstResult PopFirst(Keyspace& ks, int db, std::span<const KeyRef> keys, End end, size_t count,
                      const KeyRef** from, std::vector<std::string>* out) {
-  for (const KeyRef& k : keys) {
-    Shard& s = ks.shard(k);
-    bool wrong;
-    Entry** link = FindList(s, db, k, &wrong);
-    if (wrong) return FirstResult::kWrongType;
-    if (!link) continue;
-    PopInto(s, db, link, end, count, out);
-    *from = &k;
-    return FirstResult::kPopped;
-  }
-  return FirstResult::kAllEmpty;
+  return PopFromFirstKey(ks, db, keys, ValueType::kList,
+                         [&](Shard& s, Entry** link, const KeyRef& k) {
+                           PopInto(s, db, link, end, count, out);
+                           *from = &k;
+                         });
 }
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops up to count elements from the first

@@ -30,10 +30,8 @@
 namespace aegisr {
 namespace {
 
-constexpr std::string_view kMustBePositive = "ERR value is out of range, must be positive";
 constexpr std::string_view kCountRange =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-constexpr std::string_view kNumkeys = "ERR numkeys should be greater than 0";
 constexpr std::string_view kTooManyKeys = "ERR Number of keys can't be greater than number of args";
 constexpr std::string_view kLimitNegative = "ERR LIMIT can't be negative";
 
@@ -274,7 +272,7 @@ void CmdSPop(CommandContext& ctx, ArgList args) {
   bool has_count = args.size() == 3;
   int64_t count = 1;
   if (has_count && (!String2ll(args[2], &count) || count < 0))
-    return ctx.reply.Error(kMustBePositive);
+    return ctx.reply.Error(errors::kMustBePositive);
   SetKey key(ctx, args[1], false);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
   if (!key.link) return has_count ? ctx.reply.SetHeader(0) : ctx.reply.Null();
@@ -477,7 +475,7 @@ void CmdSDiffStore(CommandContext& ctx, ArgList args) {
 // SINTERCARD numkeys key [key ...] [LIMIT limit]
 void CmdSInterCard(CommandContext& ctx, ArgList args) {
   int64_t numkeys;
-  if (!String2ll(args[1], &numkeys) || numkeys < 1) return ctx.reply.Error(kNumkeys);
+  if (!String2ll(args[1], &numkeys) || numkeys < 1) return ctx.reply.Error(errors::kNumkeys);
   if (uint64_t(numkeys) > args.size() - 2) return ctx.reply.Error(kTooManyKeys);
   size_t opts = 2 + size_t(numkeys);
   int64_t limit = 0;

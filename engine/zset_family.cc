@@ -36,9 +36,6 @@ namespace {
 constexpr std::string_view kNotFloatRange = "ERR min or max is not a float";
 constexpr std::string_view kNotLexRange = "ERR min or max not valid string range item";
 constexpr std::string_view kNan = "ERR resulting score is not a number (NaN)";
-constexpr std::string_view kMustBePositive = "ERR value is out of range, must be positive";
-constexpr std::string_view kNumkeys = "ERR numkeys should be greater than 0";
-constexpr std::string_view kCountPositive = "ERR count should be greater than 0";
 
 const ZSet& ZOf(const Entry* e) { return ObjectOf<ZSet>(e); }
 ZSet& MutableZ(Entry* e) { return MutableObject<ZSet>(e); }
@@ -658,7 +655,7 @@ void Pop(CommandContext& ctx, ArgList args, bool max) {
   if (args.size() > 3) return ctx.reply.Error(errors::kSyntax);
   int64_t count = -1;
   if (args.size() == 3 && (!ParseLong(args[2], &count) || count < 0))
-    return ctx.reply.Error(kMustBePositive);
+    return ctx.reply.Error(errors::kMustBePositive);
   ZKey key(ctx, args[1], false);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
   if (!key.link || count == 0) return ctx.reply.ArrayHeader(0);
@@ -684,7 +681,7 @@ struct MPopArgs {
 bool ParseMPop(ReplySink& reply, ArgList args, size_t first, MPopArgs* out) {
   int64_t numkeys;
   if (!ParseLong(args[first], &numkeys) || numkeys < 1) {
-    reply.Error(kNumkeys);
+    reply.Error(errors::kNumkeys);
     return false;
   }
   if (uint64_t(numkeys) + first + 1 >= args.size()) {
@@ -704,7 +701,7 @@ bool ParseMPop(ReplySink& reply, ArgList args, size_t first, MPopArgs* out) {
   for (size_t j = where_at + 1; j < args.size(); ++j) {
     if (count == -1 && EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
       if (!ParseLong(args[++j], &count) || count < 1) {
-        reply.Error(kCountPositive);
+        reply.Error(errors::kCountPositive);
         return false;
       }
     } else {
@@ -729,22 +726,14 @@ void ReplyKeyMembers(ReplySink& reply, std::string_view key, const std::vector<M
   }
 }
 
-enum class FirstResult : uint8_t { kPopped, kAllEmpty, kWrongType };
-
-// Pops up to count elements from the first of keys that holds a sorted set (their shards
-// locked); a key of another type stops it, as Redis checks the keys in order.
+// Pops up to count elements from the first of keys that holds a sorted set (PopFromFirstKey).
 FirstResult PopFirst(Keyspace& ks, int db, std::span<const KeyRef> keys, bool max, size_t count,
                      const KeyRef** from, std::vector<Member>* out) {
-  for (const KeyRef& k : keys) {
-    Shard& s = ks.shard(k);
-    Entry** link = s.Find(db, k, Engine::NowMs());
-    if (!link) continue;
-    if ((*link)->type != ValueType::kZset) return FirstResult::kWrongType;
-    *out = PopFrom(s, db, link, max, count);
-    *from = &k;
-    return FirstResult::kPopped;
-  }
-  return FirstResult::kAllEmpty;
+  return PopFromFirstKey(ks, db, keys, ValueType::kZset,
+                         [&](Shard& s, Entry** link, const KeyRef& k) {
+                           *out = PopFrom(s, db, link, max, count);
+                           *from = &k;
+                         });
 }
 
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]

@@ -17,7 +17,8 @@
 #                      commands (TESTS names map to redis-benchmark's, CUSTOM lines are sent as
 #                      they are), but a client that needs about half of redis-benchmark's CPU
 #                      per request, so -P 1 figures show the servers rather than the client
-#        BENCH_THREADS (1) aegisr-bench's --threads
+#        BENCH_THREADS (1) the load generator's threads (redis-benchmark --threads, aegisr-bench
+#                      --threads)
 set -euo pipefail
 
 if [[ $# -lt 1 || $# -gt 3 || "$1" == -h || "$1" == --help ]]; then
@@ -170,10 +171,11 @@ run_one() {  # server port pipeline round test [custom command words...]
     run_one_aegisr_bench "$@"
     return
   fi
-  local out cpu TIMEFORMAT='%R %U %S' sel=(-t "$5")
+  local out cpu TIMEFORMAT='%R %U %S' sel=(-t "$5") threads=()
   [[ $# -gt 5 ]] && sel=("${@:6}")
+  [[ "$BENCH_THREADS" != 1 ]] && threads=(--threads "$BENCH_THREADS")
   if ! { time out=$("$REDIS_BENCHMARK" -h 127.0.0.1 -p "$2" -c "$CLIENTS" \
-      -d "$VALUE_SIZE" -r "$KEYSPACE" -n "$REQUESTS" -P "$3" --csv "${sel[@]}" \
+      -d "$VALUE_SIZE" -r "$KEYSPACE" -n "$REQUESTS" -P "$3" --csv "${threads[@]}" "${sel[@]}" \
       2>"$WORK/bench.err"); } 2>"$WORK/time"; then
     echo "$0: redis-benchmark against $1 failed:" >&2
     cat "$WORK/bench.err" >&2
