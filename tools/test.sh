@@ -66,7 +66,11 @@ fi
 
 if [ "$ASAN" = 1 ]; then
   step "sanitizer build ($ASAN_BUILD, ASan+UBSan)"
+  # -O1 -g1 (line tables): the sanitizers' reports keep file:line, and the build compiles in
+  # about 40% of the time -O2 -g takes (zset_family.cc: 10.7 s against 25.7 s), which is most of
+  # what the CI's 20 minutes go to.
   cmake -S "$ROOT" -B "$ASAN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
     -DAEGISR_SANITIZE=ON -DAEGISR_BENCH=OFF
   ninja -C "$ASAN_BUILD" -j"$JOBS"
 
