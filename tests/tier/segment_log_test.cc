@@ -584,7 +584,7 @@ TEST_F(SegmentLogTest, MaxSizeRefusesAppendsUntilReleaseAndCompactionFreeSpace) 
   std::vector<std::string> keys;
   Status s;
   for (int i = 0; i < 100; ++i) {
-    char key[8];
+    char key[16];
     std::snprintf(key, sizeof key, "k%03d", i);
     DiskRef ref;
     s = log_->Append(key, std::string(68, 'v'), 1, 0, &ref);  // 100-byte records
