@@ -190,6 +190,22 @@ int64_t FindBitInBytes(const uint8_t* p, size_t n, bool bit) {
   return -1;
 }
 
+// out[i] = op(out[i], s[i]) for i < m, four 64-bit words per step.
+template <typename Op>
+void Combine(uint8_t* out, const uint8_t* s, size_t m, Op op) {
+  size_t i = 0;
+  for (; i + 32 <= m; i += 32) {
+    uint64_t w[4];
+    for (size_t k = 0; k < 4; ++k) w[k] = op(Load64(out + i + 8 * k), Load64(s + i + 8 * k));
+    std::memcpy(out + i, w, 32);
+  }
+  for (; i + 8 <= m; i += 8) {
+    uint64_t w = op(Load64(out + i), Load64(s + i));
+    std::memcpy(out + i, &w, 8);
+  }
+  for (; i < m; ++i) out[i] = uint8_t(op(out[i], s[i]));
+}
+
 }  // namespace
 
 uint64_t PopCount(const uint8_t* p, size_t n) { return PopCountBytes(p, n); }
@@ -263,31 +279,18 @@ void BitOp(BitOpKind op, std::span<const std::string_view> srcs, uint8_t* out, s
   for (size_t j = 1; j < srcs.size(); ++j) {
     const uint8_t* s = src(j);
     const size_t m = std::min(srcs[j].size(), out_len);
-    size_t i = 0;
-    // Word-wise over the bytes this source has; past its end it reads as zeros, which clears
-    // the result for AND and leaves it alone for OR and XOR.
+    // Past this source's end it reads as zeros, which clears the result for AND and leaves it
+    // alone for OR and XOR.
     switch (op) {
       case BitOpKind::kAnd:
-        for (; i + 8 <= m; i += 8) {
-          uint64_t w = Load64(out + i) & Load64(s + i);
-          std::memcpy(out + i, &w, 8);
-        }
-        for (; i < m; ++i) out[i] &= s[i];
+        Combine(out, s, m, [](uint64_t x, uint64_t y) { return x & y; });
         std::memset(out + m, 0, out_len - m);
         break;
       case BitOpKind::kOr:
-        for (; i + 8 <= m; i += 8) {
-          uint64_t w = Load64(out + i) | Load64(s + i);
-          std::memcpy(out + i, &w, 8);
-        }
-        for (; i < m; ++i) out[i] |= s[i];
+        Combine(out, s, m, [](uint64_t x, uint64_t y) { return x | y; });
         break;
       case BitOpKind::kXor:
-        for (; i + 8 <= m; i += 8) {
-          uint64_t w = Load64(out + i) ^ Load64(s + i);
-          std::memcpy(out + i, &w, 8);
-        }
-        for (; i < m; ++i) out[i] ^= s[i];
+        Combine(out, s, m, [](uint64_t x, uint64_t y) { return x ^ y; });
         break;
       case BitOpKind::kNot:
         break;
