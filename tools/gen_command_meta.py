@@ -46,6 +46,14 @@ SUMMARIES = {
     "setrange": "Overwrites part of a string value at an offset",
     "strlen": "Returns the length in bytes of a string value",
     "substr": "Returns part of a string value (older name of GETRANGE)",
+    # bitmaps
+    "bitcount": "Counts the set bits of a string value, optionally within a byte or bit range",
+    "bitfield": "Reads, writes and increments integer fields at bit offsets of a string value",
+    "bitfield_ro": "Reads integer fields at bit offsets of a string value",
+    "bitop": "Stores the bitwise AND, OR, XOR or NOT of string values in a key",
+    "bitpos": "Finds the first set or clear bit of a string value, optionally within a range",
+    "getbit": "Returns the bit at an offset of a string value",
+    "setbit": "Sets or clears the bit at an offset of a string value, creating the key if needed",
     # lists
     "blmove": "Moves an element between lists, waiting for one if the source is empty",
     "blmpop": "Pops elements from the first non-empty list, waiting for one if all are empty",
@@ -249,6 +257,8 @@ COMMANDS = [
     "append", "decr", "decrby", "get", "getdel", "getex", "getrange", "getset", "incr", "incrby",
     "incrbyfloat", "lcs", "mget", "mset", "msetnx", "psetex", "set", "setex", "setnx",
     "setrange", "strlen", "substr",
+    # bitmap group
+    "bitcount", "bitfield", "bitfield_ro", "bitop", "bitpos", "getbit", "setbit",
     # list group
     "blmove", "blmpop", "blpop", "brpop", "brpoplpush", "linsert", "lindex", "llen", "lmove", "lmpop", "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem",
     "lset", "ltrim", "rpop", "rpoplpush", "rpush", "rpushx",
