@@ -142,5 +142,6 @@ void RegisterSetFamily(CommandRegistry& r);
 void RegisterZSetFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConfigFamily(CommandRegistry& r);
+void RegisterHllFamily(CommandRegistry& r);
 
 }  // namespace aegisr

@@ -88,6 +88,7 @@ void Engine::RegisterAll() {
   RegisterZSetFamily(commands_);
   RegisterServerFamily(commands_);
   RegisterConfigFamily(commands_);
+  RegisterHllFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
 }
 
