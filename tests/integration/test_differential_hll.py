@@ -74,6 +74,30 @@ def damage(rng, value):
     return bytes(v)
 
 
+def ends_in_half_xzero(v):
+    """A sparse value whose last opcode is an XZERO missing its second byte. Redis reads that byte
+    from its string's terminator, which its own edits can leave nonzero (a split written past the
+    new end); that byte is not part of the value, so Aegisr reads 0 there. Such damage is
+    completed before it is used (docs: known differences)."""
+    if len(v) < 17 or v[:4] != b"HYLL" or v[4] != 1:
+        return False
+    p = 16
+    while p < len(v):
+        if v[p] & 0xc0 == 0x40:
+            if p + 1 == len(v):
+                return True
+            p += 2
+        else:
+            p += 1
+    return False
+
+
+def complete_half_xzero(d, k):
+    value = harness.parse_reply(d.ref.cmd(b"GET", k))
+    if isinstance(value, bytes) and ends_in_half_xzero(value):
+        d.check(b"APPEND", k, b"\x00")
+
+
 def gen_pfadd(d, rng, types, universe):
     d.check(b"PFADD", key(rng, types), *elements(rng, universe))
 
@@ -100,6 +124,7 @@ def gen_damage(d, rng, types, universe):
     else:
         d.check(b"SETRANGE", k, b"%d" % rng.randrange(len(value) + 2),
                 bytes([rng.randrange(256)]))
+    complete_half_xzero(d, k)
 
 
 def gen_transfer(d, rng, types, universe):
@@ -135,6 +160,7 @@ def gen_misc(d, rng, types, universe):
         d.check(b"DEL", k)
     elif r < 0.6:
         d.check(b"APPEND", k, rng.choice([b"", b"\x00", b"x"]))
+        complete_half_xzero(d, k)
     elif r < 0.8:
         d.check(b"COPY", k, rng.choice(KEYS))
     else:
