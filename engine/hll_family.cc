@@ -82,16 +82,12 @@ bool CheckHll(ReplySink& reply, const Entry* e) {
   return true;
 }
 
-// A new key holding the empty sparse HyperLogLog, as a raw string.
-Entry* InsertEmpty(Shard& s, int db, const KeyRef& k) {
-  Entry* e = NewStringEntry(k.key, k.hash, hll::EmptySparse(), /*allow_int=*/false);
-  s.Insert(db, e);
+// Creates key k (absent) holding the empty sparse HyperLogLog as a raw string; returns its link.
+Entry** InsertEmpty(Shard& s, int db, const KeyRef& k) {
+  s.Insert(db, NewStringEntry(k.key, k.hash, hll::EmptySparse(), /*allow_int=*/false));
   Entry** link = s.Find(db, k, Engine::NowMs());
-  s.Update(db, link, [](Entry* x) {
-    char* data;
-    return MakeRawString(x, x->str_len(), &data);
-  });
-  return *link;
+  s.Update(db, link, [](Entry* e) { return EntryBuffer(e).entry(); });
+  return link;
 }
 
 // PFADD key [element ...]
@@ -105,8 +101,7 @@ void CmdPfAdd(CommandContext& ctx, ArgList args) {
   Entry** link = s.Find(db, k, Engine::NowMs());
   int updated = 0;
   if (!link) {
-    InsertEmpty(s, db, k);
-    link = s.Find(db, k, Engine::NowMs());
+    link = InsertEmpty(s, db, k);
     updated = 1;
   } else if (!CheckHll(ctx.reply, *link)) {
     return;
@@ -230,10 +225,7 @@ void CmdPfMerge(CommandContext& ctx, ArgList args) {
   const KeyRef& dest = keys[0];
   Shard& s = ks.shard(dest);
   Entry** link = s.Find(db, dest, Engine::NowMs());
-  if (!link) {
-    InsertEmpty(s, db, dest);
-    link = s.Find(db, dest, Engine::NowMs());
-  }
+  if (!link) link = InsertEmpty(s, db, dest);
   bool corrupt = false;
   s.Update(db, link, [&](Entry* e) {
     EntryBuffer buf(e);
