@@ -367,6 +367,11 @@ EDGE_SEQUENCES = [
      [b"PFDEBUG", b"ENCODING", b"z"], [b"CONFIG", b"SET", b"hll-sparse-max-bytes", b"-1"],
      [b"CONFIG", b"SET", b"hll-sparse-max-bytes", b"abc"],
      [b"CONFIG", b"SET", b"hll-sparse-max-bytes", b"3000"]],
+    # Edits in place keep the key's TTL.
+    [[b"PFADD", b"t", b"a"], [b"EXPIRE", b"t", b"1000"], [b"PFADD", b"t", b"b", b"c"],
+     [b"PFCOUNT", b"t"], [b"PFMERGE", b"t", b"nokey"], [b"PFDEBUG", b"TODENSE", b"t"],
+     [b"PERSIST", b"t"], [b"PERSIST", b"t"], [b"COPY", b"t", b"t2"], [b"PFADD", b"t", b"d"],
+     [b"GET", b"t2"], [b"PFCOUNT", b"t", b"t2"]],
     # Arity and unknown subcommands.
     [[b"PFADD"], [b"PFCOUNT"], [b"PFMERGE"], [b"PFDEBUG", b"GETREG"],
      [b"PFDEBUG", b"GETREG", b"a", b"b"], [b"PFADD", b"h", b"x"], [b"PFDEBUG", b"BOGUS", b"h"],
