@@ -367,6 +367,12 @@ EDGE_SEQUENCES = [
      [b"PFDEBUG", b"ENCODING", b"z"], [b"CONFIG", b"SET", b"hll-sparse-max-bytes", b"-1"],
      [b"CONFIG", b"SET", b"hll-sparse-max-bytes", b"abc"],
      [b"CONFIG", b"SET", b"hll-sparse-max-bytes", b"3000"]],
+    # Dense registers at 63 or 51 everywhere: the estimate divides by zero; Redis replies with
+    # LLONG_MIN (and its cache bit stays set), and so must we.
+    [[b"SET", b"x", b"HYLL\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80" + b"\xff" * 12288],
+     [b"PFCOUNT", b"x"], [b"GET", b"x"], [b"PFCOUNT", b"x", b"y"], [b"PFADD", b"x", b"a"],
+     [b"SET", b"x", b"HYLL\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80"
+      + b"\xf3\x3c\xcf" * 4096], [b"PFCOUNT", b"x"], [b"PFMERGE", b"y", b"x"], [b"PFCOUNT", b"y"]],
     # Edits in place keep the key's TTL.
     [[b"PFADD", b"t", b"a"], [b"EXPIRE", b"t", b"1000"], [b"PFADD", b"t", b"b", b"c"],
      [b"PFCOUNT", b"t"], [b"PFMERGE", b"t", b"nokey"], [b"PFDEBUG", b"TODENSE", b"t"],
