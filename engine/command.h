@@ -143,5 +143,6 @@ void RegisterZSetFamily(CommandRegistry& r);
 void RegisterBitmapFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConfigFamily(CommandRegistry& r);
+void RegisterHllFamily(CommandRegistry& r);
 
 }  // namespace aegisr

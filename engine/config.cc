@@ -224,6 +224,8 @@ const std::vector<Knob>& Table() {
           "Sets of strings up to this many members use the compact listpack encoding."),
       Mem("set-max-listpack-value", &Config::set_max_listpack_value, 0, kI64Max, "64", 0,
           "Longest member (bytes) a set in the listpack encoding may hold."),
+      Mem("hll-sparse-max-bytes", &Config::hll_sparse_max_bytes, 0, kI64Max, "3000", 0,
+          "A sparse HyperLogLog that would grow beyond this many bytes turns dense."),
   };
   return kTable;
 }

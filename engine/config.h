@@ -82,6 +82,7 @@ struct Config {
   std::atomic<int64_t> set_max_intset_entries{0};
   std::atomic<int64_t> set_max_listpack_entries{0};
   std::atomic<int64_t> set_max_listpack_value{0};
+  std::atomic<int64_t> hll_sparse_max_bytes{0};
 
   // Not a knob: the absolute path of the file loaded by ParseCommandLine (-c), empty if none.
   // Written once at startup before threads start; read-only afterwards.

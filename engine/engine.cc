@@ -89,6 +89,7 @@ void Engine::RegisterAll() {
   RegisterBitmapFamily(commands_);
   RegisterServerFamily(commands_);
   RegisterConfigFamily(commands_);
+  RegisterHllFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
 }
 

@@ -1,8 +1,8 @@
-// Microbenchmarks of the in-process command path: GET and SET through Engine::Dispatch into a
-// RespWriter, and a 16-command RESP pipeline through RespParser + Dispatch + RespWriter (the
-// whole server command path without sockets). One thread, 1M keys with 64-byte values, keys
-// chosen uniformly at random. Heap allocations per operation are counted by replacing global
-// operator new and interposing the mi_malloc family the engine calls. See docs/perf.md.
+// Microbenchmarks of the in-process command path: GET, SET, PFADD and PFCOUNT through
+// Engine::Dispatch into a RespWriter, and a 16-command RESP pipeline through RespParser + Dispatch
+// + RespWriter (the whole server command path without sockets). One thread, 1M keys with 64-byte
+// values, keys chosen uniformly at random. Heap allocations per operation are counted by replacing
+// global operator new and interposing the mi_malloc family the engine calls. See docs/perf.md.
 
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
@@ -130,6 +130,56 @@ void BM_EngineSet(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_EngineSet)->Arg(1 << 10)->Arg(kKeys);
+
+// PFADD of one random element to one dense HyperLogLog (200k elements in it first), the load of
+// `compare_redis.sh` CUSTOM "PFADD hll element:__rand_int__"; then PFCOUNT of that key, which
+// after the first call returns the cached estimate.
+void BM_EnginePfAdd(benchmark::State& state) {
+  Fixture& f = GetFixture();
+  RespWriter w;
+  w.buffer().reserve(4096);
+  Rng rng(44);
+  char element[kKeyLen];
+  std::string_view args[3] = {"PFADD", "hll", std::string_view(element, kKeyLen)};
+  for (uint64_t i = 0; i < 200000; ++i) {
+    FormatKey(i, element);
+    f.engine.Dispatch(f.client, w, ArgList(args, 3));
+    w.clear();
+  }
+  AllocCounter allocs(state);
+  for (auto _ : state) {
+    FormatKey(rng.Below(1000000), element);
+    f.engine.Dispatch(f.client, w, ArgList(args, 3));
+    if (w.size() != 4 || w.data()[0] != ':') {
+      state.SkipWithError(("unexpected PFADD reply: " + std::string(w.view())).c_str());
+      break;
+    }
+    w.clear();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EnginePfAdd);
+
+void BM_EnginePfCount(benchmark::State& state) {
+  Fixture& f = GetFixture();
+  RespWriter w;
+  w.buffer().reserve(4096);
+  std::string_view add[3] = {"PFADD", "hll", "x"};
+  f.engine.Dispatch(f.client, w, ArgList(add, 3));
+  w.clear();
+  std::string_view args[2] = {"PFCOUNT", "hll"};
+  AllocCounter allocs(state);
+  for (auto _ : state) {
+    f.engine.Dispatch(f.client, w, ArgList(args, 2));
+    if (w.data()[0] != ':') {
+      state.SkipWithError(("unexpected PFCOUNT reply: " + std::string(w.view())).c_str());
+      break;
+    }
+    w.clear();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EnginePfCount);
 
 // 16 pipelined commands (SET and GET alternating, random keys) as RESP bytes: parsed by
 // RespParser, run by Dispatch, replies appended to one RespWriter that is cleared after the

@@ -249,6 +249,12 @@ SUMMARIES = {
     "zscore": "Returns the score of a member of a sorted set",
     "zunion": "Returns the union of sorted sets",
     "zunionstore": "Stores the union of sorted sets in a key",
+    # hyperloglog
+    "pfadd": "Adds elements to a HyperLogLog, creating the key if needed",
+    "pfcount": "Returns the estimated number of distinct elements seen by one or more HyperLogLogs",
+    "pfdebug": "Inspects or converts the internal encoding of a HyperLogLog",
+    "pfmerge": "Merges HyperLogLogs into a destination key",
+    "pfselftest": "Runs a self-test of the HyperLogLog register code and estimator",
 }
 
 # Top-level commands to describe (subcommands follow their container).
@@ -274,6 +280,8 @@ COMMANDS = [
     "sunionstore",
     # sorted set group
     "bzmpop", "bzpopmax", "bzpopmin", "zadd", "zcard", "zcount", "zdiff", "zdiffstore", "zincrby", "zinter", "zintercard", "zinterstore", "zlexcount", "zmpop", "zmscore", "zpopmax", "zpopmin", "zrandmember", "zrange", "zrangebylex", "zrangebyscore", "zrangestore", "zrank", "zrem", "zremrangebylex", "zremrangebyrank", "zremrangebyscore", "zrevrange", "zrevrangebylex", "zrevrangebyscore", "zrevrank", "zscan", "zscore", "zunion", "zunionstore",
+    # hyperloglog group
+    "pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest",
     # generic group
     "copy", "del", "dump", "exists", "expire", "expireat", "expiretime", "keys", "migrate",
     "move", "object", "persist", "pexpire", "pexpireat", "pexpiretime", "pttl", "randomkey",
