@@ -140,6 +140,7 @@ void RegisterSortFamily(CommandRegistry& r);
 void RegisterHashFamily(CommandRegistry& r);
 void RegisterSetFamily(CommandRegistry& r);
 void RegisterZSetFamily(CommandRegistry& r);
+void RegisterGeoFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConfigFamily(CommandRegistry& r);
 

@@ -86,6 +86,7 @@ void Engine::RegisterAll() {
   RegisterHashFamily(commands_);
   RegisterSetFamily(commands_);
   RegisterZSetFamily(commands_);
+  RegisterGeoFamily(commands_);
   RegisterServerFamily(commands_);
   RegisterConfigFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
