@@ -346,14 +346,16 @@ std::vector<SearchOpt> ReadSearchOptions(ArgList args, size_t base, unsigned fla
   return out;
 }
 
+// A point found, its member viewing the sorted set's bytes (valid while its key stays locked and
+// unchanged).
 struct GeoPoint {
   double lon, lat, dist, score;
-  std::string member;
+  std::string_view member;
 };
 
 // Appends the points of one cell that lie in the shape, in (score, member) order, stopping once
 // `limit` points (0: no limit) are held.
-void CollectCell(const ZSet& z, geo::Cell cell, const geo::Shape& shape, size_t limit,
+void CollectCell(const ZSet& z, geo::Cell cell, const geo::ShapeFilter& within, size_t limit,
                  std::vector<GeoPoint>* out) {
   double min, max;
   geo::ScoreRangeOf(cell, &min, &max);
@@ -362,10 +364,10 @@ void CollectCell(const ZSet& z, geo::Cell cell, const geo::Shape& shape, size_t 
   z.ForRange(first, z.size() - 1, false, [&](std::string_view m, double s) {
     if (!(s < max)) return false;
     GeoPoint p{};
-    if (geo::WithinShape(shape, s, &p.lon, &p.lat, &p.dist)) {
+    if (within(s, &p.lon, &p.lat, &p.dist)) {
       p.score = s;
-      p.member.assign(m);
-      out->push_back(std::move(p));
+      p.member = m;
+      out->push_back(p);
     }
     return !(limit && out->size() >= limit);
   });
@@ -376,6 +378,7 @@ void CollectCell(const ZSet& z, geo::Cell cell, const geo::Shape& shape, size_t 
 // comparison starts only after the first neighbour has been visited.
 std::vector<GeoPoint> PointsInShape(const ZSet& z, const geo::Shape& shape, size_t limit) {
   geo::SearchCells cells = geo::CellsFor(shape);
+  geo::ShapeFilter within(shape);
   std::vector<GeoPoint> out;
   size_t last = 0;
   for (size_t i = 0; i < 9; ++i) {
@@ -383,7 +386,7 @@ std::vector<GeoPoint> PointsInShape(const ZSet& z, const geo::Shape& shape, size
     if (c.none()) continue;
     if (last != 0 && c == cells.cells[last]) continue;
     if (limit && out.size() >= limit) break;
-    CollectCell(z, c, shape, limit, &out);
+    CollectCell(z, c, within, limit, &out);
     last = i;
   }
   return out;
@@ -636,21 +639,23 @@ void SearchGeneric(CommandContext& ctx, ArgList args, size_t src_at, unsigned fl
     return;
   }
 
-  // Stored as a new sorted set (replacing whatever dst held), a listpack if it fits.
-  delete_dst();
+  // Stored as a new sorted set (replacing whatever dst held), a listpack if it fits. It is built
+  // first: the points view the source, which may be the destination.
+  ZSet* out = nullptr;
   if (n > 0) {
     size_t longest = 0;
     for (size_t i = 0; i < n; ++i) longest = std::max(longest, points[i].member.size());
     bool fits = n <= ZSet::max_entries() && longest <= ZSet::max_value();
-    auto* out = new ZSet(fits ? 0 : SIZE_MAX, 0);
+    out = new ZSet(fits ? 0 : SIZE_MAX, 0);
     for (size_t i = 0; i < n; ++i) {
       const GeoPoint& p = points[i];
       double unused;
       if (out->Score(p.member, &unused)) continue;  // a member seen in two cells: once
       out->Insert(p.member, store_dist ? p.dist / shape.to_meters : p.score);
     }
-    ds.Insert(db, NewObjectEntry(refs[1].key, refs[1].hash, ValueType::kZset, out));
   }
+  delete_dst();
+  if (out) ds.Insert(db, NewObjectEntry(refs[1].key, refs[1].hash, ValueType::kZset, out));
   reply.Integer(int64_t(n));
 }
 

@@ -172,6 +172,36 @@ bool WithinShape(const Shape& shape, double score, double* lon, double* lat, dou
   return true;
 }
 
+ShapeFilter::ShapeFilter(const Shape& shape)
+    : shape_(shape),
+      lon_rad_(DegRad(shape.lon)),
+      lat_rad_(DegRad(shape.lat)),
+      cos_lat_(std::cos(DegRad(shape.lat))),
+      limit_m_(shape.radius * shape.to_meters),
+      // The great-circle distance is never below the meridian distance; the computed values
+      // differ from the exact ones by parts in 1e15, so this margin keeps every point that could
+      // be within the limit.
+      reject_beyond_m_(limit_m_ * (1 + 1e-9) + 1e-6) {}
+
+bool ShapeFilter::operator()(double score, double* lon, double* lat, double* dist) const {
+  if (shape_.box) return WithinShape(shape_, score, lon, lat, dist);
+  DecodeScore(score, lon, lat);
+  // Distance(shape.lon, shape.lat, *lon, *lat) with the centre's terms computed once: the same
+  // operations on the same values.
+  double lat2r = DegRad(*lat);
+  double meridian = kEarthRadiusM * std::fabs(lat2r - lat_rad_);
+  if (meridian > reject_beyond_m_) return false;
+  double v = std::sin((DegRad(*lon) - lon_rad_) / 2);
+  if (v == 0.0) {
+    *dist = meridian;
+  } else {
+    double u = std::sin((lat2r - lat_rad_) / 2);
+    double a = u * u + cos_lat_ * std::cos(lat2r) * v * v;
+    *dist = 2.0 * kEarthRadiusM * std::asin(std::sqrt(a));
+  }
+  return !(*dist > limit_m_);
+}
+
 int EstimateSteps(double range_m, double lat) {
   if (range_m == 0) return kMaxStep;
   int step = 1;

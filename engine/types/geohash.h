@@ -78,6 +78,22 @@ struct Shape {
 // distance in meters from the centre.
 bool WithinShape(const Shape& shape, double score, double* lon, double* lat, double* dist);
 
+// WithinShape for many points of one shape, with the same results to the bit: the centre's
+// trigonometry is computed once, and a circle first drops points whose latitude alone puts them
+// out of reach (with a margin far above rounding error, so no point near the edge is dropped).
+// Borrows shape, which must outlive it.
+class ShapeFilter {
+ public:
+  explicit ShapeFilter(const Shape& shape);
+  bool operator()(double score, double* lon, double* lat, double* dist) const;
+
+ private:
+  const Shape& shape_;
+  double lon_rad_, lat_rad_, cos_lat_;  // the centre's
+  double limit_m_;                      // a circle's radius in meters
+  double reject_beyond_m_;              // a meridian distance past which nothing is in reach
+};
+
 // The cell size for a search of radius range_m around latitude lat (Redis's estimate).
 int EstimateSteps(double range_m, double lat);
 

@@ -166,6 +166,43 @@ TEST(GeohashTest, NineCellSearchFindsWhatABruteForceScanFinds) {
   EXPECT_GT(found_total, 1000u);  // the queries found something
 }
 
+TEST(GeohashTest, ShapeFilterAgreesWithWithinShapeToTheBit) {
+  std::mt19937_64 rng(13);
+  std::uniform_real_distribution<double> unit(0, 1);
+  size_t inside = 0;
+  for (int q = 0; q < 200; ++q) {
+    geo::Shape shape;
+    shape.lon = -180 + 360 * unit(rng);
+    shape.lat = -85 + 170 * unit(rng);
+    shape.box = q % 4 == 3;
+    shape.to_meters = q % 3 == 0 ? 1609.34 : 1000;
+    shape.radius = q % 10 == 0 ? 0 : std::pow(10, 4 * unit(rng));
+    shape.width = shape.height = shape.radius;
+    geo::ShapeFilter filter(shape);
+    for (int i = 0; i < 2000; ++i) {
+      // Points near the centre (some exactly on it, some on its meridian) and anywhere.
+      double lon = i % 3 == 0 ? -180 + 360 * unit(rng) : shape.lon + (unit(rng) - 0.5) * 0.5;
+      double lat = i % 3 == 0 ? -85 + 170 * unit(rng) : shape.lat + (unit(rng) - 0.5) * 0.5;
+      if (i % 7 == 0) lon = shape.lon;
+      if (i % 11 == 0) lat = shape.lat;
+      lon = std::clamp(lon, -180.0, 180.0);
+      lat = std::clamp(lat, geo::kLatMin, geo::kLatMax);
+      double score = double(geo::ScoreOf(lon, lat));
+      double x1, y1, d1 = -1, x2, y2, d2 = -1;
+      bool a = geo::WithinShape(shape, score, &x1, &y1, &d1);
+      bool b = filter(score, &x2, &y2, &d2);
+      ASSERT_EQ(a, b) << q << " " << i;
+      if (a) {
+        ASSERT_EQ(d1, d2);
+        ASSERT_EQ(x1, x2);
+        ASSERT_EQ(y1, y2);
+        ++inside;
+      }
+    }
+  }
+  EXPECT_GT(inside, 10000u);
+}
+
 TEST(GeohashTest, GeohashStringsAreStandardBase32) {
   // Redis's documented examples.
   EXPECT_EQ(geo::HashString(double(geo::ScoreOf(13.361389, 38.115556))), "sqc8b49rny0");
