@@ -141,6 +141,7 @@ void RegisterHashFamily(CommandRegistry& r);
 void RegisterSetFamily(CommandRegistry& r);
 void RegisterZSetFamily(CommandRegistry& r);
 void RegisterBitmapFamily(CommandRegistry& r);
+void RegisterGeoFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConfigFamily(CommandRegistry& r);
 void RegisterHllFamily(CommandRegistry& r);

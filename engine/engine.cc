@@ -87,6 +87,7 @@ void Engine::RegisterAll() {
   RegisterSetFamily(commands_);
   RegisterZSetFamily(commands_);
   RegisterBitmapFamily(commands_);
+  RegisterGeoFamily(commands_);
   RegisterServerFamily(commands_);
   RegisterConfigFamily(commands_);
   RegisterHllFamily(commands_);

@@ -255,6 +255,17 @@ SUMMARIES = {
     "pfdebug": "Inspects or converts the internal encoding of a HyperLogLog",
     "pfmerge": "Merges HyperLogLogs into a destination key",
     "pfselftest": "Runs a self-test of the HyperLogLog register code and estimator",
+    # geo (sorted sets of geohash scores)
+    "geoadd": "Adds members with their longitude and latitude to a geo set",
+    "geodist": "Returns the distance between two members of a geo set",
+    "geohash": "Returns the standard geohash strings of members of a geo set",
+    "geopos": "Returns the longitude and latitude of members of a geo set",
+    "georadius": "Finds the members of a geo set within a radius of a position",
+    "georadius_ro": "Finds the members of a geo set within a radius of a position (read-only)",
+    "georadiusbymember": "Finds the members of a geo set within a radius of one of its members",
+    "georadiusbymember_ro": "Finds the members of a geo set within a radius of one of its members (read-only)",
+    "geosearch": "Finds the members of a geo set within a circle or a box",
+    "geosearchstore": "Stores the members of a geo set within a circle or a box in a key",
 }
 
 # Top-level commands to describe (subcommands follow their container).
@@ -282,6 +293,9 @@ COMMANDS = [
     "bzmpop", "bzpopmax", "bzpopmin", "zadd", "zcard", "zcount", "zdiff", "zdiffstore", "zincrby", "zinter", "zintercard", "zinterstore", "zlexcount", "zmpop", "zmscore", "zpopmax", "zpopmin", "zrandmember", "zrange", "zrangebylex", "zrangebyscore", "zrangestore", "zrank", "zrem", "zremrangebylex", "zremrangebyrank", "zremrangebyscore", "zrevrange", "zrevrangebylex", "zrevrangebyscore", "zrevrank", "zscan", "zscore", "zunion", "zunionstore",
     # hyperloglog group
     "pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest",
+    # geo group
+    "geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro", "georadiusbymember",
+    "georadiusbymember_ro", "geosearch", "geosearchstore",
     # generic group
     "copy", "del", "dump", "exists", "expire", "expireat", "expiretime", "keys", "migrate",
     "move", "object", "persist", "pexpire", "pexpireat", "pexpiretime", "pttl", "randomkey",
