@@ -119,16 +119,29 @@ int64_t ScoreAsInt(double score) {
   return INT64_MIN;
 }
 
+namespace {
+
+// The centre of cell i of an axis of a 26-bit score, clamped: Decode's arithmetic for one axis
+// (dividing by 2^26 is multiplying by 2^-26, exactly), then the centre as DecodeScore takes it.
+double AxisCentre(uint32_t i, Range r) {
+  constexpr double kInvCells = 1.0 / double(uint64_t(1) << kMaxStep);
+  double scale = r.max - r.min;
+  double min = r.min + (double(i) * kInvCells) * scale;
+  double max = r.min + (double(uint32_t(i + 1)) * kInvCells) * scale;
+  double c = (min + max) / 2;
+  if (c > r.max) c = r.max;
+  if (c < r.min) c = r.min;
+  return c;
+}
+double LonOf(uint64_t bits) { return AxisCentre(Gather(bits >> 1), kLonRange); }
+double LatOf(uint64_t bits) { return AxisCentre(Gather(bits), kLatRange); }
+
+}  // namespace
+
 void DecodeScore(double score, double* lon, double* lat) {
-  Area a = Decode(kLonRange, kLatRange, Cell{ScoreBits(score), kMaxStep});
-  double x = (a.lon.min + a.lon.max) / 2;
-  if (x > kLonMax) x = kLonMax;
-  if (x < kLonMin) x = kLonMin;
-  double y = (a.lat.min + a.lat.max) / 2;
-  if (y > kLatMax) y = kLatMax;
-  if (y < kLatMin) y = kLatMin;
-  *lon = x;
-  *lat = y;
+  uint64_t bits = ScoreBits(score);
+  *lon = LonOf(bits);
+  *lat = LatOf(bits);
 }
 
 double LatDistance(double lat1, double lat2) { return MeridianDistance(lat1, lat2); }
@@ -185,12 +198,14 @@ ShapeFilter::ShapeFilter(const Shape& shape)
 
 bool ShapeFilter::operator()(double score, double* lon, double* lat, double* dist) const {
   if (shape_.box) return WithinShape(shape_, score, lon, lat, dist);
-  DecodeScore(score, lon, lat);
   // Distance(shape.lon, shape.lat, *lon, *lat) with the centre's terms computed once: the same
-  // operations on the same values.
+  // operations on the same values. The longitude is decoded only for points the latitude keeps.
+  uint64_t bits = ScoreBits(score);
+  *lat = LatOf(bits);
   double lat2r = DegRad(*lat);
   double meridian = kEarthRadiusM * std::fabs(lat2r - lat_rad_);
   if (meridian > reject_beyond_m_) return false;
+  *lon = LonOf(bits);
   double v = std::sin((DegRad(*lon) - lon_rad_) / 2);
   if (v == 0.0) {
     *dist = meridian;

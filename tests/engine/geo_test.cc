@@ -67,6 +67,23 @@ TEST(GeohashTest, RandomPointsRoundTripAndCentresReencodeToTheirCell) {
   }
 }
 
+TEST(GeohashTest, DecodeScoreIsTheClampedCentreOfDecode) {
+  std::mt19937_64 rng(17);
+  for (int i = 0; i < 200000; ++i) {
+    // Our scores, and any 64 bits (scores a client stored with ZADD).
+    uint64_t bits = i % 2 ? rng() >> 12 : rng();
+    if (i < 4) bits = i < 2 ? ~uint64_t(0) >> (i * 12) : uint64_t(i - 2);
+    double lon, lat;
+    geo::DecodeScore(double(bits), &lon, &lat);
+    uint64_t kept = geo::ScoreBits(double(bits));  // what the double kept of the bits
+    geo::Area a = geo::Decode(geo::kLonRange, geo::kLatRange, geo::Cell{kept, geo::kMaxStep});
+    double x = std::clamp((a.lon.min + a.lon.max) / 2, geo::kLonMin, geo::kLonMax);
+    double y = std::clamp((a.lat.min + a.lat.max) / 2, geo::kLatMin, geo::kLatMax);
+    ASSERT_EQ(lon, x) << bits;
+    ASSERT_EQ(lat, y) << bits;
+  }
+}
+
 TEST(GeohashTest, ScoresConvertAsTheX86CastDoes) {
   EXPECT_EQ(geo::ScoreBits(0), 0u);
   EXPECT_EQ(geo::ScoreBits(3479099956230698.0), 3479099956230698u);
