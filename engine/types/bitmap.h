@@ -18,7 +18,7 @@ uint64_t PopCount(const uint8_t* p, size_t n);
 uint64_t CountBitRange(const uint8_t* p, uint64_t first, uint64_t last);
 
 // The position of the first bit equal to `bit` among bits [first, last] of p (inclusive), or -1
-// if there is none. Skips whole 64-bit words of the other value.
+// if there is none. Skips 64-byte blocks holding only the other value (AVX-512 where present).
 int64_t FindBitInRange(const uint8_t* p, uint64_t first, uint64_t last, bool bit);
 
 // A BITCOUNT/BITPOS range resolved against a string of len bytes as Redis 7.0 does: negative

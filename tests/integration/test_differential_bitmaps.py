@@ -236,7 +236,7 @@ def play_bitmaps(d, rng, types):
 
 @test
 def test_bitmaps_random(opts):
-    harness.run_rounds(opts, "bitmaps", play_bitmaps, rounds=32, budget_s=25.0)
+    harness.run_rounds(opts, "bitmaps", play_bitmaps, rounds=64, budget_s=25.0)
 
 
 def bits_of(text):
