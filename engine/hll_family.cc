@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "base/logging.h"
 #include "engine/client.h"
 #include "engine/config.h"
 #include "engine/engine.h"
@@ -104,6 +105,31 @@ void CmdPfAdd(CommandContext& ctx, ArgList args) {
     link = InsertEmpty(s, db, k);
     updated = 1;
   } else if (!CheckHll(ctx.reply, *link)) {
+    return;
+  }
+  Entry* e = *link;
+  char scratch[24];
+  if (e->enc == Encoding::kRawStr && hll::EncodingOf(ValueOf(e, scratch)) == hll::kDense) {
+    // The hot path: a dense value keeps its length, so its registers change in place and memory
+    // stays as counted, without Shard::Update. The buffer becomes writable (and a clean copy on
+    // disk is dropped) only when a register grows; MakeRawString never moves a raw string's
+    // entry nor its buffer when it is long enough.
+    const auto* regs = reinterpret_cast<const uint8_t*>(ValueOf(e, scratch).data());
+    char* data = nullptr;
+    for (size_t j = 2; j < args.size(); ++j) {
+      uint32_t index;
+      const uint8_t count = hll::PatternLength(args[j], &index);
+      if (count <= hll::DenseGet(regs + hll::kHeaderSize, index)) continue;
+      if (!data) {
+        Entry* same = MakeRawString(e, hll::kDenseSize, &data);
+        DCHECK(same == e);
+        DCHECK(reinterpret_cast<const uint8_t*>(data) == regs);
+      }
+      hll::DenseSet(reinterpret_cast<uint8_t*>(data) + hll::kHeaderSize, index, count);
+      ++updated;
+    }
+    if (updated) hll::InvalidateCache(data);
+    ctx.reply.Integer(updated ? 1 : 0);
     return;
   }
   bool corrupt = false;
