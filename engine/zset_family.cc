@@ -1138,16 +1138,20 @@ void CmdZInterCard(CommandContext& ctx, ArgList args) {
   SetOpGeneric(ctx, args, 1, SetOp::kInter, false, true);
 }
 
-// ZSCAN key cursor [MATCH pattern] [COUNT count]: a listpack set comes back whole with cursor 0,
-// as in Redis; a skiplist set is walked in hash order (ZSet::Scan), as Redis walks its dict.
+// ZSCAN key cursor [MATCH pattern] [COUNT count]: the cursor is parsed first, then the key, the
+// options only for an existing set, as in Redis. A listpack set comes back whole with cursor 0; a
+// skiplist set is walked in hash order (ZSet::Scan), as Redis walks its dict.
 void CmdZScan(CommandContext& ctx, ArgList args) {
   uint64_t cursor;
   if (!ParseScanCursor(args[2], &cursor)) return ctx.reply.Error(errors::kInvalidCursor);
-  ScanOptions opts;
-  if (auto err = ParseScanOptions(args, 3, ScanKind::kMembers, &opts); !err.empty())
-    return ctx.reply.Error(err);
   ZKey key(ctx, args[1], true);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  // As Redis: a missing key answers an empty scan before the options are looked at.
+  ScanOptions opts;
+  if (key.link) {
+    if (auto err = ParseScanOptions(args, 3, ScanKind::kMembers, &opts); !err.empty())
+      return ctx.reply.Error(err);
+  }
   std::vector<Member> v;
   uint64_t next = 0;
   if (key.link) {

@@ -320,7 +320,9 @@ EDGE_SEQUENCES = [
      [b"ZRANDMEMBER", b"z", b"-3", b"WITHSCORES"], [b"ZRANDMEMBER", b"z", b"0"],
      [b"ZADD", b"z", b"2", b"b", b"3", b"c"],
      [b"ZSCAN", b"z", b"0"], [b"ZSCAN", b"z", b"0", b"MATCH", b"[ab]"],
-     [b"ZSCAN", b"z", b"0", b"COUNT", b"0"], [b"ZSCAN", b"nokey", b"0"]],
+     [b"ZSCAN", b"z", b"0", b"COUNT", b"0"], [b"ZSCAN", b"nokey", b"0"],
+     [b"ZSCAN", b"nokey", b"0", b"COUNT", b"0"], [b"ZSCAN", b"nokey", b"0", b"BOGUS"],
+     [b"SET", b"str", b"x"], [b"ZSCAN", b"str", b"0", b"COUNT", b"0"]],
     # Plain sets as inputs of the set operations: every member scores 1 (times its weight).
     [[b"ZADD", b"z", b"1", b"a", b"2", b"b", b"5", b"e"], [b"SADD", b"s", b"a", b"c", b"e"],
      [b"SADD", b"i", b"1", b"2", b"3"],
