@@ -1146,15 +1146,12 @@ void CmdZScan(CommandContext& ctx, ArgList args) {
   if (!ParseScanCursor(args[2], &cursor)) return ctx.reply.Error(errors::kInvalidCursor);
   ZKey key(ctx, args[1], true);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
-  // As Redis: a missing key answers an empty scan before the options are looked at.
-  ScanOptions opts;
-  if (key.link) {
-    if (auto err = ParseScanOptions(args, 3, ScanKind::kMembers, &opts); !err.empty())
-      return ctx.reply.Error(err);
-  }
   std::vector<Member> v;
   uint64_t next = 0;
-  if (key.link) {
+  if (key.link) {  // a missing key answers an empty scan before the options are looked at
+    ScanOptions opts;
+    if (auto err = ParseScanOptions(args, 3, ScanKind::kMembers, &opts); !err.empty())
+      return ctx.reply.Error(err);
     next = key.z().Scan(cursor, size_t(opts.count), [&](std::string_view m, double sc) {
       if (!opts.use_pattern || GlobMatch(opts.pattern, m, false)) v.push_back({std::string(m), sc});
     });
