@@ -1,0 +1,170 @@
+#pragma once
+// Stream: the value of a stream key (Redis 7.0's stream type): entries ordered by ID, each a list
+// of field-value pairs, and the consumer groups that read them.
+//
+// Two parts, built by two hands (docs/architecture.md "Streams"):
+//   entries  (engine/types/stream.cc): the ID-ordered log and its bookkeeping (last ID, entries
+//            added, max deleted ID), appended at the tail, trimmed at the head, deleted anywhere.
+//   groups   (engine/types/stream_group.cc): per group its last delivered ID, entries read, the
+//            pending entries list (PEL) and the consumers, each with its own view of the PEL.
+//
+// Not thread-safe: used under its key's shard lock.
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aegisr {
+
+// A stream entry ID: milliseconds and sequence, ordered as a pair.
+struct StreamId {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+
+  friend auto operator<=>(const StreamId&, const StreamId&) = default;
+
+  static constexpr StreamId Min() { return {0, 0}; }
+  static constexpr StreamId Max() { return {UINT64_MAX, UINT64_MAX}; }
+
+  // The next ID in order; false (and unchanged) at Max().
+  bool Incr();
+  // The previous ID in order; false (and unchanged) at Min().
+  bool Decr();
+  // "ms-seq", as replies write it.
+  std::string ToString() const;
+  void AppendTo(std::string* out) const;
+};
+
+// --- consumer groups (engine/types/stream_group.cc) -----------------------------------------
+
+struct StreamConsumer;
+
+// An entry delivered to a consumer and not yet acknowledged.
+struct StreamNack {
+  int64_t delivery_time_ms = 0;  // last delivery, unix milliseconds
+  uint64_t delivery_count = 0;
+  StreamConsumer* consumer = nullptr;  // the owner (never null in a group's PEL)
+};
+
+struct StreamConsumer {
+  std::string name;
+  int64_t seen_time_ms = 0;  // last interaction (XINFO CONSUMERS' idle)
+  // This consumer's part of the group's PEL: the same nacks, owned by the group.
+  std::map<StreamId, StreamNack*> pel;
+};
+
+struct StreamGroup {
+  StreamId last_id;  // last delivered ID
+  // Entries read by the group (Redis's entries_read; -1: unknown, then lag is estimated as null).
+  int64_t entries_read = -1;
+  std::map<StreamId, std::unique_ptr<StreamNack>> pel;
+  std::map<std::string, std::unique_ptr<StreamConsumer>, std::less<>> consumers;
+};
+
+// --- the stream --------------------------------------------------------------------------------
+
+class Stream {
+ public:
+  Stream();
+  Stream(const Stream& other);  // deep: entries and groups
+  Stream& operator=(const Stream&) = delete;
+  ~Stream();
+
+  // Live entries.
+  uint64_t length() const;
+  bool empty() const { return length() == 0; }
+  // The greatest ID ever added (or set by XSETID): a new entry's ID must be above it. 0-0 at first.
+  StreamId last_id() const { return last_id_; }
+  // The ID of the first live entry; 0-0 when empty.
+  StreamId first_id() const;
+  // The greatest ID deleted (XDEL, XTRIM); 0-0 when none.
+  StreamId max_deleted_id() const { return max_deleted_id_; }
+  // How many entries were ever added (XSETID ENTRIESADDED may set it).
+  uint64_t entries_added() const { return entries_added_; }
+
+  void set_last_id(StreamId id) { last_id_ = id; }
+  void set_max_deleted_id(StreamId id) { max_deleted_id_ = id; }
+  void set_entries_added(uint64_t n) { entries_added_ = n; }
+
+  // Appends an entry; id > last_id(). fields_values alternates field, value (an even count >= 2).
+  // Updates last_id and entries_added.
+  void Append(StreamId id, std::span<const std::string_view> fields_values);
+  // Deletes the entry with this ID (updating max_deleted_id); false if there is none.
+  bool Delete(StreamId id);
+  // The fields and values of the entry with this ID (views valid until the stream changes);
+  // false if there is none.
+  bool Get(StreamId id, std::vector<std::string_view>* fields_values) const;
+
+  // Trimming at the head (XADD and XTRIM's MAXLEN / MINID). approx ("~") lets the stream keep
+  // more entries where removing only whole storage nodes is cheaper, as Redis does; limit caps
+  // the entries removed (0: no cap; only meaningful with approx). Returns the entries removed
+  // and updates max_deleted_id.
+  struct Trim {
+    bool by_minid = false;
+    uint64_t maxlen = 0;  // keep at most this many (by_minid false)
+    StreamId minid;       // drop entries below it (by_minid true)
+    bool approx = false;
+    uint64_t limit = 0;
+  };
+  uint64_t TrimHead(const Trim& t);
+
+  // Walks entries with start <= id <= end, ascending (or descending with reverse).
+  class Iterator {
+   public:
+    Iterator(const Stream& s, StreamId start, StreamId end, bool reverse);
+    // The next entry: its ID and fields/values (views valid until the next call or until the
+    // stream changes). False at the end.
+    bool Next(StreamId* id, std::vector<std::string_view>* fields_values);
+
+   private:
+    // Storage-specific state (engine/types/stream.cc).
+    const Stream* s_;
+    StreamId start_, end_;
+    bool reverse_;
+    bool started_ = false;
+    StreamId pos_;
+  };
+
+  // Consumer groups by name.
+  std::map<std::string, std::unique_ptr<StreamGroup>, std::less<>>& groups() { return groups_; }
+  const std::map<std::string, std::unique_ptr<StreamGroup>, std::less<>>& groups() const {
+    return groups_;
+  }
+
+  // Bytes this stream owns beyond sizeof(Stream), entries and groups.
+  size_t memory() const;
+
+  // The disk tier's codec: Encode appends the whole stream; Decode returns nullptr for a payload
+  // that does not parse exactly.
+  void Encode(std::string* out) const;
+  static Stream* Decode(std::string_view payload);
+
+ private:
+  friend class Iterator;
+
+  // Storage of the entries (engine/types/stream.cc). A first, simple form: one map node per
+  // entry; to be replaced by the compact node encoding.
+  std::map<StreamId, std::vector<std::string>> entries_;
+  size_t entries_bytes_ = 0;
+
+  StreamId last_id_;
+  StreamId max_deleted_id_;
+  uint64_t entries_added_ = 0;
+  std::map<std::string, std::unique_ptr<StreamGroup>, std::less<>> groups_;
+};
+
+// Group helpers used by Stream's copy, memory and codec (engine/types/stream_group.cc).
+std::unique_ptr<StreamGroup> CloneStreamGroup(const StreamGroup& g);
+size_t StreamGroupMemory(const StreamGroup& g);
+void EncodeStreamGroups(const Stream& s, std::string* out);
+// Reads what EncodeStreamGroups wrote from the front of *in, advancing it; false if it does not
+// parse.
+bool DecodeStreamGroups(std::string_view* in, Stream* s);
+
+}  // namespace aegisr
