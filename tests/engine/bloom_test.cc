@@ -169,6 +169,33 @@ TEST(BloomChainTest, GrowthThatCannotBeSizedIsRefused) {
   EXPECT_EQ(c->size(), 2u);
 }
 
+TEST(BloomChainTest, SetsTheSameBitsAsRedisBloom) {
+  // The bit array of RedisBloom 2.8's own bloom.c (bloom_init with NOROUND | FORCE64, 100
+  // entries at 0.005, bloom_add_h of bloom_calc_hash64) after adding "item:0".."item:2",
+  // printed by a harness compiled from its source: the hash, the positions and the layout agree.
+  constexpr std::string_view kRedisBloomHex =
+      "00100100000000000200000000000100080000000000000000000000000000000020008000000000000000000000"
+      "00"
+      "04000000004000000000008000000002000000000002000000000020000009000000000000000000000000009000"
+      "00"
+      "00000000000000000000000000000000000000080040000004040000000000000010000020000000000040000000"
+      "00"
+      "000000";
+  auto c = NewChain(100, 0.01);
+  for (int i = 0; i < 3; ++i) c->Add("item:" + std::to_string(i));
+  std::string payload;
+  c->Encode(&payload);
+  ASSERT_EQ(c->link(0).shape.bytes, 144u);
+  std::string bits = payload.substr(payload.size() - 144);
+  std::string hex;
+  for (unsigned char ch : bits) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    hex += kDigits[ch >> 4];
+    hex += kDigits[ch & 15];
+  }
+  EXPECT_EQ(hex, kRedisBloomHex);
+}
+
 TEST(BloomChainTest, CopyIsDeep) {
   auto c = NewChain(100, 0.01);
   c->Add("a");
