@@ -346,29 +346,30 @@ def test_filters_go_to_disk_and_come_back_with_the_same_answers(opts):
                 out = p.execute()
                 for i, k in enumerate(keys):
                     assert out[3 * i] in (b"OK", True), out[3 * i]
-                    assert all(v == 1 for v in out[3 * i + 1])
-                    expect[k] = (len(out[3 * i + 1]), out[3 * i + 2])
+                    added = out[3 * i + 1]  # 0 only for an item that was a false positive
+                    assert set(added) <= {0, 1} and sum(added) >= len(added) - 2, added
+                    expect[k] = (len(added), sum(added), out[3 * i + 2])
             t = r.info("tier")
             assert t["tier_disk_keys"] > n // 3, t
             cold = [k for k in expect if r.memory_usage(k) < 200]
             assert len(cold) > n // 3, len(cold)
             assert r.type(cold[0]) == b"MBbloom--"  # TYPE never reads the disk
             for k in cold[:1000]:
-                count, answers = expect[k]
+                n_items, count, answers = expect[k]
                 assert r.execute_command("BF.MEXISTS", k, *probes) == answers, k
                 assert r.execute_command("BF.CARD", k) == count, k
-                items = [b"%s-item-%d" % (k, j) for j in range(count)]
-                assert r.execute_command("BF.MEXISTS", k, *items) == [1] * count, k
+                items = [b"%s-item-%d" % (k, j) for j in range(n_items)]
+                assert r.execute_command("BF.MEXISTS", k, *items) == [1] * n_items, k
             # Change some that came back, push everything out again, and ask every filter.
             for k in cold[:200]:
-                assert r.execute_command("BF.ADD", k, b"late-item") == 1
-                count, answers = expect[k]
-                expect[k] = (count + 1, r.execute_command("BF.MEXISTS", k, *probes))
+                added = r.execute_command("BF.ADD", k, b"late-item")
+                n_items, count, answers = expect[k]
+                expect[k] = (n_items, count + added, r.execute_command("BF.MEXISTS", k, *probes))
             p = r.pipeline(transaction=False)
             for i in range(3000):
                 p.set(b"filler:%d" % i, b"x" * 1000)
             p.execute()
-            for k, (count, answers) in expect.items():
+            for k, (_, count, answers) in expect.items():
                 assert r.execute_command("BF.MEXISTS", k, *probes) == answers, k
                 assert r.execute_command("BF.CARD", k) == count, k
             for k in cold[:200]:
