@@ -76,8 +76,12 @@ const ObjectOps kBloomOps = {
     [](const void* obj) { return static_cast<const BloomChain*>(obj)->MemoryBytes(); },
     [](const void* obj, std::string* out) { static_cast<const BloomChain*>(obj)->Encode(out); },
     [](std::string_view payload) -> void* { return BloomChain::Decode(payload).release(); },
-    // One allocation per link and the chain itself.
-    [](const void* obj) { return static_cast<const BloomChain*>(obj)->filter_count() + 1; },
+    // One allocation per link and the chain itself, and the pages of the large bit arrays
+    // (unmapping them costs by the page): a filter of 4 MB and more is freed in the background.
+    [](const void* obj) {
+      const auto* c = static_cast<const BloomChain*>(obj);
+      return c->filter_count() + 1 + c->MemoryBytes() / 65536;
+    },
 };
 
 // One bloom key of a command, found under its shard's lock (engine/family.h).

@@ -131,6 +131,10 @@ def test_reserve_errors_in_redisblooms_order(opts):
         assert c.cmd("BF.RESERVE", "k", "0.01", "100") == b"-ERR item exists\r\n"
         assert c.cmd("BF.RESERVE", "n", "0.5", "3", "nonscaling") == b"+OK\r\n"
         assert c.cmd("BF.INFO", "n", "EXPANSION") == b"*1\r\n$-1\r\n"
+        # RedisBloom looks for the option words from the command name on, the key included.
+        assert c.cmd("BF.RESERVE", "expansion", "0.01", "100") == b"-ERR bad expansion\r\n"
+        assert c.cmd("BF.RESERVE", "nonscaling", "0.01", "100") == b"+OK\r\n"
+        assert c.cmd("BF.INFO", "nonscaling", "EXPANSION") == b"*1\r\n$-1\r\n"
         # RedisBloom keeps EXPANSION as an unsigned 32-bit number: 2^32 + 3 becomes 3.
         assert c.cmd("BF.RESERVE", "big", "0.01", "100", "EXPANSION", "4294967299") == b"+OK\r\n"
         assert c.cmd("BF.INFO", "big", "EXPANSION") == b"*1\r\n:3\r\n"
