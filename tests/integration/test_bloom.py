@@ -319,6 +319,27 @@ def test_generic_key_commands(opts):
 
 
 @test
+def test_writes_are_refused_over_maxmemory_reads_are_not(opts):
+    # The adding commands are "write deny-oom" as in RedisBloom; the reading ones are not.
+    with harness.start_daemon(opts.bindir, ["--maxmemory", "2mb", "--maxmemory-policy",
+                                            "noeviction"]) as d, RawConn(d.port) as c:
+        assert c.cmd("BF.ADD", "bf", "a") == b":1\r\n"
+        oom = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        for i in range(10000):
+            if c.cmd("SET", "fill:%d" % i, "x" * 1000) == oom:
+                break
+        else:
+            raise AssertionError("maxmemory never reached")
+        for args in (("BF.ADD", "bf", "b"), ("BF.MADD", "bf", "b"), ("BF.INSERT", "bf", "ITEMS",
+                     "b"), ("BF.RESERVE", "new", "0.01", "10")):
+            assert c.cmd(*args) == oom, args
+        assert c.cmd("BF.EXISTS", "bf", "a") == b":1\r\n"
+        assert c.cmd("BF.MEXISTS", "bf", "a", "b") == ints(1, 0)
+        assert c.cmd("BF.CARD", "bf") == b":1\r\n"
+        assert c.cmd("BF.INFO", "bf", "ITEMS") == b"*1\r\n:1\r\n"
+
+
+@test
 def test_redis_py_drives_it(opts):
     # A client library sends BF commands through its generic path and reads the replies.
     with harness.start_daemon(opts.bindir) as d:
