@@ -385,6 +385,19 @@ def test_filters_go_to_disk_and_come_back_with_the_same_answers(opts):
                 assert r.execute_command("BF.CARD", k) == count, k
                 items = [b"%s-item-%d" % (k, j) for j in range(n_items)]
                 assert r.execute_command("BF.MEXISTS", k, *items) == [1] * n_items, k
+            # A filter read back keeps its record as a clean copy; a BF.ADD that changes no bit
+            # keeps it too, one that sets bits lets it go.
+            with RawConn(d.port) as c:
+                states = {k: c.cmd("DEBUG", "OBJECT", k).rsplit(b" ", 1)[1] for k in cold[:300]}
+                clean = [k for k, st in states.items() if st == b"tier:ram+disk\r\n"]
+                assert clean, set(states.values())
+                k = clean[-1]
+                assert c.cmd("BF.ADD", k, b"%s-item-0" % k) == b":0\r\n"
+                assert c.cmd("DEBUG", "OBJECT", k).endswith(b" tier:ram+disk\r\n")
+                assert c.cmd("BF.ADD", k, b"changed") == b":1\r\n"
+                assert c.cmd("DEBUG", "OBJECT", k).endswith(b" tier:ram\r\n")
+                n_items, count, _ = expect[k]
+                expect[k] = (n_items, count + 1, r.execute_command("BF.MEXISTS", k, *probes))
             # Change some that came back, push everything out again, and ask every filter.
             for k in cold[:200]:
                 added = r.execute_command("BF.ADD", k, b"late-item")
