@@ -117,6 +117,8 @@ def test_reserve_errors_in_redisblooms_order(opts):
              b"-ERR expansion should be greater or equal to 1\r\n"),
             (("BF.RESERVE", "k", "0.01", "100", "EXPANSION", "-1"),
              b"-ERR expansion should be greater or equal to 1\r\n"),
+            # The smallest rate halves to 0 for the first link: no shape, as bloom_init says.
+            (("BF.RESERVE", "k", "4.9e-324", "100"), b"-ERR could not create filter\r\n"),
             # A filter whose bits cannot exist: RedisBloom's failed allocation.
             (("BF.RESERVE", "k", "0.0001", "9000000000000000000"),
              b"-ERR Insufficient memory to create filter\r\n"),
@@ -159,6 +161,10 @@ def test_insert_options_and_errors(opts):
             (("BF.INSERT", "k", "CAPACITY", "0", "ITEMS", "a"), b"-Bad argument received\r\n"),
             (("BF.INSERT", "k", "EXPANSION", "0", "ITEMS", "a"), b"-Bad argument received\r\n"),
             (("BF.INSERT", "k", "NOCREATE", "ITEMS", "a"), b"-ERR not found\r\n"),
+            (("BF.INSERT", "k", "ERROR", "4.9e-324", "ITEMS", "a"),
+             b"-ERR could not create filter\r\n"),
+            (("BF.INSERT", "k", "CAPACITY", "9000000000000000000", "ITEMS", "a"),
+             b"-ERR Insufficient memory to create filter\r\n"),
             (("BF.ADD", "k"), arity(b"BF.ADD")),
             (("BF.ADD", "k", "a", "b"), arity(b"BF.ADD")),
             (("bf.Madd", "k"), arity(b"bf.Madd")),
