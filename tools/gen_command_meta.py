@@ -262,7 +262,7 @@ SUMMARIES = {
     "bf.info": "Returns the capacity, size, sub-filter count and item count of a bloom filter",
     "bf.insert": "Adds items to a bloom filter, creating it with the given parameters if needed",
     "bf.madd": "Adds several items to a bloom filter, creating the filter if needed",
-    "bf.mexists": "Tells for each of several items whether it may have been added to a bloom filter",
+    "bf.mexists": "Tells for each of several items whether it may be in a bloom filter",
     "bf.reserve": "Creates an empty bloom filter with an error rate and a capacity",
     # geo (sorted sets of geohash scores)
     "geoadd": "Adds members with their longitude and latitude to a geo set",
