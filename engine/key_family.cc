@@ -668,6 +668,8 @@ std::string_view TypeName(ValueType t) {
       return "hash";
     case ValueType::kStream:
       return "stream";
+    case ValueType::kBloom:
+      return "MBbloom--";  // RedisBloom's module type name
   }
   return "none";
 }

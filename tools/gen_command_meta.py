@@ -255,6 +255,15 @@ SUMMARIES = {
     "pfdebug": "Inspects or converts the internal encoding of a HyperLogLog",
     "pfmerge": "Merges HyperLogLogs into a destination key",
     "pfselftest": "Runs a self-test of the HyperLogLog register code and estimator",
+    # bloom filters (RedisBloom's BF.* module commands)
+    "bf.add": "Adds an item to a bloom filter, creating the filter if needed",
+    "bf.card": "Returns the number of items added to a bloom filter",
+    "bf.exists": "Tells whether an item may have been added to a bloom filter",
+    "bf.info": "Returns the capacity, size, sub-filter count and item count of a bloom filter",
+    "bf.insert": "Adds items to a bloom filter, creating it with the given parameters if needed",
+    "bf.madd": "Adds several items to a bloom filter, creating the filter if needed",
+    "bf.mexists": "Tells for each of several items whether it may be in a bloom filter",
+    "bf.reserve": "Creates an empty bloom filter with an error rate and a capacity",
     # geo (sorted sets of geohash scores)
     "geoadd": "Adds members with their longitude and latitude to a geo set",
     "geodist": "Returns the distance between two members of a geo set",
@@ -306,6 +315,9 @@ COMMANDS = [
     # server group (the part Aegisr implements or will)
     "bgsave", "command", "config", "dbsize", "debug", "flushall", "flushdb", "info", "lastsave",
     "memory", "save", "shutdown", "swapdb", "time",
+    # bloom filters: RedisBloom's module commands (not in the reference server: HAND_WRITTEN)
+    "bf.add", "bf.card", "bf.exists", "bf.info", "bf.insert", "bf.madd", "bf.mexists",
+    "bf.reserve",
 ]
 
 # Commands newer than the reference server (7.0), described by hand from the facts of Redis
@@ -335,8 +347,35 @@ def _fields_block():
         _arg("numfields", "integer"), _arg("field", "string", multiple=True)])
 
 
+# RedisBloom's BF.* commands as Redis 7.0 describes a module command created with
+# RedisModule_CreateCommand(name, handler, flags, 1, 1, 1): arity -1, the given flags plus
+# "module", no ACL categories, one key spec made from the legacy (1, 1, 1) triple with the flags
+# "RW access update", and docs in the "module" group naming the module ("bf").
+BF_WRITE = {"bf.add", "bf.insert", "bf.madd", "bf.reserve"}
+
+
+def _hand_written_bf(name):
+    flags = ["write", "denyoom", "module"] if name in BF_WRITE else ["readonly", "fast", "module"]
+    spec = ("map", [
+        (_bulk("flags"), ("set", [("simple", f.encode()) for f in ("RW", "access", "update")])),
+        (_bulk("begin_search"), ("map", [(_bulk("type"), _bulk("index")),
+                                         (_bulk("spec"), ("map", [(_bulk("index"), ("int", 1))]))])),
+        (_bulk("find_keys"), ("map", [(_bulk("type"), _bulk("range")), (_bulk("spec"), ("map", [
+            (_bulk("lastkey"), ("int", 0)), (_bulk("keystep"), ("int", 1)),
+            (_bulk("limit"), ("int", 0))]))]))])
+    info = ("array", [_bulk(name), ("int", -1),
+                      ("set", [("simple", f.encode()) for f in flags]),
+                      ("int", 1), ("int", 1), ("int", 1),
+                      ("set", []), ("set", []), ("set", [spec]), ("set", [])])
+    docs = ("map", [(_bulk("summary"), _bulk("")), (_bulk("since"), _bulk("1.0.0")),
+                    (_bulk("group"), _bulk("module")), (_bulk("module"), _bulk("bf"))])
+    return info, docs
+
+
 def _hand_written(name):
     """(COMMAND INFO node, COMMAND DOCS node) for one of the 7.4 field-expiry commands."""
+    if name.startswith("bf."):
+        return _hand_written_bf(name)
     setters = {"hexpire": "seconds", "hpexpire": "milliseconds",
                "hexpireat": "unix-time-seconds", "hpexpireat": "unix-time-milliseconds"}
     if name in setters:
@@ -372,7 +411,8 @@ def _hand_written(name):
 
 
 HAND_WRITTEN = {"hexpire", "hexpireat", "hexpiretime", "hpersist", "hpexpire", "hpexpireat",
-                "hpexpiretime", "hpttl", "httl"}
+                "hpexpiretime", "hpttl", "httl", "bf.add", "bf.card", "bf.exists", "bf.info",
+                "bf.insert", "bf.madd", "bf.mexists", "bf.reserve"}
 
 # Redis flag name -> Aegisr CommandFlag constant (engine/command.h). Others are served in
 # COMMAND INFO but have no bit of ours.

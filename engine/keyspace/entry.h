@@ -32,6 +32,7 @@ enum class ValueType : uint8_t {
   kZset = 3,
   kHash = 4,
   kStream = 5,
+  kBloom = 6,  // a RedisBloom-style scalable bloom filter (engine/types/bloom.h)
 };
 
 enum class Encoding : uint8_t { kInt = 0, kEmbStr = 1, kRawStr = 2, kObject = 3, kDiskRef = 4 };
