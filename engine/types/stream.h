@@ -149,6 +149,9 @@ class Stream {
   static int64_t node_max_entries();
   // One storage node (opaque outside engine/types/stream.cc).
   struct Node;
+  // Storage nodes: the same count as Redis's listpacks for the same commands (node boundaries
+  // follow Redis's rule), i.e. XINFO STREAM's radix-tree-keys.
+  size_t node_count() const { return nodes_.size(); }
 
   // Bytes this stream owns beyond sizeof(Stream), entries and groups.
   size_t memory() const;
