@@ -135,6 +135,21 @@ void Blocking::ServeKey(int db, const std::string& key) {
   KeyRef k(key);
   Keyspace& ks = engine_.keyspace();
   const std::string qkey = QueueKey(db, key);
+  bool stream = false, on_disk = false;
+  {
+    auto lk = ks.Lock(k);
+    if (!Front(k.shard, qkey)) return;
+    Entry** link = ks.shard(k).Find(db, k, Engine::NowMs());
+    on_disk = link && (*link)->on_disk();
+    stream = link && !on_disk && (*link)->type == ValueType::kStream;
+  }
+  if (!stream) ServeFirstComers(db, k, qkey);
+  // Stream waiters: served from a stream, or (XREADGROUP) told that it went.
+  if (!on_disk) ServeStreamKey(db, k, qkey);
+}
+
+void Blocking::ServeFirstComers(int db, const KeyRef& k, const std::string& qkey) {
+  Keyspace& ks = engine_.keyspace();
   while (true) {
     std::shared_ptr<BlockedClient> bc;
     Outcome outcome = Outcome::kNotReady;
@@ -142,11 +157,6 @@ void Blocking::ServeKey(int db, const std::string& key) {
       auto lk = ks.Lock(k);
       bc = Front(k.shard, qkey);
       if (!bc) return;
-      Entry** link = ks.shard(k).Find(db, k, Engine::NowMs());
-      if (link && (*link)->type == ValueType::kStream && !(*link)->on_disk()) {
-        lk.unlock();
-        return ServeStreamKey(db, k, qkey);
-      }
       if (bc->extra_keys.empty()) outcome = TryServe(bc, k, db, qkey);
     }
     if (!bc->extra_keys.empty()) {
@@ -172,10 +182,11 @@ void Blocking::ServeStreamKey(int db, const KeyRef& k, const std::string& qkey) 
     auto lk = ks.Lock(k);
     auto it = shards_[k.shard].queues.find(qkey);
     if (it == shards_[k.shard].queues.end()) return;
-    waiting.assign(it->second.begin(), it->second.end());
+    for (const auto& bc : it->second) {
+      if (bc->type == ValueType::kStream && bc->ready) waiting.push_back(bc);
+    }
   }
   for (const std::shared_ptr<BlockedClient>& bc : waiting) {
-    if (bc->type != ValueType::kStream || !bc->ready) continue;
     bool served = false;
     {
       std::vector<KeyRef> refs{k};
@@ -183,7 +194,7 @@ void Blocking::ServeStreamKey(int db, const KeyRef& k, const std::string& qkey) 
       auto guard = ks.LockKeys(refs);
       if (bc->state.load(std::memory_order_acquire) != BlockState::kWaiting) continue;
       Entry** link = s.Find(db, k, Engine::NowMs());
-      if (!link || (*link)->type != ValueType::kStream || (*link)->on_disk()) return;
+      if (link && (*link)->on_disk()) return;
       if (!bc->ready(engine_, *bc, k)) continue;
       if (!bc->Claim(BlockState::kServed)) continue;  // it stopped waiting just now
       bc->serve(engine_, *bc, k);
