@@ -109,7 +109,7 @@ void RunModel(uint64_t seed) {
   ASSERT_NE(back, nullptr);
   EXPECT_EQ(Collect(*back, StreamId::Min(), StreamId::Max(), false), model);
   EXPECT_EQ(back->length(), s.length());
-  EXPECT_EQ(back->memory(), s.memory());
+  EXPECT_LE(back->memory(), s.memory());  // decoded nodes are sized to fit
 }
 
 TEST(StreamTest, MatchesModelUnderAppendDeleteTrim) { RunModel(7); }
