@@ -91,7 +91,8 @@ void Blocking::Forget(const std::shared_ptr<BlockedClient>& bc) {
   if (it != by_id_.end() && it->second == bc) by_id_.erase(it);
 }
 
-std::shared_ptr<BlockedClient> Blocking::Front(unsigned shard, const std::string& qkey) {
+std::shared_ptr<BlockedClient> Blocking::Front(unsigned shard, const std::string& qkey,
+                                               const ValueType* type) {
   auto& queues = shards_[shard].queues;
   auto it = queues.find(qkey);
   if (it == queues.end()) return nullptr;
@@ -107,7 +108,14 @@ std::shared_ptr<BlockedClient> Blocking::Front(unsigned shard, const std::string
     queues.erase(it);
     return nullptr;
   }
-  return q.front();
+  if (!type) return q.front();
+  // The first waiting client that a value of this type serves: a waiter for another type
+  // (XREAD on a key that is now a list) does not hold up those behind it.
+  for (const auto& bc : q) {
+    if (bc->type == *type && bc->state.load(std::memory_order_acquire) == BlockState::kWaiting)
+      return bc;
+  }
+  return nullptr;
 }
 
 Blocking::Outcome Blocking::TryServe(const std::shared_ptr<BlockedClient>& bc, const KeyRef& k,
@@ -122,8 +130,8 @@ Blocking::Outcome Blocking::TryServe(const std::shared_ptr<BlockedClient>& bc, c
   auto& queues = shards_[k.shard].queues;
   if (auto it = queues.find(qkey); it != queues.end()) {
     Queue& q = it->second;
-    if (!q.empty() && q.front() == bc) {
-      q.pop_front();
+    if (auto pos = std::find(q.begin(), q.end(), bc); pos != q.end()) {
+      q.erase(pos);
       --s.waiters;
     }
     if (q.empty()) queues.erase(it);
@@ -153,9 +161,13 @@ void Blocking::ServeFirstComers(int db, const KeyRef& k, const std::string& qkey
   while (true) {
     std::shared_ptr<BlockedClient> bc;
     Outcome outcome = Outcome::kNotReady;
+    ValueType type;
     {
       auto lk = ks.Lock(k);
-      bc = Front(k.shard, qkey);
+      Entry** link = ks.shard(k).Find(db, k, Engine::NowMs());
+      if (!link) return;
+      type = (*link)->type;
+      bc = Front(k.shard, qkey, &type);
       if (!bc) return;
       if (bc->extra_keys.empty()) outcome = TryServe(bc, k, db, qkey);
     }
@@ -164,7 +176,7 @@ void Blocking::ServeFirstComers(int db, const KeyRef& k, const std::string& qkey
       std::vector<KeyRef> refs{k};
       for (const std::string& x : bc->extra_keys) refs.emplace_back(x);
       auto guard = ks.LockKeys(refs);
-      if (Front(k.shard, qkey) != bc) continue;  // the queue changed meanwhile
+      if (Front(k.shard, qkey, &type) != bc) continue;  // the queue changed meanwhile
       outcome = TryServe(bc, k, db, qkey);
     }
     if (outcome == Outcome::kNotReady) return;

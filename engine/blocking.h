@@ -158,8 +158,10 @@ class Blocking {
   // A key's stream waiters: every one whose ready() says yes, in arrival order.
   void ServeStreamKey(int db, const KeyRef& k, const std::string& qkey);
   // The first waiting client of queue `qkey` in `shard`, dropping entries that are no longer
-  // waiting; nullptr if none. Requires the shard's lock.
-  std::shared_ptr<BlockedClient> Front(unsigned shard, const std::string& qkey);
+  // waiting; with type, the first that waits for a value of that type. nullptr if none.
+  // Requires the shard's lock.
+  std::shared_ptr<BlockedClient> Front(unsigned shard, const std::string& qkey,
+                                       const ValueType* type = nullptr);
   Outcome TryServe(const std::shared_ptr<BlockedClient>& bc, const KeyRef& k, int db,
                    const std::string& qkey);
   void Wake(const BlockedClient& bc);

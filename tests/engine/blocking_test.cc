@@ -233,5 +233,22 @@ TEST_F(BlockingTest, StreamWaitersAreAllServedAndLearnWhenTheKeyGoes) {
   EXPECT_EQ(Waiters(), 0u);
 }
 
+// Waiters for another type of value do not hold up those behind them.
+TEST_F(BlockingTest, AWaiterForAnotherTypeDoesNotHoldUpTheQueue) {
+  EXPECT_EQ(Run(clients_[0], {"XREAD", "BLOCK", "0", "STREAMS", "k", "$"}), "");
+  EXPECT_EQ(Run(clients_[1], {"BZPOPMIN", "k", "0"}), "");
+  EXPECT_EQ(Run(clients_[2], {"BLPOP", "k", "0"}), "");
+  EXPECT_EQ(Run(clients_[3], {"RPUSH", "k", "a"}), ":1\r\n");
+  EXPECT_EQ(control_.woken, (std::vector<uint64_t>{102}));
+  EXPECT_EQ(Finish(clients_[2]), "*2\r\n$1\r\nk\r\n$1\r\na\r\n");
+  EXPECT_EQ(Run(clients_[3], {"ZADD", "k", "1", "m"}), ":1\r\n");
+  EXPECT_EQ(Finish(clients_[1]), "*3\r\n$1\r\nk\r\n$1\r\nm\r\n$1\r\n1\r\n");
+  EXPECT_EQ(clients_[0].blocked->state.load(), BlockState::kWaiting);
+  EXPECT_EQ(Run(clients_[3], {"XADD", "k", "1-1", "f", "v"}), "$3\r\n1-1\r\n");
+  EXPECT_EQ(control_.woken, (std::vector<uint64_t>{102, 101, 100}));
+  Finish(clients_[0]);
+  EXPECT_EQ(Waiters(), 0u);
+}
+
 }  // namespace
 }  // namespace aegisr
