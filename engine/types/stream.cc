@@ -511,12 +511,10 @@ bool Stream::Iterator::Next(StreamId* id, std::vector<std::string_view>* fields_
         if (++node_ < nodes.size()) off_ = nodes[node_]->first;
         continue;
       }
-      uint32_t at = off_;
-      off_ = n->Read(at, id, &flags, nullptr);
+      off_ = n->Read(off_, id, &flags, fields_values);
       if (flags & kDeleted) continue;
       if (*id < start_) continue;
       if (*id > end_) break;
-      n->Read(at, id, &flags, fields_values);
       return true;
     }
   } else {
