@@ -92,6 +92,7 @@ void Engine::RegisterAll() {
   RegisterConfigFamily(commands_);
   RegisterHllFamily(commands_);
   RegisterBloomFamily(commands_);
+  RegisterStreamFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
 }
 

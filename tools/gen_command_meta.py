@@ -275,6 +275,15 @@ SUMMARIES = {
     "georadiusbymember_ro": "Finds the members of a geo set within a radius of one of its members (read-only)",
     "geosearch": "Finds the members of a geo set within a circle or a box",
     "geosearchstore": "Stores the members of a geo set within a circle or a box in a key",
+    # stream (core)
+    "xadd": "Appends an entry to a stream, creating it if needed, and may trim its head",
+    "xdel": "Deletes entries of a stream by ID",
+    "xlen": "Returns the number of entries in a stream",
+    "xrange": "Returns the entries of a stream within a range of IDs",
+    "xread": "Reads entries after given IDs from one or more streams, optionally waiting for them",
+    "xrevrange": "Returns the entries of a stream within a range of IDs, newest first",
+    "xsetid": "Sets a stream's last ID and its added and deleted bookkeeping",
+    "xtrim": "Removes entries from the head of a stream by length or by ID",
 }
 
 # Top-level commands to describe (subcommands follow their container).
@@ -305,6 +314,8 @@ COMMANDS = [
     # geo group
     "geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro", "georadiusbymember",
     "georadiusbymember_ro", "geosearch", "geosearchstore",
+    # stream group (core; the consumer-group commands are added by their branch)
+    "xadd", "xdel", "xlen", "xrange", "xread", "xrevrange", "xsetid", "xtrim",
     # generic group
     "copy", "del", "dump", "exists", "expire", "expireat", "expiretime", "keys", "migrate",
     "move", "object", "persist", "pexpire", "pexpireat", "pexpiretime", "pttl", "randomkey",

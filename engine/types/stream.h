@@ -83,7 +83,9 @@ class Stream {
   StreamId last_id() const { return last_id_; }
   // The ID of the first live entry; 0-0 when empty.
   StreamId first_id() const;
-  // The greatest ID deleted (XDEL, XTRIM); 0-0 when none.
+  // The ID of the last live entry; 0-0 when empty (Redis's streamLastValidID).
+  StreamId last_entry_id() const;
+  // The greatest ID deleted by XDEL (as in Redis 7.0, trimming does not move it); 0-0 when none.
   StreamId max_deleted_id() const { return max_deleted_id_; }
   // How many entries were ever added (XSETID ENTRIESADDED may set it).
   uint64_t entries_added() const { return entries_added_; }
@@ -103,8 +105,8 @@ class Stream {
 
   // Trimming at the head (XADD and XTRIM's MAXLEN / MINID). approx ("~") lets the stream keep
   // more entries where removing only whole storage nodes is cheaper, as Redis does; limit caps
-  // the entries removed (0: no cap; only meaningful with approx). Returns the entries removed
-  // and updates max_deleted_id.
+  // the entries removed (0: no cap; only meaningful with approx). Returns the entries removed.
+  // As in Redis 7.0, max_deleted_id does not move (only Delete moves it).
   struct Trim {
     bool by_minid = false;
     uint64_t maxlen = 0;  // keep at most this many (by_minid false)
@@ -118,17 +120,21 @@ class Stream {
   class Iterator {
    public:
     Iterator(const Stream& s, StreamId start, StreamId end, bool reverse);
-    // The next entry: its ID and fields/values (views valid until the next call or until the
-    // stream changes). False at the end.
+    // The next entry: its ID and fields/values (views into the stream, valid until it changes).
+    // False at the end.
     bool Next(StreamId* id, std::vector<std::string_view>* fields_values);
 
    private:
-    // Storage-specific state (engine/types/stream.cc).
+    // Storage-specific state (engine/types/stream.cc): the node being read and, forward, the
+    // offset of its next entry or, in reverse, the offsets of its entries not yet read.
     const Stream* s_;
     StreamId start_, end_;
     bool reverse_;
     bool started_ = false;
-    StreamId pos_;
+    bool done_ = false;
+    size_t node_ = 0;
+    uint32_t off_ = 0;
+    std::vector<uint32_t> offs_;
   };
 
   // Consumer groups by name.
@@ -136,6 +142,21 @@ class Stream {
   const std::map<std::string, std::unique_ptr<StreamGroup>, std::less<>>& groups() const {
     return groups_;
   }
+
+  // Where a storage node closes and a new one starts (config stream-node-max-bytes and
+  // stream-node-max-entries; 0: no limit, as Redis). Process-wide; nodes already closed stay.
+  static void SetNodeLimits(int64_t max_bytes, int64_t max_entries);
+  static int64_t node_max_entries();
+  // One storage node (opaque outside engine/types/stream.cc).
+  struct Node;
+  // Storage nodes: the same count as Redis's listpacks for the same commands (node boundaries
+  // follow Redis's rule), i.e. XINFO STREAM's radix-tree-keys.
+  size_t node_count() const { return nodes_.size(); }
+  // The nodes Redis's radix tree would have for these storage nodes (its keys are the nodes'
+  // first IDs as 16 big-endian bytes), i.e. XINFO STREAM's radix-tree-nodes: computed as the
+  // compressed trie of those keys, which is the shape Redis's rax keeps (checked against
+  // redis-server 7.0 after appends, XDEL and XTRIM). O(nodes).
+  size_t rax_nodes() const;
 
   // Bytes this stream owns beyond sizeof(Stream), entries and groups.
   size_t memory() const;
@@ -148,10 +169,14 @@ class Stream {
  private:
   friend class Iterator;
 
-  // Storage of the entries (engine/types/stream.cc). A first, simple form: one map node per
-  // entry; to be replaced by the compact node encoding.
-  std::map<StreamId, std::vector<std::string>> entries_;
-  size_t entries_bytes_ = 0;
+  // Storage of the entries (engine/types/stream.cc): nodes of up to stream-node-max-entries
+  // entries in one byte block each, ordered by ID, indexed by a sorted vector.
+  std::vector<Node*> nodes_;
+  uint64_t length_ = 0;    // live entries
+  size_t node_bytes_ = 0;  // the nodes' blocks, as the allocator sized them
+  // The node that may hold id (the last whose first ID is <= id); nodes_.size() if none.
+  size_t NodeFor(StreamId id) const;
+  void FreeNodeAt(size_t i);
 
   StreamId last_id_;
   StreamId max_deleted_id_;
