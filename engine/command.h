@@ -145,5 +145,6 @@ void RegisterGeoFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConfigFamily(CommandRegistry& r);
 void RegisterHllFamily(CommandRegistry& r);
+void RegisterStreamGroupFamily(CommandRegistry& r);
 
 }  // namespace aegisr

@@ -1,0 +1,1078 @@
+// Stream consumer groups, Redis 7.0 semantics (t_stream.c): XGROUP (CREATE SETID DESTROY
+// CREATECONSUMER DELCONSUMER HELP), XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM and XINFO
+// (STREAM GROUPS CONSUMERS HELP). The groups live in the stream value (engine/types/stream.h);
+// their PEL and consumer operations are StreamGroup's (engine/types/stream_group.cc).
+//
+// Handlers check arguments in Redis's order (some parse numbers before looking at the key, some
+// after), and change a stream only inside Shard::Update through MutableObject, so memory
+// accounting and the disk tier's clean copy stay right. A stream may be empty (MKSTREAM, or all
+// entries deleted): unlike the other collections it stays stored.
+//
+// Times: delivery times and consumers' seen times are the command's start time
+// (Engine::NowMs), as Redis's mstime() during a command.
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/numbers.h"
+#include "engine/client.h"
+#include "engine/engine.h"
+#include "engine/errors.h"
+#include "engine/family.h"
+#include "engine/keyspace/entry.h"
+#include "engine/types/stream.h"
+
+namespace aegisr {
+namespace {
+
+constexpr std::string_view kInvalidId =
+    "ERR Invalid stream ID specified as stream command argument";
+constexpr std::string_view kBusyGroup = "BUSYGROUP Consumer Group name already exists";
+constexpr std::string_view kKeyMustExist =
+    "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to "
+    "use the MKSTREAM option to create an empty stream automatically.";
+constexpr std::string_view kEntriesReadRange = "ERR value for ENTRIESREAD must be positive or -1";
+constexpr std::string_view kDollarInGroup =
+    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of "
+    "this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID "
+    "would just return an empty result set.";
+constexpr std::string_view kUnbalanced =
+    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+constexpr std::string_view kMissingGroup = "ERR Missing GROUP option for XREADGROUP";
+constexpr std::string_view kTimeoutNotInteger = "ERR timeout is not an integer or out of range";
+constexpr std::string_view kInvalidStart = "ERR invalid start ID for the interval";
+constexpr std::string_view kInvalidEnd = "ERR invalid end ID for the interval";
+constexpr std::string_view kAutoclaimCount = "ERR COUNT must be > 0";
+constexpr std::string_view kAutoclaimNoMemory =
+    "ERR Insufficient memory, failed allocating transient memory, COUNT too high.";
+
+// ---- argument helpers ----
+
+// Redis formats client input into error texts with %s (stopping at a NUL byte) and replaces CR
+// and LF with spaces.
+void AppendArg(std::string* out, std::string_view arg) {
+  size_t nul = arg.find('\0');
+  if (nul != std::string_view::npos) arg = arg.substr(0, nul);
+  for (char c : arg) out->push_back(c == '\r' || c == '\n' ? ' ' : c);
+}
+
+std::string ErrorWith(std::string_view a, std::string_view x, std::string_view b,
+                      std::string_view y = {}, std::string_view c = {}) {
+  std::string s(a);
+  AppendArg(&s, x);
+  s.append(b);
+  AppendArg(&s, y);
+  s.append(c);
+  return s;
+}
+
+// Redis's string2ull: a strict int64 that is not negative, else strtoull's reading (leading
+// space and a sign allowed, "-n" wraps), which must consume all of s.
+bool ParseU64(std::string_view s, uint64_t* v) {
+  int64_t ll;
+  if (String2ll(s, &ll)) {
+    if (ll < 0) return false;
+    *v = static_cast<uint64_t>(ll);
+    return true;
+  }
+  if (s.empty()) return false;
+  std::string buf(s);
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long u = strtoull(buf.c_str(), &end, 10);
+  if (errno == EINVAL || errno == ERANGE || end != buf.c_str() + buf.size()) return false;
+  *v = u;
+  return true;
+}
+
+// A stream ID as Redis's streamGenericParseIDOrReply reads it: "ms-seq", "ms" (seq =
+// missing_seq), and unless strict "-" and "+". The text ends at a NUL byte, as the C string
+// Redis copies it into.
+bool ParseId(std::string_view arg, uint64_t missing_seq, bool strict, StreamId* id) {
+  if (arg.size() > 127) return false;
+  size_t nul = arg.find('\0');
+  if (nul != std::string_view::npos) arg = arg.substr(0, nul);
+  if (arg == "-" || arg == "+") {
+    if (strict) return false;
+    *id = arg == "-" ? StreamId::Min() : StreamId::Max();
+    return true;
+  }
+  size_t dash = arg.find('-');
+  uint64_t ms = 0, seq = missing_seq;
+  if (!ParseU64(arg.substr(0, dash), &ms)) return false;
+  if (dash != std::string_view::npos && !ParseU64(arg.substr(dash + 1), &seq)) return false;
+  *id = StreamId{ms, seq};
+  return true;
+}
+
+bool ParseIdOrReply(ReplySink& reply, std::string_view arg, uint64_t missing_seq, bool strict,
+                    StreamId* id) {
+  if (ParseId(arg, missing_seq, strict, id)) return true;
+  reply.Error(kInvalidId);
+  return false;
+}
+
+// An interval end of XPENDING/XAUTOCLAIM: "(id" is exclusive (and then strict).
+bool ParseIntervalId(ReplySink& reply, std::string_view arg, uint64_t missing_seq, StreamId* id,
+                     bool* exclusive) {
+  *exclusive = arg.size() > 1 && arg[0] == '(';
+  if (*exclusive) return ParseIdOrReply(reply, arg.substr(1), missing_seq, true, id);
+  return ParseIdOrReply(reply, arg, missing_seq, false, id);
+}
+
+bool ParseLongLong(ReplySink& reply, std::string_view arg, int64_t* v,
+                   std::string_view err = errors::kNotInteger) {
+  if (String2ll(arg, v)) return true;
+  reply.Error(err);
+  return false;
+}
+
+// Redis's addReplySubcommandSyntaxError.
+void SubcommandSyntaxError(ReplySink& reply, ArgList args) {
+  std::string cmd(args[0]);
+  for (char& c : cmd) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  std::string msg = "ERR unknown subcommand or wrong number of arguments for '";
+  AppendArg(&msg, args[1].substr(0, 128));
+  msg += "'. Try " + cmd + " HELP.";
+  for (char& c : msg)
+    if (c == '\r' || c == '\n') c = ' ';
+  reply.Error(msg);
+}
+
+// Redis's addReplyHelp: the header, the lines, and HELP's own line.
+void ReplyHelp(ReplySink& reply, std::string_view cmd_arg,
+               std::span<const std::string_view> lines) {
+  std::string cmd(cmd_arg);
+  for (char& c : cmd) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  reply.ArrayHeader(lines.size() + 3);
+  reply.SimpleString(cmd + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  for (std::string_view l : lines) reply.SimpleString(l);
+  reply.SimpleString("HELP");
+  reply.SimpleString("    Prints this help.");
+}
+
+// ---- replies ----
+
+void ReplyId(ReplySink& reply, StreamId id) {
+  char buf[48];
+  std::string s;
+  id.AppendTo(&s);
+  (void)buf;
+  reply.Bulk(s);
+}
+
+void ReplyFields(ReplySink& reply, const std::vector<std::string_view>& fv) {
+  reply.ArrayHeader(fv.size());
+  for (std::string_view f : fv) reply.Bulk(f);
+}
+
+// One entry: [id, [field, value, ...]].
+void ReplyEntry(ReplySink& reply, StreamId id, const std::vector<std::string_view>& fv) {
+  reply.ArrayHeader(2);
+  ReplyId(reply, id);
+  ReplyFields(reply, fv);
+}
+
+// The entries with IDs in [first, last], known to be n, as an array.
+void ReplyEntries(ReplySink& reply, const Stream& s, StreamId first, StreamId last, size_t n) {
+  reply.ArrayHeader(n);
+  if (n == 0) return;
+  Stream::Iterator it(s, first, last, false);
+  StreamId id;
+  std::vector<std::string_view> fv;
+  while (n-- > 0 && it.Next(&id, &fv)) ReplyEntry(reply, id, fv);
+}
+
+// The entry id of s (which exists) as [id, [fields]].
+void ReplyExistingEntry(ReplySink& reply, const Stream& s, StreamId id) {
+  std::vector<std::string_view> fv;
+  s.Get(id, &fv);
+  ReplyEntry(reply, id, fv);
+}
+
+// ---- keys ----
+
+const Stream& StreamOf(const Entry* e) { return ObjectOf<Stream>(e); }
+
+// One stream key of a command under its shard lock (engine/family.h).
+struct StreamKey : TypedKey {
+  StreamKey(CommandContext& ctx, std::string_view name, bool read)
+      : TypedKey(ctx, name, ValueType::kStream, read) {}
+  const Stream& stream() const { return StreamOf(*link); }
+  StreamGroup* group(std::string_view name) const {
+    auto& groups = const_cast<Stream&>(stream()).groups();
+    auto it = groups.find(name);
+    return it == groups.end() ? nullptr : it->second.get();
+  }
+  // Runs fn(Stream&) as a change of the value (Shard::Update, clean copy dropped).
+  template <typename Fn>
+  void Change(Fn&& fn) {
+    s.Update(db, link, [&](Entry* e) {
+      fn(MutableObject<Stream>(e));
+      return e;
+    });
+  }
+};
+
+// The last live entry's ID (Redis's streamLastValidID); false if the stream is empty.
+bool LastEntryId(const Stream& s, StreamId* id) {
+  if (s.empty()) return false;
+  Stream::Iterator it(s, StreamId::Min(), StreamId::Max(), true);
+  std::vector<std::string_view> fv;
+  return it.Next(id, &fv);
+}
+
+bool EntryExists(const Stream& s, StreamId id) {
+  Stream::Iterator it(s, id, id, false);
+  StreamId found;
+  std::vector<std::string_view> fv;
+  return it.Next(&found, &fv);
+}
+
+// ---- XGROUP ----
+
+// XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD n], XGROUP SETID key group id|$
+// [ENTRIESREAD n], XGROUP DESTROY key group, XGROUP CREATECONSUMER key group consumer,
+// XGROUP DELCONSUMER key group consumer. One handler, as Redis's xgroupCommand, because the
+// checks run in one order for all: options, key type, key and group existence, then the
+// subcommand's own arity.
+void CmdXGroup(CommandContext& ctx, ArgList args) {
+  std::string_view sub = args[1];
+  bool create = EqualsIgnoreCase(sub, "create");
+  bool setid = EqualsIgnoreCase(sub, "setid");
+  bool mkstream = false;
+  int64_t entries_read = -1;
+  for (size_t i = 5; i < args.size();) {
+    if (create && EqualsIgnoreCase(args[i], "mkstream")) {
+      mkstream = true;
+      ++i;
+    } else if ((create || setid) && EqualsIgnoreCase(args[i], "entriesread") &&
+               i + 1 < args.size()) {
+      if (!ParseLongLong(ctx.reply, args[i + 1], &entries_read)) return;
+      if (entries_read < 0 && entries_read != -1) return ctx.reply.Error(kEntriesReadRange);
+      i += 2;
+    } else {
+      return SubcommandSyntaxError(ctx.reply, args);
+    }
+  }
+  StreamKey key(ctx, args[2], false);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  std::string_view gname = args[3];
+  StreamGroup* g = key.link ? key.group(gname) : nullptr;
+  if (!mkstream) {
+    if (!key.link) return ctx.reply.Error(kKeyMustExist);
+    if (!g && (setid || EqualsIgnoreCase(sub, "createconsumer") ||
+               EqualsIgnoreCase(sub, "delconsumer"))) {
+      return ctx.reply.Error(
+          ErrorWith("NOGROUP No such consumer group '", gname, "' for key name '", args[2], "'"));
+    }
+  }
+  if (create && args.size() <= 8) {
+    StreamId id;
+    if (args[4] == "$") {
+      id = key.link ? key.stream().last_id() : StreamId{};
+    } else if (!ParseIdOrReply(ctx.reply, args[4], 0, true, &id)) {
+      return;
+    }
+    if (!key.link) {
+      key.s.Insert(key.db, NewObjectEntry(key.k.key, key.k.hash, ValueType::kStream, new Stream()));
+      key.link = key.s.Find(key.db, key.k, Engine::NowMs());
+    } else if (g) {
+      return ctx.reply.Error(kBusyGroup);
+    }
+    key.Change([&](Stream& s) {
+      auto ng = std::make_unique<StreamGroup>();
+      ng->last_id = id;
+      ng->entries_read = entries_read;
+      s.groups().emplace(std::string(gname), std::move(ng));
+    });
+    return ctx.reply.Ok();
+  }
+  if (setid && (args.size() == 5 || args.size() == 7)) {
+    StreamId id;
+    if (args[4] == "$") {
+      id = key.stream().last_id();
+    } else if (!ParseIdOrReply(ctx.reply, args[4], 0, false, &id)) {
+      return;
+    }
+    key.Change([&](Stream& s) {
+      StreamGroup& mg = *s.groups().find(gname)->second;
+      mg.last_id = id;
+      mg.entries_read = entries_read;
+    });
+    return ctx.reply.Ok();
+  }
+  if (EqualsIgnoreCase(sub, "destroy") && args.size() == 4) {
+    if (!g) return ctx.reply.Integer(0);
+    key.Change([&](Stream& s) { s.groups().erase(s.groups().find(gname)); });
+    return ctx.reply.Integer(1);
+  }
+  if (EqualsIgnoreCase(sub, "createconsumer") && args.size() == 5) {
+    if (g->FindConsumer(args[4])) return ctx.reply.Integer(0);
+    key.Change([&](Stream& s) {
+      s.groups().find(gname)->second->GetOrCreateConsumer(args[4], Engine::NowMs());
+    });
+    return ctx.reply.Integer(1);
+  }
+  if (EqualsIgnoreCase(sub, "delconsumer") && args.size() == 5) {
+    if (!g->FindConsumer(args[4])) return ctx.reply.Integer(0);
+    size_t pending = 0;
+    key.Change(
+        [&](Stream& s) { pending = s.groups().find(gname)->second->DeleteConsumer(args[4]); });
+    return ctx.reply.Integer(static_cast<int64_t>(pending));
+  }
+  SubcommandSyntaxError(ctx.reply, args);
+}
+
+// XGROUP HELP
+void CmdXGroupHelp(CommandContext& ctx, ArgList args) {
+  static constexpr std::string_view kLines[] = {
+      "CREATE <key> <groupname> <id|$> [option]",
+      "    Create a new consumer group. Options are:",
+      "    * MKSTREAM",
+      "      Create the empty stream if it does not exist.",
+      "    * ENTRIESREAD entries_read",
+      "      Set the group's entries_read counter (internal use).",
+      "CREATECONSUMER <key> <groupname> <consumer>",
+      "    Create a new consumer in the specified group.",
+      "DELCONSUMER <key> <groupname> <consumer>",
+      "    Remove the specified consumer.",
+      "DESTROY <key> <groupname>",
+      "    Remove the specified group.",
+      "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+      "    Set the current group ID and entries_read counter.",
+  };
+  ReplyHelp(ctx.reply, args[0], kLines);
+}
+
+// XGROUP <unknown>: reached only when the dispatcher resolved no subcommand (one argument).
+void CmdXGroupContainer(CommandContext& ctx, ArgList args) {
+  ctx.reply.Error("ERR wrong number of arguments for '" + std::string("xgroup") + "' command");
+  (void)args;
+}
+
+// ---- XREADGROUP ----
+
+struct ReadGroupArgs {
+  int64_t count = 0;  // 0: no limit
+  bool block = false;
+  int64_t timeout_ms = 0;
+  bool noack = false;
+  std::string_view group, consumer;
+  size_t streams_at = 0, nstreams = 0;
+};
+
+// Options as Redis's xreadCommand reads them for XREADGROUP; false after replying an error.
+bool ParseReadGroup(ReplySink& reply, ArgList args, ReadGroupArgs* a) {
+  bool has_group = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    size_t more = args.size() - i - 1;
+    std::string_view o = args[i];
+    if (EqualsIgnoreCase(o, "block") && more) {
+      ++i;
+      if (!ParseLongLong(reply, args[i], &a->timeout_ms, kTimeoutNotInteger)) return false;
+      if (a->timeout_ms < 0) {
+        reply.Error(errors::kTimeoutNegative);
+        return false;
+      }
+      a->block = true;
+    } else if (EqualsIgnoreCase(o, "count") && more) {
+      ++i;
+      if (!ParseLongLong(reply, args[i], &a->count)) return false;
+      if (a->count < 0) a->count = 0;
+    } else if (EqualsIgnoreCase(o, "streams") && more) {
+      a->streams_at = i + 1;
+      size_t n = args.size() - a->streams_at;
+      if (n % 2 != 0) {
+        reply.Error(kUnbalanced);
+        return false;
+      }
+      a->nstreams = n / 2;
+      break;
+    } else if (EqualsIgnoreCase(o, "group") && more >= 2) {
+      a->group = args[i + 1];
+      a->consumer = args[i + 2];
+      has_group = true;
+      i += 2;
+    } else if (EqualsIgnoreCase(o, "noack")) {
+      a->noack = true;
+    } else {
+      reply.Error(errors::kSyntax);
+      return false;
+    }
+  }
+  if (a->streams_at == 0) {
+    reply.Error(errors::kSyntax);
+    return false;
+  }
+  if (!has_group) {
+    reply.Error(kMissingGroup);
+    return false;
+  }
+  return true;
+}
+
+// ">" and the greatest ID both read as Redis's "new entries" marker.
+constexpr StreamId kNewEntries = StreamId::Max();
+
+// Serves one stream of XREADGROUP (its key's value s, the group g): the consumer's pending
+// history from after `after`, or (after == kNewEntries) the entries after the group's last
+// delivered ID, which join the PEL unless noack. Writes the entries array; returns how many.
+size_t ServeGroupRead(ReplySink& reply, Stream& s, StreamGroup& g, std::string_view consumer,
+                      StreamId after, int64_t count, bool noack, int64_t now) {
+  bool created = false;
+  StreamConsumer* c = g.GetOrCreateConsumer(consumer, now, &created);
+  c->seen_time_ms = now;
+  size_t limit = count > 0 ? static_cast<size_t>(count) : SIZE_MAX;
+  if (after != kNewEntries) {
+    StreamId start = after;
+    if (!start.Incr()) start = StreamId::Min();
+    std::vector<std::pair<StreamId, StreamNack*>> hist;
+    for (auto it = c->pel.lower_bound(start); it != c->pel.end() && hist.size() < limit; ++it)
+      hist.emplace_back(it->first, it->second);
+    reply.ArrayHeader(hist.size());
+    std::vector<std::string_view> fv;
+    for (auto& [id, nack] : hist) {
+      if (s.Get(id, &fv)) {
+        ReplyEntry(reply, id, fv);
+        nack->delivery_time_ms = now;
+        ++nack->delivery_count;
+      } else {
+        reply.ArrayHeader(2);
+        ReplyId(reply, id);
+        reply.NullArray();
+      }
+    }
+    return hist.size();
+  }
+  StreamId start = g.last_id;
+  if (!start.Incr()) start = StreamId::Min();
+  std::vector<StreamId> ids;
+  {
+    Stream::Iterator it(s, start, StreamId::Max(), false);
+    StreamId id;
+    std::vector<std::string_view> fv;
+    while (ids.size() < limit && it.Next(&id, &fv)) ids.push_back(id);
+  }
+  for (StreamId id : ids) {
+    if (id > g.last_id) g.AdvanceTo(s, id);
+    if (!noack) g.DeliverNew(id, c, now);
+  }
+  if (ids.empty()) {
+    reply.ArrayHeader(0);
+    return 0;
+  }
+  ReplyEntries(reply, s, ids.front(), ids.back(), ids.size());
+  return ids.size();
+}
+
+// XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key [key ...] id
+// [id ...]
+void CmdXReadGroup(CommandContext& ctx, ArgList args) {
+  ReadGroupArgs a;
+  if (!ParseReadGroup(ctx.reply, args, &a)) return;
+  Keyspace& ks = ctx.engine.keyspace();
+  int db = Db(ctx);
+  std::vector<KeyRef> keys;
+  keys.reserve(a.nstreams);
+  for (size_t i = 0; i < a.nstreams; ++i) keys.emplace_back(args[a.streams_at + i]);
+  auto guard = ks.LockKeys(keys);
+  int64_t now = Engine::NowMs();
+  std::vector<StreamId> after(a.nstreams);
+  for (size_t i = 0; i < a.nstreams; ++i) {
+    Shard& s = ks.shard(keys[i]);
+    Entry** link = s.Lookup(db, keys[i], now, ks.lru_clock());
+    if (link && (*link)->type != ValueType::kStream) return ctx.reply.Error(errors::kWrongType);
+    if (!link || !StreamOf(*link).groups().count(a.group)) {
+      return ctx.reply.Error(ErrorWith("NOGROUP No such key '", keys[i].key,
+                                       "' or consumer group '", a.group,
+                                       "' in XREADGROUP with GROUP option"));
+    }
+    std::string_view id = args[a.streams_at + a.nstreams + i];
+    if (id == "$") return ctx.reply.Error(kDollarInGroup);
+    if (id == ">") {
+      after[i] = kNewEntries;
+    } else if (!ParseIdOrReply(ctx.reply, id, 0, true, &after[i])) {
+      return;
+    }
+  }
+  // Which streams are served decides the reply's length, which comes first: a history read
+  // always is, a new-entries read when the stream holds an entry after the group's last ID.
+  // A key named twice sees the group as the first read left it, so that case is simulated.
+  std::vector<bool> serve(a.nstreams);
+  std::unordered_map<std::string_view, StreamId> moved;  // key -> group last ID after a read
+  size_t nserved = 0;
+  for (size_t i = 0; i < a.nstreams; ++i) {
+    const Stream& st = StreamOf(*ks.shard(keys[i]).Find(db, keys[i], now));
+    if (after[i] != kNewEntries) {
+      serve[i] = true;
+    } else {
+      StreamId last = st.groups().find(a.group)->second->last_id;
+      if (auto it = moved.find(keys[i].key); it != moved.end()) last = it->second;
+      StreamId maxid;
+      serve[i] = LastEntryId(st, &maxid) && maxid > last;
+      if (serve[i]) {
+        StreamId next = maxid;
+        if (a.count > 0) {
+          StreamId start = last;
+          start.Incr();
+          Stream::Iterator it(st, start, StreamId::Max(), false);
+          std::vector<std::string_view> fv;
+          for (int64_t n = 0; n < a.count && it.Next(&next, &fv); ++n) {
+          }
+        }
+        moved[keys[i].key] = next;
+      }
+    }
+    nserved += serve[i];
+  }
+  if (nserved == 0) {
+    // Blocking (BLOCK) waits for an XADD through the core's blocking extension; until it is
+    // wired, a read with nothing to serve replies as a timeout.
+    return ctx.reply.NullArray();
+  }
+  bool resp3 = ctx.reply.protocol() == 3;
+  if (resp3)
+    ctx.reply.MapHeader(nserved);
+  else
+    ctx.reply.ArrayHeader(nserved);
+  for (size_t i = 0; i < a.nstreams; ++i) {
+    if (!serve[i]) continue;
+    if (!resp3) ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(keys[i].key);
+    Shard& s = ks.shard(keys[i]);
+    Entry** link = s.Find(db, keys[i], now);
+    s.Update(db, link, [&](Entry* e) {
+      Stream& st = MutableObject<Stream>(e);
+      StreamGroup& g = *st.groups().find(a.group)->second;
+      ServeGroupRead(ctx.reply, st, g, a.consumer, after[i], a.count, a.noack, now);
+      return e;
+    });
+  }
+}
+
+// ---- XACK ----
+
+// XACK key group id [id ...]
+void CmdXAck(CommandContext& ctx, ArgList args) {
+  StreamKey key(ctx, args[1], true);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
+  if (!g) return ctx.reply.Integer(0);
+  std::vector<StreamId> ids(args.size() - 3);
+  for (size_t i = 3; i < args.size(); ++i) {
+    if (!ParseIdOrReply(ctx.reply, args[i], 0, true, &ids[i - 3])) return;
+  }
+  bool any = std::any_of(ids.begin(), ids.end(), [&](StreamId id) { return g->pel.count(id); });
+  int64_t acked = 0;
+  if (any) {
+    key.Change([&](Stream& s) {
+      StreamGroup& mg = *s.groups().find(args[2])->second;
+      for (StreamId id : ids) acked += mg.Ack(id);
+    });
+  }
+  ctx.reply.Integer(acked);
+}
+
+// ---- XPENDING ----
+
+// XPENDING key group [[IDLE min-idle-time] start end count [consumer]]
+void CmdXPending(CommandContext& ctx, ArgList args) {
+  bool summary = args.size() == 3;
+  if (!summary && (args.size() < 6 || args.size() > 9)) return ctx.reply.Error(errors::kSyntax);
+  int64_t minidle = 0, count = 0;
+  StreamId start, end;
+  std::string_view consumer;
+  bool has_consumer = false;
+  if (!summary) {
+    size_t at = 3;
+    if (EqualsIgnoreCase(args[3], "idle")) {
+      if (!ParseLongLong(ctx.reply, args[4], &minidle)) return;
+      if (args.size() < 8) return ctx.reply.Error(errors::kSyntax);
+      at += 2;
+    }
+    if (!ParseLongLong(ctx.reply, args[at + 2], &count)) return;
+    if (count < 0) count = 0;
+    bool ex = false;
+    if (!ParseIntervalId(ctx.reply, args[at], 0, &start, &ex)) return;
+    if (ex && !start.Incr()) return ctx.reply.Error(kInvalidStart);
+    if (!ParseIntervalId(ctx.reply, args[at + 1], UINT64_MAX, &end, &ex)) return;
+    if (ex && !end.Decr()) return ctx.reply.Error(kInvalidEnd);
+    if (at + 3 < args.size()) {
+      consumer = args[at + 3];
+      has_consumer = true;
+    }
+  }
+  StreamKey key(ctx, args[1], true);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
+  if (!g) {
+    return ctx.reply.Error(
+        ErrorWith("NOGROUP No such key '", args[1], "' or consumer group '", args[2], "'"));
+  }
+  if (summary) {
+    ctx.reply.ArrayHeader(4);
+    ctx.reply.Integer(static_cast<int64_t>(g->pel.size()));
+    if (g->pel.empty()) {
+      ctx.reply.Null();
+      ctx.reply.Null();
+      ctx.reply.NullArray();
+      return;
+    }
+    ReplyId(ctx.reply, g->pel.begin()->first);
+    ReplyId(ctx.reply, g->pel.rbegin()->first);
+    size_t n = 0;
+    for (const auto& [name, c] : g->consumers) n += !c->pel.empty();
+    ctx.reply.ArrayHeader(n);
+    for (const auto& [name, c] : g->consumers) {
+      if (c->pel.empty()) continue;
+      ctx.reply.ArrayHeader(2);
+      ctx.reply.Bulk(name);
+      ctx.reply.Bulk(Ll2String(static_cast<int64_t>(c->pel.size())));
+    }
+    return;
+  }
+  int64_t now = Engine::NowMs();
+  auto emit = [&](const auto& pel) {
+    std::vector<std::pair<StreamId, const StreamNack*>> out;
+    for (auto it = pel.lower_bound(start); count > 0 && it != pel.end() && it->first <= end; ++it) {
+      const StreamNack* nack = &*it->second;
+      if (minidle && now - nack->delivery_time_ms < minidle) continue;
+      out.emplace_back(it->first, nack);
+      --count;
+    }
+    ctx.reply.ArrayHeader(out.size());
+    for (auto& [id, nack] : out) {
+      ctx.reply.ArrayHeader(4);
+      ReplyId(ctx.reply, id);
+      ctx.reply.Bulk(nack->consumer->name);
+      ctx.reply.Integer(std::max<int64_t>(0, now - nack->delivery_time_ms));
+      ctx.reply.Integer(static_cast<int64_t>(nack->delivery_count));
+    }
+  };
+  if (has_consumer) {
+    StreamConsumer* c = g->FindConsumer(consumer);
+    if (!c) return ctx.reply.ArrayHeader(0);
+    emit(c->pel);
+  } else {
+    emit(g->pel);
+  }
+}
+
+// ---- XCLAIM / XAUTOCLAIM ----
+
+// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-ms] [RETRYCOUNT n]
+// [FORCE] [JUSTID] [LASTID id]
+void CmdXClaim(CommandContext& ctx, ArgList args) {
+  StreamKey key(ctx, args[1], true);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
+  if (!g) {
+    return ctx.reply.Error(
+        ErrorWith("NOGROUP No such key '", args[1], "' or consumer group '", args[2], "'"));
+  }
+  int64_t minidle;
+  if (!ParseLongLong(ctx.reply, args[4], &minidle,
+                     "ERR Invalid min-idle-time argument for XCLAIM")) {
+    return;
+  }
+  if (minidle < 0) minidle = 0;
+  std::vector<StreamId> ids;
+  size_t j = 5;
+  for (StreamId id; j < args.size() && ParseId(args[j], 0, true, &id); ++j) ids.push_back(id);
+  int64_t now = Engine::NowMs();
+  int64_t retrycount = -1, deliverytime = -1;
+  bool force = false, justid = false;
+  StreamId lastid;
+  for (; j < args.size(); ++j) {
+    size_t more = args.size() - 1 - j;
+    std::string_view o = args[j];
+    if (EqualsIgnoreCase(o, "force")) {
+      force = true;
+    } else if (EqualsIgnoreCase(o, "justid")) {
+      justid = true;
+    } else if (EqualsIgnoreCase(o, "idle") && more) {
+      int64_t idle;
+      if (!ParseLongLong(ctx.reply, args[++j], &idle,
+                         "ERR Invalid IDLE option argument for XCLAIM"))
+        return;
+      deliverytime = static_cast<int64_t>(static_cast<uint64_t>(now) - static_cast<uint64_t>(idle));
+    } else if (EqualsIgnoreCase(o, "time") && more) {
+      if (!ParseLongLong(ctx.reply, args[++j], &deliverytime,
+                         "ERR Invalid TIME option argument for XCLAIM")) {
+        return;
+      }
+    } else if (EqualsIgnoreCase(o, "retrycount") && more) {
+      if (!ParseLongLong(ctx.reply, args[++j], &retrycount,
+                         "ERR Invalid RETRYCOUNT option argument for XCLAIM")) {
+        return;
+      }
+    } else if (EqualsIgnoreCase(o, "lastid") && more) {
+      if (!ParseIdOrReply(ctx.reply, args[++j], 0, true, &lastid)) return;
+    } else {
+      return ctx.reply.Error(ErrorWith("ERR Unrecognized XCLAIM option '", o, "'"));
+    }
+  }
+  if (deliverytime != -1) {
+    if (deliverytime < 0 || deliverytime > now) deliverytime = now;
+  } else {
+    deliverytime = now;
+  }
+  std::string_view gname = args[2];
+  std::vector<std::pair<StreamId, bool>> claimed;  // id, and whether to reply it
+  key.Change([&](Stream& s) {
+    StreamGroup& mg = *s.groups().find(gname)->second;
+    if (lastid > mg.last_id) mg.last_id = lastid;
+    StreamConsumer* c = nullptr;
+    for (StreamId id : ids) {
+      auto it = mg.pel.find(id);
+      StreamNack* nack = it == mg.pel.end() ? nullptr : it->second.get();
+      if (!EntryExists(s, id)) {
+        if (nack) mg.Ack(id);
+        continue;
+      }
+      if (!nack && !force) continue;
+      if (nack && minidle && now - nack->delivery_time_ms < minidle) continue;
+      if (!c) {
+        c = mg.GetOrCreateConsumer(args[3], now);
+        c->seen_time_ms = now;
+      }
+      nack = mg.Claim(id, c, now);
+      nack->delivery_time_ms = deliverytime;
+      if (retrycount >= 0) {
+        nack->delivery_count = static_cast<uint64_t>(retrycount);
+      } else if (!justid) {
+        ++nack->delivery_count;
+      }
+      claimed.emplace_back(id, true);
+    }
+  });
+  ctx.reply.ArrayHeader(claimed.size());
+  for (auto& [id, _] : claimed) {
+    if (justid)
+      ReplyId(ctx.reply, id);
+    else
+      ReplyExistingEntry(ctx.reply, key.stream(), id);
+  }
+}
+
+// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
+void CmdXAutoClaim(CommandContext& ctx, ArgList args) {
+  int64_t minidle;
+  if (!ParseLongLong(ctx.reply, args[4], &minidle,
+                     "ERR Invalid min-idle-time argument for XAUTOCLAIM")) {
+    return;
+  }
+  if (minidle < 0) minidle = 0;
+  StreamId start;
+  bool ex = false;
+  if (!ParseIntervalId(ctx.reply, args[5], 0, &start, &ex)) return;
+  if (ex && !start.Incr()) return ctx.reply.Error(kInvalidStart);
+  int64_t count = 100;
+  bool justid = false;
+  constexpr int64_t kAttemptsFactor = 10;
+  for (size_t j = 6; j < args.size(); ++j) {
+    size_t more = args.size() - 1 - j;
+    if (EqualsIgnoreCase(args[j], "count") && more) {
+      constexpr int64_t kMaxCount = INT64_MAX / 16;  // LONG_MAX / max(sizeof(streamID), 10)
+      if (!String2ll(args[j + 1], &count) || count < 1 || count > kMaxCount)
+        return ctx.reply.Error(kAutoclaimCount);
+      ++j;
+    } else if (EqualsIgnoreCase(args[j], "justid")) {
+      justid = true;
+    } else {
+      return ctx.reply.Error(errors::kSyntax);
+    }
+  }
+  StreamKey key(ctx, args[1], true);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
+  if (!g) {
+    return ctx.reply.Error(
+        ErrorWith("NOGROUP No such key '", args[1], "' or consumer group '", args[2], "'"));
+  }
+  // Redis allocates count IDs for the deleted ones up front and refuses a count it cannot.
+  if (count > (int64_t(1) << 36)) return ctx.reply.Error(kAutoclaimNoMemory);
+  int64_t now = Engine::NowMs();
+  std::vector<StreamId> claimed, deleted;
+  StreamId cursor;
+  std::string_view gname = args[2];
+  key.Change([&](Stream& s) {
+    StreamGroup& mg = *s.groups().find(gname)->second;
+    StreamConsumer* c = nullptr;
+    int64_t attempts = count * kAttemptsFactor;
+    auto it = mg.pel.lower_bound(start);
+    while (attempts-- > 0 && count > 0 && it != mg.pel.end()) {
+      StreamId id = it->first;
+      StreamNack* nack = it->second.get();
+      ++it;
+      if (!EntryExists(s, id)) {
+        mg.Ack(id);
+        deleted.push_back(id);
+        --count;
+        continue;
+      }
+      if (minidle && now - nack->delivery_time_ms < minidle) continue;
+      if (!c) {
+        c = mg.GetOrCreateConsumer(args[3], now);
+        c->seen_time_ms = now;
+      }
+      mg.Claim(id, c, now);
+      nack->delivery_time_ms = now;
+      if (!justid) ++nack->delivery_count;
+      claimed.push_back(id);
+      --count;
+    }
+    cursor = it == mg.pel.end() ? StreamId{} : it->first;
+  });
+  ctx.reply.ArrayHeader(3);
+  ReplyId(ctx.reply, cursor);
+  ctx.reply.ArrayHeader(claimed.size());
+  for (StreamId id : claimed) {
+    if (justid)
+      ReplyId(ctx.reply, id);
+    else
+      ReplyExistingEntry(ctx.reply, key.stream(), id);
+  }
+  ctx.reply.ArrayHeader(deleted.size());
+  for (StreamId id : deleted) ReplyId(ctx.reply, id);
+}
+
+// ---- XINFO ----
+
+// The lag of a group as XINFO replies it: an integer, or null where it cannot be known.
+void ReplyLag(ReplySink& reply, const Stream& s, const StreamGroup& g) {
+  int64_t lag = g.Lag(s);
+  if (lag == -1)
+    reply.Null();
+  else
+    reply.Integer(lag);
+}
+
+void ReplyEntriesRead(ReplySink& reply, const StreamGroup& g) {
+  if (g.entries_read == -1)
+    reply.Null();
+  else
+    reply.Integer(g.entries_read);
+}
+
+// radix-tree-keys / radix-tree-nodes describe Redis's rax of listpacks. We report the storage
+// node count of the entries (StreamStorageNodes) for both.
+uint64_t StreamStorageNodes(const Stream& s);
+
+// XINFO STREAM key [FULL [COUNT count]]
+void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
+  bool full = args.size() > 3;
+  int64_t count = 10;
+  if (full) {
+    if (args.size() != 4 && args.size() != 6) return SubcommandSyntaxError(ctx.reply, args);
+    if (!EqualsIgnoreCase(args[3], "full")) return SubcommandSyntaxError(ctx.reply, args);
+    if (args.size() == 6) {
+      if (!EqualsIgnoreCase(args[4], "count")) return SubcommandSyntaxError(ctx.reply, args);
+      if (!ParseLongLong(ctx.reply, args[5], &count)) return;
+      if (count < 0) count = 10;
+    }
+  }
+  ReplySink& r = ctx.reply;
+  r.MapHeader(full ? 9 : 10);
+  r.Bulk("length");
+  r.Integer(static_cast<int64_t>(s.length()));
+  uint64_t nodes = StreamStorageNodes(s);
+  r.Bulk("radix-tree-keys");
+  r.Integer(static_cast<int64_t>(nodes));
+  r.Bulk("radix-tree-nodes");
+  r.Integer(static_cast<int64_t>(nodes));
+  r.Bulk("last-generated-id");
+  ReplyId(r, s.last_id());
+  r.Bulk("max-deleted-entry-id");
+  ReplyId(r, s.max_deleted_id());
+  r.Bulk("entries-added");
+  r.Integer(static_cast<int64_t>(s.entries_added()));
+  r.Bulk("recorded-first-entry-id");
+  ReplyId(r, s.first_id());
+  if (!full) {
+    r.Bulk("groups");
+    r.Integer(static_cast<int64_t>(s.groups().size()));
+    StreamId id;
+    std::vector<std::string_view> fv;
+    r.Bulk("first-entry");
+    {
+      Stream::Iterator it(s, StreamId::Min(), StreamId::Max(), false);
+      if (it.Next(&id, &fv))
+        ReplyEntry(r, id, fv);
+      else
+        r.Null();
+    }
+    r.Bulk("last-entry");
+    {
+      Stream::Iterator it(s, StreamId::Min(), StreamId::Max(), true);
+      if (it.Next(&id, &fv))
+        ReplyEntry(r, id, fv);
+      else
+        r.Null();
+    }
+    return;
+  }
+  size_t limit = count > 0 ? static_cast<size_t>(count) : SIZE_MAX;
+  r.Bulk("entries");
+  {
+    size_t n = std::min<uint64_t>(limit, s.length());
+    StreamId last = StreamId::Max();
+    if (n > 0 && n < s.length()) {
+      Stream::Iterator it(s, StreamId::Min(), StreamId::Max(), false);
+      std::vector<std::string_view> fv;
+      for (size_t i = 0; i < n; ++i) it.Next(&last, &fv);
+    }
+    ReplyEntries(r, s, StreamId::Min(), last, n);
+  }
+  r.Bulk("groups");
+  r.ArrayHeader(s.groups().size());
+  for (const auto& [name, g] : s.groups()) {
+    r.MapHeader(7);
+    r.Bulk("name");
+    r.Bulk(name);
+    r.Bulk("last-delivered-id");
+    ReplyId(r, g->last_id);
+    r.Bulk("entries-read");
+    ReplyEntriesRead(r, *g);
+    r.Bulk("lag");
+    ReplyLag(r, s, *g);
+    r.Bulk("pel-count");
+    r.Integer(static_cast<int64_t>(g->pel.size()));
+    r.Bulk("pending");
+    size_t np = std::min(limit, g->pel.size());
+    r.ArrayHeader(np);
+    size_t i = 0;
+    for (auto it = g->pel.begin(); i < np; ++it, ++i) {
+      r.ArrayHeader(4);
+      ReplyId(r, it->first);
+      r.Bulk(it->second->consumer->name);
+      r.Integer(it->second->delivery_time_ms);
+      r.Integer(static_cast<int64_t>(it->second->delivery_count));
+    }
+    r.Bulk("consumers");
+    r.ArrayHeader(g->consumers.size());
+    for (const auto& [cname, c] : g->consumers) {
+      r.MapHeader(4);
+      r.Bulk("name");
+      r.Bulk(cname);
+      r.Bulk("seen-time");
+      r.Integer(c->seen_time_ms);
+      r.Bulk("pel-count");
+      r.Integer(static_cast<int64_t>(c->pel.size()));
+      r.Bulk("pending");
+      size_t nc = std::min(limit, c->pel.size());
+      r.ArrayHeader(nc);
+      size_t k = 0;
+      for (auto it = c->pel.begin(); k < nc; ++it, ++k) {
+        r.ArrayHeader(3);
+        ReplyId(r, it->first);
+        r.Integer(it->second->delivery_time_ms);
+        r.Integer(static_cast<int64_t>(it->second->delivery_count));
+      }
+    }
+  }
+}
+
+// XINFO STREAM|GROUPS|CONSUMERS key ...: the key first (no such key, wrong type), then the
+// subcommand's own checks.
+void CmdXInfoKeyed(CommandContext& ctx, ArgList args) {
+  StreamKey key(ctx, args[2], true);
+  if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
+  if (!key.link) return ctx.reply.Error(errors::kNoSuchKey);
+  const Stream& s = key.stream();
+  std::string_view sub = args[1];
+  if (EqualsIgnoreCase(sub, "consumers") && args.size() == 4) {
+    const StreamGroup* g = key.group(args[3]);
+    if (!g) {
+      return ctx.reply.Error(
+          ErrorWith("NOGROUP No such consumer group '", args[3], "' for key name '", args[2], "'"));
+    }
+    int64_t now = Engine::NowMs();
+    ctx.reply.ArrayHeader(g->consumers.size());
+    for (const auto& [name, c] : g->consumers) {
+      ctx.reply.MapHeader(3);
+      ctx.reply.Bulk("name");
+      ctx.reply.Bulk(name);
+      ctx.reply.Bulk("pending");
+      ctx.reply.Integer(static_cast<int64_t>(c->pel.size()));
+      ctx.reply.Bulk("idle");
+      ctx.reply.Integer(std::max<int64_t>(0, now - c->seen_time_ms));
+    }
+    return;
+  }
+  if (EqualsIgnoreCase(sub, "groups") && args.size() == 3) {
+    ctx.reply.ArrayHeader(s.groups().size());
+    for (const auto& [name, g] : s.groups()) {
+      ctx.reply.MapHeader(6);
+      ctx.reply.Bulk("name");
+      ctx.reply.Bulk(name);
+      ctx.reply.Bulk("consumers");
+      ctx.reply.Integer(static_cast<int64_t>(g->consumers.size()));
+      ctx.reply.Bulk("pending");
+      ctx.reply.Integer(static_cast<int64_t>(g->pel.size()));
+      ctx.reply.Bulk("last-delivered-id");
+      ReplyId(ctx.reply, g->last_id);
+      ctx.reply.Bulk("entries-read");
+      ReplyEntriesRead(ctx.reply, *g);
+      ctx.reply.Bulk("lag");
+      ReplyLag(ctx.reply, s, *g);
+    }
+    return;
+  }
+  if (EqualsIgnoreCase(sub, "stream")) return ReplyStreamInfo(ctx, args, s);
+  SubcommandSyntaxError(ctx.reply, args);
+}
+
+// XINFO HELP
+void CmdXInfoHelp(CommandContext& ctx, ArgList args) {
+  static constexpr std::string_view kLines[] = {
+      "CONSUMERS <key> <groupname>",
+      "    Show consumers of <groupname>.",
+      "GROUPS <key>",
+      "    Show the stream consumer groups.",
+      "STREAM <key> [FULL [COUNT <count>]",
+      "    Show information about the stream.",
+  };
+  ReplyHelp(ctx.reply, args[0], kLines);
+}
+
+void CmdXInfoContainer(CommandContext& ctx, ArgList) {
+  ctx.reply.Error("ERR wrong number of arguments for 'xinfo' command");
+}
+
+uint64_t StreamStorageNodes(const Stream& s) { return s.length() == 0 ? 0 : 1; }
+
+}  // namespace
+
+void RegisterStreamGroupFamily(CommandRegistry& r) {
+  constexpr uint32_t kW = kCmdWrite | kCmdDenyOom;
+  CommandSpec xgroup("xgroup", -2, 0, 0, 0, 0, CmdXGroupContainer);
+  xgroup.subcommands.emplace_back("xgroup|create", -5, kW, 2, 2, 1, CmdXGroup);
+  xgroup.subcommands.emplace_back("xgroup|setid", -5, kCmdWrite, 2, 2, 1, CmdXGroup);
+  xgroup.subcommands.emplace_back("xgroup|destroy", 4, kCmdWrite, 2, 2, 1, CmdXGroup);
+  xgroup.subcommands.emplace_back("xgroup|createconsumer", 5, kW, 2, 2, 1, CmdXGroup);
+  xgroup.subcommands.emplace_back("xgroup|delconsumer", 5, kCmdWrite, 2, 2, 1, CmdXGroup);
+  xgroup.subcommands.emplace_back("xgroup|help", 2, kCmdLoading | kCmdStale, 0, 0, 0,
+                                  CmdXGroupHelp);
+  r.Register(std::move(xgroup));
+
+  r.Register(
+      {"xreadgroup", -7, kCmdWrite | kCmdBlocking | kCmdMovableKeys, 0, 0, 0, CmdXReadGroup});
+  r.Register({"xack", -4, kCmdWrite | kCmdFast, 1, 1, 1, CmdXAck});
+  r.Register({"xpending", -3, kCmdReadonly, 1, 1, 1, CmdXPending});
+  r.Register({"xclaim", -6, kCmdWrite | kCmdFast, 1, 1, 1, CmdXClaim});
+  r.Register({"xautoclaim", -6, kCmdWrite | kCmdFast, 1, 1, 1, CmdXAutoClaim});
+
+  CommandSpec xinfo("xinfo", -2, 0, 0, 0, 0, CmdXInfoContainer);
+  xinfo.subcommands.emplace_back("xinfo|consumers", 4, kCmdReadonly, 2, 2, 1, CmdXInfoKeyed);
+  xinfo.subcommands.emplace_back("xinfo|groups", 3, kCmdReadonly, 2, 2, 1, CmdXInfoKeyed);
+  xinfo.subcommands.emplace_back("xinfo|stream", -3, kCmdReadonly, 2, 2, 1, CmdXInfoKeyed);
+  xinfo.subcommands.emplace_back("xinfo|help", 2, kCmdLoading | kCmdStale, 0, 0, 0, CmdXInfoHelp);
+  r.Register(std::move(xinfo));
+}
+
+}  // namespace aegisr
