@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/types/stream.h"
+#include "tests/engine/engine_fixture.h"
 
 namespace aegisr {
 namespace {
@@ -191,6 +192,82 @@ TEST(StreamGroupTest, EntriesReadAndLagFollowRedis) {
   EXPECT_EQ(StreamEstimateDistance(t, {4, 0}), -1);  // in the middle
   EXPECT_EQ(StreamEstimateDistance(t, {6, 0}), 6);   // the last
   EXPECT_EQ(StreamEstimateDistance(t, {7, 0}), -1);  // the future
+}
+
+
+// ---- the commands, through the engine ----
+
+class StreamGroupCommandTest : public EngineFixture {
+ protected:
+  // The groups of stream `key` agree with their consumers (CheckPels), and every shard's
+  // used_bytes equals a recount.
+  void ExpectConsistent(std::string_view key) {
+    WithEntry(key, [&](Entry* e) {
+      ASSERT_NE(e, nullptr);
+      const auto& s = *static_cast<const Stream*>(e->object());
+      for (const auto& [name, g] : s.groups()) EXPECT_TRUE(g->CheckPels()) << name;
+    });
+    ExpectBookkeepingExact();
+  }
+};
+
+TEST_F(StreamGroupCommandTest, EveryKindOfChangeKeepsBookkeepingExact) {
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}), "+OK\r\n");
+  ExpectConsistent("s");
+  for (int i = 1; i <= 40; ++i) {
+    std::string id = std::to_string(i) + "-0";
+    std::string value(i * 3, 'v');
+    Run({"XADD", "s", id, "field", value});
+  }
+  ExpectConsistent("s");
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "s", "other-group-with-a-long-name", "0"}), "+OK\r\n");
+  EXPECT_EQ(Run({"XGROUP", "CREATECONSUMER", "s", "g", "a-consumer-with-a-long-name"}),
+            ":1\r\n");
+  ExpectConsistent("s");
+  Run({"XREADGROUP", "GROUP", "g", "alice", "COUNT", "10", "STREAMS", "s", ">"});
+  Run({"XREADGROUP", "GROUP", "g", "bob", "COUNT", "10", "STREAMS", "s", ">"});
+  Run({"XREADGROUP", "GROUP", "g", "carol", "COUNT", "5", "NOACK", "STREAMS", "s", ">"});
+  ExpectConsistent("s");
+  Run({"XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"});  // history
+  ExpectConsistent("s");
+  EXPECT_EQ(Run({"XACK", "s", "g", "1-0", "2-0", "3-0", "99-0"}), ":3\r\n");
+  ExpectConsistent("s");
+  Run({"XCLAIM", "s", "g", "dave", "0", "4-0", "11-0", "30-0", "FORCE"});
+  ExpectConsistent("s");
+  Run({"XDEL", "s", "12-0"});
+  Run({"XAUTOCLAIM", "s", "g", "erin", "0", "0", "COUNT", "5"});  // drops 12-0 from the PEL
+  ExpectConsistent("s");
+  EXPECT_EQ(Run({"XGROUP", "DELCONSUMER", "s", "g", "bob"}), ":7\r\n");
+  ExpectConsistent("s");
+  EXPECT_EQ(Run({"XGROUP", "SETID", "s", "g", "0", "ENTRIESREAD", "0"}), "+OK\r\n");
+  Run({"XREADGROUP", "GROUP", "g", "frank", "COUNT", "8", "STREAMS", "s", ">"});  // re-deliver
+  ExpectConsistent("s");
+  EXPECT_EQ(Run({"XGROUP", "DESTROY", "s", "g"}), ":1\r\n");
+  ExpectConsistent("s");
+  Run({"XTRIM", "s", "MAXLEN", "0"});
+  ExpectConsistent("s");
+  EXPECT_EQ(Run({"DEL", "s"}), ":1\r\n");
+  ExpectBookkeepingExact();
+}
+
+TEST_F(StreamGroupCommandTest, CopyIsDeepAndBadInputChangesNothing) {
+  Run({"XADD", "s", "1-0", "f", "v"});
+  Run({"XADD", "s", "2-0", "f", "v"});
+  Run({"XGROUP", "CREATE", "s", "g", "0"});
+  Run({"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"});
+  EXPECT_EQ(Run({"COPY", "s", "t"}), ":1\r\n");
+  EXPECT_EQ(Run({"XACK", "t", "g", "1-0"}), ":1\r\n");
+  EXPECT_EQ(Run({"XPENDING", "s", "g"}),
+            "*4\r\n:2\r\n$3\r\n1-0\r\n$3\r\n2-0\r\n*1\r\n*2\r\n$1\r\nc\r\n$1\r\n2\r\n");
+  ExpectConsistent("t");
+  // An invalid ID among valid ones: nothing is acknowledged; an unknown XCLAIM option: nothing
+  // is claimed.
+  EXPECT_EQ(Run({"XACK", "s", "g", "1-0", "bad"}),
+            "-ERR Invalid stream ID specified as stream command argument\r\n");
+  EXPECT_EQ(Run({"XCLAIM", "s", "g", "d", "0", "1-0", "BOGUS"}),
+            "-ERR Unrecognized XCLAIM option 'BOGUS'\r\n");
+  EXPECT_EQ(Run({"XPENDING", "s", "g", "-", "+", "10", "c"}).substr(0, 4), "*2\r\n");
+  ExpectConsistent("s");
 }
 
 }  // namespace
