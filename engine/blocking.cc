@@ -142,6 +142,11 @@ void Blocking::ServeKey(int db, const std::string& key) {
       auto lk = ks.Lock(k);
       bc = Front(k.shard, qkey);
       if (!bc) return;
+      Entry** link = ks.shard(k).Find(db, k, Engine::NowMs());
+      if (link && (*link)->type == ValueType::kStream && !(*link)->on_disk()) {
+        lk.unlock();
+        return ServeStreamKey(db, k, qkey);
+      }
       if (bc->extra_keys.empty()) outcome = TryServe(bc, k, db, qkey);
     }
     if (!bc->extra_keys.empty()) {
@@ -154,6 +159,46 @@ void Blocking::ServeKey(int db, const std::string& key) {
     }
     if (outcome == Outcome::kNotReady) return;
     if (outcome == Outcome::kServed) Wake(*bc);
+  }
+}
+
+void Blocking::ServeStreamKey(int db, const KeyRef& k, const std::string& qkey) {
+  Keyspace& ks = engine_.keyspace();
+  Shard& s = ks.shard(k);
+  // Who waits now. A client that blocks on this key after this point found, under the key's
+  // lock and after the change that made it ready, nothing to read: it need not be offered it.
+  std::vector<std::shared_ptr<BlockedClient>> waiting;
+  {
+    auto lk = ks.Lock(k);
+    auto it = shards_[k.shard].queues.find(qkey);
+    if (it == shards_[k.shard].queues.end()) return;
+    waiting.assign(it->second.begin(), it->second.end());
+  }
+  for (const std::shared_ptr<BlockedClient>& bc : waiting) {
+    if (bc->type != ValueType::kStream || !bc->ready) continue;
+    bool served = false;
+    {
+      std::vector<KeyRef> refs{k};
+      for (const std::string& x : bc->extra_keys) refs.emplace_back(x);
+      auto guard = ks.LockKeys(refs);
+      if (bc->state.load(std::memory_order_acquire) != BlockState::kWaiting) continue;
+      Entry** link = s.Find(db, k, Engine::NowMs());
+      if (!link || (*link)->type != ValueType::kStream || (*link)->on_disk()) return;
+      if (!bc->ready(engine_, *bc, k)) continue;
+      if (!bc->Claim(BlockState::kServed)) continue;  // it stopped waiting just now
+      bc->serve(engine_, *bc, k);
+      served = true;
+      auto& queues = shards_[k.shard].queues;
+      if (auto it = queues.find(qkey); it != queues.end()) {
+        Queue& q = it->second;
+        if (auto pos = std::find(q.begin(), q.end(), bc); pos != q.end()) {
+          q.erase(pos);
+          --s.waiters;
+        }
+        if (q.empty()) queues.erase(it);
+      }
+    }
+    if (served) Wake(*bc);
   }
 }
 

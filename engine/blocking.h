@@ -1,6 +1,7 @@
 #pragma once
-// Blocking commands (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP; later BZPOPMIN and XREAD BLOCK): the
-// clients that wait for keys, and serving them when a key they wait for gets data.
+// Blocking commands (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP, BZPOPMIN BZPOPMAX BZMPOP, XREAD BLOCK;
+// XREADGROUP BLOCK plugs in the same way): the clients that wait for keys, and serving them when a
+// key they wait for gets data.
 //
 // Threading. A key's waiters live with its shard (a FIFO queue per db and key) and are read and
 // changed only under that shard's lock. A blocked client belongs to its connection's loop
@@ -14,6 +15,20 @@
 // Serving follows Redis's order: a command that creates a key that clients wait for notes the
 // key as ready (Shard::Insert, on this thread); when the command has finished, Engine::Dispatch
 // serves the ready keys' waiters first come, first served, for as long as the key has data.
+//
+// Streams. Reading a stream uses nothing up, so a stream key that gets data (XADD notes it as
+// ready even when the key existed) is offered to EVERY client waiting on it, in arrival order,
+// not only the first: each stream waiter has a ready() hook that says, under the key's lock,
+// whether it is to be served now; those that say no keep waiting. How another stream command
+// (XREADGROUP ... BLOCK) plugs in: build a BlockedClient with type = ValueType::kStream, keys
+// (distinct), deadline_ms, params (what serve needs later, e.g. group and consumer names),
+// ready = "does the stream at key hold something for this client" (XREADGROUP: the group's last
+// delivered ID is below the stream's last ID, or the group is gone so that serve can say so),
+// serve = read under the key's shard lock into result, consuming as it must (XREADGROUP adds to
+// the PEL and moves the group's last ID; done inside Shard::Update) or set error instead (e.g.
+// "NOGROUP ..."); reply / timeout_reply as for the others; then call BlockClient with the key
+// locks held. engine/stream_family.cc's CmdXRead is the model. Keys that are deleted or change
+// type are not noted as ready: their stream waiters wait on (or time out).
 
 #include <atomic>
 #include <cstdint>
@@ -67,6 +82,14 @@ struct BlockedClient {
   // Writes the reply of a client whose timeout passed (its own thread).
   void (*timeout_reply)(ReplySink& sink) = nullptr;
 
+  // Stream waiters only (see "Streams" above): whether to serve this client from `key` now.
+  // Called with the key's shard lock held (and those of extra_keys) while key holds a stream in
+  // RAM; false leaves the client waiting. Must not change anything.
+  bool (*ready)(Engine& engine, const BlockedClient& bc, const KeyRef& key) = nullptr;
+  // Command-specific state kept from when it blocked, for ready() and serve(): XREAD's ID per
+  // key ("ms-seq", in keys' order, "$" already resolved), XREADGROUP's group and consumer.
+  std::vector<std::string> params;
+
   std::atomic<BlockState> state{BlockState::kWaiting};
   std::vector<std::string> result;  // what serve popped, for reply
   std::string error;                // set by serve instead of result
@@ -118,6 +141,8 @@ class Blocking {
  private:
   enum class Outcome { kServed, kSkipped, kNotReady };
   void ServeKey(int db, const std::string& key);
+  // A stream key's waiters: every one whose ready() says yes, in arrival order.
+  void ServeStreamKey(int db, const KeyRef& k, const std::string& qkey);
   // The first waiting client of queue `qkey` in `shard`, dropping entries that are no longer
   // waiting; nullptr if none. Requires the shard's lock.
   std::shared_ptr<BlockedClient> Front(unsigned shard, const std::string& qkey);

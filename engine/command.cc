@@ -20,6 +20,10 @@ int64_t CommandSpec::NumKeys(std::string_view arg) {
   return String2ll(arg, &v) ? v : 0;
 }
 
+bool CommandSpec::IsStreamsKeyword(std::string_view arg) {
+  return EqualsIgnoreCase(arg, "streams");
+}
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {

@@ -63,6 +63,9 @@ struct CommandSpec {
   // Movable keys counted by an argument (LMPOP, ZMPOP, SINTERCARD, ZUNION, ...): the index of
   // the numkeys argument; the keys follow it. 0: none (first/last/step say it all).
   int numkeys_arg = 0;
+  // Keys after a STREAMS argument (XREAD, XREADGROUP): the first half of the arguments that
+  // follow the first "STREAMS" (any case) from args[1] on.
+  bool streams_keys = false;
   CommandHandler handler = nullptr;
   std::vector<CommandSpec> subcommands;  // CONFIG GET, CLIENT LIST, ...
   uint32_t id = 0;                       // index into per-thread stats, set at registration
@@ -96,11 +99,23 @@ struct CommandSpec {
       for (size_t i = n + 1; i <= n + size_t(count); ++i) fn(i);
       return;
     }
+    if (streams_keys) {
+      for (size_t i = 1; i < argc; ++i) {
+        if (!IsStreamsKeyword(args[i])) continue;
+        size_t rest = argc - i - 1;
+        if (rest == 0 || rest % 2 != 0) return;
+        for (size_t j = i + 1; j <= i + rest / 2; ++j) fn(j);
+        return;
+      }
+      return;
+    }
     if (first_key <= 0) return;
     int last = last_key >= 0 ? last_key : int(argc) + last_key;
     int step = key_step > 0 ? key_step : 1;
     for (int i = first_key; i <= last && i < int(argc); i += step) fn(size_t(i));
   }
+  // "streams" in any case.
+  static bool IsStreamsKeyword(std::string_view arg);
   // The numkeys argument's value, or 0 if it is not a canonical integer.
   static int64_t NumKeys(std::string_view arg);
 };
@@ -145,6 +160,7 @@ void RegisterGeoFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConfigFamily(CommandRegistry& r);
 void RegisterHllFamily(CommandRegistry& r);
+void RegisterStreamFamily(CommandRegistry& r);
 void RegisterStreamGroupFamily(CommandRegistry& r);
 
 }  // namespace aegisr

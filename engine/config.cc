@@ -19,6 +19,7 @@
 
 #include "base/logging.h"
 #include "engine/types/packed_list.h"
+#include "engine/types/stream.h"
 #include "engine/types/zset.h"
 
 // toml++ and nlohmann/json report errors with exceptions; they are caught in this file only.
@@ -76,6 +77,12 @@ void OnListFill(Config& cfg) {
 void OnZSetLimits(Config& cfg) {
   ZSet::SetLimits(cfg.zset_max_listpack_entries.load(std::memory_order_relaxed),
                   cfg.zset_max_listpack_value.load(std::memory_order_relaxed));
+}
+
+// New stream nodes close past these (engine/types/stream.h).
+void OnStreamNodeLimits(Config& cfg) {
+  Stream::SetNodeLimits(cfg.stream_node_max_bytes.load(std::memory_order_relaxed),
+                        cfg.stream_node_max_entries.load(std::memory_order_relaxed));
 }
 
 // The keyspace's LFU counters follow these two (tier/access.h).
@@ -195,6 +202,12 @@ const std::vector<Knob>& Table() {
                   "Sorted sets with a member longer than this (bytes) use the skiplist encoding.",
                   OnZSetLimits),
               "zset-max-ziplist-value"),
+      Mem("stream-node-max-bytes", &Config::stream_node_max_bytes, 0, kI64Max, "4096", 0,
+          "Bytes of entries a stream node holds at most before a new one starts (0: no limit).",
+          OnStreamNodeLimits),
+      Int("stream-node-max-entries", &Config::stream_node_max_entries, 0, kI64Max, "100", 0,
+          "Entries a stream node holds at most before a new one starts (0: no limit).",
+          OnStreamNodeLimits),
       Bool("lazyfree-lazy-eviction", &Config::lazyfree_lazy_eviction, "no", 0,
            "Free evicted values in the background."),
       Bool("lazyfree-lazy-expire", &Config::lazyfree_lazy_expire, "no", 0,

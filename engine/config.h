@@ -68,6 +68,8 @@ struct Config {
   std::atomic<int64_t> list_max_listpack_size{-2};
   std::atomic<int64_t> zset_max_listpack_entries{128};
   std::atomic<int64_t> zset_max_listpack_value{64};
+  std::atomic<int64_t> stream_node_max_bytes{4096};
+  std::atomic<int64_t> stream_node_max_entries{100};
   std::atomic<bool> lazyfree_lazy_eviction{false};
   std::atomic<bool> lazyfree_lazy_expire{false};
   std::atomic<bool> lazyfree_lazy_server_del{false};

@@ -91,6 +91,7 @@ void Engine::RegisterAll() {
   RegisterServerFamily(commands_);
   RegisterConfigFamily(commands_);
   RegisterHllFamily(commands_);
+  RegisterStreamFamily(commands_);
   RegisterStreamGroupFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
 }

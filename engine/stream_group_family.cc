@@ -23,13 +23,12 @@
 #include "engine/errors.h"
 #include "engine/family.h"
 #include "engine/keyspace/entry.h"
+#include "engine/stream_family.h"
 #include "engine/types/stream.h"
 
 namespace aegisr {
 namespace {
 
-constexpr std::string_view kInvalidId =
-    "ERR Invalid stream ID specified as stream command argument";
 constexpr std::string_view kBusyGroup = "BUSYGROUP Consumer Group name already exists";
 constexpr std::string_view kKeyMustExist =
     "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to "
@@ -43,8 +42,6 @@ constexpr std::string_view kUnbalanced =
     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
 constexpr std::string_view kMissingGroup = "ERR Missing GROUP option for XREADGROUP";
 constexpr std::string_view kTimeoutNotInteger = "ERR timeout is not an integer or out of range";
-constexpr std::string_view kInvalidStart = "ERR invalid start ID for the interval";
-constexpr std::string_view kInvalidEnd = "ERR invalid end ID for the interval";
 constexpr std::string_view kAutoclaimCount = "ERR COUNT must be > 0";
 constexpr std::string_view kAutoclaimNoMemory =
     "ERR Insufficient memory, failed allocating transient memory, COUNT too high.";
@@ -69,58 +66,20 @@ std::string ErrorWith(std::string_view a, std::string_view x, std::string_view b
   return s;
 }
 
-// Redis's string2ull: a strict int64 that is not negative, else strtoull's reading (leading
-// space and a sign allowed, "-n" wraps), which must consume all of s.
-bool ParseU64(std::string_view s, uint64_t* v) {
-  int64_t ll;
-  if (String2ll(s, &ll)) {
-    if (ll < 0) return false;
-    *v = static_cast<uint64_t>(ll);
-    return true;
-  }
-  if (s.empty()) return false;
-  std::string buf(s);
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long u = strtoull(buf.c_str(), &end, 10);
-  if (errno == EINVAL || errno == ERANGE || end != buf.c_str() + buf.size()) return false;
-  *v = u;
-  return true;
-}
-
-// A stream ID as Redis's streamGenericParseIDOrReply reads it: "ms-seq", "ms" (seq =
-// missing_seq), and unless strict "-" and "+". The text ends at a NUL byte, as the C string
-// Redis copies it into.
-bool ParseId(std::string_view arg, uint64_t missing_seq, bool strict, StreamId* id) {
-  if (arg.size() > 127) return false;
-  size_t nul = arg.find('\0');
-  if (nul != std::string_view::npos) arg = arg.substr(0, nul);
-  if (arg == "-" || arg == "+") {
-    if (strict) return false;
-    *id = arg == "-" ? StreamId::Min() : StreamId::Max();
-    return true;
-  }
-  size_t dash = arg.find('-');
-  uint64_t ms = 0, seq = missing_seq;
-  if (!ParseU64(arg.substr(0, dash), &ms)) return false;
-  if (dash != std::string_view::npos && !ParseU64(arg.substr(dash + 1), &seq)) return false;
-  *id = StreamId{ms, seq};
-  return true;
-}
-
+// A stream ID (engine/stream_family.h's ParseStreamId), or the error reply.
 bool ParseIdOrReply(ReplySink& reply, std::string_view arg, uint64_t missing_seq, bool strict,
                     StreamId* id) {
-  if (ParseId(arg, missing_seq, strict, id)) return true;
-  reply.Error(kInvalidId);
+  if (ParseStreamId(arg, id, missing_seq, strict)) return true;
+  reply.Error(stream_errors::kInvalidId);
   return false;
 }
 
 // An interval end of XPENDING/XAUTOCLAIM: "(id" is exclusive (and then strict).
 bool ParseIntervalId(ReplySink& reply, std::string_view arg, uint64_t missing_seq, StreamId* id,
                      bool* exclusive) {
-  *exclusive = arg.size() > 1 && arg[0] == '(';
-  if (*exclusive) return ParseIdOrReply(reply, arg.substr(1), missing_seq, true, id);
-  return ParseIdOrReply(reply, arg, missing_seq, false, id);
+  if (ParseIntervalStreamId(arg, id, exclusive, missing_seq)) return true;
+  reply.Error(stream_errors::kInvalidId);
+  return false;
 }
 
 bool ParseLongLong(ReplySink& reply, std::string_view arg, int64_t* v,
@@ -156,80 +115,37 @@ void ReplyHelp(ReplySink& reply, std::string_view cmd_arg,
 
 // ---- replies ----
 
-void ReplyId(ReplySink& reply, StreamId id) {
-  char buf[48];
-  std::string s;
-  id.AppendTo(&s);
-  (void)buf;
-  reply.Bulk(s);
-}
-
-void ReplyFields(ReplySink& reply, const std::vector<std::string_view>& fv) {
-  reply.ArrayHeader(fv.size());
-  for (std::string_view f : fv) reply.Bulk(f);
-}
-
-// One entry: [id, [field, value, ...]].
-void ReplyEntry(ReplySink& reply, StreamId id, const std::vector<std::string_view>& fv) {
-  reply.ArrayHeader(2);
-  ReplyId(reply, id);
-  ReplyFields(reply, fv);
-}
-
-// The entries with IDs in [first, last], known to be n, as an array.
-void ReplyEntries(ReplySink& reply, const Stream& s, StreamId first, StreamId last, size_t n) {
-  reply.ArrayHeader(n);
-  if (n == 0) return;
-  Stream::Iterator it(s, first, last, false);
-  StreamId id;
-  std::vector<std::string_view> fv;
-  while (n-- > 0 && it.Next(&id, &fv)) ReplyEntry(reply, id, fv);
-}
-
 // The entry id of s (which exists) as [id, [fields]].
 void ReplyExistingEntry(ReplySink& reply, const Stream& s, StreamId id) {
   std::vector<std::string_view> fv;
   s.Get(id, &fv);
-  ReplyEntry(reply, id, fv);
+  ReplyStreamEntry(reply, id, fv);
 }
 
 // ---- keys ----
 
-const Stream& StreamOf(const Entry* e) { return ObjectOf<Stream>(e); }
-
-// One stream key of a command under its shard lock (engine/family.h).
-struct StreamKey : TypedKey {
-  StreamKey(CommandContext& ctx, std::string_view name, bool read)
-      : TypedKey(ctx, name, ValueType::kStream, read) {}
-  const Stream& stream() const { return StreamOf(*link); }
-  StreamGroup* group(std::string_view name) const {
-    auto& groups = const_cast<Stream&>(stream()).groups();
-    auto it = groups.find(name);
-    return it == groups.end() ? nullptr : it->second.get();
+// A stream key (engine/stream_family.h) with its groups, and changes made in Shard::Update.
+struct GroupKey : StreamKey {
+  GroupKey(CommandContext& ctx, std::string_view name, bool read) : StreamKey(ctx, name, read) {}
+  const StreamGroup* group(std::string_view name) const {
+    auto it = stream().groups().find(name);
+    return it == stream().groups().end() ? nullptr : it->second.get();
   }
-  // Runs fn(Stream&) as a change of the value (Shard::Update, clean copy dropped).
+  // Runs fn(Stream&) as a change of the value (Shard::Update; the clean copy on disk is dropped).
   template <typename Fn>
   void Change(Fn&& fn) {
     s.Update(db, link, [&](Entry* e) {
-      fn(MutableObject<Stream>(e));
+      fn(MutableStream(e));
       return e;
     });
   }
 };
 
-// The last live entry's ID (Redis's streamLastValidID); false if the stream is empty.
-bool LastEntryId(const Stream& s, StreamId* id) {
-  if (s.empty()) return false;
-  Stream::Iterator it(s, StreamId::Min(), StreamId::Max(), true);
-  std::vector<std::string_view> fv;
-  return it.Next(id, &fv);
-}
+StreamGroup& GroupOf(Stream& s, std::string_view name) { return *s.groups().find(name)->second; }
 
 bool EntryExists(const Stream& s, StreamId id) {
-  Stream::Iterator it(s, id, id, false);
-  StreamId found;
   std::vector<std::string_view> fv;
-  return it.Next(&found, &fv);
+  return s.Get(id, &fv);
 }
 
 // ---- XGROUP ----
@@ -258,10 +174,10 @@ void CmdXGroup(CommandContext& ctx, ArgList args) {
       return SubcommandSyntaxError(ctx.reply, args);
     }
   }
-  StreamKey key(ctx, args[2], false);
+  GroupKey key(ctx, args[2], false);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
   std::string_view gname = args[3];
-  StreamGroup* g = key.link ? key.group(gname) : nullptr;
+  const StreamGroup* g = key.link ? key.group(gname) : nullptr;
   if (!mkstream) {
     if (!key.link) return ctx.reply.Error(kKeyMustExist);
     if (!g && (setid || EqualsIgnoreCase(sub, "createconsumer") ||
@@ -299,7 +215,7 @@ void CmdXGroup(CommandContext& ctx, ArgList args) {
       return;
     }
     key.Change([&](Stream& s) {
-      StreamGroup& mg = *s.groups().find(gname)->second;
+      StreamGroup& mg = GroupOf(s, gname);
       mg.last_id = id;
       mg.entries_read = entries_read;
     });
@@ -308,20 +224,19 @@ void CmdXGroup(CommandContext& ctx, ArgList args) {
   if (EqualsIgnoreCase(sub, "destroy") && args.size() == 4) {
     if (!g) return ctx.reply.Integer(0);
     key.Change([&](Stream& s) { s.groups().erase(s.groups().find(gname)); });
+    // Clients blocked reading this group are told it is gone (ReadGroupReady), as Redis does.
+    if (key.s.waiters > 0) ThreadReadyKeys().push_back({key.db, std::string(key.k.key)});
     return ctx.reply.Integer(1);
   }
   if (EqualsIgnoreCase(sub, "createconsumer") && args.size() == 5) {
     if (g->FindConsumer(args[4])) return ctx.reply.Integer(0);
-    key.Change([&](Stream& s) {
-      s.groups().find(gname)->second->GetOrCreateConsumer(args[4], Engine::NowMs());
-    });
+    key.Change([&](Stream& s) { GroupOf(s, gname).GetOrCreateConsumer(args[4], Engine::NowMs()); });
     return ctx.reply.Integer(1);
   }
   if (EqualsIgnoreCase(sub, "delconsumer") && args.size() == 5) {
     if (!g->FindConsumer(args[4])) return ctx.reply.Integer(0);
     size_t pending = 0;
-    key.Change(
-        [&](Stream& s) { pending = s.groups().find(gname)->second->DeleteConsumer(args[4]); });
+    key.Change([&](Stream& s) { pending = GroupOf(s, gname).DeleteConsumer(args[4]); });
     return ctx.reply.Integer(static_cast<int64_t>(pending));
   }
   SubcommandSyntaxError(ctx.reply, args);
@@ -359,7 +274,7 @@ void CmdXGroupContainer(CommandContext& ctx, ArgList args) {
 struct ReadGroupArgs {
   int64_t count = 0;  // 0: no limit
   bool block = false;
-  int64_t timeout_ms = 0;
+  int64_t deadline_ms = 0;  // with block: 0 waits forever
   bool noack = false;
   std::string_view group, consumer;
   size_t streams_at = 0, nstreams = 0;
@@ -372,16 +287,16 @@ bool ParseReadGroup(ReplySink& reply, ArgList args, ReadGroupArgs* a) {
     size_t more = args.size() - i - 1;
     std::string_view o = args[i];
     if (EqualsIgnoreCase(o, "block") && more) {
-      ++i;
-      if (!ParseLongLong(reply, args[i], &a->timeout_ms, kTimeoutNotInteger)) return false;
-      if (a->timeout_ms < 0) {
+      int64_t ms;
+      if (!ParseLongLong(reply, args[++i], &ms, kTimeoutNotInteger)) return false;
+      if (ms < 0) {
         reply.Error(errors::kTimeoutNegative);
         return false;
       }
       a->block = true;
+      a->deadline_ms = ms > 0 ? Engine::NowMs() + ms : 0;
     } else if (EqualsIgnoreCase(o, "count") && more) {
-      ++i;
-      if (!ParseLongLong(reply, args[i], &a->count)) return false;
+      if (!ParseLongLong(reply, args[++i], &a->count)) return false;
       if (a->count < 0) a->count = 0;
     } else if (EqualsIgnoreCase(o, "streams") && more) {
       a->streams_at = i + 1;
@@ -415,59 +330,131 @@ bool ParseReadGroup(ReplySink& reply, ArgList args, ReadGroupArgs* a) {
   return true;
 }
 
-// ">" and the greatest ID both read as Redis's "new entries" marker.
+// ">" reads new entries. The greatest ID, given as a history ID, means the same (as in Redis,
+// which marks ">" with it).
 constexpr StreamId kNewEntries = StreamId::Max();
 
-// Serves one stream of XREADGROUP (its key's value s, the group g): the consumer's pending
-// history from after `after`, or (after == kNewEntries) the entries after the group's last
-// delivered ID, which join the PEL unless noack. Writes the entries array; returns how many.
-size_t ServeGroupRead(ReplySink& reply, Stream& s, StreamGroup& g, std::string_view consumer,
-                      StreamId after, int64_t count, bool noack, int64_t now) {
-  bool created = false;
-  StreamConsumer* c = g.GetOrCreateConsumer(consumer, now, &created);
+// One read of consumer `consumer` (created if missing, and seen now) of group g in s, into out
+// (views into s, which the group's changes leave valid):
+//   after == kNewEntries: the entries after the group's last delivered ID, at most count (0: no
+//     limit); the group moves past them and, unless noack, they join the consumer's PEL;
+//   else: the consumer's pending entries after `after`, each delivered once more; an entry
+//     deleted since is returned with no fields (fv empty: a real entry always has some).
+void ReadGroup(Stream& s, StreamGroup& g, std::string_view consumer, StreamId after, size_t count,
+               bool noack, int64_t now, std::vector<StreamEntryView>* out) {
+  StreamConsumer* c = g.GetOrCreateConsumer(consumer, now);
   c->seen_time_ms = now;
-  size_t limit = count > 0 ? static_cast<size_t>(count) : SIZE_MAX;
+  size_t limit = count > 0 ? count : SIZE_MAX;
   if (after != kNewEntries) {
     StreamId start = after;
-    if (!start.Incr()) start = StreamId::Min();
-    std::vector<std::pair<StreamId, StreamNack*>> hist;
-    for (auto it = c->pel.lower_bound(start); it != c->pel.end() && hist.size() < limit; ++it)
-      hist.emplace_back(it->first, it->second);
-    reply.ArrayHeader(hist.size());
-    std::vector<std::string_view> fv;
-    for (auto& [id, nack] : hist) {
-      if (s.Get(id, &fv)) {
-        ReplyEntry(reply, id, fv);
-        nack->delivery_time_ms = now;
-        ++nack->delivery_count;
-      } else {
-        reply.ArrayHeader(2);
-        ReplyId(reply, id);
-        reply.NullArray();
+    start.Incr();
+    for (auto it = c->pel.lower_bound(start); it != c->pel.end() && out->size() < limit; ++it) {
+      StreamEntryView e{it->first, {}};
+      if (s.Get(it->first, &e.fv)) {
+        it->second->delivery_time_ms = now;
+        ++it->second->delivery_count;
       }
+      out->push_back(std::move(e));
     }
-    return hist.size();
+    return;
   }
   StreamId start = g.last_id;
-  if (!start.Incr()) start = StreamId::Min();
-  std::vector<StreamId> ids;
-  {
-    Stream::Iterator it(s, start, StreamId::Max(), false);
-    StreamId id;
-    std::vector<std::string_view> fv;
-    while (ids.size() < limit && it.Next(&id, &fv)) ids.push_back(id);
-  }
-  for (StreamId id : ids) {
-    if (id > g.last_id) g.AdvanceTo(s, id);
+  if (!start.Incr()) return;
+  size_t first = out->size();
+  CollectStreamRange(s, start, StreamId::Max(), count, false, out);
+  for (size_t i = first; i < out->size(); ++i) {
+    StreamId id = (*out)[i].id;
+    g.AdvanceTo(s, id);
     if (!noack) g.DeliverNew(id, c, now);
   }
-  if (ids.empty()) {
-    reply.ArrayHeader(0);
-    return 0;
-  }
-  ReplyEntries(reply, s, ids.front(), ids.back(), ids.size());
-  return ids.size();
 }
+
+// A read's entries as an array: [id, [field, value, ...]], or [id, nil] for a deleted one.
+void ReplyGroupEntries(ReplySink& reply, std::span<const StreamEntryView> entries) {
+  reply.ArrayHeader(entries.size());
+  for (const StreamEntryView& e : entries) {
+    if (!e.fv.empty()) {
+      ReplyStreamEntry(reply, e.id, e.fv);
+    } else {
+      reply.ArrayHeader(2);
+      ReplyStreamId(reply, e.id);
+      reply.NullArray();
+    }
+  }
+}
+
+// The reply's outer level, for n streams: RESP2 an array of [key, entries], RESP3 a map.
+void ReplyStreamsHeader(ReplySink& reply, size_t n) {
+  if (reply.protocol() >= 3)
+    reply.MapHeader(n);
+  else
+    reply.ArrayHeader(n);
+}
+void ReplyStreamKey(ReplySink& reply, std::string_view key) {
+  if (reply.protocol() < 3) reply.ArrayHeader(2);
+  reply.Bulk(key);
+}
+
+// Blocked XREADGROUP (engine/blocking.h): bc.params = group, consumer, "noack" or "". As in
+// Redis, a waiter is offered a stream once its last ID passes the group's last delivered ID (so
+// each new entry goes to one waiter of a group, the first in line), or when the group is gone
+// (it then gets NOGROUP). bc.result: the key, then per entry its ID, the number of strings and
+// the strings.
+constexpr std::string_view kGroupGone =
+    "NOGROUP the consumer group this client was blocked on no longer exists";
+
+Entry* BlockedStreamEntry(Engine& engine, const BlockedClient& bc, const KeyRef& k) {
+  Entry** link = engine.keyspace().shard(k).Find(bc.db, k, Engine::NowMs());
+  return link ? *link : nullptr;
+}
+
+bool ReadGroupReady(Engine& engine, const BlockedClient& bc, const KeyRef& k) {
+  Entry* e = BlockedStreamEntry(engine, bc, k);
+  if (!e) return false;
+  const Stream& s = StreamOf(e);
+  auto it = s.groups().find(bc.params[0]);
+  return it == s.groups().end() || it->second->last_id < s.last_id();
+}
+
+void ServeReadGroup(Engine& engine, BlockedClient& bc, const KeyRef& k) {
+  Shard& shard = engine.keyspace().shard(k);
+  Entry** link = shard.Find(bc.db, k, Engine::NowMs());
+  if (!StreamOf(*link).groups().count(bc.params[0])) {
+    bc.error = kGroupGone;
+    return;
+  }
+  bc.result.emplace_back(k.key);
+  shard.Update(bc.db, link, [&](Entry* e) {
+    Stream& s = MutableStream(e);
+    std::vector<StreamEntryView> entries;
+    ReadGroup(s, GroupOf(s, bc.params[0]), bc.params[1], kNewEntries, size_t(bc.count),
+              !bc.params[2].empty(), Engine::NowMs(), &entries);
+    for (const StreamEntryView& v : entries) {
+      bc.result.push_back(v.id.ToString());
+      bc.result.push_back(std::to_string(v.fv.size()));
+      bc.result.insert(bc.result.end(), v.fv.begin(), v.fv.end());
+    }
+    return e;
+  });
+}
+
+void ReplyReadGroupBlocked(const BlockedClient& bc, ReplySink& reply) {
+  ReplyStreamsHeader(reply, 1);
+  ReplyStreamKey(reply, bc.result[0]);
+  size_t n = 0;
+  for (size_t i = 1; i < bc.result.size(); i += 2 + std::stoull(bc.result[i + 1])) ++n;
+  reply.ArrayHeader(n);
+  for (size_t i = 1; i < bc.result.size();) {
+    size_t nfv = std::stoull(bc.result[i + 1]);
+    reply.ArrayHeader(2);
+    reply.Bulk(bc.result[i]);
+    reply.ArrayHeader(nfv);
+    for (size_t j = 0; j < nfv; ++j) reply.Bulk(bc.result[i + 2 + j]);
+    i += 2 + nfv;
+  }
+}
+
+void ReplyNullArray(ReplySink& reply) { reply.NullArray(); }
 
 // XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key [key ...] id
 // [id ...]
@@ -481,10 +468,11 @@ void CmdXReadGroup(CommandContext& ctx, ArgList args) {
   for (size_t i = 0; i < a.nstreams; ++i) keys.emplace_back(args[a.streams_at + i]);
   auto guard = ks.LockKeys(keys);
   int64_t now = Engine::NowMs();
+  uint32_t lru = ks.lru_clock();
+  // Each key's type and group, then its ID, in order.
   std::vector<StreamId> after(a.nstreams);
   for (size_t i = 0; i < a.nstreams; ++i) {
-    Shard& s = ks.shard(keys[i]);
-    Entry** link = s.Lookup(db, keys[i], now, ks.lru_clock());
+    Entry** link = ks.shard(keys[i]).Lookup(db, keys[i], now, lru);
     if (link && (*link)->type != ValueType::kStream) return ctx.reply.Error(errors::kWrongType);
     if (!link || !StreamOf(*link).groups().count(a.group)) {
       return ctx.reply.Error(ErrorWith("NOGROUP No such key '", keys[i].key,
@@ -499,68 +487,63 @@ void CmdXReadGroup(CommandContext& ctx, ArgList args) {
       return;
     }
   }
-  // Which streams are served decides the reply's length, which comes first: a history read
-  // always is, a new-entries read when the stream holds an entry after the group's last ID.
-  // A key named twice sees the group as the first read left it, so that case is simulated.
-  std::vector<bool> serve(a.nstreams);
-  std::unordered_map<std::string_view, StreamId> moved;  // key -> group last ID after a read
+  // A history read is always served; a read of new entries when the stream holds one after the
+  // group's last delivered ID (a key named twice sees what the first read left).
+  std::vector<std::vector<StreamEntryView>> results(a.nstreams);
+  std::vector<bool> served(a.nstreams);
   size_t nserved = 0;
   for (size_t i = 0; i < a.nstreams; ++i) {
-    const Stream& st = StreamOf(*ks.shard(keys[i]).Find(db, keys[i], now));
-    if (after[i] != kNewEntries) {
-      serve[i] = true;
-    } else {
-      StreamId last = st.groups().find(a.group)->second->last_id;
-      if (auto it = moved.find(keys[i].key); it != moved.end()) last = it->second;
-      StreamId maxid;
-      serve[i] = LastEntryId(st, &maxid) && maxid > last;
-      if (serve[i]) {
-        StreamId next = maxid;
-        if (a.count > 0) {
-          StreamId start = last;
-          start.Incr();
-          Stream::Iterator it(st, start, StreamId::Max(), false);
-          std::vector<std::string_view> fv;
-          for (int64_t n = 0; n < a.count && it.Next(&next, &fv); ++n) {
-          }
-        }
-        moved[keys[i].key] = next;
-      }
-    }
-    nserved += serve[i];
-  }
-  if (nserved == 0) {
-    // Blocking (BLOCK) waits for an XADD through the core's blocking extension; until it is
-    // wired, a read with nothing to serve replies as a timeout.
-    return ctx.reply.NullArray();
-  }
-  bool resp3 = ctx.reply.protocol() == 3;
-  if (resp3)
-    ctx.reply.MapHeader(nserved);
-  else
-    ctx.reply.ArrayHeader(nserved);
-  for (size_t i = 0; i < a.nstreams; ++i) {
-    if (!serve[i]) continue;
-    if (!resp3) ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk(keys[i].key);
     Shard& s = ks.shard(keys[i]);
     Entry** link = s.Find(db, keys[i], now);
+    const Stream& st = StreamOf(*link);
+    if (after[i] == kNewEntries &&
+        !(st.length() > 0 && st.last_entry_id() > st.groups().find(a.group)->second->last_id)) {
+      continue;
+    }
+    served[i] = true;
+    ++nserved;
     s.Update(db, link, [&](Entry* e) {
-      Stream& st = MutableObject<Stream>(e);
-      StreamGroup& g = *st.groups().find(a.group)->second;
-      ServeGroupRead(ctx.reply, st, g, a.consumer, after[i], a.count, a.noack, now);
+      Stream& ms = MutableStream(e);
+      ReadGroup(ms, GroupOf(ms, a.group), a.consumer, after[i], size_t(a.count), a.noack, now,
+                &results[i]);
       return e;
     });
   }
+  if (nserved > 0) {
+    ReplyStreamsHeader(ctx.reply, nserved);
+    for (size_t i = 0; i < a.nstreams; ++i) {
+      if (!served[i]) continue;
+      ReplyStreamKey(ctx.reply, keys[i].key);
+      ReplyGroupEntries(ctx.reply, results[i]);
+    }
+    return;
+  }
+  if (!a.block) return ctx.reply.NullArray();
+  auto bc = std::make_shared<BlockedClient>();
+  bc->type = ValueType::kStream;
+  for (const KeyRef& k : keys) {
+    if (std::find(bc->keys.begin(), bc->keys.end(), k.key) == bc->keys.end())
+      bc->keys.emplace_back(k.key);
+  }
+  bc->params = {std::string(a.group), std::string(a.consumer), a.noack ? "noack" : ""};
+  // Without COUNT a blocked read is served at most 1000 entries (Redis's
+  // XREAD_BLOCKED_DEFAULT_COUNT).
+  bc->count = a.count ? a.count : 1000;
+  bc->deadline_ms = a.deadline_ms;
+  bc->serve = ServeReadGroup;
+  bc->reply = ReplyReadGroupBlocked;
+  bc->timeout_reply = ReplyNullArray;
+  bc->ready = ReadGroupReady;
+  BlockClient(ctx, args, std::move(bc));
 }
 
 // ---- XACK ----
 
 // XACK key group id [id ...]
 void CmdXAck(CommandContext& ctx, ArgList args) {
-  StreamKey key(ctx, args[1], true);
+  GroupKey key(ctx, args[1], true);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
-  StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
+  const StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
   if (!g) return ctx.reply.Integer(0);
   std::vector<StreamId> ids(args.size() - 3);
   for (size_t i = 3; i < args.size(); ++i) {
@@ -598,17 +581,17 @@ void CmdXPending(CommandContext& ctx, ArgList args) {
     if (count < 0) count = 0;
     bool ex = false;
     if (!ParseIntervalId(ctx.reply, args[at], 0, &start, &ex)) return;
-    if (ex && !start.Incr()) return ctx.reply.Error(kInvalidStart);
+    if (ex && !start.Incr()) return ctx.reply.Error(stream_errors::kInvalidStartInterval);
     if (!ParseIntervalId(ctx.reply, args[at + 1], UINT64_MAX, &end, &ex)) return;
-    if (ex && !end.Decr()) return ctx.reply.Error(kInvalidEnd);
+    if (ex && !end.Decr()) return ctx.reply.Error(stream_errors::kInvalidEndInterval);
     if (at + 3 < args.size()) {
       consumer = args[at + 3];
       has_consumer = true;
     }
   }
-  StreamKey key(ctx, args[1], true);
+  GroupKey key(ctx, args[1], true);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
-  StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
+  const StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
   if (!g) {
     return ctx.reply.Error(
         ErrorWith("NOGROUP No such key '", args[1], "' or consumer group '", args[2], "'"));
@@ -622,8 +605,8 @@ void CmdXPending(CommandContext& ctx, ArgList args) {
       ctx.reply.NullArray();
       return;
     }
-    ReplyId(ctx.reply, g->pel.begin()->first);
-    ReplyId(ctx.reply, g->pel.rbegin()->first);
+    ReplyStreamId(ctx.reply, g->pel.begin()->first);
+    ReplyStreamId(ctx.reply, g->pel.rbegin()->first);
     size_t n = 0;
     for (const auto& [name, c] : g->consumers) n += !c->pel.empty();
     ctx.reply.ArrayHeader(n);
@@ -647,7 +630,7 @@ void CmdXPending(CommandContext& ctx, ArgList args) {
     ctx.reply.ArrayHeader(out.size());
     for (auto& [id, nack] : out) {
       ctx.reply.ArrayHeader(4);
-      ReplyId(ctx.reply, id);
+      ReplyStreamId(ctx.reply, id);
       ctx.reply.Bulk(nack->consumer->name);
       ctx.reply.Integer(std::max<int64_t>(0, now - nack->delivery_time_ms));
       ctx.reply.Integer(static_cast<int64_t>(nack->delivery_count));
@@ -667,9 +650,9 @@ void CmdXPending(CommandContext& ctx, ArgList args) {
 // XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-ms] [RETRYCOUNT n]
 // [FORCE] [JUSTID] [LASTID id]
 void CmdXClaim(CommandContext& ctx, ArgList args) {
-  StreamKey key(ctx, args[1], true);
+  GroupKey key(ctx, args[1], true);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
-  StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
+  const StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
   if (!g) {
     return ctx.reply.Error(
         ErrorWith("NOGROUP No such key '", args[1], "' or consumer group '", args[2], "'"));
@@ -682,7 +665,7 @@ void CmdXClaim(CommandContext& ctx, ArgList args) {
   if (minidle < 0) minidle = 0;
   std::vector<StreamId> ids;
   size_t j = 5;
-  for (StreamId id; j < args.size() && ParseId(args[j], 0, true, &id); ++j) ids.push_back(id);
+  for (StreamId id; j < args.size() && ParseStreamId(args[j], &id, 0, true); ++j) ids.push_back(id);
   int64_t now = Engine::NowMs();
   int64_t retrycount = -1, deliverytime = -1;
   bool force = false, justid = false;
@@ -724,7 +707,7 @@ void CmdXClaim(CommandContext& ctx, ArgList args) {
   std::string_view gname = args[2];
   std::vector<std::pair<StreamId, bool>> claimed;  // id, and whether to reply it
   key.Change([&](Stream& s) {
-    StreamGroup& mg = *s.groups().find(gname)->second;
+    StreamGroup& mg = GroupOf(s, gname);
     if (lastid > mg.last_id) mg.last_id = lastid;
     StreamConsumer* c = nullptr;
     for (StreamId id : ids) {
@@ -753,7 +736,7 @@ void CmdXClaim(CommandContext& ctx, ArgList args) {
   ctx.reply.ArrayHeader(claimed.size());
   for (auto& [id, _] : claimed) {
     if (justid)
-      ReplyId(ctx.reply, id);
+      ReplyStreamId(ctx.reply, id);
     else
       ReplyExistingEntry(ctx.reply, key.stream(), id);
   }
@@ -770,7 +753,7 @@ void CmdXAutoClaim(CommandContext& ctx, ArgList args) {
   StreamId start;
   bool ex = false;
   if (!ParseIntervalId(ctx.reply, args[5], 0, &start, &ex)) return;
-  if (ex && !start.Incr()) return ctx.reply.Error(kInvalidStart);
+  if (ex && !start.Incr()) return ctx.reply.Error(stream_errors::kInvalidStartInterval);
   int64_t count = 100;
   bool justid = false;
   constexpr int64_t kAttemptsFactor = 10;
@@ -787,9 +770,9 @@ void CmdXAutoClaim(CommandContext& ctx, ArgList args) {
       return ctx.reply.Error(errors::kSyntax);
     }
   }
-  StreamKey key(ctx, args[1], true);
+  GroupKey key(ctx, args[1], true);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
-  StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
+  const StreamGroup* g = key.link ? key.group(args[2]) : nullptr;
   if (!g) {
     return ctx.reply.Error(
         ErrorWith("NOGROUP No such key '", args[1], "' or consumer group '", args[2], "'"));
@@ -801,7 +784,7 @@ void CmdXAutoClaim(CommandContext& ctx, ArgList args) {
   StreamId cursor;
   std::string_view gname = args[2];
   key.Change([&](Stream& s) {
-    StreamGroup& mg = *s.groups().find(gname)->second;
+    StreamGroup& mg = GroupOf(s, gname);
     StreamConsumer* c = nullptr;
     int64_t attempts = count * kAttemptsFactor;
     auto it = mg.pel.lower_bound(start);
@@ -829,27 +812,27 @@ void CmdXAutoClaim(CommandContext& ctx, ArgList args) {
     cursor = it == mg.pel.end() ? StreamId{} : it->first;
   });
   ctx.reply.ArrayHeader(3);
-  ReplyId(ctx.reply, cursor);
+  ReplyStreamId(ctx.reply, cursor);
   ctx.reply.ArrayHeader(claimed.size());
   for (StreamId id : claimed) {
     if (justid)
-      ReplyId(ctx.reply, id);
+      ReplyStreamId(ctx.reply, id);
     else
       ReplyExistingEntry(ctx.reply, key.stream(), id);
   }
   ctx.reply.ArrayHeader(deleted.size());
-  for (StreamId id : deleted) ReplyId(ctx.reply, id);
+  for (StreamId id : deleted) ReplyStreamId(ctx.reply, id);
 }
 
 // ---- XINFO ----
 
 // The lag of a group as XINFO replies it: an integer, or null where it cannot be known.
 void ReplyLag(ReplySink& reply, const Stream& s, const StreamGroup& g) {
-  int64_t lag = g.Lag(s);
-  if (lag == -1)
-    reply.Null();
-  else
+  int64_t lag;
+  if (g.Lag(s, &lag))
     reply.Integer(lag);
+  else
+    reply.Null();
 }
 
 void ReplyEntriesRead(ReplySink& reply, const StreamGroup& g) {
@@ -858,10 +841,6 @@ void ReplyEntriesRead(ReplySink& reply, const StreamGroup& g) {
   else
     reply.Integer(g.entries_read);
 }
-
-// radix-tree-keys / radix-tree-nodes describe Redis's rax of listpacks. We report the storage
-// node count of the entries (StreamStorageNodes) for both.
-uint64_t StreamStorageNodes(const Stream& s);
 
 // XINFO STREAM key [FULL [COUNT count]]
 void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
@@ -880,19 +859,21 @@ void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
   r.MapHeader(full ? 9 : 10);
   r.Bulk("length");
   r.Integer(static_cast<int64_t>(s.length()));
-  uint64_t nodes = StreamStorageNodes(s);
+  // radix-tree-keys / -nodes describe Redis's radix tree of listpacks; Aegisr has no such tree
+  // and reports its own storage node count (Stream::node_count) for both.
+  auto nodes = static_cast<int64_t>(s.node_count());
   r.Bulk("radix-tree-keys");
-  r.Integer(static_cast<int64_t>(nodes));
+  r.Integer(nodes);
   r.Bulk("radix-tree-nodes");
-  r.Integer(static_cast<int64_t>(nodes));
+  r.Integer(nodes);
   r.Bulk("last-generated-id");
-  ReplyId(r, s.last_id());
+  ReplyStreamId(r, s.last_id());
   r.Bulk("max-deleted-entry-id");
-  ReplyId(r, s.max_deleted_id());
+  ReplyStreamId(r, s.max_deleted_id());
   r.Bulk("entries-added");
   r.Integer(static_cast<int64_t>(s.entries_added()));
   r.Bulk("recorded-first-entry-id");
-  ReplyId(r, s.first_id());
+  ReplyStreamId(r, s.first_id());
   if (!full) {
     r.Bulk("groups");
     r.Integer(static_cast<int64_t>(s.groups().size()));
@@ -902,7 +883,7 @@ void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
     {
       Stream::Iterator it(s, StreamId::Min(), StreamId::Max(), false);
       if (it.Next(&id, &fv))
-        ReplyEntry(r, id, fv);
+        ReplyStreamEntry(r, id, fv);
       else
         r.Null();
     }
@@ -910,7 +891,7 @@ void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
     {
       Stream::Iterator it(s, StreamId::Min(), StreamId::Max(), true);
       if (it.Next(&id, &fv))
-        ReplyEntry(r, id, fv);
+        ReplyStreamEntry(r, id, fv);
       else
         r.Null();
     }
@@ -919,14 +900,9 @@ void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
   size_t limit = count > 0 ? static_cast<size_t>(count) : SIZE_MAX;
   r.Bulk("entries");
   {
-    size_t n = std::min<uint64_t>(limit, s.length());
-    StreamId last = StreamId::Max();
-    if (n > 0 && n < s.length()) {
-      Stream::Iterator it(s, StreamId::Min(), StreamId::Max(), false);
-      std::vector<std::string_view> fv;
-      for (size_t i = 0; i < n; ++i) it.Next(&last, &fv);
-    }
-    ReplyEntries(r, s, StreamId::Min(), last, n);
+    std::vector<StreamEntryView> entries;
+    CollectStreamRange(s, StreamId::Min(), StreamId::Max(), size_t(count), false, &entries);
+    ReplyStreamEntries(r, entries);
   }
   r.Bulk("groups");
   r.ArrayHeader(s.groups().size());
@@ -935,7 +911,7 @@ void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
     r.Bulk("name");
     r.Bulk(name);
     r.Bulk("last-delivered-id");
-    ReplyId(r, g->last_id);
+    ReplyStreamId(r, g->last_id);
     r.Bulk("entries-read");
     ReplyEntriesRead(r, *g);
     r.Bulk("lag");
@@ -948,7 +924,7 @@ void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
     size_t i = 0;
     for (auto it = g->pel.begin(); i < np; ++it, ++i) {
       r.ArrayHeader(4);
-      ReplyId(r, it->first);
+      ReplyStreamId(r, it->first);
       r.Bulk(it->second->consumer->name);
       r.Integer(it->second->delivery_time_ms);
       r.Integer(static_cast<int64_t>(it->second->delivery_count));
@@ -969,7 +945,7 @@ void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
       size_t k = 0;
       for (auto it = c->pel.begin(); k < nc; ++it, ++k) {
         r.ArrayHeader(3);
-        ReplyId(r, it->first);
+        ReplyStreamId(r, it->first);
         r.Integer(it->second->delivery_time_ms);
         r.Integer(static_cast<int64_t>(it->second->delivery_count));
       }
@@ -980,7 +956,7 @@ void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
 // XINFO STREAM|GROUPS|CONSUMERS key ...: the key first (no such key, wrong type), then the
 // subcommand's own checks.
 void CmdXInfoKeyed(CommandContext& ctx, ArgList args) {
-  StreamKey key(ctx, args[2], true);
+  GroupKey key(ctx, args[2], true);
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
   if (!key.link) return ctx.reply.Error(errors::kNoSuchKey);
   const Stream& s = key.stream();
@@ -1015,7 +991,7 @@ void CmdXInfoKeyed(CommandContext& ctx, ArgList args) {
       ctx.reply.Bulk("pending");
       ctx.reply.Integer(static_cast<int64_t>(g->pel.size()));
       ctx.reply.Bulk("last-delivered-id");
-      ReplyId(ctx.reply, g->last_id);
+      ReplyStreamId(ctx.reply, g->last_id);
       ctx.reply.Bulk("entries-read");
       ReplyEntriesRead(ctx.reply, *g);
       ctx.reply.Bulk("lag");
@@ -1043,8 +1019,6 @@ void CmdXInfoHelp(CommandContext& ctx, ArgList args) {
 void CmdXInfoContainer(CommandContext& ctx, ArgList) {
   ctx.reply.Error("ERR wrong number of arguments for 'xinfo' command");
 }
-
-uint64_t StreamStorageNodes(const Stream& s) { return s.length() == 0 ? 0 : 1; }
 
 }  // namespace
 

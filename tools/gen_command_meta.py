@@ -266,6 +266,15 @@ SUMMARIES = {
     "georadiusbymember_ro": "Finds the members of a geo set within a radius of one of its members (read-only)",
     "geosearch": "Finds the members of a geo set within a circle or a box",
     "geosearchstore": "Stores the members of a geo set within a circle or a box in a key",
+    # stream (core)
+    "xadd": "Appends an entry to a stream, creating it if needed, and may trim its head",
+    "xdel": "Deletes entries of a stream by ID",
+    "xlen": "Returns the number of entries in a stream",
+    "xrange": "Returns the entries of a stream within a range of IDs",
+    "xread": "Reads entries after given IDs from one or more streams, optionally waiting for them",
+    "xrevrange": "Returns the entries of a stream within a range of IDs, newest first",
+    "xsetid": "Sets a stream's last ID and its added and deleted bookkeeping",
+    "xtrim": "Removes entries from the head of a stream by length or by ID",
     # stream consumer groups
     "xack": "Acknowledges entries of a consumer group, removing them from its pending list",
     "xautoclaim": "Gives a consumer the group's pending entries idle for long enough, from a cursor",
@@ -314,6 +323,8 @@ COMMANDS = [
     # geo group
     "geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro", "georadiusbymember",
     "georadiusbymember_ro", "geosearch", "geosearchstore",
+    # stream group (core)
+    "xadd", "xdel", "xlen", "xrange", "xread", "xrevrange", "xsetid", "xtrim",
     # stream group (consumer groups)
     "xack", "xautoclaim", "xclaim", "xgroup", "xinfo", "xpending", "xreadgroup",
     # generic group

@@ -91,8 +91,9 @@ struct StreamGroup {
   // The group's read position after delivering id (> last_id) from s: last_id becomes id and
   // entries_read counts it where it stays known (Redis 7.0's rules).
   void AdvanceTo(const Stream& s, StreamId id);
-  // The group's lag (entries added but not yet read), or -1 where it cannot be known.
-  int64_t Lag(const Stream& s) const;
+  // The group's lag (entries added but not yet read) in *lag; false where it cannot be known.
+  // It may be negative: ENTRIESREAD can set entries_read above the stream's entries added.
+  bool Lag(const Stream& s, int64_t* lag) const;
   // True if the group's PEL and the consumers' PELs agree (see above).
   bool CheckPels() const;
 };
@@ -120,7 +121,9 @@ class Stream {
   StreamId last_id() const { return last_id_; }
   // The ID of the first live entry; 0-0 when empty.
   StreamId first_id() const;
-  // The greatest ID deleted (XDEL, XTRIM); 0-0 when none.
+  // The ID of the last live entry; 0-0 when empty (Redis's streamLastValidID).
+  StreamId last_entry_id() const;
+  // The greatest ID deleted by XDEL (as in Redis 7.0, trimming does not move it); 0-0 when none.
   StreamId max_deleted_id() const { return max_deleted_id_; }
   // How many entries were ever added (XSETID ENTRIESADDED may set it).
   uint64_t entries_added() const { return entries_added_; }
@@ -140,8 +143,8 @@ class Stream {
 
   // Trimming at the head (XADD and XTRIM's MAXLEN / MINID). approx ("~") lets the stream keep
   // more entries where removing only whole storage nodes is cheaper, as Redis does; limit caps
-  // the entries removed (0: no cap; only meaningful with approx). Returns the entries removed
-  // and updates max_deleted_id.
+  // the entries removed (0: no cap; only meaningful with approx). Returns the entries removed.
+  // As in Redis 7.0, max_deleted_id does not move (only Delete moves it).
   struct Trim {
     bool by_minid = false;
     uint64_t maxlen = 0;  // keep at most this many (by_minid false)
@@ -155,17 +158,21 @@ class Stream {
   class Iterator {
    public:
     Iterator(const Stream& s, StreamId start, StreamId end, bool reverse);
-    // The next entry: its ID and fields/values (views valid until the next call or until the
-    // stream changes). False at the end.
+    // The next entry: its ID and fields/values (views into the stream, valid until it changes).
+    // False at the end.
     bool Next(StreamId* id, std::vector<std::string_view>* fields_values);
 
    private:
-    // Storage-specific state (engine/types/stream.cc).
+    // Storage-specific state (engine/types/stream.cc): the node being read and, forward, the
+    // offset of its next entry or, in reverse, the offsets of its entries not yet read.
     const Stream* s_;
     StreamId start_, end_;
     bool reverse_;
     bool started_ = false;
-    StreamId pos_;
+    bool done_ = false;
+    size_t node_ = 0;
+    uint32_t off_ = 0;
+    std::vector<uint32_t> offs_;
   };
 
   // Consumer groups by name.
@@ -173,6 +180,16 @@ class Stream {
   const std::map<std::string, std::unique_ptr<StreamGroup>, std::less<>>& groups() const {
     return groups_;
   }
+
+  // Where a storage node closes and a new one starts (config stream-node-max-bytes and
+  // stream-node-max-entries; 0: no limit, as Redis). Process-wide; nodes already closed stay.
+  static void SetNodeLimits(int64_t max_bytes, int64_t max_entries);
+  static int64_t node_max_entries();
+  // Storage nodes holding the entries (XINFO STREAM reports it as radix-tree-keys/-nodes; added
+  // by the groups branch).
+  size_t node_count() const { return nodes_.size(); }
+  // One storage node (opaque outside engine/types/stream.cc).
+  struct Node;
 
   // Bytes this stream owns beyond sizeof(Stream), entries and groups.
   size_t memory() const;
@@ -185,10 +202,14 @@ class Stream {
  private:
   friend class Iterator;
 
-  // Storage of the entries (engine/types/stream.cc). A first, simple form: one map node per
-  // entry; to be replaced by the compact node encoding.
-  std::map<StreamId, std::vector<std::string>> entries_;
-  size_t entries_bytes_ = 0;
+  // Storage of the entries (engine/types/stream.cc): nodes of up to stream-node-max-entries
+  // entries in one byte block each, ordered by ID, indexed by a sorted vector.
+  std::vector<Node*> nodes_;
+  uint64_t length_ = 0;    // live entries
+  size_t node_bytes_ = 0;  // the nodes' blocks, as the allocator sized them
+  // The node that may hold id (the last whose first ID is <= id); nodes_.size() if none.
+  size_t NodeFor(StreamId id) const;
+  void FreeNodeAt(size_t i);
 
   StreamId last_id_;
   StreamId max_deleted_id_;

@@ -112,13 +112,19 @@ void StreamGroup::AdvanceTo(const Stream& s, StreamId id) {
   last_id = id;
 }
 
-int64_t StreamGroup::Lag(const Stream& s) const {
+bool StreamGroup::Lag(const Stream& s, int64_t* lag) const {
   auto added = static_cast<int64_t>(s.entries_added());
-  if (added == 0) return 0;
-  if (entries_read != -1 && !StreamRangeHasTombstones(s, last_id, StreamId::Max()))
-    return added - entries_read;
-  int64_t read = StreamEstimateDistance(s, last_id);
-  return read == -1 ? -1 : added - read;
+  int64_t read = 0;
+  if (added == 0) {
+    read = 0;
+  } else if (entries_read != -1 && !StreamRangeHasTombstones(s, last_id, StreamId::Max())) {
+    read = entries_read;
+  } else {
+    read = StreamEstimateDistance(s, last_id);
+    if (read == -1) return false;
+  }
+  *lag = added - read;
+  return true;
 }
 
 bool StreamGroup::CheckPels() const {

@@ -397,7 +397,8 @@ TEST(ConfigGetTest, GlobPatternsMatchCaseInsensitively) {
             (std::set<std::string>{"threads", "timeout", "tcp-keepalive", "tcp-backlog", "save",
                                    "tier-dir", "tier-max-size", "tier-min-value-size",
                                    "tier-offload", "tier-segment-size", "set-max-intset-entries",
-                                   "set-max-listpack-entries", "set-max-listpack-value"}));
+                                   "set-max-listpack-entries", "set-max-listpack-value",
+                                   "stream-node-max-bytes", "stream-node-max-entries"}));
 }
 
 TEST(ConfigGetTest, ExactNamesAreEchoedAsGivenAndEachKnobAppearsOnce) {

@@ -75,7 +75,6 @@ TEST_F(ListFamilyTest, TierCodecRoundTripsAndRejectsBadPayloads) {
     EXPECT_EQ(DecodeValue(k.key, k.hash, uint8_t(ValueType::kList), bad), nullptr) << bad.size();
   }
   EXPECT_TRUE(HasEncoder(ValueType::kList));
-  EXPECT_FALSE(HasEncoder(ValueType::kStream));  // streams come with issue 5
 }
 
 }  // namespace
