@@ -1034,8 +1034,11 @@ void RegisterStreamGroupFamily(CommandRegistry& r) {
                                   CmdXGroupHelp);
   r.Register(std::move(xgroup));
 
-  r.Register(
-      {"xreadgroup", -7, kCmdWrite | kCmdBlocking | kCmdMovableKeys, 0, 0, 0, CmdXReadGroup});
+  // Its keys follow STREAMS (CommandSpec::streams_keys), so the disk tier reads them back first.
+  CommandSpec xreadgroup("xreadgroup", -7, kCmdWrite | kCmdBlocking | kCmdMovableKeys, 0, 0, 0,
+                         CmdXReadGroup);
+  xreadgroup.streams_keys = true;
+  r.Register(std::move(xreadgroup));
   r.Register({"xack", -4, kCmdWrite | kCmdFast, 1, 1, 1, CmdXAck});
   r.Register({"xpending", -3, kCmdReadonly, 1, 1, 1, CmdXPending});
   r.Register({"xclaim", -6, kCmdWrite | kCmdFast, 1, 1, 1, CmdXClaim});

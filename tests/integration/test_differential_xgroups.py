@@ -583,5 +583,54 @@ def test_xgroups_times(opts):
     assert ref["autoclaimed"] == dut["autoclaimed"] == [b"1-0", b"2-0"]
 
 
+# ---- the disk tier ----------------------------------------------------------------------------
+
+@test
+def test_xgroups_go_to_disk_and_come_back_whole(opts):
+    """Streams with groups, consumers and PELs are offloaded under maxmemory and read back whole
+    (XINFO STREAM FULL shows the same groups, PELs, times and counters), by the group commands
+    too: XREADGROUP names its keys after STREAMS, and they are read back before it runs."""
+    import shutil
+    import tempfile
+    import redis  # Debian's python3-redis; run with /usr/bin/python3
+    td = tempfile.mkdtemp(prefix="aegisr-tier-")
+    try:
+        with harness.start_daemon(opts.bindir, ["--maxmemory", "4mb", "--tier-dir", td]) as d:
+            r = redis.Redis(host="127.0.0.1", port=d.port, socket_timeout=30)
+            n = 3000
+            p = r.pipeline(transaction=False)
+            for i in range(n):
+                k = b"st:%d" % i
+                for j in range(1, 6):
+                    p.xadd(k, {b"f": b"x" * 200, b"n": b"%d" % j}, id=b"%d-0" % j)
+                p.xgroup_create(k, "g", id="0")
+                p.xreadgroup("g", "c%d" % (i % 3), {k: ">"}, count=3)
+                p.xack(k, "g", b"1-0")
+            p.execute()
+            full = {}
+            for i in range(n):
+                full[b"st:%d" % i] = r.execute_command("XINFO", "STREAM", b"st:%d" % i, "FULL")
+            p = r.pipeline(transaction=False)
+            for i in range(3000):
+                p.set(b"filler:%d" % i, b"x" * 1000)
+            p.execute()
+            info = r.info("tier")
+            assert info["tier_disk_keys"] > 1000, info
+            cold = [k for k in full if r.memory_usage(k) < 200]
+            assert len(cold) > 500, len(cold)
+            for k in cold[:200]:
+                assert r.execute_command("XINFO", "STREAM", k, "FULL") == full[k], k
+            for k in cold[200:400]:
+                got = r.xreadgroup("g", "late", {k: ">"})
+                assert [e[0] for e in got[0][1]] == [b"4-0", b"5-0"], (k, got)
+                assert r.xpending(k, "g")["pending"] == 4, k
+            for k in cold[400:500]:
+                assert r.xack(k, "g", b"2-0", b"3-0") == 2, k
+            info = r.info("tier")
+            assert info["tier_read_errors"] == 0 and info["tier_checksum_errors"] == 0, info
+    finally:
+        shutil.rmtree(td, ignore_errors=True)
+
+
 if __name__ == "__main__":
     harness.main()
