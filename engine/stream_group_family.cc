@@ -4,7 +4,7 @@
 // their PEL and consumer operations are StreamGroup's (engine/types/stream_group.cc).
 //
 // Handlers check arguments in Redis's order (some parse numbers before looking at the key, some
-// after), and change a stream only inside Shard::Update through MutableObject, so memory
+// after), and change a stream only inside Shard::Update through MutableStream, so memory
 // accounting and the disk tier's clean copy stay right. A stream may be empty (MKSTREAM, or all
 // entries deleted): unlike the other collections it stays stored.
 //
@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "base/numbers.h"
@@ -263,10 +262,11 @@ void CmdXGroupHelp(CommandContext& ctx, ArgList args) {
   ReplyHelp(ctx.reply, args[0], kLines);
 }
 
-// XGROUP <unknown>: reached only when the dispatcher resolved no subcommand (one argument).
-void CmdXGroupContainer(CommandContext& ctx, ArgList args) {
-  ctx.reply.Error("ERR wrong number of arguments for '" + std::string("xgroup") + "' command");
-  (void)args;
+// XGROUP / XINFO themselves: the dispatcher resolves the subcommand (and answers an unknown one
+// and a missing one), so this is not reached; it answers as Redis would for safety.
+void CmdContainer(CommandContext& ctx, ArgList args) {
+  if (args.size() < 2) return ctx.reply.Error(errors::kSyntax);
+  SubcommandSyntaxError(ctx.reply, args);
 }
 
 // ---- XREADGROUP ----
@@ -1016,15 +1016,11 @@ void CmdXInfoHelp(CommandContext& ctx, ArgList args) {
   ReplyHelp(ctx.reply, args[0], kLines);
 }
 
-void CmdXInfoContainer(CommandContext& ctx, ArgList) {
-  ctx.reply.Error("ERR wrong number of arguments for 'xinfo' command");
-}
-
 }  // namespace
 
 void RegisterStreamGroupFamily(CommandRegistry& r) {
   constexpr uint32_t kW = kCmdWrite | kCmdDenyOom;
-  CommandSpec xgroup("xgroup", -2, 0, 0, 0, 0, CmdXGroupContainer);
+  CommandSpec xgroup("xgroup", -2, 0, 0, 0, 0, CmdContainer);
   xgroup.subcommands.emplace_back("xgroup|create", -5, kW, 2, 2, 1, CmdXGroup);
   xgroup.subcommands.emplace_back("xgroup|setid", -5, kCmdWrite, 2, 2, 1, CmdXGroup);
   xgroup.subcommands.emplace_back("xgroup|destroy", 4, kCmdWrite, 2, 2, 1, CmdXGroup);
@@ -1044,7 +1040,7 @@ void RegisterStreamGroupFamily(CommandRegistry& r) {
   r.Register({"xclaim", -6, kCmdWrite | kCmdFast, 1, 1, 1, CmdXClaim});
   r.Register({"xautoclaim", -6, kCmdWrite | kCmdFast, 1, 1, 1, CmdXAutoClaim});
 
-  CommandSpec xinfo("xinfo", -2, 0, 0, 0, 0, CmdXInfoContainer);
+  CommandSpec xinfo("xinfo", -2, 0, 0, 0, 0, CmdContainer);
   xinfo.subcommands.emplace_back("xinfo|consumers", 4, kCmdReadonly, 2, 2, 1, CmdXInfoKeyed);
   xinfo.subcommands.emplace_back("xinfo|groups", 3, kCmdReadonly, 2, 2, 1, CmdXInfoKeyed);
   xinfo.subcommands.emplace_back("xinfo|stream", -3, kCmdReadonly, 2, 2, 1, CmdXInfoKeyed);
