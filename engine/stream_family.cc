@@ -242,7 +242,8 @@ const ObjectOps kStreamOps = {
     [](const void* obj) { return sizeof(Stream) + static_cast<const Stream*>(obj)->memory(); },
     [](const void* obj, std::string* out) { static_cast<const Stream*>(obj)->Encode(out); },
     [](std::string_view payload) -> void* { return Stream::Decode(payload); },
-    [](const void* obj) { return 1 + static_cast<const Stream*>(obj)->memory() / 8192; },
+    // Freeing releases the object, its index and each node.
+    [](const void* obj) { return 2 + static_cast<const Stream*>(obj)->node_count(); },
 };
 
 // Notes the key as ready for the clients blocked on it (XREAD BLOCK), as Redis's

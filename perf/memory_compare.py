@@ -4,11 +4,13 @@
 # --list-len L each key is a list of L V-byte elements (RPUSH) and the figure is bytes/element;
 # with --hash-fields F a hash of F fields (bytes/field); with --set-size M a set of M distinct
 # members (--set-members strings: V-byte strings, ints: integers; bytes/member); with
-# --zset-len L a sorted set of L distinct V-byte members with integer scores (bytes/element).
+# --zset-len L a sorted set of L distinct V-byte members with integer scores (bytes/element);
+# with --stream-len L a stream of L entries added by XADD key * (bytes/entry), each entry with
+# --stream-fields F fields f0..f<F-1> (the same names in every entry) of V-byte values.
 # Hashes, sets and sorted sets also report MEMORY USAGE (SAMPLES 0) of a sample of keys per item.
 # Single-threaded. Usage: /usr/bin/python3 perf/memory_compare.py BUILD_DIR [--keys N]
 #   [--value-size V] [--list-len L | --hash-fields F | --set-size M [--set-members strings|ints]
-#   | --zset-len L]
+#   | --zset-len L | --stream-len L [--stream-fields F]]
 """Compare the memory each server spends per small string key.
 
 AEGISR_COMPARE_AGAINST_REDIS=1 runs a second redis-server in the daemon's place (to try the
@@ -89,6 +91,14 @@ class Conn:
         if self.buf[:len(want)] != want:
             raise RuntimeError(f"unexpected reply: {self.buf[:200]!r}")
         self.buf = self.buf[len(want):]
+
+    def expect_bulks(self, count):
+        """Reads `count` bulk-string replies ($N then N bytes); anything else is an error."""
+        for _ in range(count):
+            line = self._line()
+            if not line.startswith(b"$"):
+                raise RuntimeError(f"unexpected reply: {line[:200]!r}")
+            self._line()
 
     def expect_integers(self, count):
         """Reads `count` integer replies (:N); anything else is an error."""
@@ -211,8 +221,27 @@ def load_zsets(c, keys, zset_len, size, batch):
         c.expect_integers(len(cmds))
 
 
+def load_streams(c, keys, stream_len, stream_fields, value, batch):
+    """XADD key * f0 value [f1 value ...], `batch` entries in flight."""
+    fields = []
+    for j in range(stream_fields):
+        fields += [b"f%d" % j, value]
+    cmds = []
+    for i in range(keys):
+        cmd = encode(b"XADD", b"key:%010d" % i, b"*", *fields)
+        for _ in range(stream_len):
+            cmds.append(cmd)
+            if len(cmds) >= batch:
+                c.sock.sendall(b"".join(cmds))
+                c.expect_bulks(len(cmds))
+                cmds = []
+    if cmds:
+        c.sock.sendall(b"".join(cmds))
+        c.expect_bulks(len(cmds))
+
+
 def measure(name, port, pid, keys, value, batch, list_len=0, hash_fields=0, set_size=0,
-            members="strings", zset_len=0):
+            members="strings", zset_len=0, stream_len=0, stream_fields=1):
     c = Conn(port)
     try:
         dbsize = c.simple("DBSIZE")
@@ -240,7 +269,10 @@ def measure(name, port, pid, keys, value, batch, list_len=0, hash_fields=0, set_
             load_sets(c, keys, set_size, members, len(value), batch)
         if zset_len:
             load_zsets(c, keys, zset_len, len(value), batch)
-        for start in range(0, keys if not (list_len or hash_fields or set_size or zset_len) else 0,
+        if stream_len:
+            load_streams(c, keys, stream_len, stream_fields, value, batch)
+        for start in range(0, keys if not (list_len or hash_fields or set_size or zset_len or
+                                           stream_len) else 0,
                            batch):
             end = min(keys, start + batch)
             c.sock.sendall(b"".join(encode(b"SET", b"key:%010d" % i, value)
@@ -251,7 +283,7 @@ def measure(name, port, pid, keys, value, batch, list_len=0, hash_fields=0, set_
         dbsize = c.simple("DBSIZE")
         if dbsize != b":%d" % keys:
             raise RuntimeError(f"{name}: DBSIZE {dbsize!r} after inserting {keys} keys")
-        per_item = hash_fields or set_size or zset_len
+        per_item = hash_fields or set_size or zset_len or stream_len
         usage = memory_usage_per_item(c, keys, per_item) if per_item else None
         if hash_fields:
             enc = c.simple("TYPE", b"key:%010d" % 0)  # a cheap check that the keys are hashes
@@ -279,7 +311,13 @@ def main():
                    help="set members: --value-size-byte strings, or integers")
     p.add_argument("--zset-len", type=int, default=0,
                    help="make each key a sorted set of this many members (0: strings)")
+    p.add_argument("--stream-len", type=int, default=0,
+                   help="make each key a stream of this many entries (0: strings)")
+    p.add_argument("--stream-fields", type=int, default=1,
+                   help="fields per stream entry (same names in every entry)")
     args = p.parse_args()
+    if args.stream_len < 0 or args.stream_fields < 1:
+        p.error("--stream-len must be >= 0 and --stream-fields >= 1")
     if args.zset_len < 0:
         p.error("--zset-len must be >= 0")
     if args.set_size < 0 or (args.set_size and args.set_members == "strings" and
@@ -289,8 +327,10 @@ def main():
             or args.hash_fields < 0):
         p.error("--keys and --batch must be >= 1, --value-size, --list-len and --hash-fields "
                 ">= 0")
-    if sum(1 for x in (args.list_len, args.hash_fields, args.set_size, args.zset_len) if x) > 1:
-        p.error("--list-len, --hash-fields, --set-size and --zset-len exclude each other")
+    if sum(1 for x in (args.list_len, args.hash_fields, args.set_size, args.zset_len,
+                       args.stream_len) if x) > 1:
+        p.error("--list-len, --hash-fields, --set-size, --zset-len and --stream-len exclude "
+                "each other")
     daemon = os.path.join(args.bindir, "aegisr-daemon")
     if not AGAINST_REDIS and not os.access(daemon, os.X_OK):
         print(f"{sys.argv[0]}: {daemon} is missing (build it, or set "
@@ -325,11 +365,14 @@ def main():
         value = b"v" * args.value_size
         per_key = {}
         unit = ("element" if args.list_len or args.zset_len else "field" if args.hash_fields else
-                "member" if args.set_size else "key")
+                "member" if args.set_size else "entry" if args.stream_len else "key")
         items = args.keys * (args.list_len or args.hash_fields or args.set_size or args.zset_len
-                             or 1)
-        per_item = args.hash_fields or args.set_size or args.zset_len
-        if args.zset_len:
+                             or args.stream_len or 1)
+        per_item = args.hash_fields or args.set_size or args.zset_len or args.stream_len
+        if args.stream_len:
+            print(f"{args.keys} streams key:%010d of {args.stream_len} entries (XADD *), "
+                  f"{args.stream_fields} field(s) f0.. of {args.value_size}-byte values each")
+        elif args.zset_len:
             print(f"{args.keys} sorted sets key:%010d of {args.zset_len} {args.value_size}-byte "
                   "members, integer scores")
         elif args.set_size:
@@ -351,7 +394,8 @@ def main():
             before, after, usage[name] = measure(name, port, proc.pid, args.keys, value,
                                                  args.batch, args.list_len, args.hash_fields,
                                                  args.set_size, args.set_members,
-                                                 args.zset_len)
+                                                 args.zset_len, args.stream_len,
+                                                 args.stream_fields)
             per_key[name] = (after - before) / items
             extra = f" {usage[name]:>18.1f}" if per_item else ""
             print(f"{name:<8} {before / 2**20:>15.1f} {after / 2**20:>14.1f} "

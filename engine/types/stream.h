@@ -190,6 +190,9 @@ class Stream {
   size_t node_count() const { return nodes_.size(); }
   // One storage node (opaque outside engine/types/stream.cc).
   struct Node;
+  // Storage nodes: the same count as Redis's listpacks for the same commands (node boundaries
+  // follow Redis's rule), i.e. XINFO STREAM's radix-tree-keys.
+  size_t node_count() const { return nodes_.size(); }
 
   // Bytes this stream owns beyond sizeof(Stream), entries and groups.
   size_t memory() const;

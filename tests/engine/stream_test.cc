@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -52,8 +53,14 @@ TEST(StreamIdTest, IncrDecrAndText) {
   EXPECT_EQ((StreamId{1526919030474, 55}).ToString(), "1526919030474-55");
 }
 
-TEST(StreamTest, MatchesModelUnderAppendDeleteTrim) {
-  std::mt19937_64 rng(7);
+// Sets the node limits for one test and restores Redis's defaults after it.
+struct NodeLimits {
+  NodeLimits(int64_t bytes, int64_t entries) { Stream::SetNodeLimits(bytes, entries); }
+  ~NodeLimits() { Stream::SetNodeLimits(4096, 100); }
+};
+
+void RunModel(uint64_t seed) {
+  std::mt19937_64 rng(seed);
   Stream s;
   Model model;
   StreamId next{1, 0};
@@ -93,6 +100,174 @@ TEST(StreamTest, MatchesModelUnderAppendDeleteTrim) {
     EXPECT_EQ(s.first_id(), model.empty() ? StreamId{} : model.begin()->first);
   }
   EXPECT_EQ(Collect(s, StreamId::Min(), StreamId::Max(), false), model);
+  // The copy and the codec keep it all.
+  Stream copy(s);
+  EXPECT_EQ(Collect(copy, StreamId::Min(), StreamId::Max(), true), model);
+  std::string payload;
+  s.Encode(&payload);
+  std::unique_ptr<Stream> back(Stream::Decode(payload));
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(Collect(*back, StreamId::Min(), StreamId::Max(), false), model);
+  EXPECT_EQ(back->length(), s.length());
+  EXPECT_EQ(back->memory(), s.memory());
+}
+
+TEST(StreamTest, MatchesModelUnderAppendDeleteTrim) { RunModel(7); }
+
+// Nodes of at most 3 entries or a few hundred bytes: boundaries everywhere.
+TEST(StreamTest, MatchesModelWithSmallNodes) {
+  NodeLimits limits(200, 3);
+  RunModel(8);
+  NodeLimits one(0, 1);
+  RunModel(9);
+}
+
+std::vector<std::string_view> Fv(std::string_view f, std::string_view v) { return {f, v}; }
+
+// Entry IDs ms-0 for ms in [first, last].
+void AppendRange(Stream* s, uint64_t first, uint64_t last, std::string_view value = "v") {
+  for (uint64_t ms = first; ms <= last; ++ms) s->Append({ms, 0}, Fv("f", value));
+}
+
+TEST(StreamTest, ApproxTrimRemovesWholeNodesByEntryCount) {
+  NodeLimits limits(4096, 10);
+  Stream s;
+  AppendRange(&s, 1, 25);  // nodes 1-10, 11-20, 21-25
+  Stream::Trim t;
+  t.approx = true;
+  t.maxlen = 12;
+  EXPECT_EQ(s.TrimHead(t), 10u);  // 25 - 10 >= 12; 15 - 10 < 12
+  EXPECT_EQ(s.length(), 15u);
+  EXPECT_EQ(s.first_id(), (StreamId{11, 0}));
+  t.maxlen = 5;
+  EXPECT_EQ(s.TrimHead(t), 10u);
+  EXPECT_EQ(s.first_id(), (StreamId{21, 0}));
+  EXPECT_EQ(s.TrimHead(t), 0u);  // the last node would leave 0 < 5
+  // LIMIT: no whole node fits under 3 removals.
+  AppendRange(&s, 26, 60);
+  t.maxlen = 0;
+  t.limit = 3;
+  EXPECT_EQ(s.TrimHead(t), 0u);
+  t.limit = 15;  // 21-25 and 26-30 share a node (10 entries); the next would pass 15
+  EXPECT_EQ(s.TrimHead(t), 10u);
+  EXPECT_EQ(s.first_id(), (StreamId{31, 0}));
+  // MINID ~: nodes whose last entry is below it.
+  t = {};
+  t.by_minid = true;
+  t.approx = true;
+  t.minid = {45, 0};
+  EXPECT_EQ(s.TrimHead(t), 10u);  // 31-40 goes, 41-50 holds 45
+  t.approx = false;
+  EXPECT_EQ(s.TrimHead(t), 4u);  // exact: 41-44 flagged inside their node
+  EXPECT_EQ(s.first_id(), (StreamId{45, 0}));
+  EXPECT_EQ(s.length(), 16u);
+  EXPECT_EQ(s.max_deleted_id(), StreamId{});  // trimming does not move it (Redis 7.0)
+}
+
+TEST(StreamTest, NodesCloseAtRedisListpackBytes) {
+  // Redis's listpack for one field "f" and 40-byte values: the master entry and the first entry
+  // take 68 bytes, each later entry 50; a node closes when its bytes plus the new entry's 41
+  // field and value bytes reach stream-node-max-bytes. With 120 bytes that is 2 entries a node.
+  NodeLimits limits(120, 100);
+  Stream s;
+  std::string v(40, 'x');
+  AppendRange(&s, 1, 10, v);
+  Stream::Trim t;
+  t.approx = true;
+  t.maxlen = 5;
+  EXPECT_EQ(s.TrimHead(t), 4u);  // 10 -> 8 -> 6, then 6 - 2 < 5
+  // 100 bytes: one entry a node (68 + 41 >= 100).
+  Stream::SetNodeLimits(100, 100);
+  Stream one;
+  AppendRange(&one, 1, 10, v);
+  EXPECT_EQ(one.TrimHead(t), 5u);
+}
+
+TEST(StreamTest, DeletesInsideNodesAndEmptyNodesGo) {
+  NodeLimits limits(4096, 10);
+  Stream s;
+  AppendRange(&s, 1, 30);
+  size_t full = s.memory();
+  for (uint64_t ms = 11; ms <= 20; ++ms) EXPECT_TRUE(s.Delete({ms, 0}));
+  EXPECT_LT(s.memory(), full);  // the middle node went
+  EXPECT_FALSE(s.Delete({15, 0}));
+  EXPECT_TRUE(s.Delete({1, 0}));
+  EXPECT_TRUE(s.Delete({30, 0}));
+  std::vector<std::string_view> fv;
+  EXPECT_FALSE(s.Get({1, 0}, &fv));
+  ASSERT_TRUE(s.Get({2, 0}, &fv));
+  EXPECT_EQ(fv, Fv("f", "v"));
+  EXPECT_EQ(s.first_id(), (StreamId{2, 0}));
+  EXPECT_EQ(s.last_entry_id(), (StreamId{29, 0}));
+  EXPECT_EQ(s.last_id(), (StreamId{30, 0}));
+  EXPECT_EQ(s.max_deleted_id(), (StreamId{30, 0}));
+  EXPECT_EQ(s.length(), 18u);
+  // Reverse and forward walks skip the deleted entries and the gap.
+  Model all = Collect(s, StreamId::Min(), StreamId::Max(), true);
+  EXPECT_EQ(all.size(), 18u);
+  EXPECT_EQ(all.count({11, 0}), 0u);
+  EXPECT_EQ(Collect(s, {9, 0}, {22, 0}, false).size(), 4u);  // 9, 10, 21, 22
+  // ~ counts a node's live entries: 9 in the first node.
+  Stream::Trim t;
+  t.approx = true;
+  t.maxlen = 9;
+  EXPECT_EQ(s.TrimHead(t), 9u);
+  EXPECT_EQ(s.first_id(), (StreamId{21, 0}));
+  // The tail node closes by entries live and deleted (10), so the next entry starts a node.
+  s.Append({31, 0}, Fv("f", "v"));
+  t.maxlen = 1;
+  EXPECT_EQ(s.TrimHead(t), 9u);
+  EXPECT_EQ(s.length(), 1u);
+  // Deleting the last entry of the stream frees its node; the stream stays usable.
+  EXPECT_TRUE(s.Delete({31, 0}));
+  EXPECT_EQ(s.length(), 0u);
+  EXPECT_EQ(s.first_id(), StreamId{});
+  s.Append({32, 0}, Fv("g", "w"));
+  EXPECT_EQ(Collect(s, StreamId::Min(), StreamId::Max(), false).size(), 1u);
+}
+
+TEST(StreamTest, SameFieldsAreStoredOnceAndOthersKeepTheirs) {
+  NodeLimits limits(0, 100);  // nodes close by entries only: both first nodes hold 100
+  Stream a, b;
+  std::vector<std::string_view> five = {"name",  "alice", "age",   "30",   "city",
+                                        "paris", "zip",   "75001", "lang", "fr"};
+  std::vector<std::string_view> other = {"x", "1"};
+  for (uint64_t ms = 1; ms <= 101; ++ms) a.Append({ms, 0}, five);
+  for (uint64_t ms = 1; ms <= 101; ++ms) b.Append({ms, 0}, ms == 1 ? other : five);
+  // b's master fields are "x": its entries carry their own names, so it takes more room.
+  EXPECT_LT(a.memory() + 99 * 20, b.memory());
+  std::vector<std::string_view> fv;
+  ASSERT_TRUE(a.Get({50, 0}, &fv));
+  EXPECT_EQ(fv, five);
+  ASSERT_TRUE(b.Get({1, 0}, &fv));
+  EXPECT_EQ(fv, other);
+  ASSERT_TRUE(b.Get({2, 0}, &fv));
+  EXPECT_EQ(fv, five);
+}
+
+TEST(StreamTest, CodecKeepsNodeBoundariesAndRefusesBadNodes) {
+  NodeLimits limits(4096, 10);
+  Stream s;
+  AppendRange(&s, 1, 35);
+  ASSERT_TRUE(s.Delete({12, 0}));
+  std::string payload;
+  s.Encode(&payload);
+  Stream::SetNodeLimits(4096, 100);  // decoding keeps the stored boundaries, not today's knobs
+  std::unique_ptr<Stream> back(Stream::Decode(payload));
+  ASSERT_NE(back, nullptr);
+  Stream::Trim t;
+  t.approx = true;
+  t.maxlen = 20;
+  EXPECT_EQ(back->TrimHead(t), 10u);  // nodes of 10: 34 -> 24, then 24 - 9 < 20
+  // Flipping any byte either fails to decode or decodes to a self-consistent stream.
+  for (size_t i = 0; i < payload.size(); ++i) {
+    std::string bad = payload;
+    bad[i] = char(bad[i] ^ 0x41);
+    std::unique_ptr<Stream> x(Stream::Decode(bad));
+    if (x) {
+      EXPECT_EQ(Collect(*x, StreamId::Min(), StreamId::Max(), false).size(), x->length());
+    }
+  }
 }
 
 TEST(StreamTest, CopyAndCodecKeepEntriesGroupsAndCounters) {

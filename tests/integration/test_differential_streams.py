@@ -35,11 +35,23 @@ def key(rng):
     return rng.choice(KEYS)
 
 
+# A round's clock: IDs are picked around it and it moves on, so that most XADDs succeed while
+# others land at, below or far above the top.
+CLOCK = [0]
+
+
 def small_id(rng, full=True):
-    ms = rng.choice([0, 1, 2, 3, 5, 8, 13, 20, 30, 40, 50, rng.randint(0, 60)])
+    CLOCK[0] += rng.choice([0, 0, 1])
+    r = rng.random()
+    if r < 0.8:
+        ms = max(0, CLOCK[0] + rng.randint(-6, 2))
+    elif r < 0.9:
+        ms = rng.randint(0, CLOCK[0] + 1)
+    else:
+        ms = rng.choice([0, 1, CLOCK[0] + 50])
     if not full:
         return b"%d" % ms
-    return b"%d-%d" % (ms, rng.choice([0, 0, 1, 2, 3, 18446744073709551615]))
+    return b"%d-%d" % (ms, rng.choice([0, 0, 0, 1, 2, 3, 18446744073709551615]))
 
 
 def any_id(rng):
@@ -94,7 +106,7 @@ def gen_xadd(rng):
         cmd += [b"LIMIT", b"5"]  # LIMIT without a strategy
     r = rng.random()
     if r < 0.25:
-        cmd.append(b"%d-*" % rng.choice([0, 1, 5, 20, 40, 60]))
+        cmd.append(b"%d-*" % max(0, CLOCK[0] + rng.randint(-3, 1)))
     elif r < 0.3:
         cmd.append(rng.choice(BAD_IDS + [b"0-0", b"0"]))
     else:
@@ -139,8 +151,8 @@ def gen_xlen(rng):
 
 
 def gen_xsetid(rng):
-    cmd = [b"XSETID", key(rng), rng.choice([small_id(rng), small_id(rng), b"100-0", b"bad",
-                                            b"99999-1", b"-", b"0"])]
+    cmd = [b"XSETID", key(rng), rng.choice([small_id(rng), small_id(rng), small_id(rng),
+                                            b"%d-0" % (CLOCK[0] + 3), b"bad", b"-", b"0"])]
     for _ in range(rng.randint(0, 2)):
         opt = rng.choice([b"ENTRIESADDED", b"MAXDELETEDID", b"entriesadded", b"BOGUS"])
         if opt.upper() == b"ENTRIESADDED":
@@ -218,6 +230,7 @@ def play_auto(d, rng):
 
 
 def play_streams(d, rng, types):
+    CLOCK[0] = 0
     # Node limits: small ones put node boundaries everywhere, which ~ trimming shows.
     d.check(b"CONFIG", b"SET", b"stream-node-max-entries",
             rng.choice([b"100", b"1", b"2", b"3", b"5", b"10", b"0"]))
@@ -341,7 +354,11 @@ EDGE_SEQUENCES = [
      [b"TYPE", b"c"], [b"OBJECT", b"ENCODING", b"c"], [b"COPY", b"c", b"c2"],
      [b"XDEL", b"c", b"1-1"], [b"XRANGE", b"c2", b"-", b"+"], [b"RENAME", b"c2", b"c3"],
      [b"XLEN", b"c3"], [b"EXISTS", b"c2"], [b"XTRIM", b"c3", b"MAXLEN", b"0"], [b"TYPE", b"c3"],
-     [b"XLEN", b"c3"], [b"XREAD", b"STREAMS", b"c3", b"0"]],
+     [b"XLEN", b"c3"], [b"XREAD", b"STREAMS", b"c3", b"0"], [b"XADD", b"c3", b"9-9", b"f", b"v"],
+     [b"MOVE", b"c3", b"1"], [b"EXISTS", b"c3"], [b"SELECT", b"1"], [b"XRANGE", b"c3", b"-", b"+"],
+     [b"EXPIRE", b"c3", b"100"], [b"PERSIST", b"c3"], [b"XADD", b"c3", b"10-0", b"g", b"w"],
+     [b"RENAME", b"c3", b"c4"], [b"XREVRANGE", b"c4", b"+", b"-"], [b"DEL", b"c4"],
+     [b"SELECT", b"0"]],
 ]
 
 
