@@ -859,8 +859,10 @@ void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
   r.MapHeader(full ? 9 : 10);
   r.Bulk("length");
   r.Integer(static_cast<int64_t>(s.length()));
-  // radix-tree-keys / -nodes describe Redis's radix tree of listpacks; Aegisr has no such tree
-  // and reports its own storage node count (Stream::node_count) for both.
+  // radix-tree-keys / -nodes describe Redis's radix tree of listpacks. Aegisr has no such tree:
+  // both report its storage node count (Stream::node_count), which follows Redis's rule for
+  // closing a listpack, so radix-tree-keys matches Redis; radix-tree-nodes (the tree's inner
+  // nodes in Redis) does not.
   auto nodes = static_cast<int64_t>(s.node_count());
   r.Bulk("radix-tree-keys");
   r.Integer(nodes);

@@ -185,9 +185,6 @@ class Stream {
   // stream-node-max-entries; 0: no limit, as Redis). Process-wide; nodes already closed stay.
   static void SetNodeLimits(int64_t max_bytes, int64_t max_entries);
   static int64_t node_max_entries();
-  // Storage nodes holding the entries (XINFO STREAM reports it as radix-tree-keys/-nodes; added
-  // by the groups branch).
-  size_t node_count() const { return nodes_.size(); }
   // One storage node (opaque outside engine/types/stream.cc).
   struct Node;
   // Storage nodes: the same count as Redis's listpacks for the same commands (node boundaries
