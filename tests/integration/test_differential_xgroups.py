@@ -490,6 +490,17 @@ EDGE_SEQUENCES = [
      [b"XAUTOCLAIM", b"str", b"g", b"c", b"0", b"0"], [b"XINFO", b"STREAM", b"str"],
      [b"XINFO", b"GROUPS", b"str"], [b"XINFO", b"CONSUMERS", b"str", b"g"],
      [b"XINFO", b"STREAM", b"nokey"], [b"XACK", b"nokey", b"g", b"bad"]],
+    # A stream of several storage nodes (radix-tree-keys), FULL with COUNT, reads across nodes.
+    fill(b"s", 250) + [
+        [b"XGROUP", b"CREATE", b"s", b"g", b"0"], [b"XINFO", b"STREAM", b"s"],
+        [b"XREADGROUP", b"GROUP", b"g", b"a", b"COUNT", b"120", b"STREAMS", b"s", b">"],
+        [b"XDEL", b"s", b"100-0", b"101-0", b"250-0"], [b"XINFO", b"STREAM", b"s"],
+        [b"XINFO", b"STREAM", b"s", b"FULL", b"COUNT", b"3"], [b"XINFO", b"GROUPS", b"s"],
+        [b"XREADGROUP", b"GROUP", b"g", b"b", b"STREAMS", b"s", b">"],
+        [b"XREADGROUP", b"GROUP", b"g", b"a", b"COUNT", b"4", b"STREAMS", b"s", b"98"],
+        [b"XTRIM", b"s", b"MAXLEN", b"50"], [b"XINFO", b"STREAM", b"s"],
+        [b"XAUTOCLAIM", b"s", b"g", b"c", b"0", b"0", b"COUNT", b"25", b"JUSTID"],
+        [b"XINFO", b"GROUPS", b"s"], [b"XINFO", b"CONSUMERS", b"s", b"g"]],
     # entries-read and lag across deletions and trimming (Redis 7.0's estimates).
     fill(b"s", 10) + [
         [b"XGROUP", b"CREATE", b"s", b"a", b"0"], [b"XGROUP", b"CREATE", b"s", b"b", b"3-0"],
