@@ -341,6 +341,19 @@ def gen_xtrim(rng, st):
     return [b"XTRIM", key(rng), b"MINID", st.some_id(rng)]
 
 
+def gen_xsetid(rng, st):
+    """XSETID moves the counters that entries-read and lag are estimated from."""
+    k = rng.choice(STREAM_KEYS)
+    ms = st.next_ms[k] + rng.choice([0, 0, 1, 5])
+    st.next_ms[k] = ms + 1
+    cmd = [b"XSETID", k, b"%d-0" % ms]
+    if rng.random() < 0.5:
+        cmd += [b"ENTRIESADDED", rng.choice([b"0", b"10", b"50", b"200"])]
+    if rng.random() < 0.5:
+        cmd += [b"MAXDELETEDID", rng.choice([b"0-0", b"3-0", b"%d-0" % (ms // 2)])]
+    return cmd
+
+
 def gen_wrong_arity(rng, st):
     return rng.choice([[b"XREADGROUP", b"GROUP", b"g0", b"c0", b"STREAMS", b"s0"],
                        [b"XACK", b"s0", b"g0"], [b"XPENDING", b"s0"],
@@ -352,7 +365,7 @@ def gen_wrong_arity(rng, st):
 
 _WEIGHTED = ([gen_xadd] * 8 + [gen_xgroup] * 4 + [gen_xreadgroup] * 7 + [gen_xack] * 3 +
              [gen_xpending] * 3 + [gen_xclaim] * 3 + [gen_xautoclaim] * 3 + [gen_xinfo] * 3 +
-             [gen_xdel] * 2 + [gen_xtrim])
+             [gen_xdel] * 2 + [gen_xtrim, gen_xsetid])
 
 
 def final_state(d):
