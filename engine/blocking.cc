@@ -91,7 +91,8 @@ void Blocking::Forget(const std::shared_ptr<BlockedClient>& bc) {
   if (it != by_id_.end() && it->second == bc) by_id_.erase(it);
 }
 
-std::shared_ptr<BlockedClient> Blocking::Front(unsigned shard, const std::string& qkey) {
+std::shared_ptr<BlockedClient> Blocking::Front(unsigned shard, const std::string& qkey,
+                                               const ValueType* type) {
   auto& queues = shards_[shard].queues;
   auto it = queues.find(qkey);
   if (it == queues.end()) return nullptr;
@@ -107,7 +108,14 @@ std::shared_ptr<BlockedClient> Blocking::Front(unsigned shard, const std::string
     queues.erase(it);
     return nullptr;
   }
-  return q.front();
+  if (!type) return q.front();
+  // The first waiting client that a value of this type serves: a waiter for another type
+  // (XREAD on a key that is now a list) does not hold up those behind it.
+  for (const auto& bc : q) {
+    if (bc->type == *type && bc->state.load(std::memory_order_acquire) == BlockState::kWaiting)
+      return bc;
+  }
+  return nullptr;
 }
 
 Blocking::Outcome Blocking::TryServe(const std::shared_ptr<BlockedClient>& bc, const KeyRef& k,
@@ -122,8 +130,8 @@ Blocking::Outcome Blocking::TryServe(const std::shared_ptr<BlockedClient>& bc, c
   auto& queues = shards_[k.shard].queues;
   if (auto it = queues.find(qkey); it != queues.end()) {
     Queue& q = it->second;
-    if (!q.empty() && q.front() == bc) {
-      q.pop_front();
+    if (auto pos = std::find(q.begin(), q.end(), bc); pos != q.end()) {
+      q.erase(pos);
       --s.waiters;
     }
     if (q.empty()) queues.erase(it);
@@ -135,18 +143,32 @@ void Blocking::ServeKey(int db, const std::string& key) {
   KeyRef k(key);
   Keyspace& ks = engine_.keyspace();
   const std::string qkey = QueueKey(db, key);
+  bool stream = false, on_disk = false;
+  {
+    auto lk = ks.Lock(k);
+    if (!Front(k.shard, qkey)) return;
+    Entry** link = ks.shard(k).Find(db, k, Engine::NowMs());
+    on_disk = link && (*link)->on_disk();
+    stream = link && !on_disk && (*link)->type == ValueType::kStream;
+  }
+  if (!stream) ServeFirstComers(db, k, qkey);
+  // Stream waiters: served from a stream, or (XREADGROUP) told that it went.
+  if (!on_disk) ServeStreamKey(db, k, qkey);
+}
+
+void Blocking::ServeFirstComers(int db, const KeyRef& k, const std::string& qkey) {
+  Keyspace& ks = engine_.keyspace();
   while (true) {
     std::shared_ptr<BlockedClient> bc;
     Outcome outcome = Outcome::kNotReady;
+    ValueType type;
     {
       auto lk = ks.Lock(k);
-      bc = Front(k.shard, qkey);
-      if (!bc) return;
       Entry** link = ks.shard(k).Find(db, k, Engine::NowMs());
-      if (link && (*link)->type == ValueType::kStream && !(*link)->on_disk()) {
-        lk.unlock();
-        return ServeStreamKey(db, k, qkey);
-      }
+      if (!link) return;
+      type = (*link)->type;
+      bc = Front(k.shard, qkey, &type);
+      if (!bc) return;
       if (bc->extra_keys.empty()) outcome = TryServe(bc, k, db, qkey);
     }
     if (!bc->extra_keys.empty()) {
@@ -154,7 +176,7 @@ void Blocking::ServeKey(int db, const std::string& key) {
       std::vector<KeyRef> refs{k};
       for (const std::string& x : bc->extra_keys) refs.emplace_back(x);
       auto guard = ks.LockKeys(refs);
-      if (Front(k.shard, qkey) != bc) continue;  // the queue changed meanwhile
+      if (Front(k.shard, qkey, &type) != bc) continue;  // the queue changed meanwhile
       outcome = TryServe(bc, k, db, qkey);
     }
     if (outcome == Outcome::kNotReady) return;
@@ -172,10 +194,11 @@ void Blocking::ServeStreamKey(int db, const KeyRef& k, const std::string& qkey) 
     auto lk = ks.Lock(k);
     auto it = shards_[k.shard].queues.find(qkey);
     if (it == shards_[k.shard].queues.end()) return;
-    waiting.assign(it->second.begin(), it->second.end());
+    for (const auto& bc : it->second) {
+      if (bc->type == ValueType::kStream && bc->ready) waiting.push_back(bc);
+    }
   }
   for (const std::shared_ptr<BlockedClient>& bc : waiting) {
-    if (bc->type != ValueType::kStream || !bc->ready) continue;
     bool served = false;
     {
       std::vector<KeyRef> refs{k};
@@ -183,7 +206,7 @@ void Blocking::ServeStreamKey(int db, const KeyRef& k, const std::string& qkey) 
       auto guard = ks.LockKeys(refs);
       if (bc->state.load(std::memory_order_acquire) != BlockState::kWaiting) continue;
       Entry** link = s.Find(db, k, Engine::NowMs());
-      if (!link || (*link)->type != ValueType::kStream || (*link)->on_disk()) return;
+      if (link && (*link)->on_disk()) return;
       if (!bc->ready(engine_, *bc, k)) continue;
       if (!bc->Claim(BlockState::kServed)) continue;  // it stopped waiting just now
       bc->serve(engine_, *bc, k);

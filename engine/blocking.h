@@ -19,16 +19,26 @@
 // Streams. Reading a stream uses nothing up, so a stream key that gets data (XADD notes it as
 // ready even when the key existed) is offered to EVERY client waiting on it, in arrival order,
 // not only the first: each stream waiter has a ready() hook that says, under the key's lock,
-// whether it is to be served now; those that say no keep waiting. How another stream command
-// (XREADGROUP ... BLOCK) plugs in: build a BlockedClient with type = ValueType::kStream, keys
-// (distinct), deadline_ms, params (what serve needs later, e.g. group and consumer names),
-// ready = "does the stream at key hold something for this client" (XREADGROUP: the group's last
-// delivered ID is below the stream's last ID, or the group is gone so that serve can say so),
-// serve = read under the key's shard lock into result, consuming as it must (XREADGROUP adds to
-// the PEL and moves the group's last ID; done inside Shard::Update) or set error instead (e.g.
-// "NOGROUP ..."); reply / timeout_reply as for the others; then call BlockClient with the key
-// locks held. engine/stream_family.cc's CmdXRead is the model. Keys that are deleted or change
-// type are not noted as ready: their stream waiters wait on (or time out).
+// whether it is to be served now; those that say no keep waiting. A stream key that goes away
+// (deleted, overwritten, renamed, moved, expired: Shard::Take notes it) is offered to its stream
+// waiters too, so that XREADGROUP's can end with Redis's "UNBLOCKED the stream key no longer
+// exists"; XREAD's ready() says no and keeps waiting, as Redis does.
+//
+// How another stream command (XREADGROUP ... BLOCK) plugs in: build a BlockedClient with
+// type = ValueType::kStream, keys (distinct), deadline_ms, count, params (what serve needs later,
+// e.g. group and consumer names), and:
+//   ready(engine, bc, key): under key's shard lock, with key holding a stream, a value of
+//     another type or nothing (never a value on disk): serve this client now? XREADGROUP: the
+//     group's last delivered ID is below the stream's last ID, or the key / group is gone (so
+//     that serve can say so). Changes nothing.
+//   serve(engine, bc, key): right after ready() said yes, same locks: read into result,
+//     consuming as it must (XREADGROUP adds to the PEL and moves the group's last ID, inside
+//     Shard::Update) or set error instead ("NOGROUP ...", "UNBLOCKED the stream key no longer
+//     exists").
+//   reply / timeout_reply as for the others (XREAD and XREADGROUP time out with a null array);
+// then call BlockClient with the key locks held. engine/stream_family.cc's CmdXRead is the model.
+// A command that changes what stream waiters may get without XADD (XGROUP DESTROY, XGROUP
+// SETID) notes the key itself: NoteStreamReady (engine/stream_family.h).
 
 #include <atomic>
 #include <cstdint>
@@ -73,9 +83,10 @@ struct BlockedClient {
   int from = 0, to = 0;
   int64_t count = 1;
 
-  // Serves the client from `key` (which holds a non-empty value of `type`) with the shard locks
-  // of `key` and of every extra key held: pops what the command pops into result, or sets error,
-  // or sets state to kRetry and changes nothing.
+  // Serves the client from `key` (which holds a non-empty value of `type`; for stream waiters:
+  // whatever ready() accepted) with the shard locks of `key` and of every extra key held: pops
+  // what the command pops into result, or sets error, or sets state to kRetry and changes
+  // nothing.
   void (*serve)(Engine& engine, BlockedClient& bc, const KeyRef& key) = nullptr;
   // Writes the reply of a served client from result (its own thread).
   void (*reply)(const BlockedClient& bc, ReplySink& sink) = nullptr;
@@ -83,8 +94,9 @@ struct BlockedClient {
   void (*timeout_reply)(ReplySink& sink) = nullptr;
 
   // Stream waiters only (see "Streams" above): whether to serve this client from `key` now.
-  // Called with the key's shard lock held (and those of extra_keys) while key holds a stream in
-  // RAM; false leaves the client waiting. Must not change anything.
+  // Called with the key's shard lock held (and those of extra_keys); key may hold a stream,
+  // another type or nothing, never a value on disk. False leaves the client waiting. Must not
+  // change anything.
   bool (*ready)(Engine& engine, const BlockedClient& bc, const KeyRef& key) = nullptr;
   // Command-specific state kept from when it blocked, for ready() and serve(): XREAD's ID per
   // key ("ms-seq", in keys' order, "$" already resolved), XREADGROUP's group and consumer.
@@ -141,11 +153,15 @@ class Blocking {
  private:
   enum class Outcome { kServed, kSkipped, kNotReady };
   void ServeKey(int db, const std::string& key);
-  // A stream key's waiters: every one whose ready() says yes, in arrival order.
+  // The pop commands' waiters of a key: first come, first served while it has data.
+  void ServeFirstComers(int db, const KeyRef& k, const std::string& qkey);
+  // A key's stream waiters: every one whose ready() says yes, in arrival order.
   void ServeStreamKey(int db, const KeyRef& k, const std::string& qkey);
   // The first waiting client of queue `qkey` in `shard`, dropping entries that are no longer
-  // waiting; nullptr if none. Requires the shard's lock.
-  std::shared_ptr<BlockedClient> Front(unsigned shard, const std::string& qkey);
+  // waiting; with type, the first that waits for a value of that type. nullptr if none.
+  // Requires the shard's lock.
+  std::shared_ptr<BlockedClient> Front(unsigned shard, const std::string& qkey,
+                                       const ValueType* type = nullptr);
   Outcome TryServe(const std::shared_ptr<BlockedClient>& bc, const KeyRef& k, int db,
                    const std::string& qkey);
   void Wake(const BlockedClient& bc);

@@ -122,6 +122,10 @@ void ReplyStreamEntries(ReplySink& reply, std::span<const StreamEntryView> entri
 const Stream& StreamOf(const Entry* e) { return ObjectOf<Stream>(e); }
 Stream& MutableStream(Entry* e) { return MutableObject<Stream>(e); }
 
+void NoteStreamReady(Shard& s, int db, std::string_view key) {
+  if (s.waiters > 0) ThreadReadyKeys().push_back({db, std::string(key)});
+}
+
 Entry* NewStreamEntry(std::string_view key, uint32_t hash) {
   return NewObjectEntry(key, hash, ValueType::kStream, new Stream());
 }
@@ -245,12 +249,6 @@ const ObjectOps kStreamOps = {
     // Freeing releases the object, its index and each node.
     [](const void* obj) { return 2 + static_cast<const Stream*>(obj)->node_count(); },
 };
-
-// Notes the key as ready for the clients blocked on it (XREAD BLOCK), as Redis's
-// signalKeyAsReady after every XADD (Shard::Insert does it for a new key).
-void NoteStreamReady(Shard& s, int db, std::string_view key) {
-  if (s.waiters > 0) ThreadReadyKeys().push_back({db, std::string(key)});
-}
 
 // XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [...]
 void CmdXAdd(CommandContext& ctx, ArgList args) {
@@ -515,9 +513,10 @@ Entry* StreamEntryAt(Engine& engine, const BlockedClient& bc, const KeyRef& k) {
   return link ? *link : nullptr;
 }
 
+// Like Redis, a key that is gone or holds another type keeps an XREAD waiting.
 bool XReadReady(Engine& engine, const BlockedClient& bc, const KeyRef& k) {
   Entry* e = StreamEntryAt(engine, bc, k);
-  return e && XReadAfter(bc, k) < StreamOf(e).last_id();
+  return e && e->type == ValueType::kStream && XReadAfter(bc, k) < StreamOf(e).last_id();
 }
 
 void ServeXRead(Engine& engine, BlockedClient& bc, const KeyRef& k) {

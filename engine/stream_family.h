@@ -76,6 +76,11 @@ struct StreamKey : TypedKey {
   const Stream& stream() const { return StreamOf(*link); }
 };
 
+// Notes key as ready for the clients blocked on it (engine/blocking.h "Streams"), as Redis's
+// signalKeyAsReady: after every XADD, and after a change that may end a wait without new entries
+// (XGROUP DESTROY, XGROUP SETID). Call with the key's shard lock held.
+void NoteStreamReady(Shard& s, int db, std::string_view key);
+
 // Creates an empty stream entry for a new key (a stream may be stored empty, as in Redis).
 Entry* NewStreamEntry(std::string_view key, uint32_t hash);
 

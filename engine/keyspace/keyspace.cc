@@ -121,6 +121,9 @@ void Shard::Insert(int db, Entry* e) {
 
 Entry* Shard::Take(int db, Entry** link) {
   Entry* e = tables_[db].Unlink(link);
+  // A stream that goes away ends its XREADGROUP waiters' wait (engine/blocking.h "Streams").
+  if (waiters > 0 && e->type == ValueType::kStream)
+    ThreadReadyKeys().push_back({db, std::string(e->key())});
   AddUsed(db, -int64_t(e->MemoryUsage()));
   SyncOverhead(db);
   if (e->has_expire()) --volatile_[db];

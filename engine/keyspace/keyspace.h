@@ -93,7 +93,8 @@ class Shard {
   void Insert(int db, Entry* e);
   // Unlinks and frees.
   void Delete(int db, Entry** link);
-  // Unlinks without freeing (RENAME, MOVE); bookkeeping as for Delete.
+  // Unlinks without freeing (RENAME, MOVE); bookkeeping as for Delete. While clients wait for
+  // keys of this shard, a stream's key is noted as ready (its XREADGROUP waiters learn it went).
   Entry* Take(int db, Entry** link);
   // Applies fn(Entry*) -> Entry* (which may reallocate the entry) and keeps the table link,
   // memory and TTL bookkeeping right. Returns the entry after fn.

@@ -1,6 +1,7 @@
 #include "engine/types/stream.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <new>
@@ -433,6 +434,43 @@ uint64_t Stream::TrimHead(const Trim& t) {
   return removed;
 }
 
+namespace {
+
+using RaxKey = std::array<uint8_t, 16>;
+
+// Nodes of the compressed trie of keys[lo, hi) (sorted, distinct, 16 bytes) below depth: a
+// compressed node for a shared run of bytes, a branching node where they part, and a node where
+// each key ends; as Redis's rax lays them out.
+size_t RaxNodes(const std::vector<RaxKey>& keys, size_t lo, size_t hi, size_t depth) {
+  if (depth == 16) return 1;
+  const RaxKey &a = keys[lo], &b = keys[hi - 1];
+  size_t run = 0;
+  while (depth + run < 16 && a[depth + run] == b[depth + run]) ++run;
+  if (run > 0) return 1 + RaxNodes(keys, lo, hi, depth + run);
+  size_t n = 1;
+  for (size_t i = lo; i < hi;) {
+    size_t j = i;
+    while (j < hi && keys[j][depth] == keys[i][depth]) ++j;
+    n += RaxNodes(keys, i, j, depth + 1);
+    i = j;
+  }
+  return n;
+}
+
+}  // namespace
+
+size_t Stream::rax_nodes() const {
+  if (nodes_.empty()) return 1;  // the root alone
+  std::vector<RaxKey> keys(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    for (int b = 0; b < 8; ++b) {
+      keys[i][b] = uint8_t(nodes_[i]->master.ms >> (56 - 8 * b));
+      keys[i][8 + b] = uint8_t(nodes_[i]->master.seq >> (56 - 8 * b));
+    }
+  }
+  return RaxNodes(keys, 0, keys.size(), 0);
+}
+
 // ---- iteration -------------------------------------------------------------------------------
 
 Stream::Iterator::Iterator(const Stream& s, StreamId start, StreamId end, bool reverse)
@@ -473,12 +511,10 @@ bool Stream::Iterator::Next(StreamId* id, std::vector<std::string_view>* fields_
         if (++node_ < nodes.size()) off_ = nodes[node_]->first;
         continue;
       }
-      uint32_t at = off_;
-      off_ = n->Read(at, id, &flags, nullptr);
+      off_ = n->Read(off_, id, &flags, fields_values);
       if (flags & kDeleted) continue;
       if (*id < start_) continue;
       if (*id > end_) break;
-      n->Read(at, id, &flags, fields_values);
       return true;
     }
   } else {

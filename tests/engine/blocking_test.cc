@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/client.h"
+#include "engine/command.h"
 #include "engine/config.h"
 #include "engine/engine.h"
 #include "net/resp_writer.h"
@@ -178,6 +179,74 @@ TEST_F(BlockingTest, ServingAndTimingOutRaceWithExactlyOneWinner) {
     }
     Run(clients_[3], {"DEL", "r"});
   }
+  EXPECT_EQ(Waiters(), 0u);
+}
+
+// Stream waiters (engine/blocking.h "Streams"): an XADD serves every XREAD waiting on the key,
+// not only the first; a waiter with its own ready()/serve() (as XREADGROUP plugs in) is offered
+// the key when new entries come and when the stream goes away, and may end with an error.
+TEST_F(BlockingTest, StreamWaitersAreAllServedAndLearnWhenTheKeyGoes) {
+  EXPECT_EQ(Run(clients_[0], {"XREAD", "BLOCK", "0", "STREAMS", "s", "$"}), "");
+  EXPECT_EQ(Run(clients_[1], {"XREAD", "COUNT", "5", "BLOCK", "0", "STREAMS", "x", "s", "$", "$"}),
+            "");
+  {
+    // A waiter served only once the stream is gone, as XREADGROUP's are.
+    RespWriter w(2);
+    CommandContext ctx{engine_, clients_[2], w};
+    KeyRef k("s");
+    auto lk = engine_.keyspace().Lock(k);
+    auto bc = std::make_shared<BlockedClient>();
+    bc->type = ValueType::kStream;
+    bc->keys.emplace_back("s");
+    bc->ready = [](Engine& e, const BlockedClient& b, const KeyRef& key) {
+      Entry** link = e.keyspace().shard(key).Find(b.db, key, Engine::NowMs());
+      return !link || (*link)->type != ValueType::kStream;
+    };
+    bc->serve = [](Engine&, BlockedClient& b, const KeyRef&) {
+      b.error = "UNBLOCKED the stream key no longer exists";
+    };
+    bc->reply = [](const BlockedClient&, ReplySink&) {};
+    bc->timeout_reply = [](ReplySink& r) { r.NullArray(); };
+    std::vector<std::string_view> args = {"XREADGROUP"};
+    BlockClient(ctx, args, bc);
+  }
+  EXPECT_EQ(Run(clients_[3], {"XADD", "s", "1-1", "f", "v"}), "$3\r\n1-1\r\n");
+  EXPECT_EQ(control_.woken, (std::vector<uint64_t>{100, 101}));
+  std::string entry =
+      "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n";
+  EXPECT_EQ(Finish(clients_[0]), entry);
+  EXPECT_EQ(Finish(clients_[1]), entry);
+  EXPECT_EQ(clients_[2].blocked->state.load(), BlockState::kWaiting);
+  // An XREAD waiter keeps waiting when the key goes; the other one is told.
+  EXPECT_EQ(Run(clients_[0], {"XREAD", "BLOCK", "0", "STREAMS", "s", "$"}), "");
+  EXPECT_EQ(Run(clients_[3], {"DEL", "s"}), ":1\r\n");
+  EXPECT_EQ(control_.woken, (std::vector<uint64_t>{100, 101, 102}));
+  EXPECT_EQ(Finish(clients_[2]), "-UNBLOCKED the stream key no longer exists\r\n");
+  EXPECT_EQ(clients_[0].blocked->state.load(), BlockState::kWaiting);
+  // Its "$" was 1-1: a new stream's 1-0 is not after it, 2-0 is.
+  EXPECT_EQ(Run(clients_[3], {"XADD", "s", "1-0", "g", "w"}), "$3\r\n1-0\r\n");
+  EXPECT_EQ(clients_[0].blocked->state.load(), BlockState::kWaiting);
+  EXPECT_EQ(Run(clients_[3], {"XADD", "s", "2-0", "g", "w"}), "$3\r\n2-0\r\n");
+  EXPECT_EQ(Finish(clients_[0]),
+            "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n");
+  EXPECT_EQ(engine_.blocking().blocked_clients(), 0u);
+  EXPECT_EQ(Waiters(), 0u);
+}
+
+// Waiters for another type of value do not hold up those behind them.
+TEST_F(BlockingTest, AWaiterForAnotherTypeDoesNotHoldUpTheQueue) {
+  EXPECT_EQ(Run(clients_[0], {"XREAD", "BLOCK", "0", "STREAMS", "k", "$"}), "");
+  EXPECT_EQ(Run(clients_[1], {"BZPOPMIN", "k", "0"}), "");
+  EXPECT_EQ(Run(clients_[2], {"BLPOP", "k", "0"}), "");
+  EXPECT_EQ(Run(clients_[3], {"RPUSH", "k", "a"}), ":1\r\n");
+  EXPECT_EQ(control_.woken, (std::vector<uint64_t>{102}));
+  EXPECT_EQ(Finish(clients_[2]), "*2\r\n$1\r\nk\r\n$1\r\na\r\n");
+  EXPECT_EQ(Run(clients_[3], {"ZADD", "k", "1", "m"}), ":1\r\n");
+  EXPECT_EQ(Finish(clients_[1]), "*3\r\n$1\r\nk\r\n$1\r\nm\r\n$1\r\n1\r\n");
+  EXPECT_EQ(clients_[0].blocked->state.load(), BlockState::kWaiting);
+  EXPECT_EQ(Run(clients_[3], {"XADD", "k", "1-1", "f", "v"}), "$3\r\n1-1\r\n");
+  EXPECT_EQ(control_.woken, (std::vector<uint64_t>{102, 101, 100}));
+  Finish(clients_[0]);
   EXPECT_EQ(Waiters(), 0u);
 }
 

@@ -70,6 +70,16 @@ def scenario_serving(port):
                 out.append(p.cmd("XTRIM", "s", "MAXLEN", "0"))
                 out.append(p.cmd("XADD", "s", "8-0", "a", "b"))
                 out.append(conns[4].read_reply())
+                # The stream it waits on deleted and overwritten: an XREAD waits on.
+                conns[0].send_cmd("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+                wait_blocked(port, 1)
+                out.append(p.cmd("DEL", "s"))
+                out.append(p.cmd("SET", "s", "x"))
+                out.append(p.cmd("DEL", "s"))
+                out.append(p.cmd("XADD", "s", "8-0", "a", "b"))  # not after its "$" (8-0)
+                out.append(conns[0].is_closed(wait=0.2) or conns[0].buf != b"")
+                out.append(p.cmd("XADD", "s", "9-0", "c", "d"))
+                out.append(conns[0].read_reply())
                 out.append(p.cmd("INFO", "clients").split(b"blocked_clients:")[1]
                            .split(b"\r\n")[0])
                 out.append(p.cmd("FLUSHALL"))

@@ -331,6 +331,14 @@ EDGE_SEQUENCES = [
     [[b"XADD", b"b", b"%d-0" % i, b"f", b"x" * (i * 37 % 400)] for i in range(1, 120)] + [
      [b"XTRIM", b"b", b"MAXLEN", b"~", b"10"], [b"XLEN", b"b"],
      [b"XTRIM", b"b", b"MINID", b"~", b"100"], [b"XLEN", b"b"]],
+    # A node whose live entries all go by an exact MINID trim stays (its last entry was deleted
+    # before), as in Redis: it still counts toward the next node's start and goes with ~.
+    [[b"CONFIG", b"SET", b"stream-node-max-entries", b"3"]] + _many(b"k", 3) + [
+     [b"XDEL", b"k", b"3-1"], [b"XTRIM", b"k", b"MINID", b"3-1"], [b"XLEN", b"k"],
+     [b"XADD", b"k", b"4-1", b"f", b"v"], [b"XADD", b"k", b"5-1", b"f", b"v"],
+     [b"XTRIM", b"k", b"MAXLEN", b"~", b"1"], [b"XLEN", b"k"], [b"XRANGE", b"k", b"-", b"+"],
+     [b"XTRIM", b"k", b"MAXLEN", b"~", b"0"], [b"XLEN", b"k"],
+     [b"CONFIG", b"SET", b"stream-node-max-entries", b"100"]],
     # XREAD: several keys, $, COUNT, errors in Redis's order.
     _many(b"x", 5) + _many(b"y", 3, 10) + [
      [b"XREAD", b"STREAMS", b"x", b"y", b"0", b"0"], [b"XREAD", b"COUNT", b"2", b"STREAMS",
