@@ -224,7 +224,7 @@ void CmdXGroup(CommandContext& ctx, ArgList args) {
     if (!g) return ctx.reply.Integer(0);
     key.Change([&](Stream& s) { s.groups().erase(s.groups().find(gname)); });
     // Clients blocked reading this group are told it is gone (ReadGroupReady), as Redis does.
-    if (key.s.waiters > 0) ThreadReadyKeys().push_back({key.db, std::string(key.k.key)});
+    NoteStreamReady(key.s, key.db, key.k.key);
     return ctx.reply.Integer(1);
   }
   if (EqualsIgnoreCase(sub, "createconsumer") && args.size() == 5) {
@@ -397,11 +397,12 @@ void ReplyStreamKey(ReplySink& reply, std::string_view key) {
 
 // Blocked XREADGROUP (engine/blocking.h): bc.params = group, consumer, "noack" or "". As in
 // Redis, a waiter is offered a stream once its last ID passes the group's last delivered ID (so
-// each new entry goes to one waiter of a group, the first in line), or when the group is gone
-// (it then gets NOGROUP). bc.result: the key, then per entry its ID, the number of strings and
-// the strings.
+// each new entry goes to one waiter of a group, the first in line), when the group is gone (it
+// then gets NOGROUP), or when the key is gone or holds another type (UNBLOCKED). bc.result: the
+// key, then per entry its ID, the number of strings and the strings.
 constexpr std::string_view kGroupGone =
     "NOGROUP the consumer group this client was blocked on no longer exists";
+constexpr std::string_view kKeyGone = "UNBLOCKED the stream key no longer exists";
 
 Entry* BlockedStreamEntry(Engine& engine, const BlockedClient& bc, const KeyRef& k) {
   Entry** link = engine.keyspace().shard(k).Find(bc.db, k, Engine::NowMs());
@@ -410,7 +411,7 @@ Entry* BlockedStreamEntry(Engine& engine, const BlockedClient& bc, const KeyRef&
 
 bool ReadGroupReady(Engine& engine, const BlockedClient& bc, const KeyRef& k) {
   Entry* e = BlockedStreamEntry(engine, bc, k);
-  if (!e) return false;
+  if (!e || e->type != ValueType::kStream) return true;  // serve says UNBLOCKED
   const Stream& s = StreamOf(e);
   auto it = s.groups().find(bc.params[0]);
   return it == s.groups().end() || it->second->last_id < s.last_id();
@@ -419,6 +420,10 @@ bool ReadGroupReady(Engine& engine, const BlockedClient& bc, const KeyRef& k) {
 void ServeReadGroup(Engine& engine, BlockedClient& bc, const KeyRef& k) {
   Shard& shard = engine.keyspace().shard(k);
   Entry** link = shard.Find(bc.db, k, Engine::NowMs());
+  if (!link || (*link)->type != ValueType::kStream) {
+    bc.error = kKeyGone;
+    return;
+  }
   if (!StreamOf(*link).groups().count(bc.params[0])) {
     bc.error = kGroupGone;
     return;
@@ -859,15 +864,13 @@ void ReplyStreamInfo(CommandContext& ctx, ArgList args, const Stream& s) {
   r.MapHeader(full ? 9 : 10);
   r.Bulk("length");
   r.Integer(static_cast<int64_t>(s.length()));
-  // radix-tree-keys / -nodes describe Redis's radix tree of listpacks. Aegisr has no such tree:
-  // both report its storage node count (Stream::node_count), which follows Redis's rule for
-  // closing a listpack, so radix-tree-keys matches Redis; radix-tree-nodes (the tree's inner
-  // nodes in Redis) does not.
-  auto nodes = static_cast<int64_t>(s.node_count());
+  // radix-tree-keys / -nodes describe Redis's radix tree of listpacks. Aegisr's storage nodes
+  // close by Redis's rule, so their count is radix-tree-keys, and Stream::rax_nodes computes the
+  // tree Redis would build over them.
   r.Bulk("radix-tree-keys");
-  r.Integer(nodes);
+  r.Integer(static_cast<int64_t>(s.node_count()));
   r.Bulk("radix-tree-nodes");
-  r.Integer(nodes);
+  r.Integer(static_cast<int64_t>(s.rax_nodes()));
   r.Bulk("last-generated-id");
   ReplyStreamId(r, s.last_id());
   r.Bulk("max-deleted-entry-id");

@@ -93,6 +93,16 @@ def scenario_noack_destroy_timeout(port):
         wait_blocked(port, 1)
         out.append(p.cmd("XGROUP", "DESTROY", "s", "g"))
         out.append(w.read_reply())
+        # The key deleted, or overwritten by another type, under a waiter: UNBLOCKED.
+        for end in (("DEL", "s"), ("SET", "s", "x")):
+            p.cmd("DEL", "s")
+            p.cmd("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+            w.send_cmd("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+            wait_blocked(port, 1)
+            out.append(p.cmd(*end))
+            out.append(w.read_reply())
+        p.cmd("DEL", "s")
+        p.cmd("XADD", "s", "1-0", "f", "v")
         # Timeouts, in both protocols; and a read with entries waiting does not block.
         p.cmd("XGROUP", "CREATE", "s", "g", "$")
         start = time.monotonic()
