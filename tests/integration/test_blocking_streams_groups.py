@@ -123,6 +123,30 @@ def test_noack_destroyed_group_and_timeouts(opts):
     assert_same("NOACK, destroy, timeout", ref, dut)
 
 
+def scenario_setid_back(port):
+    """XGROUP SETID back under a waiter does not serve it (Redis does not signal the key); the
+    next XADD does, from the group's new position."""
+    out = []
+    with RawConn(port) as w, RawConn(port) as p:
+        p.cmd("XADD", "s", "1-0", "f", "v")
+        p.cmd("XGROUP", "CREATE", "s", "g", "$")
+        w.send_cmd("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+        wait_blocked(port, 1)
+        out.append(p.cmd("XGROUP", "SETID", "s", "g", "0"))
+        time.sleep(0.1)
+        wait_blocked(port, 1)
+        out.append(p.cmd("XADD", "s", "2-0", "f", "v"))
+        out.append(w.read_reply())
+        out.append(p.cmd("XINFO", "GROUPS", "s"))
+    return out
+
+
+@test
+def test_setid_back_waits_for_the_next_xadd(opts):
+    ref, dut = both_servers(opts, scenario_setid_back)
+    assert_same("SETID under a waiter", ref, dut)
+
+
 @test
 def test_consumers_racing_producers_get_every_entry_once(opts):
     """8 consumers of one group block and re-read while 2 producers add 2000 entries on other
