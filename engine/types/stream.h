@@ -66,7 +66,7 @@ class Stream;
 // else. Commands change groups only through these operations.
 struct StreamGroup {
   StreamId last_id;  // last delivered ID
-  // Entries read by the group (Redis's entries_read; -1: unknown, then lag is estimated as null).
+  // Entries read by the group (Redis's entries_read; -1: unknown, then XINFO estimates it).
   int64_t entries_read = -1;
   std::map<StreamId, std::unique_ptr<StreamNack>> pel;
   std::map<std::string, std::unique_ptr<StreamConsumer>, std::less<>> consumers;
