@@ -162,5 +162,6 @@ void RegisterConfigFamily(CommandRegistry& r);
 void RegisterHllFamily(CommandRegistry& r);
 void RegisterBloomFamily(CommandRegistry& r);
 void RegisterStreamFamily(CommandRegistry& r);
+void RegisterStreamGroupFamily(CommandRegistry& r);
 
 }  // namespace aegisr

@@ -93,6 +93,7 @@ void Engine::RegisterAll() {
   RegisterHllFamily(commands_);
   RegisterBloomFamily(commands_);
   RegisterStreamFamily(commands_);
+  RegisterStreamGroupFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
 }
 

@@ -284,6 +284,24 @@ SUMMARIES = {
     "xrevrange": "Returns the entries of a stream within a range of IDs, newest first",
     "xsetid": "Sets a stream's last ID and its added and deleted bookkeeping",
     "xtrim": "Removes entries from the head of a stream by length or by ID",
+    # stream consumer groups
+    "xack": "Acknowledges entries of a consumer group, removing them from its pending list",
+    "xautoclaim": "Gives a consumer the group's pending entries idle for long enough, from a cursor",
+    "xclaim": "Gives a consumer pending entries of its group that are idle for long enough",
+    "xgroup": "Container for consumer group subcommands",
+    "xgroup|create": "Creates a consumer group of a stream",
+    "xgroup|createconsumer": "Creates a consumer in a consumer group",
+    "xgroup|delconsumer": "Deletes a consumer and its pending entries from a consumer group",
+    "xgroup|destroy": "Deletes a consumer group",
+    "xgroup|help": "Lists the XGROUP subcommands",
+    "xgroup|setid": "Sets the last delivered ID of a consumer group",
+    "xinfo": "Container for stream introspection subcommands",
+    "xinfo|consumers": "Lists the consumers of a consumer group",
+    "xinfo|groups": "Lists the consumer groups of a stream",
+    "xinfo|help": "Lists the XINFO subcommands",
+    "xinfo|stream": "Describes a stream, optionally with its entries, groups and pending lists",
+    "xpending": "Summarizes or lists the pending entries of a consumer group",
+    "xreadgroup": "Reads new or pending entries of streams as a consumer of a group",
 }
 
 # Top-level commands to describe (subcommands follow their container).
@@ -314,8 +332,10 @@ COMMANDS = [
     # geo group
     "geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro", "georadiusbymember",
     "georadiusbymember_ro", "geosearch", "geosearchstore",
-    # stream group (core; the consumer-group commands are added by their branch)
+    # stream group (core)
     "xadd", "xdel", "xlen", "xrange", "xread", "xrevrange", "xsetid", "xtrim",
+    # stream group (consumer groups)
+    "xack", "xautoclaim", "xclaim", "xgroup", "xinfo", "xpending", "xreadgroup",
     # generic group
     "copy", "del", "dump", "exists", "expire", "expireat", "expiretime", "keys", "migrate",
     "move", "object", "persist", "pexpire", "pexpireat", "pexpiretime", "pttl", "randomkey",

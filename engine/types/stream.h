@@ -59,13 +59,51 @@ struct StreamConsumer {
   std::map<StreamId, StreamNack*> pel;
 };
 
+class Stream;
+
+// A consumer group. Invariant kept by the operations below (CheckPels tests it): every nack of
+// the group's PEL is in its owner's PEL under the same ID, and a consumer's PEL holds nothing
+// else. Commands change groups only through these operations.
 struct StreamGroup {
   StreamId last_id;  // last delivered ID
-  // Entries read by the group (Redis's entries_read; -1: unknown, then lag is estimated as null).
+  // Entries read by the group (Redis's entries_read; -1: unknown, then XINFO estimates it).
   int64_t entries_read = -1;
   std::map<StreamId, std::unique_ptr<StreamNack>> pel;
   std::map<std::string, std::unique_ptr<StreamConsumer>, std::less<>> consumers;
+
+  // The consumer called name, or nullptr.
+  StreamConsumer* FindConsumer(std::string_view name) const;
+  // The consumer called name, created (seen now) if missing; *created says which.
+  StreamConsumer* GetOrCreateConsumer(std::string_view name, int64_t now_ms,
+                                      bool* created = nullptr);
+  // Deletes the consumer and its pending entries (from the group's PEL too). Returns how many
+  // entries it had pending; 0 (and nothing changes) if there is no such consumer.
+  size_t DeleteConsumer(std::string_view name);
+  // XREADGROUP's new delivery of id to c: a nack (count 1, delivered now) owned by c; an id
+  // already pending (the group's last ID was set back) moves to c with its count reset to 1.
+  void DeliverNew(StreamId id, StreamConsumer* c, int64_t now_ms);
+  // Removes id from the PEL and its owner's; false if it was not pending.
+  bool Ack(StreamId id);
+  // Gives the pending entry id to c (moving it from its owner's PEL); an id not pending is
+  // added (XCLAIM's FORCE: count 1, delivered now). Returns its nack, for the caller to set the
+  // delivery time and count.
+  StreamNack* Claim(StreamId id, StreamConsumer* c, int64_t now_ms);
+  // The group's read position after delivering id (> last_id) from s: last_id becomes id and
+  // entries_read counts it where it stays known (Redis 7.0's rules).
+  void AdvanceTo(const Stream& s, StreamId id);
+  // The group's lag (entries added but not yet read) in *lag; false where it cannot be known.
+  // It may be negative: ENTRIESREAD can set entries_read above the stream's entries added.
+  bool Lag(const Stream& s, int64_t* lag) const;
+  // True if the group's PEL and the consumers' PELs agree (see above).
+  bool CheckPels() const;
 };
+
+// Redis's read counter of id in s: its distance from the first entry ever added, where the
+// stream's bookkeeping makes it known; -1 otherwise.
+int64_t StreamEstimateDistance(const Stream& s, StreamId id);
+// Whether entries of s between start and end (inclusive) may have been deleted (Redis's
+// streamRangeHasTombstones, from max_deleted_id alone).
+bool StreamRangeHasTombstones(const Stream& s, StreamId start, StreamId end);
 
 // --- the stream --------------------------------------------------------------------------------
 

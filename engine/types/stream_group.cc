@@ -1,4 +1,14 @@
-// Consumer groups of a stream: copy, memory and codec.
+// Consumer groups of a stream: the PEL and consumer operations, Redis 7.0's read counter and
+// lag rules, and the groups' copy, memory and codec.
+//
+// A pending entry (nack) is owned by the group's PEL (an ID-ordered map of unique_ptr); the
+// owner consumer's PEL maps the same ID to the same nack, so XPENDING and XINFO read either
+// view in ID order and XACK/XCLAIM move or drop a nack in O(log n) from both.
+//
+// entries_read and lag: a group knows how many entries it has read (entries_read) only while
+// no deletion can have fallen between its position and the stream's end; otherwise the count is
+// estimated from the stream's own counters (entries_added, length, first ID, max deleted ID),
+// which is exact only at the first or last entry, and is -1 (null) where no estimate holds.
 
 #include <memory>
 
@@ -6,6 +16,132 @@
 #include "engine/types/stream.h"
 
 namespace aegisr {
+
+StreamConsumer* StreamGroup::FindConsumer(std::string_view name) const {
+  auto it = consumers.find(name);
+  return it == consumers.end() ? nullptr : it->second.get();
+}
+
+StreamConsumer* StreamGroup::GetOrCreateConsumer(std::string_view name, int64_t now_ms,
+                                                 bool* created) {
+  auto it = consumers.find(name);
+  if (created) *created = it == consumers.end();
+  if (it != consumers.end()) return it->second.get();
+  auto c = std::make_unique<StreamConsumer>();
+  c->name = std::string(name);
+  c->seen_time_ms = now_ms;
+  StreamConsumer* raw = c.get();
+  consumers.emplace(std::string(name), std::move(c));
+  return raw;
+}
+
+size_t StreamGroup::DeleteConsumer(std::string_view name) {
+  auto it = consumers.find(name);
+  if (it == consumers.end()) return 0;
+  size_t pending = it->second->pel.size();
+  for (const auto& [id, nack] : it->second->pel) pel.erase(id);
+  consumers.erase(it);
+  return pending;
+}
+
+void StreamGroup::DeliverNew(StreamId id, StreamConsumer* c, int64_t now_ms) {
+  auto [it, inserted] = pel.try_emplace(id);
+  if (inserted) {
+    it->second = std::make_unique<StreamNack>();
+  } else if (it->second->consumer != c) {
+    it->second->consumer->pel.erase(id);
+  }
+  StreamNack* nack = it->second.get();
+  nack->consumer = c;
+  nack->delivery_time_ms = now_ms;
+  nack->delivery_count = 1;
+  c->pel.insert_or_assign(id, nack);
+}
+
+bool StreamGroup::Ack(StreamId id) {
+  auto it = pel.find(id);
+  if (it == pel.end()) return false;
+  it->second->consumer->pel.erase(id);
+  pel.erase(it);
+  return true;
+}
+
+StreamNack* StreamGroup::Claim(StreamId id, StreamConsumer* c, int64_t now_ms) {
+  auto [it, inserted] = pel.try_emplace(id);
+  if (inserted) {
+    it->second = std::make_unique<StreamNack>();
+    it->second->delivery_time_ms = now_ms;
+    it->second->delivery_count = 1;
+  } else if (it->second->consumer != c) {
+    it->second->consumer->pel.erase(id);
+  }
+  StreamNack* nack = it->second.get();
+  nack->consumer = c;
+  c->pel.insert_or_assign(id, nack);
+  return nack;
+}
+
+bool StreamRangeHasTombstones(const Stream& s, StreamId start, StreamId end) {
+  StreamId maxdel = s.max_deleted_id();
+  if (s.empty() || maxdel == StreamId{}) return false;
+  if (s.first_id() > maxdel) return false;  // every deletion lies before the first entry
+  return start <= maxdel && maxdel <= end;
+}
+
+int64_t StreamEstimateDistance(const Stream& s, StreamId id) {
+  auto added = static_cast<int64_t>(s.entries_added());
+  if (added == 0) return 0;
+  if (s.empty() && id <= s.last_id()) return added;
+  if (id == s.last_id()) return added;
+  if (id > s.last_id()) return -1;
+  StreamId maxdel = s.max_deleted_id();
+  if (maxdel == StreamId{} || maxdel < s.first_id()) {
+    auto len = static_cast<int64_t>(s.length());
+    if (id < s.first_id()) return added - len;
+    if (id == s.first_id()) return added - len + 1;
+  }
+  return -1;
+}
+
+void StreamGroup::AdvanceTo(const Stream& s, StreamId id) {
+  if (entries_read != -1 && !StreamRangeHasTombstones(s, id, StreamId::Max())) {
+    ++entries_read;
+  } else if (s.entries_added() != 0) {
+    entries_read = StreamEstimateDistance(s, id);
+  }
+  last_id = id;
+}
+
+bool StreamGroup::Lag(const Stream& s, int64_t* lag) const {
+  auto added = static_cast<int64_t>(s.entries_added());
+  int64_t read = 0;
+  if (added == 0) {
+    read = 0;
+  } else if (entries_read != -1 && !StreamRangeHasTombstones(s, last_id, StreamId::Max())) {
+    read = entries_read;
+  } else {
+    read = StreamEstimateDistance(s, last_id);
+    if (read == -1) return false;
+  }
+  *lag = added - read;
+  return true;
+}
+
+bool StreamGroup::CheckPels() const {
+  size_t owned = 0;
+  for (const auto& [name, c] : consumers) {
+    if (c->name != name) return false;
+    for (const auto& [id, nack] : c->pel) {
+      auto it = pel.find(id);
+      if (it == pel.end() || it->second.get() != nack || nack->consumer != c.get()) return false;
+    }
+    owned += c->pel.size();
+  }
+  for (const auto& [id, nack] : pel) {
+    if (!nack->consumer || FindConsumer(nack->consumer->name) != nack->consumer) return false;
+  }
+  return owned == pel.size();
+}
 
 std::unique_ptr<StreamGroup> CloneStreamGroup(const StreamGroup& g) {
   auto copy = std::make_unique<StreamGroup>();
