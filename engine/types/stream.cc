@@ -350,49 +350,56 @@ void Stream::Append(StreamId id, std::span<const std::string_view> fv) {
   ++entries_added_;
 }
 
-bool Stream::Delete(StreamId id) {
+// Finds the live entry with this ID as Redis's iterator does for XDEL and lookups: from the
+// last node whose first ID is not above it (or the first node), skipping deleted entries, until a
+// live entry above it. A node's deleted entries may be above later live ones (XSETID can lower the
+// top ID below a deleted entry), so only live entries end the walk.
+bool Stream::Locate(StreamId id, size_t* node, uint32_t* offset) const {
   size_t i = NodeFor(id);
-  if (i == nodes_.size()) return false;
-  Node* n = nodes_[i];
-  if (n->last < id) return false;
-  StreamId cur;
-  uint8_t flags;
-  for (uint32_t off = n->first; off < n->used;) {
-    uint32_t next = n->Read(off, &cur, &flags, nullptr);
-    if (cur == id) {
-      if (flags & kDeleted) return false;
-      n->data()[off] = char(flags | kDeleted);
-      --n->live;
-      ++n->deleted;
-      --length_;
-      if (id > max_deleted_id_) max_deleted_id_ = id;
-      if (n->live == 0) FreeNodeAt(i);
-      return true;
+  if (i == nodes_.size()) i = 0;
+  for (; i < nodes_.size(); ++i) {
+    const Node* n = nodes_[i];
+    if (n->last < id) continue;  // the last appended entry is above every live one in its node
+    StreamId cur;
+    uint8_t flags;
+    for (uint32_t off = n->first; off < n->used;) {
+      uint32_t next = n->Read(off, &cur, &flags, nullptr);
+      if (!(flags & kDeleted)) {
+        if (cur == id) {
+          *node = i;
+          *offset = off;
+          return true;
+        }
+        if (id < cur) return false;
+      }
+      off = next;
     }
-    if (id < cur) return false;
-    off = next;
   }
   return false;
 }
 
+bool Stream::Delete(StreamId id) {
+  size_t i;
+  uint32_t off;
+  if (!Locate(id, &i, &off)) return false;
+  Node* n = nodes_[i];
+  n->data()[off] = char(n->data()[off] | kDeleted);
+  --n->live;
+  ++n->deleted;
+  --length_;
+  if (id > max_deleted_id_) max_deleted_id_ = id;
+  if (n->live == 0) FreeNodeAt(i);
+  return true;
+}
+
 bool Stream::Get(StreamId id, std::vector<std::string_view>* fields_values) const {
-  size_t i = NodeFor(id);
-  if (i == nodes_.size()) return false;
-  const Node* n = nodes_[i];
-  if (n->last < id) return false;
+  size_t i;
+  uint32_t off;
+  if (!Locate(id, &i, &off)) return false;
   StreamId cur;
   uint8_t flags;
-  for (uint32_t off = n->first; off < n->used;) {
-    uint32_t next = n->Read(off, &cur, &flags, nullptr);
-    if (cur == id) {
-      if (flags & kDeleted) return false;
-      n->Read(off, &cur, &flags, fields_values);
-      return true;
-    }
-    if (id < cur) return false;
-    off = next;
-  }
-  return false;
+  nodes_[i]->Read(off, &cur, &flags, fields_values);
+  return true;
 }
 
 // As Redis's streamTrim: whole nodes from the head while the whole node may go (and the limit
@@ -497,9 +504,9 @@ bool Stream::Iterator::Next(StreamId* id, std::vector<std::string_view>* fields_
       node_ = i == nodes.size() ? 0 : i;
       off_ = nodes[node_]->first;
     } else {
+      // As Redis: the last node whose first ID is not above end, or else the last node.
       size_t i = s_->NodeFor(end_);
-      if (i == nodes.size()) return done_ = true, false;
-      node_ = i;
+      node_ = i == nodes.size() ? nodes.size() - 1 : i;
       load(node_);
     }
   }

@@ -214,6 +214,7 @@ class Stream {
   size_t node_bytes_ = 0;  // the nodes' blocks, as the allocator sized them
   // The node that may hold id (the last whose first ID is <= id); nodes_.size() if none.
   size_t NodeFor(StreamId id) const;
+  bool Locate(StreamId id, size_t* node, uint32_t* offset) const;
   void FreeNodeAt(size_t i);
 
   StreamId last_id_;

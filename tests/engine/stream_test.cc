@@ -350,3 +350,31 @@ TEST(StreamTest, CopyAndCodecKeepEntriesGroupsAndCounters) {
 
 }  // namespace
 }  // namespace aegisr
+
+namespace aegisr {
+namespace {
+
+// XSETID may lower the top ID below a deleted entry; entries appended after it sort below that
+// entry in the same node, and lookups must skip the deleted one (as Redis's iterator does).
+TEST(StreamTest, LookupsSkipDeletedEntriesAboveLaterOnes) {
+  Stream s;
+  std::vector<std::string_view> fv = {"f", "v"};
+  s.Append({4, 0}, fv);
+  s.Append({12, 0}, fv);
+  s.Append({25, 1}, fv);
+  ASSERT_TRUE(s.Delete({25, 1}));
+  s.set_last_id({14, 0});
+  s.Append({15, 0}, fv);
+  s.Append({17, 1}, fv);
+  std::vector<std::string_view> got;
+  ASSERT_TRUE(s.Get({15, 0}, &got));
+  EXPECT_EQ(got, fv);
+  EXPECT_EQ(Collect(s, {15, 0}, {15, 0}, false).size(), 1u);
+  EXPECT_EQ(Collect(s, {15, 0}, {15, 0}, true).size(), 1u);
+  EXPECT_TRUE(s.Delete({15, 0}));
+  EXPECT_FALSE(s.Get({15, 0}, &got));
+  EXPECT_EQ(s.length(), 3u);
+}
+
+}  // namespace
+}  // namespace aegisr

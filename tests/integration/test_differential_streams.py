@@ -325,7 +325,7 @@ EDGE_SEQUENCES = [
      [b"XTRIM", b"t", b"MAXLEN", b"~", b"10", b"LIMIT", b"50"], [b"XLEN", b"t"],
      [b"XTRIM", b"t", b"MINID", b"~", b"300"], [b"XLEN", b"t"],
      [b"XTRIM", b"t", b"MINID", b"=", b"320"], [b"XLEN", b"t"],
-     [b"XADD", b"t", b"MAXLEN", b"~", b"5", b"*", b"f", b"v"], [b"XLEN", b"t"],
+     [b"XADD", b"t", b"MAXLEN", b"~", b"5", b"1000-*", b"f", b"v"], [b"XLEN", b"t"],
      [b"XRANGE", b"t", b"-", b"+", b"COUNT", b"2"]],
     # Node bytes: big values close nodes by stream-node-max-bytes, as Redis's listpacks do.
     [[b"XADD", b"b", b"%d-0" % i, b"f", b"x" * (i * 37 % 400)] for i in range(1, 120)] + [
@@ -357,6 +357,20 @@ EDGE_SEQUENCES = [
      [b"XREAD", b"STREAMS", b"x", b"str", b"bad", b"0"], [b"XREAD", b"COUNT", b"0", b"STREAMS",
                                                           b"x", b"4-1"],
      [b"XREAD", b"STREAMS", b"x", b"x", b"0", b"3"]],
+    # XSETID below a deleted entry: later entries of the same node sort below it, and lookups
+    # (XDEL, XRANGE, XREVRANGE) must skip the deleted one; an exact MINID trim that keeps an
+    # empty node, then XSETID below that node's first ID.
+    [[b"XADD", b"d", b"4-0", b"f", b"v"], [b"XADD", b"d", b"12-0", b"f", b"v"],
+     [b"XADD", b"d", b"25-1", b"f", b"v"], [b"XDEL", b"d", b"25-1"], [b"XSETID", b"d", b"14-0"],
+     [b"XADD", b"d", b"15-0", b"a", b"x"], [b"XADD", b"d", b"17-1", b"a", b"f"],
+     [b"XRANGE", b"d", b"15", b"15"], [b"XREVRANGE", b"d", b"+", b"-"],
+     [b"XTRIM", b"d", b"MAXLEN", b"2"], [b"XDEL", b"d", b"15-0"], [b"XRANGE", b"d", b"-", b"+"],
+     [b"XADD", b"t", b"50-0", b"f", b"v"], [b"XADD", b"t", b"60-0", b"f", b"v"],
+     [b"XTRIM", b"t", b"MINID", b"61"], [b"XLEN", b"t"], [b"XSETID", b"t", b"1-0"],
+     [b"XADD", b"t", b"2-0", b"f", b"v"], [b"XADD", b"t", b"3-0", b"f", b"v"],
+     [b"XRANGE", b"t", b"-", b"+"], [b"XREVRANGE", b"t", b"+", b"-"],
+     [b"XREVRANGE", b"t", b"2", b"-"], [b"XDEL", b"t", b"2-0"], [b"XRANGE", b"t", b"-", b"+"],
+     [b"XREAD", b"STREAMS", b"t", b"0"]],
     # Types and encodings, COPY, RENAME.
     _many(b"c", 3) + [
      [b"TYPE", b"c"], [b"OBJECT", b"ENCODING", b"c"], [b"COPY", b"c", b"c2"],
