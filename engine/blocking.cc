@@ -242,8 +242,8 @@ void Blocking::NoteAllReady(int db) {
   for (unsigned i = 0; i < kNumShards; ++i) {
     std::lock_guard lk(ks.shard(i).mu);
     for (const auto& [qkey, q] : shards_[i].queues) {
-      if (static_cast<unsigned char>(qkey[0]) == unsigned(db))
-        ready.push_back({db, qkey.substr(1)});
+      int qdb = static_cast<unsigned char>(qkey[0]);
+      if (db < 0 || qdb == db) ready.push_back({qdb, qkey.substr(1)});
     }
   }
 }

@@ -137,8 +137,10 @@ class Blocking {
   // Serves the waiters of the keys this thread noted as ready (ThreadReadyKeys), and of the
   // keys made ready while doing so. Call with no shard lock held.
   void ServeReady();
-  // Notes every key of db that clients wait for as ready (SWAPDB: each database now holds what
-  // the other held). Call with no shard lock held.
+  // Notes every key of db (db < 0: of every database) that clients wait for as ready: SWAPDB
+  // (each database now holds what the other held), FLUSHDB and FLUSHALL (XREADGROUP waiters of a
+  // stream that went are told so, as Redis's scanDatabaseForDeletedStreams does). Call with no
+  // shard lock held.
   void NoteAllReady(int db);
   // CLIENT UNBLOCK: ends the wait of client `id` as a timeout, or with an UNBLOCKED error.
   // False if that client is not blocked.

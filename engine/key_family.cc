@@ -388,6 +388,7 @@ void CmdFlushDb(CommandContext& ctx, ArgList args) {
     auto guard = ks.LockAll();
     for (unsigned i = 0; i < kNumShards; ++i) ks.shard(i).Flush(db);
   }
+  ctx.engine.blocking().NoteAllReady(db);
   ctx.reply.Ok();
 }
 
@@ -402,6 +403,7 @@ void CmdFlushAll(CommandContext& ctx, ArgList args) {
     for (unsigned i = 0; i < kNumShards; ++i)
       for (int db = 0; db < kNumDbs; ++db) ks.shard(i).Flush(db);
   }
+  ctx.engine.blocking().NoteAllReady(-1);
   ctx.reply.Ok();
 }
 
