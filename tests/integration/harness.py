@@ -170,13 +170,28 @@ def _redis_argv(port):
             "--dbfilename", f"aegisr-test-{port}.rdb", "--logfile", ""]
 
 
+def _start_ready(make_handle, port, timeout):
+    """make_handle(port) started on `port`, or on a free port if None, and answering PING. A
+    free port can be taken by a test running in parallel between free_port() and the server's
+    bind: then another port is tried (a few times)."""
+    attempts = 1 if port is not None else 5
+    for attempt in range(attempts):
+        h = make_handle(port if port is not None else free_port())
+        try:
+            h.wait_ready(timeout)
+            return h
+        except RuntimeError:
+            lost_race = not h.alive() and "Address already in use" in h.log()
+            if not lost_race or attempt + 1 == attempts:
+                raise
+            h._stderr.close()
+
+
 def start_redis(port=None, extra_args=(), timeout=10.0):
     """Starts Debian's redis-server on 127.0.0.1:port (a free one if None), no persistence."""
-    if port is None:
-        port = free_port()
-    h = ServerHandle("redis-server", _redis_argv(port) + list(extra_args), port)
-    h.wait_ready(timeout)
-    return h
+    return _start_ready(
+        lambda p: ServerHandle("redis-server", _redis_argv(p) + list(extra_args), p), port,
+        timeout)
 
 
 def daemon_path(bindir):
@@ -187,18 +202,17 @@ def start_daemon(bindir, extra_args=(), port=None, timeout=10.0, expect_exit=0):
     """Starts BINDIR/aegisr-daemon -p PORT EXTRA_ARGS and waits for PING.
 
     With AEGISR_TEST_AGAINST_REDIS=1 a redis-server stands in (daemon-only flags are dropped)."""
-    if port is None:
-        port = free_port()
-    if AGAINST_REDIS:
-        h = ServerHandle("redis-as-daemon", _redis_argv(port), port, expect_exit=expect_exit)
-    else:
-        path = daemon_path(bindir)
-        if not os.access(path, os.X_OK):
-            raise RuntimeError(f"{path} is missing or not executable")
-        h = ServerHandle("aegisr-daemon", [path, "-p", str(port)] + list(extra_args), port,
-                         expect_exit=expect_exit)
-    h.wait_ready(timeout)
-    return h
+    path = daemon_path(bindir)
+    if not AGAINST_REDIS and not os.access(path, os.X_OK):
+        raise RuntimeError(f"{path} is missing or not executable")
+
+    def make(p):
+        if AGAINST_REDIS:
+            return ServerHandle("redis-as-daemon", _redis_argv(p), p, expect_exit=expect_exit)
+        return ServerHandle("aegisr-daemon", [path, "-p", str(p)] + list(extra_args), p,
+                            expect_exit=expect_exit)
+
+    return _start_ready(make, port, timeout)
 
 
 # ---------------------------------------------------------------------------------------------
