@@ -10,6 +10,7 @@
 #include "engine/client.h"
 #include "engine/command.h"
 #include "engine/engine.h"
+#include "engine/multi.h"
 
 namespace aegisr {
 namespace {
@@ -51,6 +52,13 @@ std::string_view Blocking::ParseTimeout(std::string_view arg, int64_t now_ms,
 
 void BlockClient(CommandContext& ctx, std::span<const std::string_view> args,
                  std::shared_ptr<BlockedClient> bc) {
+  // Inside EXEC a blocking command does not block: it answers as if its timeout had passed,
+  // except that BLMOVE and BRPOPLPUSH (the ones with a destination) give a null bulk there,
+  // as Redis 7.0 does.
+  if (InExec(ctx.client)) {
+    if (!bc->extra_keys.empty()) return ctx.reply.Null();
+    return bc->timeout_reply(ctx.reply);
+  }
   bc->client_id = ctx.client.id;
   bc->thread = ctx.client.thread;
   bc->db = ctx.client.db.load(std::memory_order_relaxed);

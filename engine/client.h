@@ -15,6 +15,7 @@ namespace aegisr {
 
 struct CommandSpec;
 struct BlockedClient;
+struct MultiState;
 
 struct ClientState {
   uint64_t id = 0;
@@ -36,6 +37,10 @@ struct ClientState {
   // Set while the client waits in a blocking command (engine/blocking.h); its own thread only.
   std::shared_ptr<BlockedClient> blocked;
   std::atomic<bool> is_blocked{false};  // the same, for CLIENT LIST and INFO on other threads
+  // MULTI/EXEC and WATCH state (engine/multi.h), created at the first MULTI or WATCH; its own
+  // thread only. multi_queued: commands queued since MULTI, -1 outside MULTI (CLIENT LIST).
+  std::shared_ptr<MultiState> multi;
+  std::atomic<int> multi_queued{-1};
 };
 
 // Which clients exist, for CLIENT LIST/KILL/INFO. Thread-safe.

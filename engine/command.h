@@ -163,5 +163,6 @@ void RegisterHllFamily(CommandRegistry& r);
 void RegisterBloomFamily(CommandRegistry& r);
 void RegisterStreamFamily(CommandRegistry& r);
 void RegisterStreamGroupFamily(CommandRegistry& r);
+void RegisterMultiFamily(CommandRegistry& r);
 
 }  // namespace aegisr

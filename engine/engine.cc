@@ -10,6 +10,7 @@
 #include "base/logging.h"
 #include "engine/errors.h"
 #include "engine/keyspace/lazy_free.h"
+#include "engine/multi.h"
 
 namespace aegisr {
 namespace {
@@ -94,6 +95,7 @@ void Engine::RegisterAll() {
   RegisterBloomFamily(commands_);
   RegisterStreamFamily(commands_);
   RegisterStreamGroupFamily(commands_);
+  RegisterMultiFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
 }
 
@@ -112,6 +114,13 @@ std::vector<ColdKey> Engine::ColdKeys(ClientState& client, ArgList args) {
     if (!cmd) return {};
   }
   if (!cmd->ArityOk(args.size()) || !client.authenticated) return {};
+  if (client.multi && client.multi->active) {  // queued now, read back when EXEC runs them
+    if (cmd->name != "exec") return {};
+    std::vector<uint64_t> pins;
+    std::vector<ColdKey> cold = MultiColdKeys(*this, client, &pins);
+    if (!pins.empty()) tier_.Pin(t_loop_index, std::move(pins));
+    return cold;
+  }
   // Pin first: from here until the command has run, no thread may move its keys to disk, so
   // what ColdKeys finds in RAM is still there when the handler reads it.
   std::vector<uint64_t> pins;
@@ -135,10 +144,7 @@ int64_t Engine::NowUs() { return t_command_start_us ? t_command_start_us : RealN
 void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
   ThreadStats& st = thread_stats();
   const CommandSpec* cmd = commands_.Find(args[0]);
-  if (!cmd) {
-    reply.Error(UnknownCommandError(args));
-    return;
-  }
+  if (!cmd) return MultiReject(*this, client, nullptr, reply, UnknownCommandError(args));
   if (!cmd->subcommands.empty() && args.size() >= 2) {
     const CommandSpec* sub = cmd->FindSubcommand(args[1]);
     if (!sub) {
@@ -148,21 +154,19 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
       msg.append(UpToNul(args[1]).substr(0, 128));
       msg += "'. Try " + upper + " HELP.";
       Sanitize(&msg);
-      reply.Error(msg);
-      return;
+      return MultiReject(*this, client, cmd, reply, msg);
     }
     cmd = sub;
   }
   ThreadStats::PerCommand& pc = st.per_command[cmd->id];
   if (!cmd->ArityOk(args.size())) {
     ThreadStats::Inc(pc.rejected);
-    reply.Error("ERR wrong number of arguments for '" + cmd->name + "' command");
-    return;
+    return MultiReject(*this, client, cmd, reply,
+                       "ERR wrong number of arguments for '" + cmd->name + "' command");
   }
   if (!client.authenticated && !(cmd->flags & kCmdNoAuth)) {
     ThreadStats::Inc(pc.rejected);
-    reply.Error(errors::kNoAuth);
-    return;
+    return MultiReject(*this, client, cmd, reply, errors::kNoAuth);
   }
   // maxmemory: evict first (any command, as Redis); refuse what may grow memory if that failed.
   if (evictor_.OverLimit()) {
@@ -170,12 +174,14 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
     std::vector<uint64_t> pinned;
     cmd->ForEachKey(
         args, [&](size_t i) { pinned.push_back(GhostHash(KeyRef(args[i]).hash, client.db)); });
-    if (!evictor_.MakeRoom(pinned) && (cmd->flags & kCmdDenyOom)) {
+    if (!evictor_.MakeRoom(pinned) &&
+        ((cmd->flags & kCmdDenyOom) || MultiDeniedOnOom(client, *cmd))) {
       ThreadStats::Inc(pc.rejected);
-      reply.Error(errors::kOom);
-      return;
+      return MultiReject(*this, client, cmd, reply, errors::kOom);
     }
   }
+  // Inside MULTI: queued (QUEUED) or refused, not run now.
+  if (client.multi && MultiQueue(client, *cmd, args, reply)) return;
   CommandContext ctx{*this, client, reply};
   int64_t start = RealNowUs();
   t_command_start_us = start;

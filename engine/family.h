@@ -49,7 +49,7 @@ struct TypedKey {
   Keyspace& ks;
   KeyRef k;
   int db;
-  std::unique_lock<std::mutex> lock;
+  std::unique_lock<ShardMutex> lock;
   Shard& s;
   Entry** link = nullptr;
   bool wrong_type = false;

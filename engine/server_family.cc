@@ -26,6 +26,7 @@
 #include "engine/errors.h"
 #include "engine/key_family.h"
 #include "engine/keyspace/lazy_free.h"
+#include "engine/multi.h"
 #include "engine/server_errors.h"
 #include "tier/access.h"
 #include "tier/disk_ref.h"
@@ -177,6 +178,7 @@ void CmdQuit(CommandContext& ctx, ArgList) {
 
 // RESET
 void CmdReset(CommandContext& ctx, ArgList) {
+  MultiReset(ctx.engine, ctx.client);  // DISCARD and UNWATCH
   ctx.client.db.store(0, std::memory_order_relaxed);
   ctx.client.resp.store(2, std::memory_order_relaxed);
   ctx.reply.SetProtocol(2);
@@ -187,6 +189,13 @@ void CmdReset(CommandContext& ctx, ArgList) {
 
 // ---------------------------------------------------------------------------------------------
 // CLIENT
+
+// CLIENT LIST's flags: x in MULTI, b blocked (in Redis's order), N for none.
+const char* ClientFlags(const ClientState& c) {
+  bool multi = c.multi_queued.load(std::memory_order_relaxed) >= 0;
+  bool blocked = c.is_blocked.load(std::memory_order_relaxed);
+  return multi ? (blocked ? "xb" : "x") : (blocked ? "b" : "N");
+}
 
 // One CLIENT LIST line (with its trailing newline). Must run under the registry lock (the name),
 // or on the client's own thread. `current` names the command running for the calling client.
@@ -209,12 +218,12 @@ void AppendClientLine(const ClientState& c, const ClientState& self, std::string
   *out += buf;
   *out += c.name;
   snprintf(buf, sizeof buf,
-           " age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=0 "
+           " age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=%zu qbuf-free=0 "
            "argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=",
            static_cast<long long>(std::max<int64_t>(0, (now_ms - c.ctime_ms) / 1000)),
-           static_cast<long long>(std::max<int64_t>(0, (now_ms - last_ms) / 1000)),
-           c.is_blocked.load(std::memory_order_relaxed) ? "b" : "N",
-           c.db.load(std::memory_order_relaxed), qbuf, obuf, qbuf + obuf);
+           static_cast<long long>(std::max<int64_t>(0, (now_ms - last_ms) / 1000)), ClientFlags(c),
+           c.db.load(std::memory_order_relaxed), c.multi_queued.load(std::memory_order_relaxed),
+           qbuf, obuf, qbuf + obuf);
   *out += buf;
   out->append(cmd);
   snprintf(buf, sizeof buf, " user=default redir=-1 resp=%d\n",

@@ -139,7 +139,8 @@ bool TierStore::Offload(Shard& s, int db, Entry** link) {
   if (e->on_disk()) return false;
   if (IsPinned(GhostHash(e->hash, db))) return false;
   if (e->has_clean_copy()) {  // read back and unchanged: the record on disk is the value
-    s.Update(db, link, [](Entry* x) { return OffloadToCleanCopy(x); });
+    s.Update(
+        db, link, [](Entry* x) { return OffloadToCleanCopy(x); }, /*touch_watch=*/false);
     counters_.clean_keys.fetch_sub(1, std::memory_order_relaxed);
     counters_.disk_keys.fetch_add(1, std::memory_order_relaxed);
     counters_.clean_offloads.fetch_add(1, std::memory_order_relaxed);
@@ -164,7 +165,8 @@ bool TierStore::Offload(Shard& s, int db, Entry** link) {
   warned_full_.store(false, std::memory_order_relaxed);
   char ref16[16];
   tier::StoreDiskRef(ref, ref16);
-  s.Update(db, link, [&](Entry* x) { return SetDiskRef(x, writer, ref16); });
+  s.Update(
+      db, link, [&](Entry* x) { return SetDiskRef(x, writer, ref16); }, /*touch_watch=*/false);
   counters_.offloaded_keys.fetch_add(1, std::memory_order_relaxed);
   counters_.offloaded_bytes.fetch_add(payload.size(), std::memory_order_relaxed);
   counters_.disk_keys.fetch_add(1, std::memory_order_relaxed);
@@ -219,7 +221,8 @@ Status TierStore::Install(const ColdKey& c, std::string_view record_bytes) {
   }
   // fresh takes old's place in the hash chain, its TTL and access word, and keeps the record as
   // its clean copy: dropping the value again under memory pressure needs no write.
-  s.Update(c.db, link, [&](Entry* old) { return PromoteFromDisk(old, fresh); });
+  s.Update(
+      c.db, link, [&](Entry* old) { return PromoteFromDisk(old, fresh); }, /*touch_watch=*/false);
   counters_.disk_keys.fetch_sub(1, std::memory_order_relaxed);
   counters_.clean_keys.fetch_add(1, std::memory_order_relaxed);
   counters_.cold_reads.fetch_add(1, std::memory_order_relaxed);

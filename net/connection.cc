@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/logging.h"
+#include "engine/multi.h"
 
 namespace aegisr {
 namespace {
@@ -60,6 +61,7 @@ Connection::~Connection() {
     bc->Claim(BlockState::kCancelled);
     engine_.blocking().Forget(bc);
   }
+  if (client_.multi) MultiReset(engine_, client_);  // its watches leave the shards
   engine_.clients().Remove(&client_);
 }
 

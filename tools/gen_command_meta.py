@@ -302,10 +302,18 @@ SUMMARIES = {
     "xinfo|stream": "Describes a stream, optionally with its entries, groups and pending lists",
     "xpending": "Summarizes or lists the pending entries of a consumer group",
     "xreadgroup": "Reads new or pending entries of streams as a consumer of a group",
+    # transactions
+    "discard": "Drops the commands queued since MULTI",
+    "exec": "Runs the commands queued since MULTI as one atomic step",
+    "multi": "Starts queueing commands for a transaction",
+    "unwatch": "Stops watching every key this connection watches",
+    "watch": "Makes the next EXEC fail if any of the given keys changes first",
 }
 
 # Top-level commands to describe (subcommands follow their container).
 COMMANDS = [
+    # transactions group
+    "discard", "exec", "multi", "unwatch", "watch",
     # string group
     "append", "decr", "decrby", "get", "getdel", "getex", "getrange", "getset", "incr", "incrby",
     "incrbyfloat", "lcs", "mget", "mset", "msetnx", "psetex", "set", "setex", "setnx",

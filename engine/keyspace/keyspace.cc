@@ -108,6 +108,7 @@ std::vector<ReadyKey>& ThreadReadyKeys() {
 }
 
 void Shard::Insert(int db, Entry* e) {
+  if (!watches_.empty()) TouchWatched(db, e->key());
   if (waiters > 0) ThreadReadyKeys().push_back({db, std::string(e->key())});
   if (e->access == 0) e->access = tier::NewAccess(LruClock());
   if (e->has_expire()) ++volatile_[db];
@@ -121,6 +122,7 @@ void Shard::Insert(int db, Entry* e) {
 
 Entry* Shard::Take(int db, Entry** link) {
   Entry* e = tables_[db].Unlink(link);
+  if (!watches_.empty()) TouchWatched(db, e->key());
   // A stream that goes away ends its XREADGROUP waiters' wait (engine/blocking.h "Streams").
   if (waiters > 0 && e->type == ValueType::kStream)
     ThreadReadyKeys().push_back({db, std::string(e->key())});
@@ -150,7 +152,74 @@ size_t Shard::RecountBytes() const {
   return n;
 }
 
+namespace {
+std::string WatchKey(int db, std::string_view key) {
+  std::string k(1, char(db));
+  k.append(key);
+  return k;
+}
+}  // namespace
+
+void Shard::Watch(int db, std::string_view key, std::shared_ptr<WatchFlag> flag) {
+  auto& v = watches_[WatchKey(db, key)];
+  for (const auto& f : v)
+    if (f == flag) return;
+  v.push_back(std::move(flag));
+}
+
+void Shard::Unwatch(int db, std::string_view key, const WatchFlag* flag) {
+  auto it = watches_.find(WatchKey(db, key));
+  if (it == watches_.end()) return;
+  auto& v = it->second;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i].get() != flag) continue;
+    v[i] = std::move(v.back());
+    v.pop_back();
+    break;
+  }
+  if (v.empty()) watches_.erase(it);
+}
+
+void Shard::TouchWatched(int db, std::string_view key) {
+  auto it = watches_.find(WatchKey(db, key));
+  if (it == watches_.end()) return;
+  for (const auto& f : it->second) f->dirty.store(true, std::memory_order_relaxed);
+  watches_.erase(it);
+}
+
+// Redis 7.0 (touchAllWatchedKeysInDb): a flush or swap changes a watched key only if the key
+// existed in the database emptied, or exists (unexpired) in the one that replaces it.
+namespace {
+void TouchDbWatchers(
+    std::unordered_map<std::string, std::vector<std::shared_ptr<WatchFlag>>>& watches, int db,
+    Table& emptied, Table* replaced_with) {
+  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  for (auto it = watches.begin(); it != watches.end();) {
+    if (it->first.empty() || it->first[0] != char(db)) {
+      ++it;
+      continue;
+    }
+    std::string_view key = std::string_view(it->first).substr(1);
+    uint32_t hash = static_cast<uint32_t>(HashBytes(key));
+    bool changed = emptied.Find(key, hash) != nullptr;
+    if (!changed && replaced_with) {
+      Entry* e = replaced_with->Find(key, hash);
+      changed = e && !(e->has_expire() && now_ms > e->expire_at());
+    }
+    if (!changed) {
+      ++it;
+      continue;
+    }
+    for (const auto& f : it->second) f->dirty.store(true, std::memory_order_relaxed);
+    it = watches.erase(it);
+  }
+}
+}  // namespace
+
 void Shard::Flush(int db) {
+  if (!watches_.empty()) TouchDbWatchers(watches_, db, tables_[db], nullptr);
   if (LazyFreeActive() && tables_[db].size() >= kLazyFreeMinEffort) {
     auto* detached = new Table();
     detached->Swap(tables_[db]);
@@ -165,6 +234,10 @@ void Shard::Flush(int db) {
 }
 
 void Shard::SwapDbs(int a, int b) {
+  if (!watches_.empty() && a != b) {
+    TouchDbWatchers(watches_, a, tables_[a], &tables_[b]);
+    TouchDbWatchers(watches_, b, tables_[b], &tables_[a]);
+  }
   tables_[a].Swap(tables_[b]);
   std::swap(used_[a], used_[b]);
   std::swap(volatile_[a], volatile_[b]);
@@ -232,14 +305,56 @@ void LockShardMutex(std::mutex& mu) {
   mu.lock();
 }
 
-ShardLock::ShardLock(Keyspace& ks, const std::bitset<kNumShards>& set) : ks_(ks), set_(set) {
-  for (unsigned i = 0; i < kNumShards; ++i)
-    if (set_[i]) LockShardMutex(ks_.shards_[i].mu);
+namespace {
+// A small number naming the calling thread (never 0), for ShardMutex's held mark.
+uint32_t ThreadToken() {
+  static std::atomic<uint32_t> next{1};
+  thread_local uint32_t token = next.fetch_add(1, std::memory_order_relaxed);
+  return token;
+}
+}  // namespace
+
+bool ShardMutex::HeldHere() const {
+  return owner_.load(std::memory_order_relaxed) == ThreadToken();
+}
+
+void ShardMutex::lock() {
+  if (!HeldHere()) LockShardMutex(mu_);
+}
+
+void ShardMutex::LockHeld() {
+  LockShardMutex(mu_);
+  owner_.store(ThreadToken(), std::memory_order_relaxed);
+}
+
+void ShardMutex::UnlockHeld() {
+  owner_.store(0, std::memory_order_relaxed);
+  mu_.unlock();
+}
+
+ShardLock::ShardLock(Keyspace& ks, const std::bitset<kNumShards>& set, bool held)
+    : ks_(ks), set_(set), held_(held) {
+  for (unsigned i = 0; i < kNumShards; ++i) {
+    if (!set_[i]) continue;
+    if (held_)
+      ks_.shards_[i].mu.LockHeld();
+    else
+      ks_.shards_[i].mu.lock();
+  }
 }
 
 ShardLock::~ShardLock() {
-  for (unsigned i = kNumShards; i-- > 0;)
-    if (set_[i]) ks_.shards_[i].mu.unlock();
+  for (unsigned i = kNumShards; i-- > 0;) {
+    if (!set_[i]) continue;
+    if (held_)
+      ks_.shards_[i].mu.UnlockHeld();
+    else
+      ks_.shards_[i].mu.unlock();
+  }
+}
+
+ShardLock Keyspace::HoldShards(const std::bitset<kNumShards>& set) {
+  return ShardLock(*this, set, true);
 }
 
 ShardLock Keyspace::LockKeys(std::span<const KeyRef> keys) {

@@ -14,10 +14,12 @@
 #include <atomic>
 #include <bitset>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/hash.h"
@@ -69,6 +71,34 @@ struct ReadyKey {
 };
 std::vector<ReadyKey>& ThreadReadyKeys();
 
+// A shard's mutex. EXEC (engine/multi_family.cc) takes the shards of a whole transaction once,
+// in ascending order, and marks them as held by its thread (LockHeld); while marked, lock,
+// try_lock and unlock called on that thread are no-ops, so the queued commands' handlers run
+// unchanged (Keyspace::Lock, LockKeys, LockAll, lock_guard on mu) under the locks EXEC holds.
+// Other threads see an ordinary mutex. The mark is written only by the thread that holds the
+// mutex, so a thread reads its own token there only while it holds it.
+class ShardMutex {
+ public:
+  void lock();
+  bool try_lock() { return HeldHere() || mu_.try_lock(); }
+  void unlock() {
+    if (!HeldHere()) mu_.unlock();
+  }
+  // Locks for the calling thread until UnlockHeld (EXEC).
+  void LockHeld();
+  void UnlockHeld();
+  bool HeldHere() const;
+
+ private:
+  std::mutex mu_;
+  std::atomic<uint32_t> owner_{0};  // the holding thread's token while held by LockHeld, or 0
+};
+
+// A client's WATCH state as the shards see it: set when a key it watches changes.
+struct WatchFlag {
+  std::atomic<bool> dirty{false};
+};
+
 struct ShardStats {
   uint64_t hits = 0;
   uint64_t misses = 0;
@@ -77,7 +107,7 @@ struct ShardStats {
 
 class Shard {
  public:
-  std::mutex mu;
+  ShardMutex mu;
 
   // All members below require mu.
 
@@ -98,9 +128,12 @@ class Shard {
   Entry* Take(int db, Entry** link);
   // Applies fn(Entry*) -> Entry* (which may reallocate the entry) and keeps the table link,
   // memory and TTL bookkeeping right. Returns the entry after fn.
+  // touch_watch false: the value is the same, only where it lives changes (the disk tier's
+  // offload and read-back), so WATCHers are not told.
   template <typename Fn>
-  Entry* Update(int db, Entry** link, Fn&& fn) {
+  Entry* Update(int db, Entry** link, Fn&& fn, bool touch_watch = true) {
     Entry* e = *link;
+    if (touch_watch && !watches_.empty()) TouchWatched(db, e->key());
     size_t before = e->MemoryUsage();
     bool had_ttl = e->has_expire();
     Entry* n = fn(e);
@@ -133,6 +166,14 @@ class Shard {
   // Exchanges the contents of two databases (SWAPDB).
   void SwapDbs(int a, int b);
 
+  // WATCH (engine/multi.h): flag is set when db's key changes or goes (Insert, Update, Take,
+  // Flush, SwapDbs; so also expiry and eviction); the watch is then forgotten.
+  void Watch(int db, std::string_view key, std::shared_ptr<WatchFlag> flag);
+  void Unwatch(int db, std::string_view key, const WatchFlag* flag);
+  size_t watched_keys() const { return watches_.size(); }
+  // Sets and forgets the flags of db's key's watchers.
+  void TouchWatched(int db, std::string_view key);
+
   // Active expiry: scans db tables that hold keys with a TTL from a saved cursor, deleting
   // expired keys, for at most budget_us. Returns the number deleted.
   size_t ActiveExpire(int64_t now_ms, int64_t budget_us);
@@ -146,12 +187,16 @@ class Shard {
   int64_t used_[kNumDbs] = {};          // entry bytes per db (bucket arrays: OverheadBytes())
   size_t overhead_seen_[kNumDbs] = {};  // bucket array bytes last added to ApproxUsedBytes
   ShardStats stats_;
+  // WATCHed keys: db byte + key -> the watchers' flags. Empty: every change path skips it with
+  // one compare.
+  std::unordered_map<std::string, std::vector<std::shared_ptr<WatchFlag>>> watches_;
 };
 
 // Takes a shard's mutex, spinning briefly first: shard locks are held for microseconds, so a
 // thread that finds one taken (a key every client hits) is better off waiting a moment than
 // sleeping in the kernel and being woken again.
 void LockShardMutex(std::mutex& mu);
+inline void LockShardMutex(ShardMutex& mu) { mu.lock(); }
 
 // Locks a set of shards in ascending order; unlocks in the destructor.
 class ShardLock {
@@ -162,9 +207,10 @@ class ShardLock {
 
  private:
   friend class Keyspace;
-  ShardLock(class Keyspace& ks, const std::bitset<kNumShards>& set);
+  ShardLock(class Keyspace& ks, const std::bitset<kNumShards>& set, bool held = false);
   class Keyspace& ks_;
   std::bitset<kNumShards> set_;
+  bool held_;
 };
 
 class Keyspace {
@@ -177,12 +223,14 @@ class Keyspace {
   Shard& shard(const KeyRef& k) { return shards_[k.shard]; }
 
   // Lock one key's shard / the shards of several keys / every shard.
-  [[nodiscard]] std::unique_lock<std::mutex> Lock(const KeyRef& k) {
-    LockShardMutex(shards_[k.shard].mu);
-    return std::unique_lock<std::mutex>(shards_[k.shard].mu, std::adopt_lock);
+  [[nodiscard]] std::unique_lock<ShardMutex> Lock(const KeyRef& k) {
+    return std::unique_lock<ShardMutex>(shards_[k.shard].mu);
   }
   [[nodiscard]] ShardLock LockKeys(std::span<const KeyRef> keys);
   [[nodiscard]] ShardLock LockAll();
+  // EXEC: locks the shards of set in ascending order and marks them held by this thread (see
+  // ShardMutex) until the ShardLock goes: every lock of them on this thread meanwhile is a no-op.
+  [[nodiscard]] ShardLock HoldShards(const std::bitset<kNumShards>& set);
 
   // Sums over shards, taking each shard's lock in turn.
   size_t DbSize(int db);

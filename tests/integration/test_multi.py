@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+# Transactions (MULTI EXEC DISCARD WATCH UNWATCH): replies compared with redis-server byte for
+# byte in RESP2 and RESP3 (queue-time errors and EXECABORT, runtime errors inside EXEC, nesting,
+# blocking commands inside MULTI, WATCH invalidated by other clients' writes, expiry, FLUSHDB,
+# FLUSHALL, SWAPDB); and, on 4 loop threads, concurrency tests: optimistic WATCH increments
+# lose no update, and MULTI transfers between keys in many shards are never seen half done.
+import os
+import random
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import RawConn, assert_same, test  # noqa: E402
+
+DAEMON_ARGS = ["--threads", "4"]
+
+SEQUENCES = [
+    # Nesting and the control commands outside MULTI.
+    [["EXEC"], ["DISCARD"], ["MULTI"], ["MULTI"], ["WATCH", "x"], ["EXEC"]],
+    [["MULTI"], ["DISCARD"], ["DISCARD"], ["EXEC"], ["UNWATCH"], ["UNWATCH"]],
+    # Queue-time errors flag the transaction: unknown command, arity, unknown subcommand,
+    # commands not allowed in MULTI.
+    [["MULTI"], ["SET", "a", "1"], ["NOSUCHCMD", "x"], ["INCR", "a"], ["EXEC"], ["GET", "a"]],
+    [["MULTI"], ["GET"], ["EXEC"], ["EXISTS", "a"]],
+    [["MULTI"], ["CONFIG", "NOSUCH"], ["SET", "a", "1"], ["EXEC"], ["EXISTS", "a"]],
+    [["MULTI"], ["SET", "a", "1"], ["SHUTDOWN"], ["EXEC"], ["EXISTS", "a"]],
+    [["MULTI"], ["EXEC", "extra"], ["EXEC"]],
+    [["MULTI"], ["SET", "a", "1"], ["DISCARD", "x"], ["EXEC"], ["EXISTS", "a"]],
+    # Runtime errors are returned in the array and roll nothing back.
+    [["MULTI"], ["SET", "a", "x"], ["INCR", "a"], ["LPUSH", "a", "1"], ["SET", "b", "2"],
+     ["INCRBY", "b", "3"], ["EXEC"], ["MGET", "a", "b"]],
+    [["MULTI"], ["RPUSH", "l", "1", "2"], ["LPOP", "l"], ["HSET", "h", "f", "v"],
+     ["HGETALL", "h"], ["ZADD", "z", "1", "m"], ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+     ["EXEC"]],
+    # Empty transaction; DISCARD drops what was queued.
+    [["MULTI"], ["EXEC"], ["MULTI"], ["SET", "d", "1"], ["DISCARD"], ["EXISTS", "d"]],
+    # Blocking commands inside MULTI do not block.
+    [["MULTI"], ["BLPOP", "nolist", "0"], ["BRPOP", "nolist", "1"],
+     ["BLMOVE", "nolist", "x", "LEFT", "LEFT", "0"], ["BZPOPMIN", "noz", "0"],
+     ["BLMPOP", "0", "1", "nolist", "LEFT"], ["XREAD", "BLOCK", "0", "STREAMS", "nos", "$"],
+     ["EXEC"]],
+    [["RPUSH", "full", "a", "b"], ["MULTI"], ["BLPOP", "full", "0"], ["BRPOP", "full", "0"],
+     ["BLPOP", "full", "0"], ["EXEC"]],
+    # Commands with keys not known up front, SELECT, keyless commands.
+    [["MSET", "k1", "1", "k2", "2", "k3", "3"], ["MULTI"], ["KEYS", "k1*"], ["DBSIZE"],
+     ["SELECT", "1"], ["SET", "k1", "other"], ["SELECT", "0"], ["PING"], ["ECHO", "e"],
+     ["EXEC"], ["GET", "k1"]],
+    [["MULTI"], ["SET", "s1", "1"], ["FLUSHDB"], ["SET", "s2", "2"], ["EXEC"], ["KEYS", "*"]],
+    [["RPUSH", "srt", "3", "1", "2"], ["MULTI"], ["SORT", "srt"], ["SORT", "srt", "STORE", "o"],
+     ["ZUNIONSTORE", "zu", "1", "z"], ["LRANGE", "o", "0", "-1"], ["EXEC"]],
+    # WATCH on the client's own changes, UNWATCH, and watching twice.
+    [["SET", "w", "1"], ["WATCH", "w"], ["SET", "w", "2"], ["MULTI"], ["GET", "w"], ["EXEC"]],
+    [["SET", "w", "1"], ["WATCH", "w"], ["UNWATCH"], ["SET", "w", "2"], ["MULTI"], ["GET", "w"],
+     ["EXEC"]],
+    [["WATCH", "w", "w", "v"], ["WATCH", "w"], ["MULTI"], ["INCR", "w"], ["EXEC"],
+     ["MULTI"], ["INCR", "w"], ["EXEC"]],
+    [["WATCH", "w"], ["GET", "w"], ["EXISTS", "w"], ["MULTI"], ["PING"], ["EXEC"]],
+    # A watched key that does not exist and stays so; FLUSHDB of other keys.
+    [["WATCH", "nokey"], ["SET", "other", "1"], ["FLUSHDB"], ["MULTI"], ["PING"], ["EXEC"]],
+    [["SET", "fk", "1"], ["WATCH", "fk"], ["FLUSHDB"], ["MULTI"], ["PING"], ["EXEC"]],
+    [["SET", "fk", "1"], ["WATCH", "fk"], ["FLUSHALL"], ["MULTI"], ["PING"], ["EXEC"]],
+    [["SELECT", "1"], ["SET", "sw", "1"], ["SELECT", "0"], ["WATCH", "sw"], ["SWAPDB", "0", "1"],
+     ["MULTI"], ["PING"], ["EXEC"], ["SWAPDB", "0", "1"], ["FLUSHALL"]],
+    [["WATCH", "nokey2"], ["SWAPDB", "0", "2"], ["MULTI"], ["PING"], ["EXEC"]],
+    # WATCH inside MULTI, then EXEC still runs.
+    [["MULTI"], ["WATCH", "x"], ["SET", "x", "1"], ["EXEC"]],
+    # RESET inside MULTI discards.
+    [["MULTI"], ["SET", "r", "1"], ["RESET"], ["EXEC"], ["EXISTS", "r"]],
+]
+
+
+@test
+def test_transactions_match_redis(opts):
+    with harness.start_redis() as ref, harness.start_daemon(opts.bindir, DAEMON_ARGS) as dut:
+        for proto in (2, 3):
+            d = harness.Differential(ref.port, dut.port, label=f" RESP{proto}")
+            d.check("HELLO", str(proto), mode="type")
+            for seq in SEQUENCES:
+                d.check("FLUSHALL")
+                for c in seq:
+                    d.check(*c)
+                d.check("RESET", mode="type")
+                d.check("HELLO", str(proto), mode="type")
+            d.close()
+            assert d.mismatches == 0, f"{d.mismatches} mismatches of {d.commands} (RESP{proto})"
+
+
+def watch_scenario(port, setup, change, proto=2):
+    """Client A watches w (after setup); client B runs change; A's EXEC reply and w's value."""
+    with RawConn(port) as a, RawConn(port) as b:
+        a.cmd("HELLO", str(proto))
+        a.cmd("FLUSHALL")
+        for c in setup:
+            a.cmd(*c)
+        out = [a.cmd("WATCH", "w", "other")]
+        for c in change:
+            if c[0] == "SLEEP":
+                time.sleep(float(c[1]))
+            else:
+                out.append(b.cmd(*c))
+        out += [a.cmd("MULTI"), a.cmd("SET", "w", "from-a"), a.cmd("EXEC")]
+        out.append(a.cmd("GET", "w"))
+        return out
+
+
+WATCH_CASES = [
+    ("set by another client", [["SET", "w", "1"]], [["SET", "w", "2"]]),
+    ("same value set again", [["SET", "w", "1"]], [["SET", "w", "1"]]),
+    ("deleted", [["SET", "w", "1"]], [["DEL", "w"]]),
+    ("delete of a missing key", [], [["DEL", "w"]]),
+    ("created", [], [["SET", "w", "new"]]),
+    ("expire set", [["SET", "w", "1"]], [["EXPIRE", "w", "100"]]),
+    ("other key changed", [["SET", "w", "1"]], [["SET", "x", "2"], ["DEL", "y"]]),
+    ("changed in another db", [["SET", "w", "1"]], [["SELECT", "1"], ["SET", "w", "2"]]),
+    ("expired meanwhile", [["PSETEX", "w", "100", "1"]], [["SLEEP", "0.25"]]),
+    ("expired and read", [["PSETEX", "w", "100", "1"]], [["SLEEP", "0.25"], ["GET", "w"]]),
+    ("flushdb", [["SET", "w", "1"]], [["FLUSHDB"]]),
+    ("flushall", [["SET", "w", "1"]], [["FLUSHALL"]]),
+    ("flushdb, key missing", [], [["SET", "z", "1"], ["FLUSHDB"]]),
+    ("swapdb, key only in the other db", [], [["SELECT", "1"], ["SET", "w", "9"],
+                                              ["SWAPDB", "0", "1"]]),
+    ("swapdb of other dbs", [["SET", "w", "1"]], [["SWAPDB", "2", "3"]]),
+    ("list push", [["RPUSH", "w", "a"]], [["RPUSH", "w", "b"]]),
+    ("rename onto it", [["SET", "w", "1"], ["SET", "src", "2"]], [["RENAME", "src", "w"]]),
+    ("renamed away", [["SET", "w", "1"]], [["RENAME", "w", "dst"]]),
+    ("incr of another", [["SET", "w", "1"]], [["INCR", "w2"]]),
+]
+
+
+@test
+def test_watch_invalidation_matches_redis(opts):
+    def run(port):
+        out = []
+        for proto in (2, 3):
+            for name, setup, change in WATCH_CASES:
+                got = watch_scenario(port, setup, change, proto)
+                out.append((name, proto, got))
+        return out
+
+    ref, dut = harness.on_both_servers(opts, run, DAEMON_ARGS)
+    for (name, proto, r), (_, _, d) in zip(ref, dut):
+        assert_same(f"WATCH case '{name}' RESP{proto}", r, d)
+    # The scenarios must exercise both outcomes.
+    execs = [r[-2] for _, _, r in ref]
+    assert b"*-1\r\n" in execs and b"_\r\n" in execs and b"*1\r\n+OK\r\n" in execs
+
+
+def client_list_scenario(port):
+    with RawConn(port) as a, RawConn(port) as b:
+        out = [a.cmd("CLIENT", "SETNAME", "txn")]
+
+        def fields():
+            line = b.cmd("CLIENT", "LIST").decode().split("\r\n", 1)[1]
+            me = [ln for ln in line.split("\n") if " name=txn " in ln][0]
+            return [f for f in me.split() if f.startswith(("flags=", "multi="))]
+
+        out.append(fields())
+        a.cmd("MULTI")
+        out.append(fields())
+        a.cmd("SET", "x", "1")
+        a.cmd("GET", "x")
+        out.append(fields())
+        out.append(a.cmd("EXEC"))
+        out.append(fields())
+        return out
+
+
+@test
+def test_client_list_shows_multi(opts):
+    ref, dut = harness.on_both_servers(opts, client_list_scenario, DAEMON_ARGS)
+    assert_same("CLIENT LIST flags and multi=", ref, dut)
+
+
+def run_threads(targets):
+    errors = []
+
+    def wrap(fn):
+        def go():
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001 - reported to the main thread
+                errors.append(repr(e))
+        return go
+
+    ts = [threading.Thread(target=wrap(fn)) for fn in targets]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors[:3]
+
+
+@test
+def test_watch_increments_lose_no_update(opts):
+    # Keys spread over shards; 8 clients each do optimistic increments (WATCH, GET, MULTI, SET,
+    # EXEC) on random keys and count the EXECs that succeeded. Every success must show.
+    keys = [f"counter:{i}" for i in range(6)]
+    per_client = 300
+    with harness.start_daemon(opts.bindir, DAEMON_ARGS) as dut:
+        successes = [dict.fromkeys(keys, 0) for _ in range(8)]
+        aborted = [0]
+
+        def client(i):
+            rng = random.Random(opts.seed + i)
+            with RawConn(dut.port) as c:
+                for _ in range(per_client):
+                    k = rng.choice(keys)
+                    c.cmd("WATCH", k)
+                    raw = c.cmd("GET", k)
+                    v = 0 if raw == b"$-1\r\n" else int(raw.split(b"\r\n")[1])
+                    replies = c.pipeline([["MULTI"], ["SET", k, str(v + 1)], ["EXEC"]])
+                    if replies[2] == b"*1\r\n+OK\r\n":
+                        successes[i][k] += 1
+                    else:
+                        assert replies[2] == b"*-1\r\n", replies
+                        aborted[0] += 1
+
+        run_threads([lambda i=i: client(i) for i in range(8)])
+        with RawConn(dut.port) as c:
+            for k in keys:
+                raw = c.cmd("GET", k)
+                got = 0 if raw == b"$-1\r\n" else int(raw.split(b"\r\n")[1])
+                want = sum(s[k] for s in successes)
+                assert got == want, f"{k}: value {got}, successful EXECs {want}"
+        assert aborted[0] > 0, "no EXEC was ever aborted: the test did not race"
+
+
+@test
+def test_multi_transfers_are_never_seen_half_done(opts):
+    # 16 accounts in different shards, sum 16000. Writers move random amounts between random
+    # pairs inside MULTI; readers check the sum with MGET and with a MULTI of GETs.
+    accounts = [f"acct:{i}" for i in range(16)]
+    total = 1000 * len(accounts)
+    stop = threading.Event()
+    with harness.start_daemon(opts.bindir, DAEMON_ARGS) as dut:
+        with RawConn(dut.port) as c:
+            args = ["MSET"]
+            for a in accounts:
+                args += [a, "1000"]
+            c.cmd(*args)
+        checks = [0]
+
+        def writer(i):
+            rng = random.Random(opts.seed * 7 + i)
+            with RawConn(dut.port) as c:
+                for _ in range(400):
+                    a, b = rng.sample(accounts, 2)
+                    n = str(rng.randint(1, 50))
+                    r = c.pipeline([["MULTI"], ["DECRBY", a, n], ["INCRBY", b, n], ["EXEC"]])
+                    assert r[3].startswith(b"*2\r\n:"), r
+
+        def parse_ints(raw):
+            return [int(x[1:]) if x.startswith(b":") else int(x)
+                    for x in raw.split(b"\r\n")[1:] if x and not x.startswith((b"$", b"*"))]
+
+        def reader(i):
+            with RawConn(dut.port) as c:
+                while not stop.is_set():
+                    s = sum(parse_ints(c.cmd("MGET", *accounts)))
+                    assert s == total, f"MGET saw sum {s}"
+                    r = c.pipeline([["MULTI"]] + [["GET", a] for a in accounts] + [["EXEC"]])
+                    s = sum(parse_ints(r[-1]))
+                    assert s == total, f"MULTI saw sum {s}"
+                    checks[0] += 2
+
+        writers = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
+        errors = []
+
+        def guarded(fn, i):
+            try:
+                fn(i)
+            except Exception as e:  # noqa: BLE001
+                errors.append(repr(e))
+                stop.set()
+
+        ws = [threading.Thread(target=guarded, args=(writer, i)) for i in range(6)]
+        rs = [threading.Thread(target=guarded, args=(reader, i)) for i in range(3)]
+        del writers
+        for t in ws + rs:
+            t.start()
+        for t in ws:
+            t.join()
+        stop.set()
+        for t in rs:
+            t.join()
+        assert not errors, errors[:3]
+        assert checks[0] > 20, f"readers checked only {checks[0]} times"
+        with RawConn(dut.port) as c:
+            assert sum(parse_ints(c.cmd("MGET", *accounts))) == total
+
+
+if __name__ == "__main__":
+    harness.main()
