@@ -1,0 +1,203 @@
+// Unit tests of transactions: the shards' watch registry (every change path sets the watchers'
+// flag; moves to and from the disk tier do not), ShardMutex's held mode (EXEC's locks are
+// no-ops for its own thread and real for others), and MULTI/EXEC/WATCH through Dispatch.
+#include "engine/multi.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "engine/keyspace/keyspace.h"
+#include "tests/engine/engine_fixture.h"
+
+namespace aegisr {
+namespace {
+
+constexpr int64_t kNow = 1'700'000'000'000;
+
+class WatchRegistryTest : public ::testing::Test {
+ protected:
+  void Put(int db, std::string_view key, std::string_view value, int64_t expire_at = 0) {
+    KeyRef k(key);
+    Entry* e = NewStringEntry(k.key, k.hash, value);
+    if (expire_at) e = SetExpire(e, expire_at);
+    s_.Insert(db, e);
+  }
+  std::shared_ptr<WatchFlag> WatchKey(int db, std::string_view key) {
+    auto f = std::make_shared<WatchFlag>();
+    s_.Watch(db, key, f);
+    return f;
+  }
+  Shard s_;
+};
+
+TEST_F(WatchRegistryTest, InsertOfTheWatchedKeySetsTheFlag) {
+  auto f = WatchKey(0, "a");
+  Put(0, "b", "x");
+  Put(1, "a", "x");  // another database
+  EXPECT_FALSE(f->dirty);
+  Put(0, "a", "x");
+  EXPECT_TRUE(f->dirty);
+  EXPECT_EQ(s_.watched_keys(), 0u);  // a touched key's watchers are forgotten
+}
+
+TEST_F(WatchRegistryTest, UpdateAndDeleteSetTheFlag) {
+  Put(0, "a", "1");
+  auto f = WatchKey(0, "a");
+  auto g = WatchKey(0, "a");
+  KeyRef k("a");
+  s_.Update(0, s_.Find(0, k, kNow), [](Entry* e) { return e; });
+  EXPECT_TRUE(f->dirty);
+  EXPECT_TRUE(g->dirty);
+  auto h = WatchKey(0, "a");
+  s_.Delete(0, s_.Find(0, k, kNow));
+  EXPECT_TRUE(h->dirty);
+}
+
+TEST_F(WatchRegistryTest, TierMovesDoNotSetTheFlag) {
+  Put(0, "a", "1");
+  auto f = WatchKey(0, "a");
+  KeyRef k("a");
+  s_.Update(
+      0, s_.Find(0, k, kNow), [](Entry* e) { return e; }, /*touch_watch=*/false);
+  EXPECT_FALSE(f->dirty);
+  EXPECT_EQ(s_.watched_keys(), 1u);
+}
+
+TEST_F(WatchRegistryTest, ExpiryOnLookupSetsTheFlag) {
+  Put(0, "a", "1", kNow + 10);
+  auto f = WatchKey(0, "a");
+  EXPECT_NE(s_.Find(0, KeyRef("a"), kNow), nullptr);
+  EXPECT_FALSE(f->dirty);
+  EXPECT_EQ(s_.Find(0, KeyRef("a"), kNow + 11), nullptr);
+  EXPECT_TRUE(f->dirty);
+}
+
+TEST_F(WatchRegistryTest, ActiveExpirySetsTheFlag) {
+  Put(0, "a", "1", kNow + 10);
+  auto f = WatchKey(0, "a");
+  EXPECT_EQ(s_.ActiveExpire(kNow + 11, 1000), 1u);
+  EXPECT_TRUE(f->dirty);
+}
+
+TEST_F(WatchRegistryTest, UnwatchedKeyChangesNothing) {
+  auto f = WatchKey(0, "a");
+  s_.Unwatch(0, "a", f.get());
+  EXPECT_EQ(s_.watched_keys(), 0u);
+  Put(0, "a", "1");
+  EXPECT_FALSE(f->dirty);
+}
+
+TEST_F(WatchRegistryTest, FlushSetsTheFlagOnlyOfKeysThatExisted) {
+  Put(0, "a", "1");
+  auto present = WatchKey(0, "a");
+  auto missing = WatchKey(0, "nokey");
+  auto other_db = WatchKey(1, "a");
+  s_.Flush(0);
+  EXPECT_TRUE(present->dirty);
+  EXPECT_FALSE(missing->dirty);
+  EXPECT_FALSE(other_db->dirty);
+  EXPECT_EQ(s_.watched_keys(), 2u);
+}
+
+TEST_F(WatchRegistryTest, SwapDbsSetsTheFlagOfKeysInEitherDb) {
+  Put(1, "in1", "x");
+  Put(0, "in0", "x");
+  Put(1, "expired", "x", 1);  // long expired: swapping it in changes nothing logically
+  auto a = WatchKey(0, "in1");
+  auto b = WatchKey(0, "in0");
+  auto c = WatchKey(0, "nowhere");
+  auto d = WatchKey(0, "expired");
+  s_.SwapDbs(0, 1);
+  EXPECT_TRUE(a->dirty);
+  EXPECT_TRUE(b->dirty);
+  EXPECT_FALSE(c->dirty);
+  EXPECT_FALSE(d->dirty);
+  s_.SwapDbs(2, 3);
+  EXPECT_FALSE(c->dirty);
+}
+
+TEST(ShardMutexTest, HeldShardsAreNoOpsForTheHolderAndLockedForOthers) {
+  auto ks = std::make_unique<Keyspace>();
+  KeyRef k("somekey");
+  std::bitset<kNumShards> set;
+  set.set(k.shard);
+  {
+    ShardLock held = ks->HoldShards(set);
+    {
+      auto lk = ks->Lock(k);  // would self-deadlock on a plain mutex
+      std::lock_guard g(ks->shard(k).mu);
+      KeyRef keys[] = {k};
+      ShardLock again = ks->LockKeys(keys);
+      EXPECT_TRUE(ks->shard(k).mu.HeldHere());
+    }
+    EXPECT_TRUE(ks->shard(k).mu.HeldHere());  // the handlers' unlocks released nothing
+    std::atomic<bool> other_got{true};
+    std::thread t([&] {
+      other_got = ks->shard(k).mu.try_lock();
+      if (other_got) ks->shard(k).mu.unlock();
+    });
+    t.join();
+    EXPECT_FALSE(other_got);
+  }
+  EXPECT_FALSE(ks->shard(k).mu.HeldHere());
+  std::atomic<bool> other_got{false};
+  std::thread t([&] {
+    other_got = ks->shard(k).mu.try_lock();
+    if (other_got) ks->shard(k).mu.unlock();
+  });
+  t.join();
+  EXPECT_TRUE(other_got);
+}
+
+class MultiTest : public EngineFixture {};
+
+TEST_F(MultiTest, ExecRunsTheQueueAndForgetsTheWatches) {
+  EXPECT_EQ(Run({"WATCH", "a", "b"}), "+OK\r\n");
+  EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SET", "a", "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"INCR", "a"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"KEYS", "*"}), "+QUEUED\r\n");  // every shard held for this one
+  EXPECT_EQ(Run({"EXEC"}), "*3\r\n+OK\r\n:2\r\n*1\r\n$1\r\na\r\n");
+  size_t watched = 0;
+  for (unsigned i = 0; i < kNumShards; ++i) watched += engine_.keyspace().shard(i).watched_keys();
+  EXPECT_EQ(watched, 0u);
+  for (unsigned i = 0; i < kNumShards; ++i) EXPECT_FALSE(engine_.keyspace().shard(i).mu.HeldHere());
+}
+
+TEST_F(MultiTest, WatchedKeyChangedAbortsWithANullArray) {
+  Run({"SET", "a", "1"});
+  Run({"WATCH", "a"});
+  Run({"SET", "a", "2"});
+  Run({"MULTI"});
+  Run({"SET", "a", "3"});
+  EXPECT_EQ(Run({"EXEC"}, 2), "*-1\r\n");
+  EXPECT_EQ(Run({"GET", "a"}), "$1\r\n2\r\n");
+  Run({"WATCH", "a"});
+  Run({"DEL", "a"});
+  Run({"MULTI"});
+  EXPECT_EQ(Run({"EXEC"}, 3), "_\r\n");
+}
+
+TEST_F(MultiTest, QueueTimeErrorsAbortExec) {
+  Run({"MULTI"});
+  EXPECT_EQ(Run({"SET", "a"}), "-ERR wrong number of arguments for 'set' command\r\n");
+  EXPECT_EQ(Run({"SET", "a", "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+  EXPECT_EQ(Run({"EXISTS", "a"}), ":0\r\n");
+  EXPECT_EQ(Run({"EXEC"}), "-ERR EXEC without MULTI\r\n");
+}
+
+TEST_F(MultiTest, BlockingCommandsInsideExecDoNotBlock) {
+  Run({"MULTI"});
+  Run({"BLPOP", "nolist", "0"});
+  Run({"BLMOVE", "nolist", "dst", "LEFT", "LEFT", "0"});
+  EXPECT_EQ(Run({"EXEC"}), "*2\r\n*-1\r\n$-1\r\n");
+  EXPECT_FALSE(client_.blocked);
+}
+
+}  // namespace
+}  // namespace aegisr
