@@ -58,7 +58,6 @@ void EndTransaction(ClientState& c) {
   m.flagged = false;
   m.cmd_flags = 0;
   m.queued.clear();
-  m.queued.shrink_to_fit();
   c.multi_queued.store(-1, std::memory_order_relaxed);
 }
 
@@ -158,7 +157,8 @@ void CmdExec(CommandContext& ctx, ArgList) {
     views = Views(q.args);
     q.spec->ForEachKey(views, [&](size_t i) { shards.set(KeyRef(views[i]).shard); });
   }
-  std::vector<QueuedCommand> queued = std::move(m.queued);
+  std::vector<QueuedCommand> queued;
+  queued.swap(m.queued);
   EndTransaction(c);
   {
     ShardLock held = ks.HoldShards(shards);
@@ -184,6 +184,8 @@ void CmdExec(CommandContext& ctx, ArgList) {
     m.executing = false;
     c.multi_queued.store(-1, std::memory_order_relaxed);
   }
+  queued.clear();  // keeps its capacity for the next transaction
+  if (m.queued.empty()) m.queued.swap(queued);
 }
 
 }  // namespace
