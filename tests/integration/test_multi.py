@@ -245,11 +245,16 @@ def test_multi_transfers_are_never_seen_half_done(opts):
         def writer(i):
             rng = random.Random(opts.seed * 7 + i)
             with RawConn(dut.port) as c:
-                for _ in range(400):
-                    a, b = rng.sample(accounts, 2)
-                    n = str(rng.randint(1, 50))
-                    r = c.pipeline([["MULTI"], ["DECRBY", a, n], ["INCRBY", b, n], ["EXEC"]])
-                    assert r[3].startswith(b"*2\r\n:"), r
+                for _ in range(150):
+                    # 20 moves per transaction: a long enough window for a reader to fall in,
+                    # were the transaction not atomic.
+                    cmds = [["MULTI"]]
+                    for _ in range(20):
+                        a, b = rng.sample(accounts, 2)
+                        n = str(rng.randint(1, 50))
+                        cmds += [["DECRBY", a, n], ["INCRBY", b, n]]
+                    r = c.pipeline(cmds + [["EXEC"]])
+                    assert r[-1].startswith(b"*40\r\n:"), r[-1]
 
         def parse_ints(raw):
             return [int(x[1:]) if x.startswith(b":") else int(x)
@@ -289,6 +294,107 @@ def test_multi_transfers_are_never_seen_half_done(opts):
         assert checks[0] > 20, f"readers checked only {checks[0]} times"
         with RawConn(dut.port) as c:
             assert sum(parse_ints(c.cmd("MGET", *accounts))) == total
+
+
+def scenario_exec_serves_waiters(port):
+    """A client blocked in BLPOP is served by a push inside another client's EXEC, after the
+    transaction, as Redis serves it."""
+    with RawConn(port) as w, RawConn(port) as p:
+        w.send_cmd("BLPOP", "q", "0")
+        harness.wait_blocked(port, 1)
+        out = p.pipeline([["MULTI"], ["RPUSH", "q", "a", "b"], ["LLEN", "q"], ["EXEC"]])
+        out.append(w.read_reply())
+        out.append(p.cmd("LRANGE", "q", "0", "-1"))
+        return out
+
+
+@test
+def test_exec_serves_blocked_clients_afterwards(opts):
+    ref, dut = harness.on_both_servers(opts, scenario_exec_serves_waiters, DAEMON_ARGS)
+    assert_same("BLPOP served by a push inside EXEC", ref, dut)
+    assert ref[3] == b"*2\r\n:2\r\n:2\r\n", ref
+
+
+@test
+def test_exec_reads_values_back_from_the_disk_tier(opts):
+    # Values offloaded under maxmemory come back for the queued commands, byte-exact, and a
+    # WATCH of a key on disk is not invalidated by reading it back.
+    import shutil
+    import tempfile
+
+    from values import fill, value_of
+    import redis  # Debian's python3-redis
+
+    n = 40000
+    td = tempfile.mkdtemp(prefix="aegisr-tier-")
+    try:
+        with harness.start_daemon(opts.bindir, DAEMON_ARGS + ["--maxmemory", "16mb",
+                                                              "--tier-dir", td]) as d:
+            r = redis.Redis(host="127.0.0.1", port=d.port, socket_timeout=30)
+            fill(r, 0, n)
+            assert r.info("tier")["tier_disk_keys"] > n // 4
+            rng = random.Random(opts.seed)
+            with RawConn(d.port) as c:
+                for _ in range(20):
+                    ids = rng.sample(range(n), 8)
+                    c.cmd("WATCH", "key:%d" % ids[0])
+                    c.cmd("GET", "key:%d" % ids[0])
+                    cmds = [["MULTI"]] + [["GET", "key:%d" % i] for i in ids] + [["EXEC"]]
+                    got = harness.parse_reply(c.pipeline(cmds)[-1])
+                    assert got == [value_of(i) for i in ids], "EXEC of GETs: wrong values"
+            assert r.info("tier")["tier_cold_reads"] > 0
+    finally:
+        shutil.rmtree(td, ignore_errors=True)
+
+
+@test
+def test_transactions_with_every_shard_stay_atomic(opts):
+    # Transactions that take every shard (KEYS, DBSIZE) run beside transfers between keys:
+    # the sum read by a MULTI of KEYS + MGET never changes.
+    accounts = [f"bal:{i}" for i in range(12)]
+    stop = threading.Event()
+    with harness.start_daemon(opts.bindir, DAEMON_ARGS) as dut:
+        with RawConn(dut.port) as c:
+            c.cmd("MSET", *[x for a in accounts for x in (a, "100")])
+
+        def writer(i):
+            rng = random.Random(opts.seed * 13 + i)
+            with RawConn(dut.port) as c:
+                for _ in range(150):
+                    cmds = [["MULTI"], ["DBSIZE"]]
+                    for _ in range(20):
+                        a, b = rng.sample(accounts, 2)
+                        cmds += [["DECRBY", a, "3"], ["INCRBY", b, "3"]]
+                    r = c.pipeline(cmds + [["EXEC"]])
+                    assert r[-1].startswith(b"*41\r\n"), r[-1]
+
+        def reader(i):
+            with RawConn(dut.port) as c:
+                while not stop.is_set():
+                    r = c.pipeline([["MULTI"], ["KEYS", "bal:*"], ["MGET", *accounts], ["EXEC"]])
+                    got = harness.parse_reply(r[-1])
+                    assert len(got[0]) == len(accounts), got
+                    assert sum(int(v) for v in got[1]) == 100 * len(accounts), got[1]
+
+        errors = []
+
+        def guarded(fn, i):
+            try:
+                fn(i)
+            except Exception as e:  # noqa: BLE001
+                errors.append(repr(e))
+                stop.set()
+
+        ws = [threading.Thread(target=guarded, args=(writer, i)) for i in range(4)]
+        rs = [threading.Thread(target=guarded, args=(reader, i)) for i in range(2)]
+        for t in ws + rs:
+            t.start()
+        for t in ws:
+            t.join()
+        stop.set()
+        for t in rs:
+            t.join()
+        assert not errors, errors[:3]
 
 
 if __name__ == "__main__":
