@@ -177,9 +177,16 @@ void CmdExec(CommandContext& ctx, ArgList) {
     // CLIENT LIST shows the transaction (flag x, multi=N) while it runs, as Redis does.
     c.multi_queued.store(int(queued.size()), std::memory_order_relaxed);
     m.executing = true;
+    ThreadStats& st = ctx.engine.thread_stats();
     for (const QueuedCommand& q : queued) {
       views = Views(q.args);
+      uint64_t errors_before = ctx.reply.errors_written();
       q.spec->handler(ctx, views);
+      // INFO commandstats counts the commands EXEC ran (not their queueing), as Redis does.
+      ThreadStats::PerCommand& pc = st.per_command[q.spec->id];
+      ThreadStats::Inc(pc.calls);
+      if (ctx.reply.errors_written() != errors_before) ThreadStats::Inc(pc.failed);
+      ThreadStats::Inc(st.commands);
     }
     m.executing = false;
     c.multi_queued.store(-1, std::memory_order_relaxed);

@@ -191,6 +191,22 @@ TEST_F(MultiTest, QueueTimeErrorsAbortExec) {
   EXPECT_EQ(Run({"EXEC"}), "-ERR EXEC without MULTI\r\n");
 }
 
+TEST_F(MultiTest, CommandStatsCountWhatExecRan) {
+  const CommandSpec* incr = engine_.commands().Find("incr");
+  auto calls = [&] {
+    uint64_t n = 0;
+    for (const auto& st : engine_.all_thread_stats()) n += st->per_command[incr->id].calls.load();
+    return n;
+  };
+  uint64_t before = calls();
+  Run({"MULTI"});
+  Run({"INCR", "n"});
+  Run({"INCR", "n"});
+  EXPECT_EQ(calls(), before);  // queued, not run
+  Run({"EXEC"});
+  EXPECT_EQ(calls(), before + 2);
+}
+
 TEST_F(MultiTest, BlockingCommandsInsideExecDoNotBlock) {
   Run({"MULTI"});
   Run({"BLPOP", "nolist", "0"});
