@@ -77,8 +77,11 @@ void UnwatchAll(Engine& engine, ClientState& c) {
 }
 
 // Whether a command's keys are all named by its arguments.
+// SORT_RO's BY and GET patterns read keys its row does not name (its key spec is incomplete in
+// Redis too), as SORT's do.
 bool KeysKnown(const CommandSpec& spec) {
   if (spec.flags & kCmdMovableKeys) return false;
+  if (spec.name == "sort_ro") return false;
   return spec.first_key > 0 || spec.numkeys_arg > 0 || spec.streams_keys;
 }
 

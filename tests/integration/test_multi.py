@@ -48,7 +48,8 @@ SEQUENCES = [
      ["SELECT", "1"], ["SET", "k1", "other"], ["SELECT", "0"], ["PING"], ["ECHO", "e"],
      ["EXEC"], ["GET", "k1"]],
     [["MULTI"], ["SET", "s1", "1"], ["FLUSHDB"], ["SET", "s2", "2"], ["EXEC"], ["KEYS", "*"]],
-    [["RPUSH", "srt", "3", "1", "2"], ["MULTI"], ["SORT", "srt"], ["SORT", "srt", "STORE", "o"],
+    [["RPUSH", "srt", "3", "1", "2"], ["MSET", "w_1", "9", "w_2", "8", "w_3", "7"], ["MULTI"],
+     ["SORT_RO", "srt", "BY", "w_*"], ["SORT", "srt", "STORE", "o"],
      ["ZUNIONSTORE", "zu", "1", "z"], ["LRANGE", "o", "0", "-1"], ["EXEC"]],
     # WATCH on the client's own changes, UNWATCH, and watching twice.
     [["SET", "w", "1"], ["WATCH", "w"], ["SET", "w", "2"], ["MULTI"], ["GET", "w"], ["EXEC"]],
