@@ -398,5 +398,36 @@ def test_transactions_with_every_shard_stay_atomic(opts):
         assert not errors, errors[:3]
 
 
+@test
+def test_eviction_of_a_watched_key_aborts_exec(opts):
+    args = DAEMON_ARGS + ["--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"]
+    with harness.start_daemon(opts.bindir, args) as d, RawConn(d.port) as a, \
+            RawConn(d.port) as b:
+        a.cmd("SET", "w", "x" * 100)
+        a.cmd("WATCH", "w")
+        value = "v" * 1000
+        for start in range(0, 200000, 500):
+            b.pipeline([["SET", f"fill:{i}", value] for i in range(start, start + 500)])
+            if b.cmd("EXISTS", "w") == b":0\r\n":
+                break
+        assert b.cmd("EXISTS", "w") == b":0\r\n", "w was never evicted"
+        assert a.pipeline([["MULTI"], ["PING"], ["EXEC"]])[-1] == b"*-1\r\n"
+
+
+def scenario_quit_inside_multi(port):
+    with RawConn(port) as a, RawConn(port) as b:
+        out = [a.cmd("WATCH", "k"), a.cmd("MULTI"), a.cmd("SET", "k", "1"), a.cmd("QUIT")]
+        out.append(a.is_closed(wait=1.0))
+        out.append(b.cmd("EXISTS", "k"))
+        return out
+
+
+@test
+def test_quit_inside_multi_drops_the_transaction(opts):
+    ref, dut = harness.on_both_servers(opts, scenario_quit_inside_multi, DAEMON_ARGS)
+    assert_same("QUIT inside MULTI", ref, dut)
+    assert ref[4] is True
+
+
 if __name__ == "__main__":
     harness.main()
