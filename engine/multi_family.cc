@@ -239,8 +239,7 @@ bool MultiQueue(ClientState& client, const CommandSpec& cmd, ArgList args, Reply
 bool MultiDeniedOnOom(const ClientState& client, const CommandSpec& cmd) {
   if (!InMulti(client)) return false;
   if (cmd.name == "exec") return (client.multi->cmd_flags & kCmdDenyOom) != 0;
-  return !(cmd.name == "discard" || cmd.name == "quit" || cmd.name == "reset" ||
-           cmd.name == "multi" || cmd.name == "watch" || cmd.name == "unwatch");
+  return !(cmd.name == "discard" || cmd.name == "quit" || cmd.name == "reset");
 }
 
 std::vector<ColdKey> MultiColdKeys(Engine& engine, ClientState& client,
