@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "base/logging.h"
 #include "engine/keyspace/lazy_free.h"
 #include "tier/access.h"
 
@@ -314,20 +315,28 @@ uint32_t ThreadToken() {
 }
 }  // namespace
 
+// Shards this thread holds through LockHeld. A lock of any other shard meanwhile would be taken
+// out of the global order (EXEC took its set first): a command whose keys EXEC did not know.
+static thread_local int t_held_shards = 0;
+
 bool ShardMutex::HeldHere() const {
   return owner_.load(std::memory_order_relaxed) == ThreadToken();
 }
 
 void ShardMutex::lock() {
-  if (!HeldHere()) LockShardMutex(mu_);
+  if (HeldHere()) return;
+  DCHECK(t_held_shards == 0 && "a shard outside EXEC's set locked inside EXEC");
+  LockShardMutex(mu_);
 }
 
 void ShardMutex::LockHeld() {
   LockShardMutex(mu_);
   owner_.store(ThreadToken(), std::memory_order_relaxed);
+  ++t_held_shards;
 }
 
 void ShardMutex::UnlockHeld() {
+  --t_held_shards;
   owner_.store(0, std::memory_order_relaxed);
   mu_.unlock();
 }

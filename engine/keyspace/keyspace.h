@@ -173,6 +173,10 @@ class Shard {
   size_t watched_keys() const { return watches_.size(); }
   // Sets and forgets the flags of db's key's watchers.
   void TouchWatched(int db, std::string_view key);
+  // For a change made in place, outside Update (INCR's fast path): tells the key's watchers.
+  void ChangedInPlace(int db, std::string_view key) {
+    if (!watches_.empty()) TouchWatched(db, key);
+  }
 
   // Active expiry: scans db tables that hold keys with a TTL from a saved cursor, deleting
   // expired keys, for at most budget_us. Returns the number deleted.
