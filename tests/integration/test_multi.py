@@ -107,9 +107,9 @@ def watch_scenario(port, setup, change, proto=2):
 
 
 # Known difference, not listed: a write that changes nothing (SADD of a member already there,
-# SREM of a missing one, ZADD of the same score) invalidates a watch here (it passes through
-# Shard::Update) but not in Redis, which signals only real changes. The abort is spurious, never
-# a missed change.
+# SREM of a missing one, ZADD of the same score, SETBIT to the bit it holds) invalidates a
+# watch here (it passes through Shard::Update) but not in Redis, which signals only real
+# changes. The abort is spurious, never a missed change.
 WATCH_CASES = [
     ("set by another client", [["SET", "w", "1"]], [["SET", "w", "2"]]),
     ("same value set again", [["SET", "w", "1"]], [["SET", "w", "1"]]),
@@ -141,7 +141,7 @@ WATCH_CASES = [
     ("zset score", [["ZADD", "w", "1", "a"]], [["ZINCRBY", "w", "1", "a"]]),
     ("stream", [["XADD", "w", "1-1", "f", "v"]], [["XADD", "w", "2-1", "f", "v"]]),
     ("persist", [["SET", "w", "1", "EX", "100"]], [["PERSIST", "w"]]),
-    ("setbit", [["SET", "w", "a"]], [["SETBIT", "w", "1", "1"]]),
+    ("setbit", [["SET", "w", "a"]], [["SETBIT", "w", "0", "1"]]),
     ("pfadd", [["PFADD", "w", "a"]], [["PFADD", "w", "b"]]),
     ("lset", [["RPUSH", "w", "a"]], [["LSET", "w", "0", "b"]]),
 ]
