@@ -1,0 +1,93 @@
+#pragma once
+// PubSub: the registry of channel, pattern and shard-channel subscriptions, and message fan-out
+// (PUBLISH, SPUBLISH, keyspace notifications). Thread-safe: Publish may be called from any
+// command handler on any loop thread, also while the caller holds shard locks; it takes no shard
+// lock and never blocks on I/O. Messages for a subscriber are handed to a PubSubDelivery (net/
+// implements it: per-thread mailboxes drained by the subscriber's own loop thread), in the order
+// one publisher published them.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace aegisr {
+
+// One message for one subscriber. kind: how it is framed on the wire.
+enum class PubSubKind : uint8_t { kMessage, kPMessage, kSMessage };
+
+// Where Publish hands messages (net/ implements it). Deliver runs under the registry's shared
+// lock: it must only queue (no I/O, no registry calls) and must keep, per subscriber, the order of
+// calls. One Deliver call carries every receiver of one published message.
+class PubSubDelivery {
+ public:
+  struct Target {
+    uint64_t client_id;
+    unsigned thread;
+    PubSubKind kind;
+    const std::string* pattern;  // kPMessage only; valid during the call
+  };
+  virtual ~PubSubDelivery() = default;
+  virtual void Deliver(const Target* targets, size_t n, std::string_view channel,
+                       std::string_view message) = 0;
+};
+
+class PubSub {
+ public:
+  // A subscribing client: its id and the loop thread that owns its connection.
+  struct Client {
+    uint64_t id;
+    unsigned thread;
+  };
+
+  PubSub() = default;
+  PubSub(const PubSub&) = delete;
+  PubSub& operator=(const PubSub&) = delete;
+
+  void set_delivery(PubSubDelivery* d) { delivery_ = d; }
+
+  // Sends message to the clients subscribed to channel and to those whose patterns match it;
+  // returns how many receivers that is (a client counts once per subscription that matched, as
+  // Redis counts).
+  size_t Publish(std::string_view channel, std::string_view message);
+  // SPUBLISH: shard channels only (kept apart from ordinary channels).
+  size_t SPublish(std::string_view channel, std::string_view message);
+
+  // Subscription changes. Each returns true when the client was not (Subscribe) / was
+  // (Unsubscribe) subscribed before.
+  bool Subscribe(const Client& c, std::string_view channel);
+  bool Unsubscribe(uint64_t client_id, std::string_view channel);
+  bool PSubscribe(const Client& c, std::string_view pattern);
+  bool PUnsubscribe(uint64_t client_id, std::string_view pattern);
+  bool SSubscribe(const Client& c, std::string_view channel);
+  bool SUnsubscribe(uint64_t client_id, std::string_view channel);
+
+  // Introspection (PUBSUB): channels with at least one subscriber, optionally matching a glob.
+  std::vector<std::string> Channels(std::string_view pattern, bool has_pattern) const;
+  std::vector<std::string> ShardChannels(std::string_view pattern, bool has_pattern) const;
+  size_t NumSub(std::string_view channel) const;
+  size_t ShardNumSub(std::string_view channel) const;
+  size_t NumPat() const;  // distinct patterns with at least one subscriber
+  size_t channel_count() const;
+  size_t shard_channel_count() const;
+
+ private:
+  using Subs = std::unordered_map<uint64_t, unsigned>;  // client id -> thread
+  static bool Add(std::unordered_map<std::string, Subs>& m, const Client& c, std::string_view k);
+  static bool Remove(std::unordered_map<std::string, Subs>& m, uint64_t id, std::string_view k);
+  size_t Fanout(const std::unordered_map<std::string, Subs>& m, bool patterns, PubSubKind kind,
+                std::string_view channel, std::string_view message) const;
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, Subs> channels_;
+  std::unordered_map<std::string, Subs> patterns_;
+  std::unordered_map<std::string, Subs> shard_channels_;
+  PubSubDelivery* delivery_ = nullptr;
+};
+
+}  // namespace aegisr
