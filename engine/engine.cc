@@ -94,6 +94,7 @@ void Engine::RegisterAll() {
   RegisterBloomFamily(commands_);
   RegisterStreamFamily(commands_);
   RegisterStreamGroupFamily(commands_);
+  RegisterPubSubFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
 }
 
@@ -175,6 +176,15 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
       reply.Error(errors::kOom);
       return;
     }
+  }
+  // A RESP2 client with subscriptions reads only messages: its commands are limited.
+  if (client.resp.load(std::memory_order_relaxed) == 2 && InSubscriberMode(client) &&
+      !AllowedWhileSubscribed(cmd->name)) {
+    ThreadStats::Inc(pc.rejected);
+    reply.Error("ERR Can't execute '" + cmd->name +
+                "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+                "this context");
+    return;
   }
   CommandContext ctx{*this, client, reply};
   int64_t start = RealNowUs();

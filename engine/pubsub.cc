@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "base/glob.h"
+#include "engine/client.h"
 
 namespace aegisr {
 
@@ -19,29 +20,61 @@ bool PubSub::Remove(std::unordered_map<std::string, Subs>& m, uint64_t id, std::
   return true;
 }
 
+void PubSub::Track(uint64_t id, std::vector<std::string> ClientSubs::*which, std::string_view k,
+                   bool add) {
+  if (add) {
+    (clients_[id].*which).emplace_back(k);
+    return;
+  }
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  std::vector<std::string>& v = it->second.*which;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == k) {
+      v[i] = std::move(v.back());
+      v.pop_back();
+      break;
+    }
+  }
+  const ClientSubs& cs = it->second;
+  if (cs.channels.empty() && cs.patterns.empty() && cs.shard_channels.empty()) clients_.erase(it);
+}
+
 bool PubSub::Subscribe(const Client& c, std::string_view channel) {
   std::unique_lock lk(mu_);
-  return Add(channels_, c, channel);
+  if (!Add(channels_, c, channel)) return false;
+  Track(c.id, &ClientSubs::channels, channel, true);
+  return true;
 }
 bool PubSub::Unsubscribe(uint64_t id, std::string_view channel) {
   std::unique_lock lk(mu_);
-  return Remove(channels_, id, channel);
+  if (!Remove(channels_, id, channel)) return false;
+  Track(id, &ClientSubs::channels, channel, false);
+  return true;
 }
 bool PubSub::PSubscribe(const Client& c, std::string_view pattern) {
   std::unique_lock lk(mu_);
-  return Add(patterns_, c, pattern);
+  if (!Add(patterns_, c, pattern)) return false;
+  Track(c.id, &ClientSubs::patterns, pattern, true);
+  return true;
 }
 bool PubSub::PUnsubscribe(uint64_t id, std::string_view pattern) {
   std::unique_lock lk(mu_);
-  return Remove(patterns_, id, pattern);
+  if (!Remove(patterns_, id, pattern)) return false;
+  Track(id, &ClientSubs::patterns, pattern, false);
+  return true;
 }
 bool PubSub::SSubscribe(const Client& c, std::string_view channel) {
   std::unique_lock lk(mu_);
-  return Add(shard_channels_, c, channel);
+  if (!Add(shard_channels_, c, channel)) return false;
+  Track(c.id, &ClientSubs::shard_channels, channel, true);
+  return true;
 }
 bool PubSub::SUnsubscribe(uint64_t id, std::string_view channel) {
   std::unique_lock lk(mu_);
-  return Remove(shard_channels_, id, channel);
+  if (!Remove(shard_channels_, id, channel)) return false;
+  Track(id, &ClientSubs::shard_channels, channel, false);
+  return true;
 }
 
 size_t PubSub::Fanout(const std::unordered_map<std::string, Subs>& m, bool patterns,
@@ -113,6 +146,43 @@ size_t PubSub::channel_count() const {
 size_t PubSub::shard_channel_count() const {
   std::shared_lock lk(mu_);
   return shard_channels_.size();
+}
+
+std::vector<std::string> PubSub::ClientList(const std::unordered_map<uint64_t, ClientSubs>& m,
+                                            uint64_t id,
+                                            std::vector<std::string> ClientSubs::*which) {
+  auto it = m.find(id);
+  return it == m.end() ? std::vector<std::string>{} : it->second.*which;
+}
+std::vector<std::string> PubSub::ClientChannels(uint64_t id) const {
+  std::shared_lock lk(mu_);
+  return ClientList(clients_, id, &ClientSubs::channels);
+}
+std::vector<std::string> PubSub::ClientPatterns(uint64_t id) const {
+  std::shared_lock lk(mu_);
+  return ClientList(clients_, id, &ClientSubs::patterns);
+}
+std::vector<std::string> PubSub::ClientShardChannels(uint64_t id) const {
+  std::shared_lock lk(mu_);
+  return ClientList(clients_, id, &ClientSubs::shard_channels);
+}
+
+void PubSub::UnsubscribeAll(uint64_t id) {
+  std::unique_lock lk(mu_);
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  for (const std::string& k : it->second.channels) Remove(channels_, id, k);
+  for (const std::string& k : it->second.patterns) Remove(patterns_, id, k);
+  for (const std::string& k : it->second.shard_channels) Remove(shard_channels_, id, k);
+  clients_.erase(it);
+}
+
+void DropSubscriptions(PubSub& ps, ClientState& c) {
+  if (!InSubscriberMode(c)) return;
+  ps.UnsubscribeAll(c.id);
+  c.subs.store(0, std::memory_order_relaxed);
+  c.psubs.store(0, std::memory_order_relaxed);
+  c.ssubs.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace aegisr

@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -17,6 +16,8 @@
 #include <vector>
 
 namespace aegisr {
+
+struct ClientState;
 
 // One message for one subscriber. kind: how it is framed on the wire.
 enum class PubSubKind : uint8_t { kMessage, kPMessage, kSMessage };
@@ -36,6 +37,10 @@ class PubSubDelivery {
   virtual void Deliver(const Target* targets, size_t n, std::string_view channel,
                        std::string_view message) = 0;
 };
+
+// Whether a RESP2 client in subscriber mode may run the command named so (a CommandSpec name):
+// (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET.
+bool AllowedWhileSubscribed(std::string_view name);
 
 class PubSub {
  public:
@@ -76,6 +81,14 @@ class PubSub {
   size_t channel_count() const;
   size_t shard_channel_count() const;
 
+  // A client's subscriptions of one kind, for UNSUBSCRIBE, PUNSUBSCRIBE and SUNSUBSCRIBE with
+  // no arguments (in no particular order, as Redis's).
+  std::vector<std::string> ClientChannels(uint64_t client_id) const;
+  std::vector<std::string> ClientPatterns(uint64_t client_id) const;
+  std::vector<std::string> ClientShardChannels(uint64_t client_id) const;
+  // Drops every subscription of a client (RESET, disconnect).
+  void UnsubscribeAll(uint64_t client_id);
+
  private:
   using Subs = std::unordered_map<uint64_t, unsigned>;  // client id -> thread
   static bool Add(std::unordered_map<std::string, Subs>& m, const Client& c, std::string_view k);
@@ -83,11 +96,25 @@ class PubSub {
   size_t Fanout(const std::unordered_map<std::string, Subs>& m, bool patterns, PubSubKind kind,
                 std::string_view channel, std::string_view message) const;
 
+  // What one client is subscribed to (the reverse index of the maps above).
+  struct ClientSubs {
+    std::vector<std::string> channels, patterns, shard_channels;
+  };
+  static std::vector<std::string> ClientList(const std::unordered_map<uint64_t, ClientSubs>& m,
+                                             uint64_t id,
+                                             std::vector<std::string> ClientSubs::*which);
+  void Track(uint64_t id, std::vector<std::string> ClientSubs::*which, std::string_view k,
+             bool add);
+
   mutable std::shared_mutex mu_;
+  std::unordered_map<uint64_t, ClientSubs> clients_;
   std::unordered_map<std::string, Subs> channels_;
   std::unordered_map<std::string, Subs> patterns_;
   std::unordered_map<std::string, Subs> shard_channels_;
   PubSubDelivery* delivery_ = nullptr;
 };
+
+// Drops every subscription of c and zeroes its counts (RESET, disconnect). c's own thread.
+void DropSubscriptions(PubSub& ps, ClientState& c);
 
 }  // namespace aegisr

@@ -42,8 +42,72 @@ void Worker::Post(std::function<void()> fn) {
   Wake();
 }
 
+void Worker::QueueMessages(std::vector<PubSubEntry>& batch) {
+  bool was_empty;
+  {
+    std::lock_guard lk(mail_mu_);
+    was_empty = mail_.empty();
+    if (was_empty) {
+      mail_.swap(batch);
+    } else {
+      for (PubSubEntry& e : batch) mail_.push_back(std::move(e));
+    }
+    has_mail_.store(true, std::memory_order_release);
+  }
+  batch.clear();
+  // A non-empty mailbox has a wake-up on its way already: one per batch, not per message.
+  if (was_empty) Wake();
+}
+
+bool Worker::DeliverMessages() {
+  if (!has_mail_.load(std::memory_order_acquire)) return false;
+  {
+    std::lock_guard lk(mail_mu_);
+    delivering_.swap(mail_);
+    has_mail_.store(false, std::memory_order_relaxed);
+  }
+  Config& cfg = engine_.config();
+  size_t hard = size_t(cfg.obl_pubsub_hard.load(std::memory_order_relaxed));
+  size_t soft = size_t(cfg.obl_pubsub_soft.load(std::memory_order_relaxed));
+  int64_t soft_ms = cfg.obl_pubsub_soft_seconds.load(std::memory_order_relaxed) * 1000;
+  int64_t now = Engine::NowMs();
+  Connection* last = nullptr;
+  for (PubSubEntry& e : delivering_) {
+    Connection* c = (last && last->id() == e.client_id) ? last : FindConnection(e.client_id);
+    last = c;
+    if (!c || c->closing || c->wants_close()) continue;
+    c->PushMessage(e.kind, e.pattern, e.payload->channel, e.payload->message);
+    size_t pending = c->PendingOutput();
+    bool over_soft = soft > 0 && pending > soft;
+    if (!over_soft) c->obuf_soft_since_ms = 0;
+    bool kill = hard > 0 && pending > hard;
+    if (over_soft && !kill) {
+      if (c->obuf_soft_since_ms == 0) {
+        c->obuf_soft_since_ms = now;
+      } else if (now - c->obuf_soft_since_ms >= soft_ms) {
+        kill = true;
+      }
+    }
+    if (kill) {
+      LOG(Warning) << "Client id=" << c->id() << " addr=" << c->client().addr
+                   << " closed for overcoming of output buffer limits (pubsub, " << pending
+                   << " bytes pending).";
+      // It hears nothing more from now on, and PUBLISH stops counting it at once.
+      DropSubscriptions(engine_.pubsub(), c->client());
+      last = nullptr;
+      Close(c);  // may free c; drops what it had not read; later messages for it are skipped
+      continue;
+    }
+    MarkFlush(c);
+  }
+  delivering_.clear();
+  if (delivering_.capacity() > 4096) std::vector<PubSubEntry>().swap(delivering_);
+  return true;
+}
+
 bool Worker::DrainTasks() {
-  if (!has_tasks_.load(std::memory_order_acquire)) return false;
+  bool delivered = DeliverMessages();
+  if (!has_tasks_.load(std::memory_order_acquire)) return delivered;
   std::vector<std::function<void()>> tasks;
   {
     std::lock_guard lk(task_mu_);
@@ -335,6 +399,7 @@ Status Server::Start() {
     workers_.push_back(use_uring_ ? MakeUringWorker(*this, i, fds[i])
                                   : MakeEpollWorker(*this, i, fds[i]));
   engine_.set_control(this);
+  engine_.pubsub().set_delivery(this);
   // Start-up handshake, shared with the threads so that it outlives this function: a worker
   // reports its Init status, then runs; Start waits for every report.
   struct Startup {
@@ -381,11 +446,36 @@ void Server::Wait() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  if (!workers_.empty()) engine_.pubsub().set_delivery(nullptr);
 }
 
 void Server::RequestShutdown() {
   if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
   for (auto& w : workers_) w->Wake();
+}
+
+void Server::Deliver(const Target* t, size_t n, std::string_view channel,
+                     std::string_view message) {
+  auto payload =
+      std::make_shared<PubSubPayload>(PubSubPayload{std::string(channel), std::string(message)});
+  // Per publishing thread, one staging batch per worker, reused from call to call.
+  thread_local std::vector<std::vector<PubSubEntry>> staging;
+  if (staging.size() < workers_.size()) staging.resize(workers_.size());
+  // A client that publishes to itself hears the message before PUBLISH's reply, as in Redis:
+  // it is written straight into its output (this thread, inside its command).
+  Connection* self = Connection::Running();
+  for (size_t i = 0; i < n; ++i) {
+    if (self && self->id() == t[i].client_id) {
+      self->PushMessage(t[i].kind, t[i].pattern ? *t[i].pattern : std::string_view(), channel,
+                        message);
+      continue;
+    }
+    if (t[i].thread >= workers_.size()) continue;
+    staging[t[i].thread].push_back(PubSubEntry{
+        t[i].client_id, t[i].kind, t[i].pattern ? *t[i].pattern : std::string(), payload});
+  }
+  for (size_t w = 0; w < workers_.size(); ++w)
+    if (!staging[w].empty()) workers_[w]->QueueMessages(staging[w]);
 }
 
 void Server::WakeBlocked(uint64_t client_id, unsigned thread) {

@@ -22,6 +22,18 @@ namespace aegisr {
 
 class Server;
 
+// One published message, shared by every receiver on every thread (net/server.cc).
+struct PubSubPayload {
+  std::string channel, message;
+};
+// One message for one connection, queued in its worker's mailbox.
+struct PubSubEntry {
+  uint64_t client_id;
+  PubSubKind kind;
+  std::string pattern;  // kPMessage only
+  std::shared_ptr<const PubSubPayload> payload;
+};
+
 // One loop thread. The base class holds what both backends share: the connection table,
 // the cross-thread task queue and the command path; subclasses do the I/O.
 class Worker {
@@ -47,6 +59,10 @@ class Worker {
 
   unsigned index() const { return index_; }
 
+  // Appends a publisher's messages for this worker's connections to the mailbox (moving them
+  // out of batch) and wakes the loop if the mailbox was empty. Thread-safe; no I/O.
+  void QueueMessages(std::vector<PubSubEntry>& batch);
+
  protected:
   // Stops all I/O on c and frees it once the kernel holds no reference to it.
   virtual void Close(Connection* c) = 0;
@@ -69,8 +85,11 @@ class Worker {
   // Forgets and frees a connection (the backend has already stopped all I/O on it).
   void Destroy(Connection* c);
   Connection* FindConnection(uint64_t id);
-  // Runs posted tasks. Returns true if any ran.
+  // Runs posted tasks and delivers queued pub/sub messages. Returns true if any ran.
   bool DrainTasks();
+  // Writes the mailbox's messages into their connections' output and enforces the pubsub
+  // client-output-buffer-limit. Loop thread only.
+  bool DeliverMessages();
   void MaybeCron();
   bool stopping() const;
 
@@ -106,9 +125,13 @@ class Worker {
   std::mutex task_mu_;
   std::vector<std::function<void()>> tasks_;
   std::atomic<bool> has_tasks_{false};
+  std::mutex mail_mu_;
+  std::vector<PubSubEntry> mail_;        // guarded by mail_mu_
+  std::vector<PubSubEntry> delivering_;  // the batch being delivered (loop thread)
+  std::atomic<bool> has_mail_{false};
 };
 
-class Server final : public ServerControl {
+class Server final : public ServerControl, public PubSubDelivery {
  public:
   explicit Server(Engine& engine);
   ~Server() override;
@@ -125,6 +148,10 @@ class Server final : public ServerControl {
   unsigned thread_count() const override { return static_cast<unsigned>(workers_.size()); }
   const char* io_backend() const override { return use_uring_ ? "io_uring" : "epoll"; }
   int tcp_port() const override { return port_; }
+
+  // PubSubDelivery: sorts one message's receivers by worker, one mailbox append per worker.
+  void Deliver(const Target* targets, size_t n, std::string_view channel,
+               std::string_view message) override;
 
   Engine& engine() { return engine_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }

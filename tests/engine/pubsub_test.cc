@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/client.h"
+#include "engine/config.h"
+#include "engine/engine.h"
+#include "tests/engine/engine_fixture.h"
+
 #include <algorithm>
 #include <string>
 #include <thread>
@@ -96,7 +101,7 @@ TEST(PubSubTest, ShardChannelsAreKeptApartFromChannels) {
   ps.set_delivery(&d);
   ps.SSubscribe({7, 1}, "orders");
   ps.PSubscribe({8, 0}, "*");
-  EXPECT_EQ(ps.Publish("orders", "x"), 1u);  // only the pattern: shard channels are apart
+  EXPECT_EQ(ps.Publish("orders", "x"), 1u);   // only the pattern: shard channels are apart
   EXPECT_EQ(ps.SPublish("orders", "y"), 1u);  // only the shard subscriber: no patterns
   ASSERT_EQ(d.got.size(), 2u);
   EXPECT_EQ(d.got[1].kind, PubSubKind::kSMessage);
@@ -123,6 +128,30 @@ TEST(PubSubTest, ChannelsFilterByGlob) {
   EXPECT_TRUE(ps.Channels("x?", true).empty());
 }
 
+TEST(PubSubTest, ClientIndexListsAndDropsEverySubscription) {
+  PubSub ps;
+  ps.Subscribe({1, 0}, "a");
+  ps.Subscribe({1, 0}, "b");
+  ps.PSubscribe({1, 0}, "p*");
+  ps.SSubscribe({1, 0}, "s");
+  ps.Subscribe({2, 0}, "a");
+  std::vector<std::string> ch = ps.ClientChannels(1);
+  std::sort(ch.begin(), ch.end());
+  EXPECT_EQ(ch, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(ps.ClientPatterns(1), (std::vector<std::string>{"p*"}));
+  EXPECT_EQ(ps.ClientShardChannels(1), (std::vector<std::string>{"s"}));
+  ps.Unsubscribe(1, "a");
+  EXPECT_EQ(ps.ClientChannels(1), (std::vector<std::string>{"b"}));
+  ps.UnsubscribeAll(1);
+  EXPECT_TRUE(ps.ClientChannels(1).empty());
+  EXPECT_TRUE(ps.ClientPatterns(1).empty());
+  EXPECT_EQ(ps.NumPat(), 0u);
+  EXPECT_EQ(ps.shard_channel_count(), 0u);
+  EXPECT_EQ(ps.NumSub("a"), 1u);  // client 2 keeps its subscription
+  EXPECT_EQ(ps.Publish("a", "x"), 1u);
+  EXPECT_EQ(ps.Publish("b", "x"), 0u);
+}
+
 TEST(PubSubTest, ConcurrentPublishersAndSubscribersAreSafe) {
   PubSub ps;
   std::vector<std::thread> threads;
@@ -139,6 +168,99 @@ TEST(PubSubTest, ConcurrentPublishersAndSubscribersAreSafe) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(ps.channel_count(), 0u);
+}
+
+// The commands through Engine::Dispatch (one client, no network: nothing is delivered).
+class PubSubFamilyTest : public EngineFixture {
+ protected:
+  PubSubFamilyTest() { client_.id = 42; }
+};
+
+TEST_F(PubSubFamilyTest, SubscribeCountsChannelsAndPatternsTogether) {
+  EXPECT_EQ(Run({"SUBSCRIBE", "a", "b", "a"}),
+            "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"
+            "*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
+            "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:2\r\n");
+  EXPECT_EQ(Run({"PSUBSCRIBE", "x*"}), "*3\r\n$10\r\npsubscribe\r\n$2\r\nx*\r\n:3\r\n");
+  // Shard channels count apart.
+  EXPECT_EQ(Run({"SSUBSCRIBE", "s"}), "*3\r\n$10\r\nssubscribe\r\n$1\r\ns\r\n:1\r\n");
+  EXPECT_EQ(client_.subs.load(), 2u);
+  EXPECT_EQ(client_.psubs.load(), 1u);
+  EXPECT_EQ(client_.ssubs.load(), 1u);
+  EXPECT_EQ(engine_.pubsub().Publish("a", "m"), 1u);
+  EXPECT_EQ(engine_.pubsub().Publish("xa", "m"), 1u);
+  EXPECT_EQ(engine_.pubsub().SPublish("s", "m"), 1u);
+}
+
+TEST_F(PubSubFamilyTest, Resp2SubscriberModeAllowsOnlyItsCommands) {
+  Run({"SUBSCRIBE", "a"});
+  EXPECT_EQ(Run({"GET", "k"}),
+            "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+            "RESET are allowed in this context\r\n");
+  EXPECT_EQ(Run({"CONFIG", "GET", "x"}).substr(0, 31), "-ERR Can't execute 'config|get'");
+  EXPECT_EQ(Run({"PING"}), "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+  EXPECT_EQ(Run({"PING", "hi"}), "*2\r\n$4\r\npong\r\n$2\r\nhi\r\n");
+  EXPECT_EQ(Run({"UNSUBSCRIBE"}), "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:0\r\n");
+  EXPECT_EQ(Run({"UNSUBSCRIBE"}), "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n");
+  EXPECT_EQ(Run({"GET", "k"}), "$-1\r\n");
+  EXPECT_EQ(Run({"PING"}), "+PONG\r\n");
+}
+
+TEST_F(PubSubFamilyTest, Resp3SubscribersMayRunAnything) {
+  client_.resp = 3;
+  EXPECT_EQ(Run({"SUBSCRIBE", "a"}, 3), ">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n");
+  EXPECT_EQ(Run({"GET", "k"}, 3), "_\r\n");
+  EXPECT_EQ(Run({"PING"}, 3), "+PONG\r\n");
+  EXPECT_EQ(Run({"PUNSUBSCRIBE"}, 3), ">3\r\n$12\r\npunsubscribe\r\n_\r\n:1\r\n");
+}
+
+TEST_F(PubSubFamilyTest, ResetDropsEverySubscription) {
+  Run({"SUBSCRIBE", "a"});
+  Run({"PSUBSCRIBE", "*"});
+  Run({"SSUBSCRIBE", "s"});
+  EXPECT_EQ(Run({"RESET"}), "+RESET\r\n");
+  EXPECT_FALSE(InSubscriberMode(client_));
+  EXPECT_EQ(engine_.pubsub().Publish("a", "m"), 0u);
+  EXPECT_EQ(engine_.pubsub().SPublish("s", "m"), 0u);
+  EXPECT_EQ(engine_.pubsub().NumPat(), 0u);
+  EXPECT_EQ(Run({"GET", "k"}), "$-1\r\n");
+}
+
+TEST_F(PubSubFamilyTest, PubsubIntrospection) {
+  Run({"SUBSCRIBE", "a", "b"});
+  Run({"PSUBSCRIBE", "p1", "p2"});
+  client_.resp = 3;  // out of RESP2 subscriber mode, to run PUBSUB and PUBLISH
+  EXPECT_EQ(Run({"PUBSUB", "NUMSUB", "a", "zz"}, 3),
+            "*4\r\n$1\r\na\r\n:1\r\n$2\r\nzz\r\n:0\r\n");
+  EXPECT_EQ(Run({"PUBSUB", "NUMPAT"}, 3), ":2\r\n");
+  EXPECT_EQ(Run({"PUBSUB", "CHANNELS", "b*"}, 3), "*1\r\n$1\r\nb\r\n");
+  EXPECT_EQ(Run({"PUBSUB", "CHANNELS", "a", "b"}, 3),
+            "-ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB "
+            "HELP.\r\n");
+  EXPECT_EQ(Run({"PUBLISH", "a", "m"}, 3), ":1\r\n");
+  EXPECT_EQ(Run({"PUBLISH", "p1", "m"}, 3), ":1\r\n");
+}
+
+TEST(PubSubConfigTest, OutputBufferLimitKeepsUnnamedClassesAndRefusesBadText) {
+  Config cfg;
+  const Knob* k = FindKnob("client-output-buffer-limit");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(FormatKnob(cfg, *k),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+  KnobValue v;
+  ASSERT_EQ(ParseKnobText(*k, "pubsub 1mb 512kb 10", &v), KnobError::kOk);
+  AssignKnob(cfg, *k, v);
+  EXPECT_EQ(FormatKnob(cfg, *k),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 10");
+  EXPECT_EQ(cfg.obl_pubsub_hard.load(), 1048576);
+  EXPECT_EQ(cfg.obl_pubsub_soft_seconds.load(), 10);
+  for (const char* bad : {"pubsub 1 2", "foo 1 2 3", "pubsub x 2 3", "pubsub 1 2 -3", ""}) {
+    ASSERT_EQ(ParseKnobText(*k, bad, &v), KnobError::kOk);
+    AssignKnob(cfg, *k, v);
+    EXPECT_EQ(FormatKnob(cfg, *k),
+              "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 10")
+        << bad;
+  }
 }
 
 }  // namespace
