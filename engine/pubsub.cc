@@ -77,13 +77,20 @@ bool PubSub::SUnsubscribe(uint64_t id, std::string_view channel) {
   return true;
 }
 
+// Publish collects every receiver (the channel's subscribers, then each matching pattern's)
+// into one list reused by the calling thread, and hands it to the delivery in one call: one
+// message per publish for each loop thread to take from its mailbox.
+namespace {
+thread_local std::vector<PubSubDelivery::Target> t_targets;
+}  // namespace
+
 size_t PubSub::Fanout(const std::unordered_map<std::string, Subs>& m, bool patterns,
-                      PubSubKind kind, std::string_view channel, std::string_view message) const {
-  std::vector<PubSubDelivery::Target> targets;
+                      PubSubKind kind, std::string_view channel, std::string_view) const {
+  std::vector<PubSubDelivery::Target>& targets = t_targets;
+  size_t before = targets.size();
   if (!patterns) {
     auto it = m.find(std::string(channel));
     if (it == m.end()) return 0;
-    targets.reserve(it->second.size());
     for (auto& [id, thread] : it->second) targets.push_back({id, thread, kind, nullptr});
   } else {
     for (auto& [pat, subs] : m) {
@@ -91,22 +98,24 @@ size_t PubSub::Fanout(const std::unordered_map<std::string, Subs>& m, bool patte
       for (auto& [id, thread] : subs) targets.push_back({id, thread, kind, &pat});
     }
   }
-  if (delivery_ && !targets.empty()) {
-    delivery_->Deliver(targets.data(), targets.size(), channel, message);
-  }
-  return targets.size();
+  return targets.size() - before;
 }
 
 size_t PubSub::Publish(std::string_view channel, std::string_view message) {
   std::shared_lock lk(mu_);
+  t_targets.clear();
   size_t n = Fanout(channels_, false, PubSubKind::kMessage, channel, message);
   n += Fanout(patterns_, true, PubSubKind::kPMessage, channel, message);
+  if (delivery_ && n > 0) delivery_->Deliver(t_targets.data(), n, channel, message);
   return n;
 }
 
 size_t PubSub::SPublish(std::string_view channel, std::string_view message) {
   std::shared_lock lk(mu_);
-  return Fanout(shard_channels_, false, PubSubKind::kSMessage, channel, message);
+  t_targets.clear();
+  size_t n = Fanout(shard_channels_, false, PubSubKind::kSMessage, channel, message);
+  if (delivery_ && n > 0) delivery_->Deliver(t_targets.data(), n, channel, message);
+  return n;
 }
 
 static std::vector<std::string> Names(const auto& m, std::string_view pattern, bool has_pattern) {

@@ -87,6 +87,25 @@ void Connection::PushMessage(PubSubKind kind, std::string_view pattern, std::str
   writer_.Bulk(message);
 }
 
+void Connection::PushEncoded(PubSubKind kind, std::string_view pattern, std::string_view encoded) {
+  switch (kind) {
+    case PubSubKind::kMessage:
+      writer_.PushHeader(3);
+      writer_.Raw("$7\r\nmessage\r\n");
+      break;
+    case PubSubKind::kPMessage:
+      writer_.PushHeader(4);
+      writer_.Raw("$8\r\npmessage\r\n");
+      writer_.Bulk(pattern);
+      break;
+    case PubSubKind::kSMessage:
+      writer_.PushHeader(3);
+      writer_.Raw("$8\r\nsmessage\r\n");
+      break;
+  }
+  writer_.Raw(encoded);
+}
+
 int64_t Connection::block_deadline_ms() const {
   return client_.blocked ? client_.blocked->deadline_ms : 0;
 }

@@ -59,6 +59,8 @@ class Connection {
   // Pub/sub: appends one message (message, pmessage or smessage; a push in RESP3).
   void PushMessage(PubSubKind kind, std::string_view pattern, std::string_view channel,
                    std::string_view message);
+  // The same, with the channel and message already encoded as two bulk strings.
+  void PushEncoded(PubSubKind kind, std::string_view pattern, std::string_view encoded);
   // Output bytes not yet acknowledged by the kernel: the reply buffer and what is being sent.
   size_t PendingOutput() const {
     return writer_.size() + (sending.size() > sent ? sending.size() - sent : 0);

@@ -22,16 +22,29 @@ namespace aegisr {
 
 class Server;
 
-// One published message, shared by every receiver on every thread (net/server.cc).
-struct PubSubPayload {
-  std::string channel, message;
-};
-// One message for one connection, queued in its worker's mailbox.
-struct PubSubEntry {
-  uint64_t client_id;
-  PubSubKind kind;
-  std::string pattern;  // kPMessage only
-  std::shared_ptr<const PubSubPayload> payload;
+// A worker's pub/sub mailbox: messages published on any thread for this worker's connections,
+// in the order they were queued. Each message is stored once per worker, followed by its
+// recipients there; its RESP body is encoded once, when the worker delivers it.
+struct PubSubMailbox {
+  struct Message {
+    std::string channel, message;
+    uint32_t first = 0, count = 0;  // recipients[first, first + count)
+  };
+  struct Recipient {
+    uint64_t client_id;
+    PubSubKind kind;
+    uint32_t pattern;  // kPMessage: index into patterns
+  };
+  std::vector<Message> messages;
+  std::vector<Recipient> recipients;
+  std::vector<std::string> patterns;
+
+  bool empty() const { return messages.empty(); }
+  void clear() {
+    messages.clear();
+    recipients.clear();
+    patterns.clear();
+  }
 };
 
 // One loop thread. The base class holds what both backends share: the connection table,
@@ -59,9 +72,10 @@ class Worker {
 
   unsigned index() const { return index_; }
 
-  // Appends a publisher's messages for this worker's connections to the mailbox (moving them
-  // out of batch) and wakes the loop if the mailbox was empty. Thread-safe; no I/O.
-  void QueueMessages(std::vector<PubSubEntry>& batch);
+  // Appends one published message for the receivers targets[idx[i]] (all on this worker) to
+  // the mailbox, and wakes the loop if the mailbox was empty. Thread-safe; no I/O.
+  void QueueMessage(std::string_view channel, std::string_view message,
+                    const PubSubDelivery::Target* targets, const std::vector<uint32_t>& idx);
 
  protected:
   // Stops all I/O on c and frees it once the kernel holds no reference to it.
@@ -126,8 +140,9 @@ class Worker {
   std::vector<std::function<void()>> tasks_;
   std::atomic<bool> has_tasks_{false};
   std::mutex mail_mu_;
-  std::vector<PubSubEntry> mail_;        // guarded by mail_mu_
-  std::vector<PubSubEntry> delivering_;  // the batch being delivered (loop thread)
+  PubSubMailbox mail_;        // guarded by mail_mu_
+  PubSubMailbox delivering_;  // the batch being delivered (loop thread)
+  std::string encoded_;       // a message's encoded channel and payload (loop thread)
   std::atomic<bool> has_mail_{false};
 };
 

@@ -11,7 +11,8 @@
 #
 # Usage: perf/pubsub_compare.sh BUILD_DIR [rounds=3] [deliveries=1000000]
 # Env:   SUBSCRIBERS ("1 100 1000"), WINDOW (32 PUBLISH in flight), PAYLOAD (64 bytes),
-#        READERS (2 subscriber threads), AEGISR_ARGS (daemon flags)
+#        READERS (2 subscriber threads), AEGISR_ARGS (daemon flags), PUBSUB_LOAD (a prebuilt
+#        pubsub_load, instead of compiling it), REDIS_SERVER, REDIS_CLI
 set -euo pipefail
 
 if [[ $# -lt 1 || $# -gt 3 || "$1" == -h || "$1" == --help ]]; then
@@ -31,8 +32,8 @@ DAEMON="$BUILD_DIR/aegisr-daemon"
 [[ -x "$DAEMON" ]] || { echo "$0: $DAEMON is missing" >&2; exit 2; }
 
 WORK=$(mktemp -d /tmp/aegisr-pubsub.XXXXXX)
-LOAD="$WORK/pubsub_load"
-g++ -O2 -std=c++20 -pthread "$(dirname "$0")/pubsub_load.cc" -o "$LOAD"
+LOAD=${PUBSUB_LOAD:-$WORK/pubsub_load}
+[[ -n "${PUBSUB_LOAD:-}" ]] || g++ -O2 -std=c++20 -pthread "$(dirname "$0")/pubsub_load.cc" -o "$LOAD"
 
 free_port() {
   local p
