@@ -7,14 +7,14 @@
 
 namespace aegisr {
 
-bool PubSub::Add(std::unordered_map<std::string, Subs>& m, const Client& c, std::string_view k) {
-  auto it = m.find(std::string(k));
+bool PubSub::Add(Names& m, const Client& c, std::string_view k) {
+  auto it = m.find(k);
   if (it == m.end()) it = m.emplace(std::string(k), Subs{}).first;
   return it->second.emplace(c.id, c.thread).second;
 }
 
-bool PubSub::Remove(std::unordered_map<std::string, Subs>& m, uint64_t id, std::string_view k) {
-  auto it = m.find(std::string(k));
+bool PubSub::Remove(Names& m, uint64_t id, std::string_view k) {
+  auto it = m.find(k);
   if (it == m.end() || it->second.erase(id) == 0) return false;
   if (it->second.empty()) m.erase(it);
   return true;
@@ -84,12 +84,12 @@ namespace {
 thread_local std::vector<PubSubDelivery::Target> t_targets;
 }  // namespace
 
-size_t PubSub::Fanout(const std::unordered_map<std::string, Subs>& m, bool patterns,
-                      PubSubKind kind, std::string_view channel, std::string_view) const {
+size_t PubSub::Fanout(const Names& m, bool patterns, PubSubKind kind, std::string_view channel,
+                      std::string_view) const {
   std::vector<PubSubDelivery::Target>& targets = t_targets;
   size_t before = targets.size();
   if (!patterns) {
-    auto it = m.find(std::string(channel));
+    auto it = m.find(channel);
     if (it == m.end()) return 0;
     for (auto& [id, thread] : it->second) targets.push_back({id, thread, kind, nullptr});
   } else {
@@ -118,7 +118,8 @@ size_t PubSub::SPublish(std::string_view channel, std::string_view message) {
   return n;
 }
 
-static std::vector<std::string> Names(const auto& m, std::string_view pattern, bool has_pattern) {
+static std::vector<std::string> MatchingNames(const auto& m, std::string_view pattern,
+                                              bool has_pattern) {
   std::vector<std::string> out;
   for (auto& [name, subs] : m) {
     if (!has_pattern || GlobMatch(pattern, name, false)) out.push_back(name);
@@ -128,20 +129,20 @@ static std::vector<std::string> Names(const auto& m, std::string_view pattern, b
 
 std::vector<std::string> PubSub::Channels(std::string_view pattern, bool has_pattern) const {
   std::shared_lock lk(mu_);
-  return Names(channels_, pattern, has_pattern);
+  return MatchingNames(channels_, pattern, has_pattern);
 }
 std::vector<std::string> PubSub::ShardChannels(std::string_view pattern, bool has_pattern) const {
   std::shared_lock lk(mu_);
-  return Names(shard_channels_, pattern, has_pattern);
+  return MatchingNames(shard_channels_, pattern, has_pattern);
 }
 size_t PubSub::NumSub(std::string_view channel) const {
   std::shared_lock lk(mu_);
-  auto it = channels_.find(std::string(channel));
+  auto it = channels_.find(channel);
   return it == channels_.end() ? 0 : it->second.size();
 }
 size_t PubSub::ShardNumSub(std::string_view channel) const {
   std::shared_lock lk(mu_);
-  auto it = shard_channels_.find(std::string(channel));
+  auto it = shard_channels_.find(channel);
   return it == shard_channels_.end() ? 0 : it->second.size();
 }
 size_t PubSub::NumPat() const {

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -36,6 +37,10 @@ class PubSubDelivery {
   virtual ~PubSubDelivery() = default;
   virtual void Deliver(const Target* targets, size_t n, std::string_view channel,
                        std::string_view message) = 0;
+  // Writes out, now, what was handed to the calling loop thread for its connections (called
+  // from a command handler, so that messages published before an unsubscribe reach the client
+  // before its confirmation). Must not close connections.
+  virtual void DeliverPendingHere() {}
 };
 
 // Whether a RESP2 client in subscriber mode may run the command named so (a CommandSpec name):
@@ -55,6 +60,10 @@ class PubSub {
   PubSub& operator=(const PubSub&) = delete;
 
   void set_delivery(PubSubDelivery* d) { delivery_ = d; }
+  // See PubSubDelivery::DeliverPendingHere. Call with no registry lock held (not from Deliver).
+  void DeliverPendingHere() {
+    if (delivery_) delivery_->DeliverPendingHere();
+  }
 
   // Sends message to the clients subscribed to channel and to those whose patterns match it;
   // returns how many receivers that is (a client counts once per subscription that matched, as
@@ -91,10 +100,16 @@ class PubSub {
 
  private:
   using Subs = std::unordered_map<uint64_t, unsigned>;  // client id -> thread
-  static bool Add(std::unordered_map<std::string, Subs>& m, const Client& c, std::string_view k);
-  static bool Remove(std::unordered_map<std::string, Subs>& m, uint64_t id, std::string_view k);
-  size_t Fanout(const std::unordered_map<std::string, Subs>& m, bool patterns, PubSubKind kind,
-                std::string_view channel, std::string_view message) const;
+  // Name -> subscribers, looked up by string_view without a copy.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Names = std::unordered_map<std::string, Subs, NameHash, std::equal_to<>>;
+  static bool Add(Names& m, const Client& c, std::string_view k);
+  static bool Remove(Names& m, uint64_t id, std::string_view k);
+  size_t Fanout(const Names& m, bool patterns, PubSubKind kind, std::string_view channel,
+                std::string_view message) const;
 
   // What one client is subscribed to (the reverse index of the maps above).
   struct ClientSubs {
@@ -108,9 +123,9 @@ class PubSub {
 
   mutable std::shared_mutex mu_;
   std::unordered_map<uint64_t, ClientSubs> clients_;
-  std::unordered_map<std::string, Subs> channels_;
-  std::unordered_map<std::string, Subs> patterns_;
-  std::unordered_map<std::string, Subs> shard_channels_;
+  Names channels_;
+  Names patterns_;
+  Names shard_channels_;
   PubSubDelivery* delivery_ = nullptr;
 };
 

@@ -81,6 +81,9 @@ void Unsubscribe(CommandContext& ctx, ArgList args, SubKind kind, std::string_vi
     if (Remove(ps, id, kind, name)) {
       std::atomic<uint32_t>& n = Counter(ctx.client, kind);
       n.store(n.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+      // Messages counted before the removal go out ahead of its confirmation, as in Redis (in
+      // RESP2 a message after the last confirmation would be read as a command's reply).
+      ps.DeliverPendingHere();
     }
     Confirm(ctx, what, &name, kind);
   };

@@ -183,7 +183,10 @@ void CmdQuit(CommandContext& ctx, ArgList) {
 
 // RESET
 void CmdReset(CommandContext& ctx, ArgList) {
-  DropSubscriptions(ctx.engine.pubsub(), ctx.client);
+  if (InSubscriberMode(ctx.client)) {
+    DropSubscriptions(ctx.engine.pubsub(), ctx.client);
+    ctx.engine.pubsub().DeliverPendingHere();  // what was already sent comes before +RESET
+  }
   ctx.client.db.store(0, std::memory_order_relaxed);
   ctx.client.resp.store(2, std::memory_order_relaxed);
   ctx.reply.SetProtocol(2);
@@ -233,6 +236,9 @@ void AppendClientLine(const ClientState& c, const ClientState& self, std::string
            c.resp.load(std::memory_order_relaxed));
   *out += buf;
 }
+
+// A client's type: pubsub while it has subscriptions, else normal (no replicas or masters).
+int ClientTypeOf(const ClientState& c) { return InSubscriberMode(c) ? 2 : 0; }
 
 // Client types as Redis names them: 0 normal, 1 replica, 2 pubsub, 3 master; -1 unknown.
 int ClientTypeByName(std::string_view name) {
@@ -297,9 +303,7 @@ void CmdClientList(CommandContext& ctx, ArgList args) {
   }
   int64_t now = Engine::NowMs();
   std::string out;
-  if (type > 0) {
-    // Only normal clients exist.
-  } else if (by_id) {
+  if (by_id) {
     std::vector<std::pair<uint64_t, std::string>> lines;
     ctx.engine.clients().ForEach([&](const ClientState& c) {
       if (c.kill_requested.load(std::memory_order_relaxed)) return;  // killed, closing
@@ -315,6 +319,7 @@ void CmdClientList(CommandContext& ctx, ArgList args) {
     std::vector<std::pair<uint64_t, std::string>> lines;
     ctx.engine.clients().ForEach([&](const ClientState& c) {
       if (c.kill_requested.load(std::memory_order_relaxed)) return;  // killed, closing
+      if (type >= 0 && ClientTypeOf(c) != type) return;
       std::string line;
       AppendClientLine(c, ctx.client, "client|list", now, &line);
       lines.emplace_back(c.id, std::move(line));
@@ -403,7 +408,7 @@ void CmdClientKill(CommandContext& ctx, ArgList args) {
   ctx.engine.clients().ForEach([&](ClientState& c) {
     if (has_addr && c.addr != addr) return;
     if (has_laddr && c.laddr != laddr) return;
-    if (type > 0) return;  // only normal clients exist
+    if (type >= 0 && ClientTypeOf(c) != type) return;
     if (id != 0 && c.id != id) return;
     if (&c == &ctx.client) {
       if (skipme) return;

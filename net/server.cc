@@ -78,7 +78,7 @@ void AppendBulk(std::string* out, std::string_view s) {
 }
 }  // namespace
 
-bool Worker::DeliverMessages() {
+bool Worker::DeliverMessages(bool enforce_limits) {
   if (!has_mail_.load(std::memory_order_acquire)) return false;
   {
     std::lock_guard lk(mail_mu_);
@@ -104,6 +104,10 @@ bool Worker::DeliverMessages() {
                          ? std::string_view(delivering_.patterns[to.pattern])
                          : std::string_view(),
                      encoded_);
+      if (!enforce_limits) {  // inside a command: the next regular delivery checks the limits
+        MarkFlush(c);
+        continue;
+      }
       size_t pending = c->PendingOutput();
       bool over_soft = soft > 0 && pending > soft;
       if (!over_soft) c->obuf_soft_since_ms = 0;
@@ -502,6 +506,11 @@ void Server::Deliver(const Target* t, size_t n, std::string_view channel,
     workers_[w]->QueueMessage(channel, message, t, by_worker[w]);
     by_worker[w].clear();
   }
+}
+
+void Server::DeliverPendingHere() {
+  unsigned self = Engine::CurrentThread();
+  if (self < workers_.size()) workers_[self]->DeliverPendingNow();
 }
 
 void Server::WakeBlocked(uint64_t client_id, unsigned thread) {

@@ -74,6 +74,8 @@ class Worker {
 
   // Appends one published message for the receivers targets[idx[i]] (all on this worker) to
   // the mailbox, and wakes the loop if the mailbox was empty. Thread-safe; no I/O.
+  // PubSubDelivery::DeliverPendingHere for this worker (its own thread, inside a command).
+  void DeliverPendingNow() { DeliverMessages(false); }
   void QueueMessage(std::string_view channel, std::string_view message,
                     const PubSubDelivery::Target* targets, const std::vector<uint32_t>& idx);
 
@@ -101,9 +103,9 @@ class Worker {
   Connection* FindConnection(uint64_t id);
   // Runs posted tasks and delivers queued pub/sub messages. Returns true if any ran.
   bool DrainTasks();
-  // Writes the mailbox's messages into their connections' output and enforces the pubsub
-  // client-output-buffer-limit. Loop thread only.
-  bool DeliverMessages();
+  // Writes the mailbox's messages into their connections' output and, if enforce_limits,
+  // closes subscribers over the pubsub client-output-buffer-limit. Loop thread only.
+  bool DeliverMessages(bool enforce_limits = true);
   void MaybeCron();
   bool stopping() const;
 
@@ -167,6 +169,7 @@ class Server final : public ServerControl, public PubSubDelivery {
   // PubSubDelivery: sorts one message's receivers by worker, one mailbox append per worker.
   void Deliver(const Target* targets, size_t n, std::string_view channel,
                std::string_view message) override;
+  void DeliverPendingHere() override;
 
   Engine& engine() { return engine_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }

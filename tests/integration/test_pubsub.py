@@ -59,6 +59,8 @@ def scenario_resp2(port):
         out.append(sub.cmd("PUBLISH", "a", "b"))
         kv = client_fields(port, "subscriber")
         out.append((kv["sub"], kv["psub"], kv["ssub"], kv["flags"]))
+        listed = harness.parse_reply(pub.cmd("CLIENT", "LIST", "TYPE", "pubsub")).decode()
+        out.append([line.split(" name=")[1].split(" ")[0] for line in listed.splitlines()])
         out.append(pub.cmd("PUBSUB", "NUMSUB", "a", "b", "c"))
         out.append(pub.cmd("PUBSUB", "NUMSUB"))
         out.append(pub.cmd("PUBSUB", "NUMPAT"))
@@ -121,6 +123,12 @@ def scenario_resp2(port):
             time.sleep(0.01)
         out.append(pub.cmd("PUBLISH", "d1", "m"))
         out.append(pub.cmd("PUBSUB", "NUMPAT"))
+        # CLIENT KILL TYPE pubsub closes subscribers only.
+        with RawConn(port) as victim:
+            cmd_all(victim, "SUBSCRIBE", "k1", n=1)
+            out.append(pub.cmd("CLIENT", "KILL", "TYPE", "pubsub"))
+            out.append(victim.is_closed(wait=2.0))
+        out.append(pub.cmd("PING"))
     return out
 
 
@@ -193,8 +201,17 @@ def test_output_buffer_limit_config_matches_redis(opts):
 
 @test
 def test_many_subscribers_over_threads_keep_each_publishers_order(opts):
+    many_subscribers_in_order(opts, [])
+
+
+@test
+def test_many_subscribers_in_order_epoll(opts):
+    many_subscribers_in_order(opts, ["--io-backend", "epoll"])
+
+
+def many_subscribers_in_order(opts, backend):
     nsubs, npubs, nmsgs = 24, 3, 400
-    with start_daemon(opts.bindir, ["--threads", "4"]) as d:
+    with start_daemon(opts.bindir, ["--threads", "4"] + backend) as d:
         subs = []
         for i in range(nsubs):
             c = RawConn(d.port)
@@ -247,6 +264,42 @@ def test_many_subscribers_over_threads_keep_each_publishers_order(opts):
             s.close()
 
 
+@test
+def test_no_message_after_the_last_unsubscribe_confirmation(opts):
+    # Messages counted before an UNSUBSCRIBE must reach the client before its confirmation: in
+    # RESP2 a message after the last one would be taken for the next command's reply.
+    with start_daemon(opts.bindir, ["--threads", "4"]) as d:
+        stop = threading.Event()
+
+        def flood():
+            with RawConn(d.port) as c:
+                while not stop.is_set():
+                    c.pipeline([("PUBLISH", "race", "m")] * 20)
+
+        subs = [RawConn(d.port) for _ in range(4)]
+        t = threading.Thread(target=flood)
+        t.start()
+        try:
+            for _ in range(30):
+                for s in subs:
+                    r = cmd_all(s, "SUBSCRIBE", "race", n=1)[0]
+                    assert r.startswith(b"*3\r\n$9\r\nsubscribe"), f"late message: {r!r}"
+                for s in subs:
+                    s.send(harness.encode_command("UNSUBSCRIBE") + harness.encode_command("PING"))
+                for s in subs:
+                    while True:
+                        r = s.read_reply()
+                        if r.startswith(b"*3\r\n$11\r\nunsubscribe"):
+                            break
+                        assert r.startswith(b"*3\r\n$7\r\nmessage"), r
+                    assert s.read_reply() == b"+PONG\r\n"
+        finally:
+            stop.set()
+            t.join()
+            for s in subs:
+                s.close()
+
+
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -257,7 +310,16 @@ def rss_kb(pid):
 
 @test
 def test_slow_subscriber_is_disconnected_and_memory_stays_bounded(opts):
-    with start_daemon(opts.bindir, ["--threads", "2"]) as d:
+    slow_subscriber(opts, [])
+
+
+@test
+def test_slow_subscriber_epoll(opts):
+    slow_subscriber(opts, ["--io-backend", "epoll"])
+
+
+def slow_subscriber(opts, backend):
+    with start_daemon(opts.bindir, ["--threads", "2"] + backend) as d:
         with RawConn(d.port) as c:
             assert c.cmd("CONFIG", "SET", "client-output-buffer-limit",
                          "pubsub 4mb 1mb 1") == b"+OK\r\n"
