@@ -170,7 +170,18 @@ struct KnobValue {
 
 // Why a text value was refused. Formatted two ways: the CONFIG SET reason (Redis's wording)
 // and the loader's "expected ..., got ..." sentence.
-enum class KnobError : uint8_t { kOk, kNotInteger, kOutOfRange, kNotMemory, kNotBool, kNotEnum };
+enum class KnobError : uint8_t {
+  kOk,
+  kNotInteger,
+  kOutOfRange,
+  kNotMemory,
+  kNotBool,
+  kNotEnum,
+  // client-output-buffer-limit's own checks (Redis's three reasons).
+  kBufferLimitArity,
+  kBufferLimitClass,
+  kBufferLimitValue,
+};
 
 // Parses `text` as CONFIG SET and the command line do (Redis rules: integers strict, memory
 // sizes with k/kb/m/mb/g/gb, bool yes/no, enums case-insensitive). Hz-style clamping is done
