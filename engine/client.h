@@ -41,7 +41,16 @@ struct ClientState {
   // thread only. multi_queued: commands queued since MULTI, -1 outside MULTI (CLIENT LIST).
   std::shared_ptr<MultiState> multi;
   std::atomic<int> multi_queued{-1};
+  // Pub/sub subscriptions (engine/pubsub.h): written by the client's own thread, read by
+  // CLIENT LIST. Any of them non-zero puts a RESP2 client in subscriber mode.
+  std::atomic<uint32_t> subs{0}, psubs{0}, ssubs{0};
 };
+
+inline bool InSubscriberMode(const ClientState& c) {
+  return c.subs.load(std::memory_order_relaxed) + c.psubs.load(std::memory_order_relaxed) +
+             c.ssubs.load(std::memory_order_relaxed) >
+         0;
+}
 
 // Which clients exist, for CLIENT LIST/KILL/INFO. Thread-safe.
 class ClientRegistry {

@@ -164,5 +164,6 @@ void RegisterBloomFamily(CommandRegistry& r);
 void RegisterStreamFamily(CommandRegistry& r);
 void RegisterStreamGroupFamily(CommandRegistry& r);
 void RegisterMultiFamily(CommandRegistry& r);
+void RegisterPubSubFamily(CommandRegistry& r);
 
 }  // namespace aegisr

@@ -85,6 +85,15 @@ struct Config {
   std::atomic<int64_t> set_max_listpack_entries{0};
   std::atomic<int64_t> set_max_listpack_value{0};
   std::atomic<int64_t> hll_sparse_max_bytes{0};
+  // client-output-buffer-limit, in Redis's syntax ("<class> <hard> <soft> <soft seconds>" for
+  // normal, slave (replica) and pubsub); guarded by mu. Its on_change hook parses it into the
+  // atomics below (always the whole table, "normal 0 0 0 slave 268435456 ..." as Redis shows it).
+  std::string client_output_buffer_limit;
+  std::atomic<int64_t> obl_normal_hard{0}, obl_normal_soft{0}, obl_normal_soft_seconds{0};
+  std::atomic<int64_t> obl_replica_hard{268435456}, obl_replica_soft{67108864},
+      obl_replica_soft_seconds{60};
+  std::atomic<int64_t> obl_pubsub_hard{33554432}, obl_pubsub_soft{8388608},
+      obl_pubsub_soft_seconds{60};
 
   // Not a knob: the absolute path of the file loaded by ParseCommandLine (-c), empty if none.
   // Written once at startup before threads start; read-only afterwards.
@@ -161,7 +170,18 @@ struct KnobValue {
 
 // Why a text value was refused. Formatted two ways: the CONFIG SET reason (Redis's wording)
 // and the loader's "expected ..., got ..." sentence.
-enum class KnobError : uint8_t { kOk, kNotInteger, kOutOfRange, kNotMemory, kNotBool, kNotEnum };
+enum class KnobError : uint8_t {
+  kOk,
+  kNotInteger,
+  kOutOfRange,
+  kNotMemory,
+  kNotBool,
+  kNotEnum,
+  // client-output-buffer-limit's own checks (Redis's three reasons).
+  kBufferLimitArity,
+  kBufferLimitClass,
+  kBufferLimitValue,
+};
 
 // Parses `text` as CONFIG SET and the command line do (Redis rules: integers strict, memory
 // sizes with k/kb/m/mb/g/gb, bool yes/no, enums case-insensitive). Hz-style clamping is done

@@ -96,6 +96,7 @@ void Engine::RegisterAll() {
   RegisterStreamFamily(commands_);
   RegisterStreamGroupFamily(commands_);
   RegisterMultiFamily(commands_);
+  RegisterPubSubFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
 }
 
@@ -179,6 +180,15 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
       ThreadStats::Inc(pc.rejected);
       return MultiReject(*this, client, cmd, reply, errors::kOom);
     }
+  }
+  // A RESP2 client with subscriptions reads only messages: its commands are limited.
+  if (client.resp.load(std::memory_order_relaxed) == 2 && InSubscriberMode(client) &&
+      !AllowedWhileSubscribed(cmd->name)) {
+    ThreadStats::Inc(pc.rejected);
+    return MultiReject(*this, client, cmd, reply,
+                       "ERR Can't execute '" + cmd->name +
+                           "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                           "allowed in this context");
   }
   // Inside MULTI: queued (QUEUED) or refused, not run now.
   if (client.multi && MultiQueue(client, *cmd, args, reply)) return;
