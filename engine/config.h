@@ -85,6 +85,12 @@ struct Config {
   std::atomic<int64_t> set_max_listpack_entries{0};
   std::atomic<int64_t> set_max_listpack_value{0};
   std::atomic<int64_t> hll_sparse_max_bytes{0};
+  std::string notify_keyspace_events;  // canonical flag string (CONFIG GET); guarded by mu
+  std::atomic<int64_t> notify_keyspace_events_flags{0};  // the same as NotifyFlag bits
+  std::string event_bus_stream;                // stream key in db 0 ("": no bus); guarded by mu
+  std::atomic<bool> event_bus_enabled{false};  // event_bus_stream is not empty
+  std::atomic<int64_t> event_bus_maxlen{0};
+  std::string event_bus_channels;  // space-separated glob patterns; guarded by mu
 
   // Not a knob: the absolute path of the file loaded by ParseCommandLine (-c), empty if none.
   // Written once at startup before threads start; read-only afterwards.
@@ -142,6 +148,12 @@ struct Knob {
   std::atomic<int64_t> Config::*enum_index_field;  // kEnum, optional: index into enum_values
   void (*on_change)(Config&);                      // optional, runs after every assignment
   std::string_view help;
+  // kString, optional: the value is a set of flags (notify-keyspace-events). parse_flags
+  // refuses bad text (CONFIG SET's reason: invalid_reason); the flags go to enum_index_field
+  // and the string field keeps format_flags' canonical form.
+  bool (*parse_flags)(std::string_view text, int64_t* flags) = nullptr;
+  std::string (*format_flags)(int64_t flags) = nullptr;
+  std::string_view invalid_reason;
 
   bool mutable_at_runtime() const { return !(flags & (kKnobImmutable | kKnobProtected)); }
 };
@@ -161,7 +173,15 @@ struct KnobValue {
 
 // Why a text value was refused. Formatted two ways: the CONFIG SET reason (Redis's wording)
 // and the loader's "expected ..., got ..." sentence.
-enum class KnobError : uint8_t { kOk, kNotInteger, kOutOfRange, kNotMemory, kNotBool, kNotEnum };
+enum class KnobError : uint8_t {
+  kOk,
+  kNotInteger,
+  kOutOfRange,
+  kNotMemory,
+  kNotBool,
+  kNotEnum,
+  kInvalid,  // Knob::invalid_reason
+};
 
 // Parses `text` as CONFIG SET and the command line do (Redis rules: integers strict, memory
 // sizes with k/kb/m/mb/g/gb, bool yes/no, enums case-insensitive). Hz-style clamping is done

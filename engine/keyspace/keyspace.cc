@@ -80,8 +80,7 @@ Entry** Shard::Find(int db, const KeyRef& k, int64_t now_ms) {
   // Redis: a key is expired when now > expire time (keyIsExpired in db.c).
   if (e->has_expire() && now_ms > e->expire_at()) {
     LazyFreeScope lazy(g_lazy_expire.load(std::memory_order_relaxed));
-    Delete(db, link);
-    ++stats_.expired;
+    DeleteExpired(db, link);
     return nullptr;
   }
   return link;
@@ -107,6 +106,12 @@ std::vector<ReadyKey>& ThreadReadyKeys() {
   return ready;
 }
 
+namespace {
+std::atomic<ExpiredListener> g_new_listener{nullptr};
+}  // namespace
+
+void SetNewKeyListener(ExpiredListener fn) { g_new_listener.store(fn, std::memory_order_release); }
+
 void Shard::Insert(int db, Entry* e) {
   if (waiters > 0) ThreadReadyKeys().push_back({db, std::string(e->key())});
   if (e->access == 0) e->access = tier::NewAccess(LruClock());
@@ -117,6 +122,7 @@ void Shard::Insert(int db, Entry* e) {
   }
   AddUsed(db, int64_t(e->MemoryUsage()));
   SyncOverhead(db);
+  if (ExpiredListener fn = g_new_listener.load(std::memory_order_acquire)) fn(db, e->key());
 }
 
 Entry* Shard::Take(int db, Entry** link) {
@@ -131,6 +137,28 @@ Entry* Shard::Take(int db, Entry** link) {
 }
 
 void Shard::Delete(int db, Entry** link) { FreeEntry(Take(db, link)); }
+
+namespace {
+std::atomic<ExpiredListener> g_expired_listener{nullptr};
+}  // namespace
+
+void SetExpiredListener(ExpiredListener fn) {
+  g_expired_listener.store(fn, std::memory_order_release);
+}
+
+void Shard::DeleteExpired(int db, Entry** link) {
+  ExpiredListener fn = g_expired_listener.load(std::memory_order_acquire);
+  ++stats_.expired;
+  if (!fn) {
+    Delete(db, link);
+    return;
+  }
+  // The key's bytes go with the entry; the event is raised after the delete, as Redis does.
+  thread_local std::string key;
+  key.assign((*link)->key());
+  Delete(db, link);
+  fn(db, key);
+}
 
 size_t Shard::used_bytes() const {
   size_t n = 0;
@@ -185,8 +213,7 @@ size_t Shard::ActiveExpire(int64_t now_ms, int64_t budget_us) {
       cursor = t.Scan(cursor, [&](Entry** link) {
         Entry* e = *link;
         if (e->has_expire() && now_ms > e->expire_at()) {
-          Delete(db, link);
-          ++stats_.expired;
+          DeleteExpired(db, link);
           ++deleted;
         }
       });
