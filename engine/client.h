@@ -36,7 +36,16 @@ struct ClientState {
   // Set while the client waits in a blocking command (engine/blocking.h); its own thread only.
   std::shared_ptr<BlockedClient> blocked;
   std::atomic<bool> is_blocked{false};  // the same, for CLIENT LIST and INFO on other threads
+  // Pub/sub subscriptions (engine/pubsub.h): written by the client's own thread, read by
+  // CLIENT LIST. Any of them non-zero puts a RESP2 client in subscriber mode.
+  std::atomic<uint32_t> subs{0}, psubs{0}, ssubs{0};
 };
+
+inline bool InSubscriberMode(const ClientState& c) {
+  return c.subs.load(std::memory_order_relaxed) + c.psubs.load(std::memory_order_relaxed) +
+             c.ssubs.load(std::memory_order_relaxed) >
+         0;
+}
 
 // Which clients exist, for CLIENT LIST/KILL/INFO. Thread-safe.
 class ClientRegistry {

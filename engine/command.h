@@ -163,5 +163,6 @@ void RegisterHllFamily(CommandRegistry& r);
 void RegisterBloomFamily(CommandRegistry& r);
 void RegisterStreamFamily(CommandRegistry& r);
 void RegisterStreamGroupFamily(CommandRegistry& r);
+void RegisterPubSubFamily(CommandRegistry& r);
 
 }  // namespace aegisr

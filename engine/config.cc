@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "base/logging.h"
+#include "base/numbers.h"
 #include "engine/notify.h"
 #include "engine/types/packed_list.h"
 #include "engine/types/stream.h"
@@ -51,6 +52,72 @@ void OnLoglevel(Config& cfg) {
   if (v == "debug" || v == "verbose") l = LogLevel::kDebug;
   if (v == "warning") l = LogLevel::kWarning;
   SetLogLevel(l);
+}
+
+bool IsAsciiSpace(char c);
+bool ParseMemory(std::string_view s, uint64_t* out);
+
+// client-output-buffer-limit: the classes named in the new text take its values, the others
+// keep theirs, and the knob is rewritten as the whole table (as Redis shows it). Text that does
+// not parse leaves every class as it was.
+void OnClientOutputBufferLimit(Config& cfg) {
+  std::atomic<int64_t>* classes[3][3] = {
+      {&cfg.obl_normal_hard, &cfg.obl_normal_soft, &cfg.obl_normal_soft_seconds},
+      {&cfg.obl_replica_hard, &cfg.obl_replica_soft, &cfg.obl_replica_soft_seconds},
+      {&cfg.obl_pubsub_hard, &cfg.obl_pubsub_soft, &cfg.obl_pubsub_soft_seconds}};
+  std::vector<std::string> words;
+  {
+    std::string text = cfg.Read(&Config::client_output_buffer_limit);
+    size_t i = 0;
+    while (i < text.size()) {
+      while (i < text.size() && IsAsciiSpace(text[i])) ++i;
+      size_t start = i;
+      while (i < text.size() && !IsAsciiSpace(text[i])) ++i;
+      if (i > start) words.push_back(text.substr(start, i - start));
+    }
+  }
+  int64_t parsed[3][3];
+  bool set[3] = {false, false, false};
+  bool ok = !words.empty() && words.size() % 4 == 0;
+  for (size_t w = 0; ok && w < words.size(); w += 4) {
+    std::string name = words[w];
+    for (char& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    int cls = name == "normal"                         ? 0
+              : (name == "slave" || name == "replica") ? 1
+              : name == "pubsub"                       ? 2
+                                                       : -1;
+    if (cls < 0) {
+      ok = false;
+      break;
+    }
+    uint64_t hard, soft;
+    int64_t secs;
+    if (!ParseMemory(words[w + 1], &hard) || !ParseMemory(words[w + 2], &soft) ||
+        !String2ll(words[w + 3], &secs) || secs < 0 || hard > uint64_t(INT64_MAX) ||
+        soft > uint64_t(INT64_MAX)) {
+      ok = false;
+      break;
+    }
+    parsed[cls][0] = int64_t(hard);
+    parsed[cls][1] = int64_t(soft);
+    parsed[cls][2] = secs;
+    set[cls] = true;
+  }
+  if (ok) {
+    for (int c = 0; c < 3; ++c)
+      if (set[c])
+        for (int f = 0; f < 3; ++f) classes[c][f]->store(parsed[c][f], std::memory_order_relaxed);
+  }
+  static const char* const kNames[3] = {"normal", "slave", "pubsub"};
+  std::string table;
+  for (int c = 0; c < 3; ++c) {
+    if (c) table += ' ';
+    table += kNames[c];
+    for (int f = 0; f < 3; ++f)
+      table += ' ' + std::to_string(classes[c][f]->load(std::memory_order_relaxed));
+  }
+  std::lock_guard lk(cfg.mu);
+  cfg.client_output_buffer_limit = std::move(table);
 }
 
 // Redis accepts any non-negative hz and silently clamps it to [1, 500].
@@ -152,16 +219,16 @@ void OnEventBus(Config& cfg) {
                               std::memory_order_relaxed);
 }
 
+Knob WithHook(Knob k, void (*on_change)(Config&)) {
+  k.on_change = on_change;
+  return k;
+}
+
 // A knob also known by the name Redis had for it before 7.0 (hash-max-ziplist-entries, ...):
 // accepted everywhere, and listed by CONFIG GET patterns as Redis does.
 Knob Aliased(Knob k, std::string_view alias) {
   k.alias = alias;
   k.flags |= kKnobRedisAlias;
-  return k;
-}
-
-Knob WithHook(Knob k, void (*on_change)(Config&)) {
-  k.on_change = on_change;
   return k;
 }
 
@@ -249,6 +316,11 @@ const std::vector<Knob>& Table() {
            "Make DEL behave as UNLINK."),
       Bool("lazyfree-lazy-user-flush", &Config::lazyfree_lazy_user_flush, "no", 0,
            "Make FLUSHDB/FLUSHALL without a modifier asynchronous."),
+      WithHook(Str("client-output-buffer-limit", &Config::client_output_buffer_limit,
+                   "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0,
+                   "Output buffer limits per client class: <class> <hard> <soft> <soft "
+                   "seconds> ... (pubsub: enforced on subscribers)."),
+               OnClientOutputBufferLimit),
       Str("save", &Config::save, "", 0,
           "Accepted for compatibility; snapshots are not implemented."),
       Bool("appendonly", &Config::appendonly, "no", 0,

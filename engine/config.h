@@ -91,6 +91,15 @@ struct Config {
   std::atomic<bool> event_bus_enabled{false};  // event_bus_stream is not empty
   std::atomic<int64_t> event_bus_maxlen{0};
   std::string event_bus_channels;  // space-separated glob patterns; guarded by mu
+  // client-output-buffer-limit, in Redis's syntax ("<class> <hard> <soft> <soft seconds>" for
+  // normal, slave (replica) and pubsub); guarded by mu. Its on_change hook parses it into the
+  // atomics below (always the whole table, "normal 0 0 0 slave 268435456 ..." as Redis shows it).
+  std::string client_output_buffer_limit;
+  std::atomic<int64_t> obl_normal_hard{0}, obl_normal_soft{0}, obl_normal_soft_seconds{0};
+  std::atomic<int64_t> obl_replica_hard{268435456}, obl_replica_soft{67108864},
+      obl_replica_soft_seconds{60};
+  std::atomic<int64_t> obl_pubsub_hard{33554432}, obl_pubsub_soft{8388608},
+      obl_pubsub_soft_seconds{60};
 
   // Not a knob: the absolute path of the file loaded by ParseCommandLine (-c), empty if none.
   // Written once at startup before threads start; read-only afterwards.

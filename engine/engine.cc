@@ -97,6 +97,7 @@ void Engine::RegisterAll() {
   RegisterBloomFamily(commands_);
   RegisterStreamFamily(commands_);
   RegisterStreamGroupFamily(commands_);
+  RegisterPubSubFamily(commands_);
   commands_.ForEachMutable([this](CommandSpec& s) { AssignIds(s); });
 }
 
@@ -179,6 +180,15 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
       return;
     }
   }
+  // A RESP2 client with subscriptions reads only messages: its commands are limited.
+  if (client.resp.load(std::memory_order_relaxed) == 2 && InSubscriberMode(client) &&
+      !AllowedWhileSubscribed(cmd->name)) {
+    ThreadStats::Inc(pc.rejected);
+    reply.Error("ERR Can't execute '" + cmd->name +
+                "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+                "this context");
+    return;
+  }
   CommandContext ctx{*this, client, reply};
   int64_t start = RealNowUs();
   t_command_start_us = start;
@@ -195,6 +205,11 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
   // Keys the command created while clients waited for them: serve those clients now, before
   // this client's next command, as Redis does after each command.
   if (!ThreadReadyKeys().empty()) blocking_.ServeReady();
+  // Serving waiters pops for them, which raises events too: record those as well.
+  if (EventBusPending()) {
+    FlushEventBus(*this);
+    if (!ThreadReadyKeys().empty()) blocking_.ServeReady();
+  }
   t_command_start_us = 0;
   int64_t end = RealNowUs();
   ThreadStats::Inc(pc.calls);
@@ -243,7 +258,10 @@ void Engine::Cron(unsigned thread, unsigned nthreads) {
     // the latency of this thread's clients while every shard resizes at once.
     s.Maintain(std::max<int64_t>(4, 1000 / std::max(1u, mine)));
   }
-  if (EventBusPending()) FlushEventBus(*this);  // "expired" events of the active cycle
+  if (EventBusPending()) {
+    FlushEventBus(*this);  // "expired" events of the active cycle
+    if (!ThreadReadyKeys().empty()) blocking_.ServeReady();  // XREAD BLOCK on the bus
+  }
 }
 
 }  // namespace aegisr

@@ -15,6 +15,7 @@
 #include "engine/config.h"
 #include "engine/evict.h"
 #include "engine/keyspace/keyspace.h"
+#include "engine/pubsub.h"
 #include "engine/reply.h"
 #include "engine/tier_store.h"
 
@@ -76,6 +77,7 @@ class Engine {
   Evictor& evictor() { return evictor_; }
   TierStore& tier() { return tier_; }
   Blocking& blocking() { return blocking_; }
+  PubSub& pubsub() { return pubsub_; }
   // The values the command in args needs from the disk tier before it can run (empty: run it
   // now, including when the command is unknown or malformed: Dispatch replies the error).
   std::vector<ColdKey> ColdKeys(ClientState& client, ArgList args);
@@ -120,6 +122,7 @@ class Engine {
   TierStore tier_{keyspace_, *config_};
   Evictor evictor_{keyspace_, *config_, tier_};
   Blocking blocking_{*this};
+  PubSub pubsub_;
   CommandRegistry commands_;
   ClientRegistry clients_;
   ServerControl* control_ = nullptr;

@@ -20,7 +20,7 @@
 #include "engine/engine.h"
 #include "engine/keyspace/entry.h"
 #include "engine/keyspace/keyspace.h"
-#include "engine/notify_publish.h"
+#include "engine/pubsub.h"
 
 namespace aegisr {
 namespace {
@@ -81,7 +81,7 @@ std::string_view TypeName(uint32_t type) {
 
 void Emit(Engine& engine, std::string_view channel, std::string_view message) {
   if (NotifyObserver obs = g_observer.load(std::memory_order_acquire)) obs(channel, message);
-  PublishNotification(engine, channel, message);
+  engine.pubsub().Publish(channel, message);
 }
 
 void OnExpired(int db, std::string_view key) { NotifyProcess(kNotifyExpired, "expired", key, db); }

@@ -86,6 +86,12 @@ bool ValidClientName(std::string_view name) {
 // PING [message]
 void CmdPing(CommandContext& ctx, ArgList args) {
   if (args.size() > 2) return ctx.reply.Error("ERR wrong number of arguments for 'ping' command");
+  if (ctx.client.resp.load(std::memory_order_relaxed) == 2 && InSubscriberMode(ctx.client)) {
+    ctx.reply.ArrayHeader(2);  // a subscriber in RESP2 gets it in the shape of a message
+    ctx.reply.Bulk("pong");
+    ctx.reply.Bulk(args.size() == 1 ? std::string_view() : args[1]);
+    return;
+  }
   if (args.size() == 1)
     ctx.reply.SimpleString("PONG");
   else
@@ -177,6 +183,10 @@ void CmdQuit(CommandContext& ctx, ArgList) {
 
 // RESET
 void CmdReset(CommandContext& ctx, ArgList) {
+  if (InSubscriberMode(ctx.client)) {
+    DropSubscriptions(ctx.engine.pubsub(), ctx.client);
+    ctx.engine.pubsub().DeliverPendingHere();  // what was already sent comes before +RESET
+  }
   ctx.client.db.store(0, std::memory_order_relaxed);
   ctx.client.resp.store(2, std::memory_order_relaxed);
   ctx.reply.SetProtocol(2);
@@ -208,19 +218,27 @@ void AppendClientLine(const ClientState& c, const ClientState& self, std::string
            c.addr.c_str(), c.laddr.c_str(), c.fd);
   *out += buf;
   *out += c.name;
-  snprintf(buf, sizeof buf,
-           " age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=0 "
-           "argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=",
-           static_cast<long long>(std::max<int64_t>(0, (now_ms - c.ctime_ms) / 1000)),
-           static_cast<long long>(std::max<int64_t>(0, (now_ms - last_ms) / 1000)),
-           c.is_blocked.load(std::memory_order_relaxed) ? "b" : "N",
-           c.db.load(std::memory_order_relaxed), qbuf, obuf, qbuf + obuf);
+  snprintf(
+      buf, sizeof buf,
+      " age=%lld idle=%lld flags=%s db=%d sub=%u psub=%u ssub=%u multi=-1 qbuf=%zu qbuf-free=0 "
+      "argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=",
+      static_cast<long long>(std::max<int64_t>(0, (now_ms - c.ctime_ms) / 1000)),
+      static_cast<long long>(std::max<int64_t>(0, (now_ms - last_ms) / 1000)),
+      c.is_blocked.load(std::memory_order_relaxed) ? "b"
+      : InSubscriberMode(c)                        ? "P"
+                                                   : "N",
+      c.db.load(std::memory_order_relaxed), c.subs.load(std::memory_order_relaxed),
+      c.psubs.load(std::memory_order_relaxed), c.ssubs.load(std::memory_order_relaxed), qbuf, obuf,
+      qbuf + obuf);
   *out += buf;
   out->append(cmd);
   snprintf(buf, sizeof buf, " user=default redir=-1 resp=%d\n",
            c.resp.load(std::memory_order_relaxed));
   *out += buf;
 }
+
+// A client's type: pubsub while it has subscriptions, else normal (no replicas or masters).
+int ClientTypeOf(const ClientState& c) { return InSubscriberMode(c) ? 2 : 0; }
 
 // Client types as Redis names them: 0 normal, 1 replica, 2 pubsub, 3 master; -1 unknown.
 int ClientTypeByName(std::string_view name) {
@@ -285,9 +303,7 @@ void CmdClientList(CommandContext& ctx, ArgList args) {
   }
   int64_t now = Engine::NowMs();
   std::string out;
-  if (type > 0) {
-    // Only normal clients exist.
-  } else if (by_id) {
+  if (by_id) {
     std::vector<std::pair<uint64_t, std::string>> lines;
     ctx.engine.clients().ForEach([&](const ClientState& c) {
       if (c.kill_requested.load(std::memory_order_relaxed)) return;  // killed, closing
@@ -303,6 +319,7 @@ void CmdClientList(CommandContext& ctx, ArgList args) {
     std::vector<std::pair<uint64_t, std::string>> lines;
     ctx.engine.clients().ForEach([&](const ClientState& c) {
       if (c.kill_requested.load(std::memory_order_relaxed)) return;  // killed, closing
+      if (type >= 0 && ClientTypeOf(c) != type) return;
       std::string line;
       AppendClientLine(c, ctx.client, "client|list", now, &line);
       lines.emplace_back(c.id, std::move(line));
@@ -391,7 +408,7 @@ void CmdClientKill(CommandContext& ctx, ArgList args) {
   ctx.engine.clients().ForEach([&](ClientState& c) {
     if (has_addr && c.addr != addr) return;
     if (has_laddr && c.laddr != laddr) return;
-    if (type > 0) return;  // only normal clients exist
+    if (type >= 0 && ClientTypeOf(c) != type) return;
     if (id != 0 && c.id != id) return;
     if (&c == &ctx.client) {
       if (skipme) return;
@@ -739,8 +756,9 @@ void InfoStats(Engine& engine, const StatsSum& s, InfoWriter& w) {
   w.Field("evict_policy_table_bytes", int64_t(engine.evictor().policy_table_bytes()));
   w.Field("keyspace_hits", int64_t(ks.hits));
   w.Field("keyspace_misses", int64_t(ks.misses));
-  w.Field("pubsub_channels", 0);
-  w.Field("pubsub_patterns", 0);
+  w.Field("pubsub_channels", int64_t(engine.pubsub().channel_count()));
+  w.Field("pubsub_patterns", int64_t(engine.pubsub().NumPat()));
+  w.Field("pubsubshard_channels", int64_t(engine.pubsub().shard_channel_count()));
   w.Field("total_error_replies", int64_t(s.errors));
 }
 

@@ -60,7 +60,50 @@ Connection::~Connection() {
     bc->Claim(BlockState::kCancelled);
     engine_.blocking().Forget(bc);
   }
+  DropSubscriptions(engine_.pubsub(), client_);
   engine_.clients().Remove(&client_);
+}
+
+void Connection::PushMessage(PubSubKind kind, std::string_view pattern, std::string_view channel,
+                             std::string_view message) {
+  // The connection's protocol may have changed since the last command (HELLO): the writer
+  // follows ClientState::resp after each command, so it is current here.
+  switch (kind) {
+    case PubSubKind::kMessage:
+      writer_.PushHeader(3);
+      writer_.Bulk("message");
+      break;
+    case PubSubKind::kPMessage:
+      writer_.PushHeader(4);
+      writer_.Bulk("pmessage");
+      writer_.Bulk(pattern);
+      break;
+    case PubSubKind::kSMessage:
+      writer_.PushHeader(3);
+      writer_.Bulk("smessage");
+      break;
+  }
+  writer_.Bulk(channel);
+  writer_.Bulk(message);
+}
+
+void Connection::PushEncoded(PubSubKind kind, std::string_view pattern, std::string_view encoded) {
+  switch (kind) {
+    case PubSubKind::kMessage:
+      writer_.PushHeader(3);
+      writer_.Raw("$7\r\nmessage\r\n");
+      break;
+    case PubSubKind::kPMessage:
+      writer_.PushHeader(4);
+      writer_.Raw("$8\r\npmessage\r\n");
+      writer_.Bulk(pattern);
+      break;
+    case PubSubKind::kSMessage:
+      writer_.PushHeader(3);
+      writer_.Raw("$8\r\nsmessage\r\n");
+      break;
+  }
+  writer_.Raw(encoded);
 }
 
 int64_t Connection::block_deadline_ms() const {
@@ -111,8 +154,16 @@ bool Connection::FinishBlocked() {
   return true;
 }
 
+namespace {
+thread_local Connection* t_running = nullptr;
+}  // namespace
+
+Connection* Connection::Running() { return t_running; }
+
 void Connection::Execute(ArgList args) {
+  t_running = this;
   engine_.Dispatch(client_, writer_, args);
+  t_running = nullptr;
   int resp = client_.resp.load(std::memory_order_relaxed);
   if (resp != writer_.protocol()) writer_.SetProtocol(resp);
   parser_.set_auth_required(!client_.authenticated);

@@ -53,6 +53,20 @@ class Connection {
   bool ExpireBlocked(int64_t now_ms);
   bool block_tracked = false;  // backend: the deadline is in the worker's timeout set
 
+  // The connection whose command runs on this thread now (inside Feed), or nullptr.
+  static Connection* Running();
+
+  // Pub/sub: appends one message (message, pmessage or smessage; a push in RESP3).
+  void PushMessage(PubSubKind kind, std::string_view pattern, std::string_view channel,
+                   std::string_view message);
+  // The same, with the channel and message already encoded as two bulk strings.
+  void PushEncoded(PubSubKind kind, std::string_view pattern, std::string_view encoded);
+  // Output bytes not yet acknowledged by the kernel: the reply buffer and what is being sent.
+  size_t PendingOutput() const {
+    return writer_.size() + (sending.size() > sent ? sending.size() - sent : 0);
+  }
+  int64_t obuf_soft_since_ms = 0;  // since when the soft output limit is exceeded (0: not)
+
   // Pending reply bytes not yet handed to the socket.
   std::string& out() { return writer_.buffer(); }
   bool wants_close() const { return client_.close_after_reply; }

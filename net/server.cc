@@ -42,8 +42,103 @@ void Worker::Post(std::function<void()> fn) {
   Wake();
 }
 
+void Worker::QueueMessage(std::string_view channel, std::string_view message,
+                          const PubSubDelivery::Target* targets, const std::vector<uint32_t>& idx) {
+  bool was_empty;
+  {
+    std::lock_guard lk(mail_mu_);
+    was_empty = mail_.empty();
+    PubSubMailbox::Message& m = mail_.messages.emplace_back();
+    m.channel.assign(channel);
+    m.message.assign(message);
+    m.first = uint32_t(mail_.recipients.size());
+    m.count = uint32_t(idx.size());
+    for (uint32_t i : idx) {
+      const PubSubDelivery::Target& t = targets[i];
+      uint32_t pattern = 0;
+      if (t.pattern) {
+        pattern = uint32_t(mail_.patterns.size());
+        mail_.patterns.push_back(*t.pattern);
+      }
+      mail_.recipients.push_back({t.client_id, t.kind, pattern});
+    }
+    has_mail_.store(true, std::memory_order_release);
+  }
+  // A non-empty mailbox has a wake-up on its way already: one per batch, not per message.
+  if (was_empty) Wake();
+}
+
+namespace {
+void AppendBulk(std::string* out, std::string_view s) {
+  *out += '$';
+  *out += std::to_string(s.size());
+  *out += "\r\n";
+  out->append(s);
+  *out += "\r\n";
+}
+}  // namespace
+
+bool Worker::DeliverMessages(bool enforce_limits) {
+  if (!has_mail_.load(std::memory_order_acquire)) return false;
+  {
+    std::lock_guard lk(mail_mu_);
+    std::swap(delivering_, mail_);  // mail_ gets the old batch's capacity back
+    has_mail_.store(false, std::memory_order_relaxed);
+  }
+  Config& cfg = engine_.config();
+  size_t hard = size_t(cfg.obl_pubsub_hard.load(std::memory_order_relaxed));
+  size_t soft = size_t(cfg.obl_pubsub_soft.load(std::memory_order_relaxed));
+  int64_t soft_ms = cfg.obl_pubsub_soft_seconds.load(std::memory_order_relaxed) * 1000;
+  int64_t now = Engine::NowMs();
+  for (const PubSubMailbox::Message& m : delivering_.messages) {
+    // The channel and payload, encoded once for all of this worker's receivers.
+    encoded_.clear();
+    AppendBulk(&encoded_, m.channel);
+    AppendBulk(&encoded_, m.message);
+    for (uint32_t r = m.first; r < m.first + m.count; ++r) {
+      const PubSubMailbox::Recipient& to = delivering_.recipients[r];
+      Connection* c = FindConnection(to.client_id);
+      if (!c || c->closing || c->wants_close()) continue;
+      c->PushEncoded(to.kind,
+                     to.kind == PubSubKind::kPMessage
+                         ? std::string_view(delivering_.patterns[to.pattern])
+                         : std::string_view(),
+                     encoded_);
+      if (!enforce_limits) {  // inside a command: the next regular delivery checks the limits
+        MarkFlush(c);
+        continue;
+      }
+      size_t pending = c->PendingOutput();
+      bool over_soft = soft > 0 && pending > soft;
+      if (!over_soft) c->obuf_soft_since_ms = 0;
+      bool kill = hard > 0 && pending > hard;
+      if (over_soft && !kill) {
+        if (c->obuf_soft_since_ms == 0) {
+          c->obuf_soft_since_ms = now;
+        } else if (now - c->obuf_soft_since_ms >= soft_ms) {
+          kill = true;
+        }
+      }
+      if (kill) {
+        LOG(Warning) << "Client id=" << c->id() << " addr=" << c->client().addr
+                     << " closed for overcoming of output buffer limits (pubsub, " << pending
+                     << " bytes pending).";
+        // It hears nothing more from now on, and PUBLISH stops counting it at once.
+        DropSubscriptions(engine_.pubsub(), c->client());
+        Close(c);  // may free c; drops what it had not read; later messages for it are skipped
+        continue;
+      }
+      MarkFlush(c);
+    }
+  }
+  delivering_.clear();
+  if (delivering_.recipients.capacity() > 65536) delivering_ = PubSubMailbox();
+  return true;
+}
+
 bool Worker::DrainTasks() {
-  if (!has_tasks_.load(std::memory_order_acquire)) return false;
+  bool delivered = DeliverMessages();
+  if (!has_tasks_.load(std::memory_order_acquire)) return delivered;
   std::vector<std::function<void()>> tasks;
   {
     std::lock_guard lk(task_mu_);
@@ -335,6 +430,7 @@ Status Server::Start() {
     workers_.push_back(use_uring_ ? MakeUringWorker(*this, i, fds[i])
                                   : MakeEpollWorker(*this, i, fds[i]));
   engine_.set_control(this);
+  engine_.pubsub().set_delivery(this);
   // Start-up handshake, shared with the threads so that it outlives this function: a worker
   // reports its Init status, then runs; Start waits for every report.
   struct Startup {
@@ -381,11 +477,40 @@ void Server::Wait() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  if (!workers_.empty()) engine_.pubsub().set_delivery(nullptr);
 }
 
 void Server::RequestShutdown() {
   if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
   for (auto& w : workers_) w->Wake();
+}
+
+void Server::Deliver(const Target* t, size_t n, std::string_view channel,
+                     std::string_view message) {
+  // A client that publishes to itself hears the message before PUBLISH's reply, as in Redis:
+  // it is written straight into its output (this thread, inside its command).
+  Connection* self = Connection::Running();
+  // Per publishing thread: the receivers of each worker, reused from call to call.
+  thread_local std::vector<std::vector<uint32_t>> by_worker;
+  if (by_worker.size() < workers_.size()) by_worker.resize(workers_.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (self && self->id() == t[i].client_id) {
+      self->PushMessage(t[i].kind, t[i].pattern ? *t[i].pattern : std::string_view(), channel,
+                        message);
+      continue;
+    }
+    if (t[i].thread < workers_.size()) by_worker[t[i].thread].push_back(uint32_t(i));
+  }
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    if (by_worker[w].empty()) continue;
+    workers_[w]->QueueMessage(channel, message, t, by_worker[w]);
+    by_worker[w].clear();
+  }
+}
+
+void Server::DeliverPendingHere() {
+  unsigned self = Engine::CurrentThread();
+  if (self < workers_.size()) workers_[self]->DeliverPendingNow();
 }
 
 void Server::WakeBlocked(uint64_t client_id, unsigned thread) {

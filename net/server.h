@@ -22,6 +22,31 @@ namespace aegisr {
 
 class Server;
 
+// A worker's pub/sub mailbox: messages published on any thread for this worker's connections,
+// in the order they were queued. Each message is stored once per worker, followed by its
+// recipients there; its RESP body is encoded once, when the worker delivers it.
+struct PubSubMailbox {
+  struct Message {
+    std::string channel, message;
+    uint32_t first = 0, count = 0;  // recipients[first, first + count)
+  };
+  struct Recipient {
+    uint64_t client_id;
+    PubSubKind kind;
+    uint32_t pattern;  // kPMessage: index into patterns
+  };
+  std::vector<Message> messages;
+  std::vector<Recipient> recipients;
+  std::vector<std::string> patterns;
+
+  bool empty() const { return messages.empty(); }
+  void clear() {
+    messages.clear();
+    recipients.clear();
+    patterns.clear();
+  }
+};
+
 // One loop thread. The base class holds what both backends share: the connection table,
 // the cross-thread task queue and the command path; subclasses do the I/O.
 class Worker {
@@ -47,6 +72,13 @@ class Worker {
 
   unsigned index() const { return index_; }
 
+  // Appends one published message for the receivers targets[idx[i]] (all on this worker) to
+  // the mailbox, and wakes the loop if the mailbox was empty. Thread-safe; no I/O.
+  // PubSubDelivery::DeliverPendingHere for this worker (its own thread, inside a command).
+  void DeliverPendingNow() { DeliverMessages(false); }
+  void QueueMessage(std::string_view channel, std::string_view message,
+                    const PubSubDelivery::Target* targets, const std::vector<uint32_t>& idx);
+
  protected:
   // Stops all I/O on c and frees it once the kernel holds no reference to it.
   virtual void Close(Connection* c) = 0;
@@ -69,8 +101,11 @@ class Worker {
   // Forgets and frees a connection (the backend has already stopped all I/O on it).
   void Destroy(Connection* c);
   Connection* FindConnection(uint64_t id);
-  // Runs posted tasks. Returns true if any ran.
+  // Runs posted tasks and delivers queued pub/sub messages. Returns true if any ran.
   bool DrainTasks();
+  // Writes the mailbox's messages into their connections' output and, if enforce_limits,
+  // closes subscribers over the pubsub client-output-buffer-limit. Loop thread only.
+  bool DeliverMessages(bool enforce_limits = true);
   void MaybeCron();
   bool stopping() const;
 
@@ -106,9 +141,14 @@ class Worker {
   std::mutex task_mu_;
   std::vector<std::function<void()>> tasks_;
   std::atomic<bool> has_tasks_{false};
+  std::mutex mail_mu_;
+  PubSubMailbox mail_;        // guarded by mail_mu_
+  PubSubMailbox delivering_;  // the batch being delivered (loop thread)
+  std::string encoded_;       // a message's encoded channel and payload (loop thread)
+  std::atomic<bool> has_mail_{false};
 };
 
-class Server final : public ServerControl {
+class Server final : public ServerControl, public PubSubDelivery {
  public:
   explicit Server(Engine& engine);
   ~Server() override;
@@ -125,6 +165,11 @@ class Server final : public ServerControl {
   unsigned thread_count() const override { return static_cast<unsigned>(workers_.size()); }
   const char* io_backend() const override { return use_uring_ ? "io_uring" : "epoll"; }
   int tcp_port() const override { return port_; }
+
+  // PubSubDelivery: sorts one message's receivers by worker, one mailbox append per worker.
+  void Deliver(const Target* targets, size_t n, std::string_view channel,
+               std::string_view message) override;
+  void DeliverPendingHere() override;
 
   Engine& engine() { return engine_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }

@@ -302,6 +302,22 @@ SUMMARIES = {
     "xinfo|stream": "Describes a stream, optionally with its entries, groups and pending lists",
     "xpending": "Summarizes or lists the pending entries of a consumer group",
     "xreadgroup": "Reads new or pending entries of streams as a consumer of a group",
+    # pub/sub
+    "psubscribe": "Listens for messages on every channel whose name matches a pattern",
+    "publish": "Sends a message to a channel's subscribers; returns how many received it",
+    "pubsub": "Container for pub/sub introspection subcommands",
+    "pubsub|channels": "Lists the channels that have subscribers, optionally matching a pattern",
+    "pubsub|help": "Lists the PUBSUB subcommands",
+    "pubsub|numpat": "Returns how many patterns have subscribers",
+    "pubsub|numsub": "Returns the number of subscribers of each given channel",
+    "pubsub|shardchannels": "Lists the shard channels that have subscribers, optionally matching a pattern",
+    "pubsub|shardnumsub": "Returns the number of subscribers of each given shard channel",
+    "punsubscribe": "Stops listening on patterns (all of them when none is given)",
+    "spublish": "Sends a message to a shard channel's subscribers; returns how many received it",
+    "ssubscribe": "Listens for messages on shard channels",
+    "subscribe": "Listens for messages on channels",
+    "sunsubscribe": "Stops listening on shard channels (all of them when none is given)",
+    "unsubscribe": "Stops listening on channels (all of them when none is given)",
 }
 
 # Top-level commands to describe (subcommands follow their container).
@@ -341,6 +357,9 @@ COMMANDS = [
     "move", "object", "persist", "pexpire", "pexpireat", "pexpiretime", "pttl", "randomkey",
     "rename", "renamenx", "restore", "scan", "sort", "sort_ro", "touch", "ttl", "type", "unlink",
     "wait",
+    # pubsub group
+    "psubscribe", "publish", "pubsub", "punsubscribe", "spublish", "ssubscribe", "subscribe",
+    "sunsubscribe", "unsubscribe",
     # connection group
     "auth", "client", "echo", "hello", "ping", "quit", "reset", "select",
     # server group (the part Aegisr implements or will)

@@ -264,6 +264,22 @@ TEST_F(NotifyTest, EventBusRecordsEventsInAStream) {
   EXPECT_EQ(Run({"XLEN", "bus"}), ":4\r\n");
 }
 
+TEST_F(NotifyTest, EventBusRecordsChosenChannelsMessages) {
+  std::string_view bus[] = {"event-bus-stream", "bus", "event-bus-channels", "news.* alerts"};
+  ASSERT_TRUE(ConfigSetPairs(config_, bus).ok());
+  Run({"PUBLISH", "news.sport", "goal"});
+  Run({"PUBLISH", "weather", "rain"});  // not chosen
+  Run({"PUBLISH", "alerts", "fire"});
+  Run({"SET", "k", "v"});  // notify-keyspace-events is empty: no event, nothing recorded
+  std::string r = Run({"XRANGE", "bus", "-", "+"});
+  EXPECT_EQ(Run({"XLEN", "bus"}), ":2\r\n") << r;
+  EXPECT_NE(r.find("$7\r\nchannel\r\n$10\r\nnews.sport\r\n$7\r\nmessage\r\n$4\r\ngoal"),
+            std::string::npos)
+      << r;
+  EXPECT_NE(r.find("$6\r\nalerts\r\n$7\r\nmessage\r\n$4\r\nfire"), std::string::npos) << r;
+  EXPECT_EQ(r.find("weather"), std::string::npos) << r;
+}
+
 TEST_F(NotifyTest, EventBusIsCapped) {
   Flags("E$");
   std::string_view bus[] = {"event-bus-stream", "bus", "event-bus-maxlen", "1"};

@@ -332,6 +332,13 @@ def test_event_bus_replay_after_disconnect(opts):
         assert len(rg[0][1]) == 7, rg
         assert rg[0][1][-1][1][b"event"] == b"xgroup-create", rg
         assert consumer.xreadgroup("g", "c", {"events": ">"}, block=50) == [], "no recursion"
+        # Messages of chosen channels are recorded too (PUBLISH while nobody subscribes).
+        r.config_set("event-bus-channels", "orders.*")
+        before = r.xinfo_stream("events")["last-generated-id"]
+        r.publish("orders.new", "42")
+        r.publish("chat", "hi")
+        got = [e[1] for e in consumer.xread({"events": before})[0][1]]
+        assert got == [{b"type": b"message", b"channel": b"orders.new", b"message": b"42"}], got
         # The stream is capped near event-bus-maxlen.
         r.config_set("event-bus-maxlen", "100")
         for i in range(2000):
