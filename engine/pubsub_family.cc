@@ -211,7 +211,7 @@ bool AllowedWhileSubscribed(std::string_view name) {
 
 void RegisterPubSubFamily(CommandRegistry& r) {
   constexpr uint32_t kSub = kCmdPubsub | kCmdNoscript | kCmdLoading | kCmdStale;
-  constexpr uint32_t kPub = kCmdPubsub | kCmdLoading | kCmdStale | kCmdFast | kCmdMayReplicate;
+  constexpr uint32_t kPub = kCmdPubsub | kCmdLoading | kCmdStale | kCmdFast;
   constexpr uint32_t kInfo = kCmdPubsub | kCmdLoading | kCmdStale;
   r.Register(CommandSpec("subscribe", -2, kSub, 0, 0, 0, CmdSubscribe));
   r.Register(CommandSpec("unsubscribe", -1, kSub, 0, 0, 0, CmdUnsubscribe));

@@ -83,7 +83,9 @@ TEST(PubSubTest, ReceiversCountEachMatchingSubscription) {
       ++pmsg;
       EXPECT_EQ(x.kind, PubSubKind::kPMessage);
       EXPECT_TRUE(x.pattern == "news.*" || x.pattern == "n*" || x.pattern == "news.[ab]rt");
-      if (x.client_id == 2) EXPECT_EQ(x.thread, 3u);
+      if (x.client_id == 2) {
+        EXPECT_EQ(x.thread, 3u);
+      }
     }
   }
   EXPECT_EQ(plain, 1u);

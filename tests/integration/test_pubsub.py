@@ -192,6 +192,39 @@ def scenario_config(port):
     return out
 
 
+def scenario_redis_py(port):
+    import redis  # noqa: PLC0415 - redis-py, as an application would use it
+    r = redis.Redis(port=port)
+    out = []
+    p = r.pubsub()
+    p.subscribe("news", "sport")
+    p.psubscribe("n*")
+    out.append([p.get_message(timeout=2) for _ in range(3)])
+    out.append(r.publish("news", "hello"))
+    out.append(sorted((m["type"], m["pattern"], m["channel"], m["data"])
+                      for m in (p.get_message(timeout=2) for _ in range(2))))
+    out.append(r.pubsub_numsub("news", "sport", "none"))
+    out.append(r.pubsub_numpat())
+    out.append(sorted(r.pubsub_channels()))
+    p.unsubscribe("sport")
+    out.append(p.get_message(timeout=2))
+    out.append(r.publish("sport", "x"))
+    p.close()
+    deadline = time.monotonic() + 5
+    while r.pubsub_numpat() != 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    out.append(r.pubsub_numpat())
+    r.close()
+    return out
+
+
+@test
+def test_redis_py_client_sees_what_it_sees_with_redis(opts):
+    ref, dut = on_both_servers(opts, scenario_redis_py)
+    for i, (r, d) in enumerate(zip(ref, dut)):
+        assert_same(f"step {i}", r, d)
+
+
 @test
 def test_output_buffer_limit_config_matches_redis(opts):
     ref, dut = on_both_servers(opts, scenario_config)
