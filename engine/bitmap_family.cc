@@ -252,7 +252,12 @@ void CmdBitOp(CommandContext& ctx, ArgList args) {
   Entry* e = MakeRawString(NewStringEntry(dst.key, dst.hash, {}), maxlen, &data);
   BitOp(op, srcs, reinterpret_cast<uint8_t*>(data), maxlen);
   SetRawLength(e, maxlen);
-  if (Entry** link = s.Find(db, dst, now)) s.Delete(db, link);
+  bool existed = false;
+  if (Entry** link = s.Find(db, dst, now)) {
+    s.Delete(db, link);
+    existed = true;
+  }
+  OverwriteScope overwrite(existed);
   s.Insert(db, e);
   Notify(ctx, kNotifyString, "set", args[2]);
   ctx.reply.Integer(int64_t(maxlen));

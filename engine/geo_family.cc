@@ -662,6 +662,7 @@ void SearchGeneric(CommandContext& ctx, ArgList args, size_t src_at, unsigned fl
   }
   bool deleted = delete_dst();
   if (out) {
+    OverwriteScope overwrite(deleted);
     ds.Insert(db, NewObjectEntry(refs[1].key, refs[1].hash, ValueType::kZset, out));
     Notify(ctx, kNotifyZset, flags & kSearchStore ? "geosearchstore" : "georadiusstore",
            refs[1].key);

@@ -441,6 +441,22 @@ MoveResult MoveOne(Engine& engine, int db, const KeyRef refs[2], End from, End t
   FindList(ds, db, refs[1], &wrong);
   if (wrong) return MoveResult::kWrongType;
   std::vector<std::string> popped;
+  if (refs[0].key == refs[1].key) {
+    // A rotation: the list never empties, as in Redis (no del, no new key).
+    ss.Update(db, src, [&](Entry* e) {
+      PackedList& l = MutableList(e);
+      std::string v = from == End::kLeft ? l.PopFront() : l.PopBack();
+      if (to == End::kLeft)
+        l.PushFront(v);
+      else
+        l.PushBack(v);
+      *moved = std::move(v);
+      return e;
+    });
+    Notify(engine, kNotifyList, to == End::kLeft ? "lpush" : "rpush", refs[1].key, db);
+    Notify(engine, kNotifyList, from == End::kLeft ? "lpop" : "rpop", refs[0].key, db);
+    return MoveResult::kMoved;
+  }
   bool emptied = PopInto(ss, db, src, from, 1, &popped);
   // The source may have gone (emptied; or it was the destination): look the destination up again.
   Entry** dst = ds.Find(db, refs[1], Engine::NowMs());

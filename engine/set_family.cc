@@ -469,6 +469,7 @@ void SetOperation(CommandContext& ctx, ArgList args, SetOp op, bool store) {
   }
   size_t n = (*result).size();
   if (n > 0) {
+    OverwriteScope overwrite(existed);
     ds.Insert(db, NewObjectEntry(refs[0].key, refs[0].hash, ValueType::kSet, result.release()));
     Notify(ctx, kNotifySet,
            op == SetOp::kUnion   ? "sunionstore"

@@ -292,6 +292,7 @@ void Sort(CommandContext& ctx, ArgList args, bool readonly) {
     existed = true;
   }
   if (!list->empty()) {
+    OverwriteScope overwrite(existed);
     ds.Insert(db, NewObjectEntry(dst.key, dst.hash, ValueType::kList, list.release()));
     Notify(ctx, kNotifyList, "sortstore", dst.key);
   } else if (existed) {

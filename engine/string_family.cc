@@ -154,6 +154,7 @@ void StoreString(Shard& s, int db, const KeyRef& k, Entry** link, std::string_vi
   }
   Entry* e = NewStringEntry(k.key, k.hash, v);
   if (expire_at) e = SetExpire(e, expire_at);
+  OverwriteScope overwrite(link != nullptr);
   s.Insert(db, e);
 }
 

@@ -262,6 +262,7 @@ void StoreZ(CommandContext& ctx, int db, const KeyRef& k, const std::vector<Memb
   }
   auto* z = new ZSet(size_hint, 0);
   for (const Member& m : members) z->Insert(m.member, m.score);
+  OverwriteScope overwrite(existed);
   CreateZ(s, db, k, z);
   Notify(ctx, kNotifyZset, event, k.key);
 }

@@ -110,7 +110,12 @@ namespace {
 std::atomic<ExpiredListener> g_new_listener{nullptr};
 }  // namespace
 
+static thread_local bool t_overwrite = false;
+
 void SetNewKeyListener(ExpiredListener fn) { g_new_listener.store(fn, std::memory_order_release); }
+
+OverwriteScope::OverwriteScope(bool on) : prev_(t_overwrite) { t_overwrite = t_overwrite || on; }
+OverwriteScope::~OverwriteScope() { t_overwrite = prev_; }
 
 void Shard::Insert(int db, Entry* e) {
   if (waiters > 0) ThreadReadyKeys().push_back({db, std::string(e->key())});
@@ -122,7 +127,8 @@ void Shard::Insert(int db, Entry* e) {
   }
   AddUsed(db, int64_t(e->MemoryUsage()));
   SyncOverhead(db);
-  if (ExpiredListener fn = g_new_listener.load(std::memory_order_acquire)) fn(db, e->key());
+  if (ExpiredListener fn = g_new_listener.load(std::memory_order_acquire); fn && !t_overwrite)
+    fn(db, e->key());
 }
 
 Entry* Shard::Take(int db, Entry** link) {

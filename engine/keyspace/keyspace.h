@@ -65,6 +65,19 @@ void SetExpiredListener(ExpiredListener fn);
 // Called by Shard::Insert after a key enters a database (a new key, RENAME, MOVE, COPY), under
 // its shard lock: the "new" notification. Same type and rules as the expiry listener.
 void SetNewKeyListener(ExpiredListener fn);
+// While one lives on this thread, Shard::Insert raises no "new": the key replaces one the same
+// command deleted just before (SET over another type, a STORE command's destination), which
+// Redis treats as an overwrite (dbOverwrite), not a new key. on=false changes nothing.
+class OverwriteScope {
+ public:
+  explicit OverwriteScope(bool on);
+  ~OverwriteScope();
+  OverwriteScope(const OverwriteScope&) = delete;
+  OverwriteScope& operator=(const OverwriteScope&) = delete;
+
+ private:
+  bool prev_;
+};
 
 // Keyspace bytes over all shards without taking a lock: this thread's changes exact, other
 // threads' to within 16 KiB each. What maxmemory is checked against.

@@ -182,6 +182,17 @@ TEST_F(NotifyTest, NewKeyEventComesFirstOnlyWithN) {
   EXPECT_EQ(Events(), (V{"new b", "set b", "set b"}));
 }
 
+TEST_F(NotifyTest, OverwritesAreNotNewKeysButRenamesAre) {
+  Flags("EAn");
+  Run({"SADD", "x", "a"});
+  Run({"SET", "x", "v"});  // replaces a set: an overwrite, as Redis's dbOverwrite
+  Run({"SADD", "y", "a"});
+  Run({"SUNIONSTORE", "x", "y"});  // STORE over an existing key: no "new" either
+  Run({"RENAME", "y", "x"});       // RENAME adds the destination anew, as Redis's dbAdd
+  EXPECT_EQ(Events(), (V{"new x", "sadd x", "set x", "new y", "sadd y", "sunionstore x", "new x",
+                         "rename_from y", "rename_to x"}));
+}
+
 TEST_F(NotifyTest, ListEventsAndDelWhenEmptied) {
   Flags("EA");
   Run({"RPUSH", "l", "a", "b", "c"});
