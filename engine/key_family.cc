@@ -90,12 +90,16 @@ bool Expired(const Entry* e, int64_t now_ms) { return e->has_expire() && now_ms 
 
 // Find plus keyspace hit/miss counting, without touching the LRU clock (Redis's
 // lookupKeyReadWithFlags(LOOKUP_NOTOUCH): TYPE, EXISTS, TTL, OBJECT).
-Entry** FindNoTouch(Shard& s, int db, const KeyRef& k, int64_t now_ms) {
+// keymiss: raise the "keymiss" notification on a miss (OBJECT does not, as Redis's
+// LOOKUP_NONOTIFY).
+Entry** FindNoTouch(Shard& s, int db, const KeyRef& k, int64_t now_ms, bool keymiss = true) {
   Entry** link = s.Find(db, k, now_ms);
-  if (link)
+  if (link) {
     ++s.stats().hits;
-  else
+  } else {
     ++s.stats().misses;
+    if (keymiss) NotifyProcess(kNotifyKeyMiss, "keymiss", k.key, db);
+  }
   return link;
 }
 
@@ -584,7 +588,7 @@ void ObjectGeneric(CommandContext& ctx, ArgList args, ObjectField field) {
   Keyspace& ks = ctx.engine.keyspace();
   KeyRef k(args[2]);
   auto lk = ks.Lock(k);
-  Entry** link = FindNoTouch(ks.shard(k), Db(ctx), k, Engine::NowMs());
+  Entry** link = FindNoTouch(ks.shard(k), Db(ctx), k, Engine::NowMs(), /*keymiss=*/false);
   if (!link) return ctx.reply.Null();
   const Entry* e = *link;
   switch (field) {

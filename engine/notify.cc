@@ -86,6 +86,7 @@ void Emit(Engine& engine, std::string_view channel, std::string_view message) {
 
 void OnExpired(int db, std::string_view key) { NotifyProcess(kNotifyExpired, "expired", key, db); }
 void OnNewKey(int db, std::string_view key) { NotifyProcess(kNotifyNew, "new", key, db); }
+void OnKeyMiss(int db, std::string_view key) { NotifyProcess(kNotifyKeyMiss, "keymiss", key, db); }
 
 // A reply sink that drops everything (the bus's XADD has no client to answer).
 class NullSink final : public ReplySink {
@@ -197,6 +198,7 @@ void InitNotify(Engine& engine) {
   g_engine.store(&engine, std::memory_order_release);
   SetExpiredListener(&OnExpired);
   SetNewKeyListener(&OnNewKey);
+  SetKeyMissListener(&OnKeyMiss);
 }
 
 void ForgetNotify(Engine& engine) {

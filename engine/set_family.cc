@@ -457,6 +457,14 @@ void SetOperation(CommandContext& ctx, ArgList args, SetOp op, bool store) {
   auto guard = ks.LockKeys(refs);
   std::vector<const SetValue*> sets;
   if (!CollectSets(ctx, args, store ? 2 : 1, args.size() - 1, !store, &sets)) return;
+  if (store && op == SetOp::kInter) {
+    // SINTERSTORE reads its sources as Redis's lookupKeyRead does, up to the first missing one.
+    for (size_t i = 0; i < sets.size(); ++i) {
+      if (sets[i]) continue;
+      Notify(ctx, kNotifyKeyMiss, "keymiss", args[2 + i]);
+      break;
+    }
+  }
   OwnedSet result;
   Combine(op, sets, LimitsOf(ctx), &result);
   if (!store) return ReplyMembers(ctx.reply, *result);

@@ -12,6 +12,7 @@ namespace {
 std::atomic<uint32_t> g_lru_clock{0};
 std::atomic<int64_t> g_lfu_log_factor{10};
 std::atomic<tier::EvictionPolicy*> g_access_listener{nullptr};
+std::atomic<ExpiredListener> g_miss_listener{nullptr};  // keymiss notifications
 std::atomic<int64_t> g_lfu_decay_time{1};
 std::atomic<bool> g_lazy_expire{false};
 
@@ -97,6 +98,7 @@ Entry** Shard::Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru) {
     ++stats_.misses;
     if (auto* p = g_access_listener.load(std::memory_order_acquire))
       p->OnMiss(GhostHash(k.hash, db));
+    if (ExpiredListener fn = g_miss_listener.load(std::memory_order_acquire)) fn(db, k.key);
   }
   return link;
 }
@@ -113,6 +115,10 @@ std::atomic<ExpiredListener> g_new_listener{nullptr};
 static thread_local bool t_overwrite = false;
 
 void SetNewKeyListener(ExpiredListener fn) { g_new_listener.store(fn, std::memory_order_release); }
+
+void SetKeyMissListener(ExpiredListener fn) {
+  g_miss_listener.store(fn, std::memory_order_release);
+}
 
 OverwriteScope::OverwriteScope(bool on) : prev_(t_overwrite) { t_overwrite = t_overwrite || on; }
 OverwriteScope::~OverwriteScope() { t_overwrite = prev_; }

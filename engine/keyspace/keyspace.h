@@ -65,6 +65,8 @@ void SetExpiredListener(ExpiredListener fn);
 // Called by Shard::Insert after a key enters a database (a new key, RENAME, MOVE, COPY), under
 // its shard lock: the "new" notification. Same type and rules as the expiry listener.
 void SetNewKeyListener(ExpiredListener fn);
+// Called by Shard::Lookup on a miss (read commands, Redis's lookupKeyRead): "keymiss".
+void SetKeyMissListener(ExpiredListener fn);
 // While one lives on this thread, Shard::Insert raises no "new": the key replaces one the same
 // command deleted just before (SET over another type, a STORE command's destination), which
 // Redis treats as an overwrite (dbOverwrite), not a new key. on=false changes nothing.

@@ -235,6 +235,20 @@ TEST_F(NotifyTest, StreamEvents) {
   EXPECT_EQ(Events(), (V{"xadd x", "xadd x", "xtrim x", "xgroup-create x", "xdel x"}));
 }
 
+TEST_F(NotifyTest, KeymissOnReadMissesOnly) {
+  Flags("Em");
+  Run({"GET", "nx"});
+  Run({"EXISTS", "ny"});
+  Run({"OBJECT", "ENCODING", "nz"});  // Redis looks it up without notifying
+  Run({"LPOP", "nw"});                // a write command's lookup: no keymiss
+  Run({"SET", "k", "v"});
+  Run({"GET", "k"});
+  EXPECT_EQ(Events(), (V{"keymiss nx", "keymiss ny"}));
+  Flags("EA");  // A does not include m
+  Run({"GET", "nx"});
+  EXPECT_TRUE(Seen().empty());
+}
+
 TEST_F(NotifyTest, LazyExpiryRaisesExpired) {
   Flags("EA");
   Run({"SET", "k", "v", "PX", "1"});

@@ -202,6 +202,32 @@ def test_flag_combinations(opts):
             harness.assert_same(f"events with flags {flags!r}", a, b)
 
 
+READS = [
+    ("GET", "nx"), ("MGET", "a", "nx", "b"), ("STRLEN", "nx"), ("GETRANGE", "nx", "0", "1"),
+    ("EXISTS", "nx"), ("TYPE", "nx"), ("TTL", "nx"), ("LRANGE", "nx", "0", "-1"), ("LLEN", "nx"),
+    ("LINDEX", "nx", "0"), ("HGET", "nx", "f"), ("HGETALL", "nx"), ("HLEN", "nx"),
+    ("SMEMBERS", "nx"), ("SISMEMBER", "nx", "a"), ("SCARD", "nx"), ("SUNION", "nx", "ny"),
+    ("ZRANGE", "nx", "0", "-1"), ("ZSCORE", "nx", "a"), ("ZCARD", "nx"), ("XRANGE", "nx", "-", "+"),
+    ("XLEN", "nx"), ("GETBIT", "nx", "1"), ("BITCOUNT", "nx"), ("PFCOUNT", "nx"),
+    ("GEOPOS", "nx", "a"), ("OBJECT", "ENCODING", "nx"), ("GETDEL", "nx"), ("COPY", "nx", "y"),
+    ("SORT", "nx"), ("LPOS", "nx", "a"), ("HRANDFIELD", "nx"), ("ZRANK", "nx", "a"),
+    ("SET", "a", "1"), ("GET", "a"), ("GETEX", "nx"), ("APPEND", "nx2", "x"), ("LPOP", "nx"),
+    ("INCR", "nx3"), ("SINTERCARD", "1", "nx"), ("ZUNION", "1", "nx"), ("SDIFF", "nx"),
+    ("TOUCH", "nx"), ("SET", "k", "v", "GET"),
+]
+
+
+@test
+def test_keymiss_on_reads(opts):
+    seq = READS + [c for fam in SEQUENCES.values() for c in fam]
+    with harness.start_redis() as ref, harness.start_daemon(opts.bindir) as dut:
+        for flags in ("Em", "KEAm"):
+            a = run_on(ref.port, flags, seq)
+            b = run_on(dut.port, flags, seq)
+            assert sum(1 for c, _ in a if c.endswith(b"keymiss")) > 30, a
+            harness.assert_same(f"events with flags {flags!r}", a, b)
+
+
 @test
 def test_expired_from_lazy_and_active_expiry(opts):
     # Active: nobody touches the keys, the cron finds them; lazy: a GET after the TTL.
