@@ -57,53 +57,53 @@ void OnLoglevel(Config& cfg) {
 bool IsAsciiSpace(char c);
 bool ParseMemory(std::string_view s, uint64_t* out);
 
-// client-output-buffer-limit: the classes named in the new text take its values, the others
-// keep theirs, and the knob is rewritten as the whole table (as Redis shows it). Text that does
-// not parse leaves every class as it was.
-void OnClientOutputBufferLimit(Config& cfg) {
-  std::atomic<int64_t>* classes[3][3] = {
-      {&cfg.obl_normal_hard, &cfg.obl_normal_soft, &cfg.obl_normal_soft_seconds},
-      {&cfg.obl_replica_hard, &cfg.obl_replica_soft, &cfg.obl_replica_soft_seconds},
-      {&cfg.obl_pubsub_hard, &cfg.obl_pubsub_soft, &cfg.obl_pubsub_soft_seconds}};
-  std::vector<std::string> words;
-  {
-    std::string text = cfg.Read(&Config::client_output_buffer_limit);
-    size_t i = 0;
-    while (i < text.size()) {
-      while (i < text.size() && IsAsciiSpace(text[i])) ++i;
-      size_t start = i;
-      while (i < text.size() && !IsAsciiSpace(text[i])) ++i;
-      if (i > start) words.push_back(text.substr(start, i - start));
-    }
+// client-output-buffer-limit text: "<class> <hard> <soft> <soft seconds>" repeated, classes
+// normal, slave (or replica) and pubsub. Fills parsed[class] and set[class] for the classes
+// named; returns why the text is refused, or kOk.
+KnobError ParseBufferLimits(std::string_view text, int64_t parsed[3][3], bool set[3]) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && IsAsciiSpace(text[i])) ++i;
+    size_t start = i;
+    while (i < text.size() && !IsAsciiSpace(text[i])) ++i;
+    if (i > start) words.push_back(text.substr(start, i - start));
   }
-  int64_t parsed[3][3];
-  bool set[3] = {false, false, false};
-  bool ok = !words.empty() && words.size() % 4 == 0;
-  for (size_t w = 0; ok && w < words.size(); w += 4) {
-    std::string name = words[w];
+  if (words.size() % 4 != 0) return KnobError::kBufferLimitArity;  // none: nothing changes
+  for (size_t w = 0; w < words.size(); w += 4) {
+    std::string name(words[w]);
     for (char& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
     int cls = name == "normal"                         ? 0
               : (name == "slave" || name == "replica") ? 1
               : name == "pubsub"                       ? 2
                                                        : -1;
-    if (cls < 0) {
-      ok = false;
-      break;
-    }
+    if (cls < 0) return KnobError::kBufferLimitClass;
     uint64_t hard, soft;
     int64_t secs;
     if (!ParseMemory(words[w + 1], &hard) || !ParseMemory(words[w + 2], &soft) ||
         !String2ll(words[w + 3], &secs) || secs < 0 || hard > uint64_t(INT64_MAX) ||
-        soft > uint64_t(INT64_MAX)) {
-      ok = false;
-      break;
-    }
+        soft > uint64_t(INT64_MAX))
+      return KnobError::kBufferLimitValue;
     parsed[cls][0] = int64_t(hard);
     parsed[cls][1] = int64_t(soft);
     parsed[cls][2] = secs;
     set[cls] = true;
   }
-  if (ok) {
+  return KnobError::kOk;
+}
+
+// client-output-buffer-limit changed (text ParseKnobText accepted): the classes named in it
+// take its values, the others keep theirs, and the knob is rewritten as the whole table (as
+// Redis shows it). Text that does not parse (a file's, say) leaves every class as it was.
+void OnClientOutputBufferLimit(Config& cfg) {
+  std::atomic<int64_t>* classes[3][3] = {
+      {&cfg.obl_normal_hard, &cfg.obl_normal_soft, &cfg.obl_normal_soft_seconds},
+      {&cfg.obl_replica_hard, &cfg.obl_replica_soft, &cfg.obl_replica_soft_seconds},
+      {&cfg.obl_pubsub_hard, &cfg.obl_pubsub_soft, &cfg.obl_pubsub_soft_seconds}};
+  int64_t parsed[3][3];
+  bool set[3] = {false, false, false};
+  if (ParseBufferLimits(cfg.Read(&Config::client_output_buffer_limit), parsed, set) ==
+      KnobError::kOk) {
     for (int c = 0; c < 3; ++c)
       if (set[c])
         for (int f = 0; f < 3; ++f) classes[c][f]->store(parsed[c][f], std::memory_order_relaxed);
@@ -781,6 +781,11 @@ KnobError ParseKnobText(const Knob& k, std::string_view text, KnobValue* out) {
         out->s = k.format_flags(out->i);
         return KnobError::kOk;
       }
+      if (k.on_change == OnClientOutputBufferLimit) {
+        int64_t parsed[3][3];
+        bool set[3] = {false, false, false};
+        if (KnobError e = ParseBufferLimits(text, parsed, set); e != KnobError::kOk) return e;
+      }
       out->s = std::string(text);
       return KnobError::kOk;
   }
@@ -804,6 +809,12 @@ std::string KnobErrorReason(const Knob& k, KnobError err) {
       return "argument(s) must be one of the following: " + JoinEnum(k, ", ");
     case KnobError::kInvalid:
       return std::string(k.invalid_reason);
+    case KnobError::kBufferLimitArity:
+      return "Wrong number of arguments in buffer limit configuration.";
+    case KnobError::kBufferLimitClass:
+      return "Invalid client class specified in buffer limit configuration.";
+    case KnobError::kBufferLimitValue:
+      return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
   }
   return "";
 }

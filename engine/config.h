@@ -190,6 +190,10 @@ enum class KnobError : uint8_t {
   kNotBool,
   kNotEnum,
   kInvalid,  // Knob::invalid_reason
+  // client-output-buffer-limit's own checks (Redis's three reasons).
+  kBufferLimitArity,
+  kBufferLimitClass,
+  kBufferLimitValue,
 };
 
 // Parses `text` as CONFIG SET and the command line do (Redis rules: integers strict, memory

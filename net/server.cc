@@ -206,7 +206,11 @@ void Worker::ForgetFlush(Connection* c) {
 }
 
 void Worker::KillById(uint64_t id) {
-  if (Connection* c = FindConnection(id)) Close(c);
+  Connection* c = FindConnection(id);
+  if (!c) return;
+  // Gone for PUBLISH at once, as in Redis, though the socket may close a little later.
+  DropSubscriptions(engine_.pubsub(), c->client());
+  Close(c);
 }
 
 void Worker::OnBlockedWake(uint64_t id) {

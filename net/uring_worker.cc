@@ -137,6 +137,10 @@ class UringWorker final : public Worker {
         if (!draining_) BeginDrain();
         if (DrainDone()) break;
       }
+      // Messages this thread published to its own connections after DrainTasks (from the cron,
+      // e.g. keyspace notifications of active expiry): Wake() is a no-op on the loop's own
+      // thread and no completion may follow, so deliver them before sleeping.
+      DeliverMessages();
       Flush();
       SubmitTierWrite();
       IdlePoll();

@@ -4,14 +4,17 @@
 # loopback ports, and for each subscriber count (1, 100, 1000 by default) runs R rounds (A/B
 # alternated) of one publisher sending pipelined PUBLISH to S subscribers that check every
 # message (channel, per-publisher sequence, length) and time it from its embedded send time.
-# Prints each run, then per subscriber count the medians of messages delivered per second and
-# of the p99 delivery latency, and the ratios Aegisr / Redis (throughput: higher is better;
-# latency: Redis / Aegisr, so higher is better too).
+# Two passes per subscriber count: throughput (the publisher as fast as its window allows:
+# median deliveries per second, ratio Aegisr / Redis) and latency (the publisher paced so that
+# LAT_RATE deliveries per second are offered, a load both servers sustain: median p50 and p99
+# delivery latency, ratio Redis / Aegisr, so higher is better for both ratios). At saturation
+# the latency is mostly queueing behind the backlog, which is why it is measured paced.
 # Single-threaded script; stops both servers on exit.
 #
 # Usage: perf/pubsub_compare.sh BUILD_DIR [rounds=3] [deliveries=1000000]
 # Env:   SUBSCRIBERS ("1 100 1000"), WINDOW (32 PUBLISH in flight), PAYLOAD (64 bytes),
-#        READERS (2 subscriber threads), AEGISR_ARGS (daemon flags), PUBSUB_LOAD (a prebuilt
+#        READERS (2 subscriber threads), LAT_RATE (100000 deliveries/s offered in the latency
+#        pass), LAT_DELIVERIES (300000 per latency run), AEGISR_ARGS (daemon flags), PUBSUB_LOAD (a prebuilt
 #        pubsub_load, instead of compiling it), REDIS_SERVER, REDIS_CLI
 set -euo pipefail
 
@@ -26,6 +29,8 @@ SUBSCRIBERS=${SUBSCRIBERS:-"1 100 1000"}
 WINDOW=${WINDOW:-32}
 PAYLOAD=${PAYLOAD:-64}
 READERS=${READERS:-2}
+LAT_RATE=${LAT_RATE:-100000}
+LAT_DELIVERIES=${LAT_DELIVERIES:-300000}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
 DAEMON="$BUILD_DIR/aegisr-daemon"
@@ -65,33 +70,38 @@ for port in "$RPORT" "$APORT"; do
   done
 done
 
-run() {  # port subscribers -> "deliveries_per_sec p99_us"
-  local msgs=$((DELIVERIES / $2))
+run() {  # port subscribers deliveries [rate] -> "deliveries_per_sec p50_us p99_us"
+  local msgs=$(($3 / $2))
   "$LOAD" --port "$1" --subscribers "$2" --messages "$msgs" --window "$WINDOW" \
-    --payload "$PAYLOAD" --threads "$READERS" |
-    sed -n 's/.*deliveries_per_sec=\([0-9]*\).*p99_us=\([0-9]*\).*/\1 \2/p'
+    --payload "$PAYLOAD" --threads "$READERS" --rate "${4:-0}" |
+    sed -n 's/.*deliveries_per_sec=\([0-9]*\).*p50_us=\([0-9]*\).*p99_us=\([0-9]*\).*/\1 \2 \3/p'
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.2f", (y > 0 ? x / y : 0)}'; }
 
-echo "PUBLISH fan-out: $DELIVERIES deliveries per run, window $WINDOW, payload $PAYLOAD bytes," \
-  "$READERS reader threads, $ROUNDS rounds"
+echo "PUBLISH fan-out: window $WINDOW, payload $PAYLOAD bytes, $READERS reader threads," \
+  "$ROUNDS rounds; throughput runs of $DELIVERIES deliveries, latency runs of $LAT_DELIVERIES" \
+  "at $LAT_RATE deliveries/s"
 for subs in $SUBSCRIBERS; do
-  : >"$WORK/r.tput"; : >"$WORK/r.p99"; : >"$WORK/a.tput"; : >"$WORK/a.p99"
+  rm -f "$WORK"/[ra].*
   for i in $(seq "$ROUNDS"); do
     if ((i % 2)); then order="r a"; else order="a r"; fi
     for who in $order; do
-      if [[ $who == r ]]; then v=$(run "$RPORT" "$subs"); else v=$(run "$APORT" "$subs"); fi
-      [[ -n "$v" ]] || { echo "$0: the load failed against $who" >&2; exit 1; }
-      echo "${v% *}" >>"$WORK/$who.tput"
-      echo "${v#* }" >>"$WORK/$who.p99"
-      echo "  $subs subscribers, round $i $([[ $who == r ]] && echo redis || echo aegisr):" \
-        "${v% *} deliveries/s, p99 ${v#* } us"
+      port=$([[ $who == r ]] && echo "$RPORT" || echo "$APORT")
+      name=$([[ $who == r ]] && echo redis || echo aegisr)
+      read -r tput _ _ < <(run "$port" "$subs" "$DELIVERIES")
+      [[ -n "${tput:-}" ]] || { echo "$0: the load failed against $name" >&2; exit 1; }
+      rate=$(awk -v r="$LAT_RATE" -v s="$subs" 'BEGIN {printf "%.3f", r / s}')
+      read -r _ p50 p99 < <(run "$port" "$subs" "$LAT_DELIVERIES" "$rate")
+      [[ -n "${p99:-}" ]] || { echo "$0: the paced load failed against $name" >&2; exit 1; }
+      echo "$tput" >>"$WORK/$who.tput"; echo "$p50" >>"$WORK/$who.p50"; echo "$p99" >>"$WORK/$who.p99"
+      echo "  $subs subscribers, round $i $name: $tput deliveries/s; paced: p50 $p50 us, p99 $p99 us"
     done
   done
   RT=$(median <"$WORK/r.tput"); AT=$(median <"$WORK/a.tput")
-  RP=$(median <"$WORK/r.p99"); AP=$(median <"$WORK/a.p99")
-  echo "$subs subscribers: median deliveries/s redis $RT, aegisr $AT, ratio" \
-    "$(awk -v a="$AT" -v r="$RT" 'BEGIN {printf "%.2f", a / r}'); median p99 us redis $RP," \
-    "aegisr $AP, ratio (redis/aegisr) $(awk -v a="$AP" -v r="$RP" \
-      'BEGIN {printf "%.2f", (a > 0 ? r / a : 0)}')"
+  R50=$(median <"$WORK/r.p50"); A50=$(median <"$WORK/a.p50")
+  R99=$(median <"$WORK/r.p99"); A99=$(median <"$WORK/a.p99")
+  echo "$subs subscribers: deliveries/s redis $RT, aegisr $AT, ratio $(ratio "$AT" "$RT");" \
+    "paced p50 us redis $R50, aegisr $A50, ratio $(ratio "$R50" "$A50");" \
+    "p99 us redis $R99, aegisr $A99, ratio $(ratio "$R99" "$A99")"
 done

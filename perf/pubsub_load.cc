@@ -4,9 +4,11 @@
 // starts with the send time (steady clock, ns) and a sequence number. Subscriber threads read
 // their connections with epoll and check every message: the channel, the sequence (each
 // subscriber must see 0, 1, 2, ... in order) and the payload length; the delivery latency is
-// receive time minus the embedded send time. Reports deliveries per second (S*M over the time
-// from the first PUBLISH to the last delivery) and p50/p99 delivery latency; exits non-zero if
-// a message was lost, reordered, malformed, or PUBLISH reported another receiver count.
+// receive time minus the embedded send time. With --rate R the publisher paces itself to R
+// PUBLISH per second (latency at a load both servers sustain, rather than queueing at saturation).
+// Reports deliveries per second (S*M over the time from the first PUBLISH to the last delivery) and
+// p50/p99 delivery latency; exits non-zero if a message was lost, reordered, malformed, or PUBLISH
+// reported another receiver count.
 //
 // Standalone (POSIX sockets, no project libraries), so that the client is the same program for
 // both servers:
@@ -42,6 +44,7 @@ struct Options {
   int window = 32;
   int payload = 64;  // bytes, at least 40 (the header)
   int threads = 2;
+  double rate = 0;  // PUBLISH per second, paced; 0: as fast as the window allows
   std::string channel = "psl:ch";
 };
 
@@ -246,7 +249,7 @@ void RunReader(const Options& o, Reader& r, uint64_t expected) {
 void Usage() {
   std::fprintf(stderr,
                "usage: pubsub_load [--port P] [--subscribers S] [--messages M] [--window W] "
-               "[--payload BYTES] [--threads T]\n");
+               "[--payload BYTES] [--threads T] [--rate PUBLISH_PER_SEC]\n");
   std::exit(2);
 }
 
@@ -258,13 +261,22 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (i + 1 >= argc) Usage();
     const char* v = argv[++i];
-    if (a == "--port") o.port = std::atoi(v);
-    else if (a == "--subscribers") o.subscribers = std::atoi(v);
-    else if (a == "--messages") o.messages = std::strtoull(v, nullptr, 10);
-    else if (a == "--window") o.window = std::atoi(v);
-    else if (a == "--payload") o.payload = std::max(40, std::atoi(v));
-    else if (a == "--threads") o.threads = std::max(1, std::atoi(v));
-    else Usage();
+    if (a == "--port")
+      o.port = std::atoi(v);
+    else if (a == "--subscribers")
+      o.subscribers = std::atoi(v);
+    else if (a == "--messages")
+      o.messages = std::strtoull(v, nullptr, 10);
+    else if (a == "--window")
+      o.window = std::atoi(v);
+    else if (a == "--payload")
+      o.payload = std::max(40, std::atoi(v));
+    else if (a == "--threads")
+      o.threads = std::max(1, std::atoi(v));
+    else if (a == "--rate")
+      o.rate = std::atof(v);
+    else
+      Usage();
   }
   o.threads = std::min(o.threads, o.subscribers);
   // Subscribe everyone and wait for each confirmation before publishing.
@@ -303,6 +315,13 @@ int main(int argc, char** argv) {
   while (acked < o.messages) {
     out.clear();
     while (sent < o.messages && sent - acked < uint64_t(o.window)) {
+      if (o.rate > 0) {  // paced: message i leaves at start + i / rate
+        int64_t due = start + int64_t(double(sent) * 1e9 / o.rate);
+        if (NowNs() < due) {
+          if (!out.empty()) break;  // send what is due, then wait
+          std::this_thread::sleep_for(std::chrono::nanoseconds(due - NowNs()));
+        }
+      }
       std::snprintf(payload.data(), 41, "%020lld%020llu", static_cast<long long>(NowNs()),
                     static_cast<unsigned long long>(sent));
       if (payload.size() > 40) payload[40] = 'p';  // snprintf's NUL (the terminator if 40)
@@ -349,8 +368,8 @@ int main(int argc, char** argv) {
       o.subscribers, static_cast<unsigned long long>(o.messages),
       static_cast<unsigned long long>(received), secs, double(received) / secs, percentile(0.5),
       percentile(0.99));
-  if (bad_count) std::fprintf(stderr, "PUBLISH reported a receiver count other than %d\n",
-                              o.subscribers);
+  if (bad_count)
+    std::fprintf(stderr, "PUBLISH reported a receiver count other than %d\n", o.subscribers);
   if (failed || bad_count || received != uint64_t(o.subscribers) * o.messages) return 1;
   for (Subscriber& s : subs) close(s.fd);
   close(pub);

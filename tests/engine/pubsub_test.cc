@@ -5,15 +5,15 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/client.h"
-#include "engine/config.h"
-#include "engine/engine.h"
-#include "tests/engine/engine_fixture.h"
-
 #include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "engine/client.h"
+#include "engine/config.h"
+#include "engine/engine.h"
+#include "tests/engine/engine_fixture.h"
 
 namespace aegisr {
 namespace {
@@ -232,8 +232,7 @@ TEST_F(PubSubFamilyTest, PubsubIntrospection) {
   Run({"SUBSCRIBE", "a", "b"});
   Run({"PSUBSCRIBE", "p1", "p2"});
   client_.resp = 3;  // out of RESP2 subscriber mode, to run PUBSUB and PUBLISH
-  EXPECT_EQ(Run({"PUBSUB", "NUMSUB", "a", "zz"}, 3),
-            "*4\r\n$1\r\na\r\n:1\r\n$2\r\nzz\r\n:0\r\n");
+  EXPECT_EQ(Run({"PUBSUB", "NUMSUB", "a", "zz"}, 3), "*4\r\n$1\r\na\r\n:1\r\n$2\r\nzz\r\n:0\r\n");
   EXPECT_EQ(Run({"PUBSUB", "NUMPAT"}, 3), ":2\r\n");
   EXPECT_EQ(Run({"PUBSUB", "CHANNELS", "b*"}, 3), "*1\r\n$1\r\nb\r\n");
   EXPECT_EQ(Run({"PUBSUB", "CHANNELS", "a", "b"}, 3),
@@ -256,13 +255,21 @@ TEST(PubSubConfigTest, OutputBufferLimitKeepsUnnamedClassesAndRefusesBadText) {
             "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 10");
   EXPECT_EQ(cfg.obl_pubsub_hard.load(), 1048576);
   EXPECT_EQ(cfg.obl_pubsub_soft_seconds.load(), 10);
-  for (const char* bad : {"pubsub 1 2", "foo 1 2 3", "pubsub x 2 3", "pubsub 1 2 -3", ""}) {
-    ASSERT_EQ(ParseKnobText(*k, bad, &v), KnobError::kOk);
-    AssignKnob(cfg, *k, v);
-    EXPECT_EQ(FormatKnob(cfg, *k),
-              "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 10")
-        << bad;
-  }
+  EXPECT_EQ(ParseKnobText(*k, "pubsub 1 2", &v), KnobError::kBufferLimitArity);
+  EXPECT_EQ(ParseKnobText(*k, "", &v), KnobError::kOk);  // as Redis: changes nothing
+  EXPECT_EQ(ParseKnobText(*k, "foo 1 2 3", &v), KnobError::kBufferLimitClass);
+  EXPECT_EQ(ParseKnobText(*k, "pubsub x 2 3", &v), KnobError::kBufferLimitValue);
+  EXPECT_EQ(ParseKnobText(*k, "pubsub 1 2 -3", &v), KnobError::kBufferLimitValue);
+  EXPECT_EQ(KnobErrorReason(*k, KnobError::kBufferLimitClass),
+            "Invalid client class specified in buffer limit configuration.");
+  // Text that reaches the hook without ParseKnobText (nothing should) changes nothing.
+  v.s = "pubsub 1 2";
+  AssignKnob(cfg, *k, v);
+  EXPECT_EQ(FormatKnob(cfg, *k),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 10");
+  ASSERT_EQ(ParseKnobText(*k, "replica 1kb 2 3 PUBSUB 0 0 0", &v), KnobError::kOk);
+  AssignKnob(cfg, *k, v);
+  EXPECT_EQ(FormatKnob(cfg, *k), "normal 0 0 0 slave 1024 2 3 pubsub 0 0 0");
 }
 
 }  // namespace

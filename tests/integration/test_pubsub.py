@@ -186,8 +186,11 @@ def scenario_config(port):
         out.append(c.cmd("CONFIG", "GET", "client-output-buffer-limit"))
         out.append(c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 512kb 10"))
         out.append(c.cmd("CONFIG", "GET", "client-output-buffer-limit"))
+        for bad in ("pubsub 1mb 512kb", "foo 1 2 3", "pubsub x 2 3", "pubsub 1 2 -3", ""):
+            out.append(c.cmd("CONFIG", "SET", "client-output-buffer-limit", bad))
+        out.append(c.cmd("CONFIG", "GET", "client-output-buffer-limit"))
         out.append(c.cmd("CONFIG", "SET", "client-output-buffer-limit",
-                         "normal 1 2 3 replica 4 5 6"))
+                         "normal 0 0 0 replica 4 5 6"))
         out.append(c.cmd("CONFIG", "GET", "client-output-buffer-limit"))
     return out
 
