@@ -29,6 +29,7 @@
 #include "engine/errors.h"
 #include "engine/family.h"
 #include "engine/keyspace/entry.h"
+#include "engine/notify.h"
 #include "engine/types/bitmap.h"
 
 namespace aegisr {
@@ -109,6 +110,7 @@ void CmdSetBit(CommandContext& ctx, ArgList args) {
   uint8_t& byte = p[offset >> 3];
   const bool was = byte & mask;
   byte = on ? uint8_t(byte | mask) : uint8_t(byte & ~mask);
+  Notify(ctx, kNotifyString, "setbit", args[1]);
   ctx.reply.Integer(was ? 1 : 0);
 }
 
@@ -238,7 +240,10 @@ void CmdBitOp(CommandContext& ctx, ArgList args) {
   Shard& s = ks.shard(dst);
   if (maxlen == 0) {
     // Every source empty or missing: the destination goes, as Redis deletes it.
-    if (Entry** link = s.Find(db, dst, now)) s.Delete(db, link);
+    if (Entry** link = s.Find(db, dst, now)) {
+      s.Delete(db, link);
+      Notify(ctx, kNotifyGeneric, "del", args[2]);
+    }
     return ctx.reply.Integer(0);
   }
   // The result is built in a new entry while the sources (the destination among them, maybe)
@@ -247,8 +252,14 @@ void CmdBitOp(CommandContext& ctx, ArgList args) {
   Entry* e = MakeRawString(NewStringEntry(dst.key, dst.hash, {}), maxlen, &data);
   BitOp(op, srcs, reinterpret_cast<uint8_t*>(data), maxlen);
   SetRawLength(e, maxlen);
-  if (Entry** link = s.Find(db, dst, now)) s.Delete(db, link);
+  bool existed = false;
+  if (Entry** link = s.Find(db, dst, now)) {
+    s.Delete(db, link);
+    existed = true;
+  }
+  OverwriteScope overwrite(existed);
   s.Insert(db, e);
+  Notify(ctx, kNotifyString, "set", args[2]);
   ctx.reply.Integer(int64_t(maxlen));
 }
 
@@ -265,7 +276,8 @@ struct FieldOp {
 
 // Applies a SET or INCRBY to the field and writes its reply: the old value for SET, the new one
 // for INCRBY, or null when OVERFLOW FAIL refuses it (nothing written then).
-void ApplyFieldWrite(ReplySink& reply, const FieldOp& op, uint8_t* p, size_t len) {
+// Returns false when OVERFLOW FAIL refused the write.
+bool ApplyFieldWrite(ReplySink& reply, const FieldOp& op, uint8_t* p, size_t len) {
   const bool incr = op.kind == FieldOp::kIncrBy;
   if (op.is_signed) {
     const int64_t old = GetSignedField(p, len, op.offset, op.bits);
@@ -273,7 +285,10 @@ void ApplyFieldWrite(ReplySink& reply, const FieldOp& op, uint8_t* p, size_t len
     int64_t val = incr ? int64_t(uint64_t(old) + uint64_t(op.value)) : op.value;
     const int of = SignedFieldOverflow(incr ? old : op.value, incr ? op.value : 0, op.bits,
                                        op.overflow, &limit);
-    if (of && op.overflow == FieldOverflow::kFail) return reply.Null();
+    if (of && op.overflow == FieldOverflow::kFail) {
+      reply.Null();
+      return false;
+    }
     if (of) val = limit;
     reply.Integer(incr ? val : old);
     SetField(p, op.offset, op.bits, uint64_t(val));
@@ -283,11 +298,15 @@ void ApplyFieldWrite(ReplySink& reply, const FieldOp& op, uint8_t* p, size_t len
     uint64_t val = incr ? old + uint64_t(op.value) : uint64_t(op.value);
     const int of = UnsignedFieldOverflow(incr ? old : uint64_t(op.value), incr ? op.value : 0,
                                          op.bits, op.overflow, &limit);
-    if (of && op.overflow == FieldOverflow::kFail) return reply.Null();
+    if (of && op.overflow == FieldOverflow::kFail) {
+      reply.Null();
+      return false;
+    }
     if (of) val = limit;
     reply.Integer(int64_t(incr ? val : old));
     SetField(p, op.offset, op.bits, val);
   }
+  return true;
 }
 
 void ReplyFieldGet(ReplySink& reply, const FieldOp& op, const uint8_t* p, size_t len) {
@@ -364,12 +383,14 @@ void BitFieldGeneric(CommandContext& ctx, ArgList args, bool read_only) {
   size_t len;
   uint8_t* p = WritableBits(tk.s, tk.db, tk.k, tk.link, size_t(highest_bit >> 3) + 1, &len);
   ctx.reply.ArrayHeader(ops.size());
+  bool changed = false;
   for (const FieldOp& op : ops) {
     if (op.kind == FieldOp::kGet)
       ReplyFieldGet(ctx.reply, op, p, len);
     else
-      ApplyFieldWrite(ctx.reply, op, p, len);
+      changed = ApplyFieldWrite(ctx.reply, op, p, len) || changed;
   }
+  if (changed) Notify(ctx, kNotifyString, "setbit", args[1]);
 }
 
 void CmdBitField(CommandContext& ctx, ArgList args) { BitFieldGeneric(ctx, args, false); }

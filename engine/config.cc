@@ -19,6 +19,7 @@
 
 #include "base/logging.h"
 #include "base/numbers.h"
+#include "engine/notify.h"
 #include "engine/types/packed_list.h"
 #include "engine/types/stream.h"
 #include "engine/types/zset.h"
@@ -163,34 +164,59 @@ void OnLfu(Config& cfg) {
 Knob Int(std::string_view name, std::atomic<int64_t> Config::*f, int64_t min, int64_t max,
          std::string_view def, uint32_t flags, std::string_view help,
          void (*on_change)(Config&) = nullptr) {
-  return Knob{name, "", KnobType::kInt, flags,   def,     min,       max,
-              {},   f,  nullptr,        nullptr, nullptr, on_change, help};
+  return Knob{name,    "",      KnobType::kInt, flags,     def,  min,     max,     {}, f,
+              nullptr, nullptr, nullptr,        on_change, help, nullptr, nullptr, {}};
 }
 
 Knob Mem(std::string_view name, std::atomic<int64_t> Config::*f, int64_t min, int64_t max,
          std::string_view def, uint32_t flags, std::string_view help,
          void (*on_change)(Config&) = nullptr) {
-  return Knob{name, "", KnobType::kMemory, flags,   def,     min,       max,
-              {},   f,  nullptr,           nullptr, nullptr, on_change, help};
+  return Knob{name,    "",      KnobType::kMemory, flags,     def,  min,     max,     {}, f,
+              nullptr, nullptr, nullptr,           on_change, help, nullptr, nullptr, {}};
 }
 
 Knob Bool(std::string_view name, std::atomic<bool> Config::*f, std::string_view def, uint32_t flags,
           std::string_view help, void (*on_change)(Config&) = nullptr) {
-  return Knob{name,    "", KnobType::kBool, flags,   def,       0,   1, {},
-              nullptr, f,  nullptr,         nullptr, on_change, help};
+  return Knob{name, "",      KnobType::kBool, flags,     def,  0,       1,       {}, nullptr,
+              f,    nullptr, nullptr,         on_change, help, nullptr, nullptr, {}};
 }
 
 Knob Enum(std::string_view name, std::string Config::*f, std::span<const std::string_view> values,
           std::string_view def, uint32_t flags, std::string_view help,
           std::atomic<int64_t> Config::*index = nullptr, void (*on_change)(Config&) = nullptr) {
-  return Knob{name,   "",      KnobType::kEnum, flags, def,   0,         0,
-              values, nullptr, nullptr,         f,     index, on_change, help};
+  return Knob{name,    "", KnobType::kEnum, flags,     def,  0,       0,       values, nullptr,
+              nullptr, f,  index,           on_change, help, nullptr, nullptr, {}};
 }
 
 Knob Str(std::string_view name, std::string Config::*f, std::string_view def, uint32_t flags,
          std::string_view help, std::string_view alias = "") {
-  return Knob{name, alias,   KnobType::kString, flags, def,     0,       0,
-              {},   nullptr, nullptr,           f,     nullptr, nullptr, help};
+  return Knob{name,    alias, KnobType::kString, flags,   def,  0,       0,       {}, nullptr,
+              nullptr, f,     nullptr,           nullptr, help, nullptr, nullptr, {}};
+}
+
+// A flag-set knob stored as its canonical string plus the flags (notify-keyspace-events).
+Knob Flags(std::string_view name, std::string Config::*f, std::atomic<int64_t> Config::*flags,
+           bool (*parse)(std::string_view, int64_t*), std::string (*format)(int64_t),
+           std::string_view invalid_reason, std::string_view help) {
+  Knob k = Str(name, f, "", 0, help);
+  k.enum_index_field = flags;
+  k.parse_flags = parse;
+  k.format_flags = format;
+  k.invalid_reason = invalid_reason;
+  return k;
+}
+
+bool ParseNotifyKnob(std::string_view text, int64_t* flags) {
+  uint32_t f = 0;
+  if (!ParseNotifyFlags(text, &f)) return false;
+  *flags = f;
+  return true;
+}
+std::string FormatNotifyKnob(int64_t flags) { return FormatNotifyFlags(uint32_t(flags)); }
+
+void OnEventBus(Config& cfg) {
+  cfg.event_bus_enabled.store(!cfg.Read(&Config::event_bus_stream).empty(),
+                              std::memory_order_relaxed);
 }
 
 Knob WithHook(Knob k, void (*on_change)(Config&)) {
@@ -316,6 +342,20 @@ const std::vector<Knob>& Table() {
           "Longest member (bytes) a set in the listpack encoding may hold."),
       Mem("hll-sparse-max-bytes", &Config::hll_sparse_max_bytes, 0, kI64Max, "3000", 0,
           "A sparse HyperLogLog that would grow beyond this many bytes turns dense."),
+      Flags("notify-keyspace-events", &Config::notify_keyspace_events,
+            &Config::notify_keyspace_events_flags, ParseNotifyKnob, FormatNotifyKnob,
+            kNotifyFlagsInvalid,
+            "Keyspace notifications to publish, as Redis's flag letters (K E g $ l s h z x e t "
+            "m d n A; empty: none)."),
+      WithHook(Str("event-bus-stream", &Config::event_bus_stream, "", 0,
+                   "Stream key (db 0) that also records every keyspace event published and the "
+                   "messages of event-bus-channels, for replay with XREAD (empty: no bus)."),
+               OnEventBus),
+      Int("event-bus-maxlen", &Config::event_bus_maxlen, 1, kI64Max, "100000", 0,
+          "The event bus stream is trimmed to about this many entries (XADD MAXLEN ~)."),
+      Str("event-bus-channels", &Config::event_bus_channels, "", 0,
+          "Space-separated channel glob patterns whose PUBLISHed messages the event bus also "
+          "records."),
   };
   return kTable;
 }
@@ -736,6 +776,11 @@ KnobError ParseKnobText(const Knob& k, std::string_view text, KnobValue* out) {
       }
       return KnobError::kNotEnum;
     case KnobType::kString:
+      if (k.parse_flags) {
+        if (!k.parse_flags(text, &out->i)) return KnobError::kInvalid;
+        out->s = k.format_flags(out->i);
+        return KnobError::kOk;
+      }
       if (k.on_change == OnClientOutputBufferLimit) {
         int64_t parsed[3][3];
         bool set[3] = {false, false, false};
@@ -762,6 +807,8 @@ std::string KnobErrorReason(const Knob& k, KnobError err) {
       return "argument must be 'yes' or 'no'";
     case KnobError::kNotEnum:
       return "argument(s) must be one of the following: " + JoinEnum(k, ", ");
+    case KnobError::kInvalid:
+      return std::string(k.invalid_reason);
     case KnobError::kBufferLimitArity:
       return "Wrong number of arguments in buffer limit configuration.";
     case KnobError::kBufferLimitClass:

@@ -85,6 +85,12 @@ struct Config {
   std::atomic<int64_t> set_max_listpack_entries{0};
   std::atomic<int64_t> set_max_listpack_value{0};
   std::atomic<int64_t> hll_sparse_max_bytes{0};
+  std::string notify_keyspace_events;  // canonical flag string (CONFIG GET); guarded by mu
+  std::atomic<int64_t> notify_keyspace_events_flags{0};  // the same as NotifyFlag bits
+  std::string event_bus_stream;                // stream key in db 0 ("": no bus); guarded by mu
+  std::atomic<bool> event_bus_enabled{false};  // event_bus_stream is not empty
+  std::atomic<int64_t> event_bus_maxlen{0};
+  std::string event_bus_channels;  // space-separated glob patterns; guarded by mu
   // client-output-buffer-limit, in Redis's syntax ("<class> <hard> <soft> <soft seconds>" for
   // normal, slave (replica) and pubsub); guarded by mu. Its on_change hook parses it into the
   // atomics below (always the whole table, "normal 0 0 0 slave 268435456 ..." as Redis shows it).
@@ -151,6 +157,12 @@ struct Knob {
   std::atomic<int64_t> Config::*enum_index_field;  // kEnum, optional: index into enum_values
   void (*on_change)(Config&);                      // optional, runs after every assignment
   std::string_view help;
+  // kString, optional: the value is a set of flags (notify-keyspace-events). parse_flags
+  // refuses bad text (CONFIG SET's reason: invalid_reason); the flags go to enum_index_field
+  // and the string field keeps format_flags' canonical form.
+  bool (*parse_flags)(std::string_view text, int64_t* flags) = nullptr;
+  std::string (*format_flags)(int64_t flags) = nullptr;
+  std::string_view invalid_reason;
 
   bool mutable_at_runtime() const { return !(flags & (kKnobImmutable | kKnobProtected)); }
 };
@@ -177,6 +189,7 @@ enum class KnobError : uint8_t {
   kNotMemory,
   kNotBool,
   kNotEnum,
+  kInvalid,  // Knob::invalid_reason
   // client-output-buffer-limit's own checks (Redis's three reasons).
   kBufferLimitArity,
   kBufferLimitClass,

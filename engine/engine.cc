@@ -11,6 +11,7 @@
 #include "engine/errors.h"
 #include "engine/keyspace/lazy_free.h"
 #include "engine/multi.h"
+#include "engine/notify.h"
 
 namespace aegisr {
 namespace {
@@ -65,9 +66,11 @@ Engine::Engine(Config* config) : config_(config), start_ms_(NowMs()) {
     stats_.push_back(std::move(s));
   }
   keyspace_.set_lru_clock(static_cast<uint32_t>(NowMs() / 1000));
+  InitNotify(*this);
 }
 
 Engine::~Engine() {
+  ForgetNotify(*this);
   // A thread attached to this engine (a test's main thread, typically) must not keep pointing
   // at its stats once they are gone.
   for (auto& st : stats_)
@@ -203,9 +206,16 @@ void Engine::Dispatch(ClientState& client, ReplySink& reply, ArgList args) {
     cmd->handler(ctx, args);
   }
   if (reply.errors_written() != errors_before) ThreadStats::Inc(pc.failed);
+  // The event bus's appends, queued while the command held its locks (engine/notify.h).
+  if (EventBusPending()) FlushEventBus(*this);
   // Keys the command created while clients waited for them: serve those clients now, before
   // this client's next command, as Redis does after each command.
   if (!ThreadReadyKeys().empty()) blocking_.ServeReady();
+  // Serving waiters pops for them, which raises events too: record those as well.
+  if (EventBusPending()) {
+    FlushEventBus(*this);
+    if (!ThreadReadyKeys().empty()) blocking_.ServeReady();
+  }
   t_command_start_us = 0;
   int64_t end = RealNowUs();
   ThreadStats::Inc(pc.calls);
@@ -253,6 +263,10 @@ void Engine::Cron(unsigned thread, unsigned nthreads) {
     // in all: operations already move a bucket each, and a longer cron pause would show in
     // the latency of this thread's clients while every shard resizes at once.
     s.Maintain(std::max<int64_t>(4, 1000 / std::max(1u, mine)));
+  }
+  if (EventBusPending()) {
+    FlushEventBus(*this);  // "expired" events of the active cycle
+    if (!ThreadReadyKeys().empty()) blocking_.ServeReady();  // XREAD BLOCK on the bus
   }
 }
 

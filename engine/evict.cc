@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "engine/keyspace/lazy_free.h"
+#include "engine/notify.h"
 #include "tier/access.h"
 
 namespace aegisr {
@@ -59,8 +60,11 @@ bool Evictor::Remove(Shard& s, int db, Entry** link, bool offload) {
     offloaded_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
+  thread_local std::string key;
+  key.assign((*link)->key());
   s.Delete(db, link);
   evicted_.fetch_add(1, std::memory_order_relaxed);
+  NotifyProcess(kNotifyEvicted, "evicted", key, db);
   return true;
 }
 
@@ -171,8 +175,7 @@ bool Evictor::EvictOne(tier::EvictionPolicy& policy, bool offload,
           if (is_pinned(h)) continue;
           if (e->has_expire() && now > e->expire_at()) {  // expired already: reclaim it now
             Entry** link = s.table(db).FindLink(e->key(), e->hash);
-            s.Delete(db, link);
-            ++s.stats().expired;
+            s.DeleteExpired(db, link);
             tp.pool.Remove(h);
             return true;
           }

@@ -24,6 +24,7 @@
 #include "engine/errors.h"
 #include "engine/family.h"
 #include "engine/keyspace/entry.h"
+#include "engine/notify.h"
 #include "engine/types/geohash.h"
 #include "engine/types/zset.h"
 
@@ -202,6 +203,7 @@ void CmdGeoAdd(CommandContext& ctx, ArgList args) {
     return e;
   });
   if (ZOf(*link).empty()) key.s.Delete(key.db, link);
+  if (added || changed) Notify(ctx, kNotifyZset, "zadd", args[1]);
   ctx.reply.Integer(ch ? added + changed : added);
 }
 
@@ -602,11 +604,15 @@ void SearchGeneric(CommandContext& ctx, ArgList args, size_t src_at, unsigned fl
 
   Shard& ds = ks.shard(refs[1]);
   auto delete_dst = [&] {
-    if (Entry** d = ds.Find(db, refs[1], Engine::NowMs())) ds.Delete(db, d);
+    if (Entry** d = ds.Find(db, refs[1], Engine::NowMs())) {
+      ds.Delete(db, d);
+      return true;
+    }
+    return false;
   };
   if (!z) {
     if (!has_dst) return reply.ArrayHeader(0);
-    delete_dst();
+    if (delete_dst()) Notify(ctx, kNotifyGeneric, "del", refs[1].key);
     return reply.Integer(0);
   }
 
@@ -654,8 +660,15 @@ void SearchGeneric(CommandContext& ctx, ArgList args, size_t src_at, unsigned fl
       out->Insert(p.member, store_dist ? p.dist / shape.to_meters : p.score);
     }
   }
-  delete_dst();
-  if (out) ds.Insert(db, NewObjectEntry(refs[1].key, refs[1].hash, ValueType::kZset, out));
+  bool deleted = delete_dst();
+  if (out) {
+    OverwriteScope overwrite(deleted);
+    ds.Insert(db, NewObjectEntry(refs[1].key, refs[1].hash, ValueType::kZset, out));
+    Notify(ctx, kNotifyZset, flags & kSearchStore ? "geosearchstore" : "georadiusstore",
+           refs[1].key);
+  } else if (deleted) {
+    Notify(ctx, kNotifyGeneric, "del", refs[1].key);
+  }
   reply.Integer(int64_t(n));
 }
 

@@ -41,6 +41,7 @@
 #include "engine/key_errors.h"
 #include "engine/key_family.h"
 #include "engine/keyspace/entry.h"
+#include "engine/notify.h"
 #include "engine/types/hash_value.h"
 
 namespace aegisr {
@@ -331,6 +332,7 @@ void SetGeneric(CommandContext& ctx, ArgList args, bool hmset) {
     }
     ConvertForSize(h, lim);
   });
+  Notify(ctx, kNotifyHash, "hset", args[1]);
   if (hmset) return ctx.reply.Ok();
   ctx.reply.Integer(created);
 }
@@ -351,6 +353,7 @@ void CmdHSetNx(CommandContext& ctx, ArgList args) {
     h = h->Set(args[2], args[3], false, &inserted);
     ConvertForSize(h, lim);
   });
+  Notify(ctx, kNotifyHash, "hset", args[1]);
   ctx.reply.Integer(1);
 }
 
@@ -388,6 +391,7 @@ void CmdHIncrBy(CommandContext& ctx, ArgList args) {
   char buf[kLongStrSize];
   size_t n = Ll2String(buf, value);
   SetComputed(key, args[2], std::string_view(buf, n), Limits(ctx));
+  Notify(ctx, kNotifyHash, "hincrby", args[1]);
   ctx.reply.Integer(value);
 }
 
@@ -407,6 +411,7 @@ void CmdHIncrByFloat(CommandContext& ctx, ArgList args) {
   if (std::isnan(value) || std::isinf(value)) return ctx.reply.Error(errors::kNanOrInf);
   std::string text = Ld2String(value, LdMode::kHuman);
   SetComputed(key, args[2], text, Limits(ctx));
+  Notify(ctx, kNotifyHash, "hincrbyfloat", args[1]);
   ctx.reply.Bulk(text);
 }
 
@@ -450,6 +455,8 @@ void CmdHDel(CommandContext& ctx, ArgList args) {
       deleted += gone;
     }
   });
+  Notify(ctx, kNotifyHash, "hdel", args[1]);
+  if (!key.link) Notify(ctx, kNotifyGeneric, "del", args[1]);
   ctx.reply.Integer(deleted);
 }
 

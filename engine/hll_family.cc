@@ -31,6 +31,7 @@
 #include "engine/family.h"
 #include "engine/hll_errors.h"
 #include "engine/keyspace/entry.h"
+#include "engine/notify.h"
 #include "engine/types/hll.h"
 
 namespace aegisr {
@@ -129,6 +130,7 @@ void CmdPfAdd(CommandContext& ctx, ArgList args) {
       ++updated;
     }
     if (updated) hll::InvalidateCache(data);
+    if (updated) Notify(ctx, kNotifyString, "pfadd", args[1]);
     ctx.reply.Integer(updated ? 1 : 0);
     return;
   }
@@ -150,6 +152,7 @@ void CmdPfAdd(CommandContext& ctx, ArgList args) {
     ctx.reply.Error(errors::kHllCorrupt);
     return;
   }
+  if (updated) Notify(ctx, kNotifyString, "pfadd", args[1]);
   ctx.reply.Integer(updated ? 1 : 0);
 }
 
@@ -269,6 +272,7 @@ void CmdPfMerge(CommandContext& ctx, ArgList args) {
     ctx.reply.Error(errors::kHllCorrupt);
     return;
   }
+  Notify(ctx, kNotifyString, "pfadd", args[1]);
   ctx.reply.Ok();
 }
 

@@ -34,6 +34,7 @@
 #include "engine/family.h"
 #include "engine/key_errors.h"
 #include "engine/keyspace/lazy_free.h"
+#include "engine/notify.h"
 #include "tier/disk_ref.h"
 
 namespace aegisr {
@@ -89,12 +90,16 @@ bool Expired(const Entry* e, int64_t now_ms) { return e->has_expire() && now_ms 
 
 // Find plus keyspace hit/miss counting, without touching the LRU clock (Redis's
 // lookupKeyReadWithFlags(LOOKUP_NOTOUCH): TYPE, EXISTS, TTL, OBJECT).
-Entry** FindNoTouch(Shard& s, int db, const KeyRef& k, int64_t now_ms) {
+// keymiss: raise the "keymiss" notification on a miss (OBJECT does not, as Redis's
+// LOOKUP_NONOTIFY).
+Entry** FindNoTouch(Shard& s, int db, const KeyRef& k, int64_t now_ms, bool keymiss = true) {
   Entry** link = s.Find(db, k, now_ms);
-  if (link)
+  if (link) {
     ++s.stats().hits;
-  else
+  } else {
     ++s.stats().misses;
+    if (keymiss) NotifyProcess(kNotifyKeyMiss, "keymiss", k.key, db);
+  }
   return link;
 }
 
@@ -139,7 +144,7 @@ void CmdDel(CommandContext& ctx, ArgList args) {
   // UNLINK frees large values in the background; DEL does when lazyfree-lazy-user-del is set.
   LazyFreeScope lazy(EqualsIgnoreCase(args[0], "unlink") ||
                      ctx.engine.config().lazyfree_lazy_user_del.load(std::memory_order_relaxed));
-  auto r = OpDel(ctx.engine.keyspace(), Db(ctx), args.subspan(1), Engine::NowMs());
+  auto r = OpDel(ctx.engine.keyspace(), Db(ctx), args.subspan(1), Engine::NowMs(), &ctx.engine);
   ctx.reply.Integer(*r);
 }
 
@@ -184,14 +189,16 @@ void CmdType(CommandContext& ctx, ArgList args) {
 
 // RENAME key newkey
 void CmdRename(CommandContext& ctx, ArgList args) {
-  auto r = OpRename(ctx.engine.keyspace(), Db(ctx), args[1], args[2], false, Engine::NowMs());
+  auto r = OpRename(ctx.engine.keyspace(), Db(ctx), args[1], args[2], false, Engine::NowMs(),
+                    &ctx.engine);
   if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
   ctx.reply.Ok();
 }
 
 // RENAMENX key newkey
 void CmdRenameNx(CommandContext& ctx, ArgList args) {
-  auto r = OpRename(ctx.engine.keyspace(), Db(ctx), args[1], args[2], true, Engine::NowMs());
+  auto r = OpRename(ctx.engine.keyspace(), Db(ctx), args[1], args[2], true, Engine::NowMs(),
+                    &ctx.engine);
   if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
   ctx.reply.Integer(*r ? 1 : 0);
 }
@@ -214,8 +221,8 @@ void CmdCopy(CommandContext& ctx, ArgList args) {
     }
   }
   if (src_db == dst_db && args[1] == args[2]) return ctx.reply.Error(errors::kSameObject);
-  auto r =
-      OpCopy(ctx.engine.keyspace(), src_db, dst_db, args[1], args[2], replace, Engine::NowMs());
+  auto r = OpCopy(ctx.engine.keyspace(), src_db, dst_db, args[1], args[2], replace, Engine::NowMs(),
+                  &ctx.engine);
   if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
   ctx.reply.Integer(*r ? 1 : 0);
 }
@@ -228,7 +235,7 @@ void CmdMove(CommandContext& ctx, ArgList args) {
     return ctx.reply.Error(errors::kDbIndexOutOfRange);
   int src_db = Db(ctx);
   if (src_db == dst_db) return ctx.reply.Error(errors::kSameObject);
-  auto r = OpMove(ctx.engine.keyspace(), src_db, dst_db, args[1], Engine::NowMs());
+  auto r = OpMove(ctx.engine.keyspace(), src_db, dst_db, args[1], Engine::NowMs(), &ctx.engine);
   if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
   ctx.reply.Integer(*r ? 1 : 0);
 }
@@ -490,8 +497,10 @@ void ExpireGeneric(CommandContext& ctx, ArgList args, int64_t basetime_ms, bool 
   if ((flags & kExpLt) && current != -1 && when >= current) return ctx.reply.Integer(0);
   if (when <= now) {
     s.Delete(db, link);  // a time in the past deletes the key (Redis's checkAlreadyExpired)
+    Notify(ctx, kNotifyGeneric, "del", args[1]);
   } else {
     s.Update(db, link, [&](Entry* x) { return SetExpire(x, when); });
+    Notify(ctx, kNotifyGeneric, "expire", args[1]);
   }
   ctx.reply.Integer(1);
 }
@@ -549,6 +558,7 @@ void CmdPersist(CommandContext& ctx, ArgList args) {
   Entry** link = s.Find(db, k, Engine::NowMs());
   if (!link || !(*link)->has_expire()) return ctx.reply.Integer(0);
   s.Update(db, link, [](Entry* e) { return SetExpire(e, 0); });
+  Notify(ctx, kNotifyGeneric, "persist", args[1]);
   ctx.reply.Integer(1);
 }
 
@@ -578,7 +588,7 @@ void ObjectGeneric(CommandContext& ctx, ArgList args, ObjectField field) {
   Keyspace& ks = ctx.engine.keyspace();
   KeyRef k(args[2]);
   auto lk = ks.Lock(k);
-  Entry** link = FindNoTouch(ks.shard(k), Db(ctx), k, Engine::NowMs());
+  Entry** link = FindNoTouch(ks.shard(k), Db(ctx), k, Engine::NowMs(), /*keymiss=*/false);
   if (!link) return ctx.reply.Null();
   const Entry* e = *link;
   switch (field) {
@@ -705,7 +715,7 @@ std::string_view ObjectEncodingName(const Entry& e) {
   }
 }
 
-OpResult<int64_t> OpDel(Keyspace& ks, int db, ArgList keys, int64_t now_ms) {
+OpResult<int64_t> OpDel(Keyspace& ks, int db, ArgList keys, int64_t now_ms, Engine* events) {
   std::vector<KeyRef> refs = MakeRefs(keys);
   int64_t n = 0;
   auto guard = ks.LockKeys(refs);
@@ -714,13 +724,14 @@ OpResult<int64_t> OpDel(Keyspace& ks, int db, ArgList keys, int64_t now_ms) {
     if (Entry** link = s.Find(db, k, now_ms)) {
       s.Delete(db, link);
       ++n;
+      if (events) Notify(*events, kNotifyGeneric, "del", k.key, db);
     }
   }
   return n;
 }
 
 OpResult<bool> OpRename(Keyspace& ks, int db, std::string_view src, std::string_view dst, bool nx,
-                        int64_t now_ms) {
+                        int64_t now_ms, Engine* events) {
   KeyRef refs[2] = {KeyRef(src), KeyRef(dst)};
   const KeyRef& a = refs[0];
   const KeyRef& b = refs[1];
@@ -738,11 +749,15 @@ OpResult<bool> OpRename(Keyspace& ks, int db, std::string_view src, std::string_
   Entry* e = sa.Take(db, link);
   Entry* moved = RekeyEntry(e, dst, b.hash);  // keeps the value, TTL and access time
   sb.Insert(db, moved);
+  if (events) {
+    Notify(*events, kNotifyGeneric, "rename_from", src, db);
+    Notify(*events, kNotifyGeneric, "rename_to", dst, db);
+  }
   return true;
 }
 
 OpResult<bool> OpCopy(Keyspace& ks, int src_db, int dst_db, std::string_view src,
-                      std::string_view dst, bool replace, int64_t now_ms) {
+                      std::string_view dst, bool replace, int64_t now_ms, Engine* events) {
   KeyRef refs[2] = {KeyRef(src), KeyRef(dst)};
   const KeyRef& a = refs[0];
   const KeyRef& b = refs[1];
@@ -757,10 +772,12 @@ OpResult<bool> OpCopy(Keyspace& ks, int src_db, int dst_db, std::string_view src
     sb.Delete(dst_db, dlink);
   }
   sb.Insert(dst_db, CloneEntry(e, dst, b.hash));
+  if (events) Notify(*events, kNotifyGeneric, "copy_to", dst, dst_db);
   return true;
 }
 
-OpResult<bool> OpMove(Keyspace& ks, int src_db, int dst_db, std::string_view key, int64_t now_ms) {
+OpResult<bool> OpMove(Keyspace& ks, int src_db, int dst_db, std::string_view key, int64_t now_ms,
+                      Engine* events) {
   KeyRef k(key);
   auto lk = ks.Lock(k);
   Shard& s = ks.shard(k);
@@ -768,6 +785,10 @@ OpResult<bool> OpMove(Keyspace& ks, int src_db, int dst_db, std::string_view key
   if (s.Find(dst_db, k, now_ms)) return false;
   Entry** link = s.Find(src_db, k, now_ms);  // re-find after the other lookup
   s.Insert(dst_db, s.Take(src_db, link));
+  if (events) {
+    Notify(*events, kNotifyGeneric, "move_from", key, src_db);
+    Notify(*events, kNotifyGeneric, "move_to", key, dst_db);
+  }
   return true;
 }
 

@@ -13,6 +13,8 @@
 
 namespace aegisr {
 
+class Engine;
+
 // SCAN cursor layout. The keyspace is 256 shards, each with its own Table whose Scan uses
 // Redis's reverse-binary cursor. The SCAN cursor packs both:
 //   bits 0..7   the shard being scanned (0..255)
@@ -45,17 +47,20 @@ std::string_view TypeName(ValueType t);
 // MEMORY USAGE key [SAMPLES count]; exported so a MEMORY container owned elsewhere can use it.
 void CmdMemoryUsage(CommandContext& ctx, ArgList args);
 
-// Data operations (take their own locks). db is a valid database index.
+// Data operations (take their own locks). db is a valid database index. With `events` set they
+// raise the keyspace notifications Redis raises (engine/notify.h) while holding the locks.
 // Number of keys removed (DEL/UNLINK).
-OpResult<int64_t> OpDel(Keyspace& ks, int db, ArgList keys, int64_t now_ms);
+OpResult<int64_t> OpDel(Keyspace& ks, int db, ArgList keys, int64_t now_ms,
+                        Engine* events = nullptr);
 // RENAME (nx=false: true when renamed) / RENAMENX (false when the destination exists).
 // kNoSuchKey when the source is missing.
 OpResult<bool> OpRename(Keyspace& ks, int db, std::string_view src, std::string_view dst, bool nx,
-                        int64_t now_ms);
+                        int64_t now_ms, Engine* events = nullptr);
 // COPY: true when copied, false when src missing or dst exists without replace.
 OpResult<bool> OpCopy(Keyspace& ks, int src_db, int dst_db, std::string_view src,
-                      std::string_view dst, bool replace, int64_t now_ms);
+                      std::string_view dst, bool replace, int64_t now_ms, Engine* events = nullptr);
 // MOVE: true when moved.
-OpResult<bool> OpMove(Keyspace& ks, int src_db, int dst_db, std::string_view key, int64_t now_ms);
+OpResult<bool> OpMove(Keyspace& ks, int src_db, int dst_db, std::string_view key, int64_t now_ms,
+                      Engine* events = nullptr);
 
 }  // namespace aegisr

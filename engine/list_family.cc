@@ -20,6 +20,7 @@
 #include "engine/errors.h"
 #include "engine/family.h"
 #include "engine/keyspace/entry.h"
+#include "engine/notify.h"
 #include "engine/types/packed_list.h"
 
 namespace aegisr {
@@ -144,6 +145,7 @@ void Push(CommandContext& ctx, ArgList args, End end, bool only_existing) {
     len = l.size();
     return e;
   });
+  Notify(ctx, kNotifyList, end == End::kLeft ? "lpush" : "rpush", args[1]);
   ctx.reply.Integer(static_cast<int64_t>(len));
 }
 
@@ -152,8 +154,10 @@ void CmdRPush(CommandContext& ctx, ArgList args) { Push(ctx, args, End::kRight, 
 void CmdLPushX(CommandContext& ctx, ArgList args) { Push(ctx, args, End::kLeft, true); }
 void CmdRPushX(CommandContext& ctx, ArgList args) { Push(ctx, args, End::kRight, true); }
 
-// Pops up to n elements from one end of the list at link into out; deletes the key if emptied.
-void PopInto(Shard& s, int db, Entry** link, End end, size_t n, std::vector<std::string>* out) {
+// Pops up to n elements from one end of the list at link into out; deletes the key if emptied
+// (returns true then). With events, raises lpop/rpop and del as Redis does.
+bool PopInto(Shard& s, int db, Entry** link, End end, size_t n, std::vector<std::string>* out,
+             Engine* events = nullptr, std::string_view key = {}) {
   bool emptied = false;
   s.Update(db, link, [&](Entry* e) {
     PackedList& l = MutableList(e);
@@ -163,6 +167,11 @@ void PopInto(Shard& s, int db, Entry** link, End end, size_t n, std::vector<std:
     return e;
   });
   if (emptied) s.Delete(db, link);
+  if (events) {
+    Notify(*events, kNotifyList, end == End::kLeft ? "lpop" : "rpop", key, db);
+    if (emptied) Notify(*events, kNotifyGeneric, "del", key, db);
+  }
+  return emptied;
 }
 
 // LPOP/RPOP key [count]
@@ -182,7 +191,7 @@ void Pop(CommandContext& ctx, ArgList args, End end) {
   if (!link) return has_count ? ctx.reply.NullArray() : ctx.reply.Null();
   if (has_count && count == 0) return ctx.reply.ArrayHeader(0);
   std::vector<std::string> popped;
-  PopInto(s, db, link, end, static_cast<size_t>(count), &popped);
+  PopInto(s, db, link, end, static_cast<size_t>(count), &popped, &ctx.engine, args[1]);
   if (!has_count) return ctx.reply.Bulk(popped[0]);
   ctx.reply.ArrayHeader(popped.size());
   for (const std::string& v : popped) ctx.reply.Bulk(v);
@@ -250,6 +259,7 @@ void CmdLSet(CommandContext& ctx, ArgList args) {
     });
     return e;
   });
+  Notify(ctx, kNotifyList, "lset", args[1]);
   ctx.reply.Ok();
 }
 
@@ -267,6 +277,8 @@ void CmdLTrim(CommandContext& ctx, ArgList args) {
   size_t first, last;
   if (!ClampRange(start, stop, ListOf(*link).size(), &first, &last)) {
     s.Delete(db, link);  // nothing left
+    Notify(ctx, kNotifyList, "ltrim", args[1]);
+    Notify(ctx, kNotifyGeneric, "del", args[1]);
     return ctx.reply.Ok();
   }
   s.Update(db, link, [&](Entry* e) {
@@ -276,6 +288,7 @@ void CmdLTrim(CommandContext& ctx, ArgList args) {
     for (size_t i = 0; i < drop_back; ++i) l.PopBack();
     return e;
   });
+  Notify(ctx, kNotifyList, "ltrim", args[1]);
   ctx.reply.Ok();
 }
 
@@ -320,6 +333,8 @@ void CmdLRem(CommandContext& ctx, ArgList args) {
     return e;
   });
   if (emptied) s.Delete(db, link);
+  Notify(ctx, kNotifyList, "lrem", args[1]);
+  if (emptied) Notify(ctx, kNotifyGeneric, "del", args[1]);
   ctx.reply.Integer(static_cast<int64_t>(limit));
 }
 
@@ -357,6 +372,7 @@ void CmdLInsert(CommandContext& ctx, ArgList args) {
     len = l.size();
     return e;
   });
+  Notify(ctx, kNotifyList, "linsert", args[1]);
   ctx.reply.Integer(static_cast<int64_t>(len));
 }
 
@@ -412,8 +428,10 @@ enum class MoveResult : uint8_t { kMoved, kNoSource, kWrongType };
 
 // Moves one element from the list at refs[0] to the list at refs[1] (created if absent), with
 // both shards locked; the destination's type is checked before anything changes, as Redis does.
-MoveResult MoveOne(Keyspace& ks, int db, const KeyRef refs[2], End from, End to,
+// Raises Redis's events in its order: the destination's push, the source's pop, its del.
+MoveResult MoveOne(Engine& engine, int db, const KeyRef refs[2], End from, End to,
                    std::string* moved) {
+  Keyspace& ks = engine.keyspace();
   Shard& ss = ks.shard(refs[0]);
   bool wrong;
   Entry** src = FindList(ss, db, refs[0], &wrong);
@@ -423,7 +441,23 @@ MoveResult MoveOne(Keyspace& ks, int db, const KeyRef refs[2], End from, End to,
   FindList(ds, db, refs[1], &wrong);
   if (wrong) return MoveResult::kWrongType;
   std::vector<std::string> popped;
-  PopInto(ss, db, src, from, 1, &popped);
+  if (refs[0].key == refs[1].key) {
+    // A rotation: the list never empties, as in Redis (no del, no new key).
+    ss.Update(db, src, [&](Entry* e) {
+      PackedList& l = MutableList(e);
+      std::string v = from == End::kLeft ? l.PopFront() : l.PopBack();
+      if (to == End::kLeft)
+        l.PushFront(v);
+      else
+        l.PushBack(v);
+      *moved = std::move(v);
+      return e;
+    });
+    Notify(engine, kNotifyList, to == End::kLeft ? "lpush" : "rpush", refs[1].key, db);
+    Notify(engine, kNotifyList, from == End::kLeft ? "lpop" : "rpop", refs[0].key, db);
+    return MoveResult::kMoved;
+  }
+  bool emptied = PopInto(ss, db, src, from, 1, &popped);
   // The source may have gone (emptied; or it was the destination): look the destination up again.
   Entry** dst = ds.Find(db, refs[1], Engine::NowMs());
   if (!dst) {
@@ -438,6 +472,9 @@ MoveResult MoveOne(Keyspace& ks, int db, const KeyRef refs[2], End from, End to,
       l.PushBack(popped[0]);
     return e;
   });
+  Notify(engine, kNotifyList, to == End::kLeft ? "lpush" : "rpush", refs[1].key, db);
+  Notify(engine, kNotifyList, from == End::kLeft ? "lpop" : "rpop", refs[0].key, db);
+  if (emptied) Notify(engine, kNotifyGeneric, "del", refs[0].key, db);
   *moved = std::move(popped[0]);
   return MoveResult::kMoved;
 }
@@ -448,7 +485,7 @@ void Move(CommandContext& ctx, ArgList args, End from, End to) {
   KeyRef refs[2] = {KeyRef(args[1]), KeyRef(args[2])};
   auto guard = ks.LockKeys(refs);
   std::string moved;
-  switch (MoveOne(ks, Db(ctx), refs, from, to, &moved)) {
+  switch (MoveOne(ctx.engine, Db(ctx), refs, from, to, &moved)) {
     case MoveResult::kWrongType:
       return ctx.reply.Error(errors::kWrongType);
     case MoveResult::kNoSource:
@@ -519,11 +556,11 @@ void ReplyKeyElements(ReplySink& reply, std::string_view key, const std::vector<
 }
 
 // Pops up to count elements from the first of keys that holds a list (PopFromFirstKey).
-FirstResult PopFirst(Keyspace& ks, int db, std::span<const KeyRef> keys, End end, size_t count,
+FirstResult PopFirst(Engine& engine, int db, std::span<const KeyRef> keys, End end, size_t count,
                      const KeyRef** from, std::vector<std::string>* out) {
-  return PopFromFirstKey(ks, db, keys, ValueType::kList,
+  return PopFromFirstKey(engine.keyspace(), db, keys, ValueType::kList,
                          [&](Shard& s, Entry** link, const KeyRef& k) {
-                           PopInto(s, db, link, end, count, out);
+                           PopInto(s, db, link, end, count, out, &engine, k.key);
                            *from = &k;
                          });
 }
@@ -537,7 +574,7 @@ void CmdLMPop(CommandContext& ctx, ArgList args) {
   auto guard = ks.LockKeys(a.keys);
   const KeyRef* from = nullptr;
   std::vector<std::string> popped;
-  switch (PopFirst(ks, Db(ctx), a.keys, a.end, size_t(a.count), &from, &popped)) {
+  switch (PopFirst(ctx.engine, Db(ctx), a.keys, a.end, size_t(a.count), &from, &popped)) {
     case FirstResult::kWrongType:
       return ctx.reply.Error(errors::kWrongType);
     case FirstResult::kAllEmpty:
@@ -560,7 +597,7 @@ void ServeBPop(Engine& engine, BlockedClient& bc, const KeyRef& k) {
   Shard& s = engine.keyspace().shard(k);
   Entry** link = s.Find(bc.db, k, Engine::NowMs());
   bc.result.emplace_back(k.key);
-  PopInto(s, bc.db, link, End(bc.from), 1, &bc.result);
+  PopInto(s, bc.db, link, End(bc.from), 1, &bc.result, &engine, k.key);
 }
 void ReplyBPop(const BlockedClient& bc, ReplySink& reply) {
   reply.ArrayHeader(2);
@@ -576,7 +613,7 @@ void ServeBMPop(Engine& engine, BlockedClient& bc, const KeyRef& k) {
   Shard& s = engine.keyspace().shard(k);
   Entry** link = s.Find(bc.db, k, Engine::NowMs());
   bc.result.emplace_back(k.key);
-  PopInto(s, bc.db, link, End(bc.from), size_t(bc.count), &bc.result);
+  PopInto(s, bc.db, link, End(bc.from), size_t(bc.count), &bc.result, &engine, k.key);
 }
 void ReplyBMPop(const BlockedClient& bc, ReplySink& reply) {
   ReplyKeyElements(reply, bc.result[0], bc.result, 1);
@@ -594,7 +631,7 @@ void ServeBMove(Engine& engine, BlockedClient& bc, const KeyRef& k) {
     return;
   }
   std::string moved;
-  if (MoveOne(ks, bc.db, refs, End(bc.from), End(bc.to), &moved) == MoveResult::kWrongType) {
+  if (MoveOne(engine, bc.db, refs, End(bc.from), End(bc.to), &moved) == MoveResult::kWrongType) {
     bc.error = errors::kWrongType;
   } else {
     bc.result.push_back(std::move(moved));
@@ -626,7 +663,7 @@ void BlockingPop(CommandContext& ctx, ArgList args) {
   const KeyRef* from = nullptr;
   std::vector<std::string> popped;
   End end = EqualsIgnoreCase(args[0], "blpop") ? End::kLeft : End::kRight;
-  switch (PopFirst(ks, Db(ctx), keys, end, 1, &from, &popped)) {
+  switch (PopFirst(ctx.engine, Db(ctx), keys, end, 1, &from, &popped)) {
     case FirstResult::kWrongType:
       return ctx.reply.Error(errors::kWrongType);
     case FirstResult::kPopped:
@@ -655,7 +692,7 @@ void CmdBLMPop(CommandContext& ctx, ArgList args) {
   auto guard = ks.LockKeys(a.keys);
   const KeyRef* from = nullptr;
   std::vector<std::string> popped;
-  switch (PopFirst(ks, Db(ctx), a.keys, a.end, size_t(a.count), &from, &popped)) {
+  switch (PopFirst(ctx.engine, Db(ctx), a.keys, a.end, size_t(a.count), &from, &popped)) {
     case FirstResult::kWrongType:
       return ctx.reply.Error(errors::kWrongType);
     case FirstResult::kPopped:
@@ -681,7 +718,7 @@ void BlockingMove(CommandContext& ctx, ArgList args, End from, End to) {
   KeyRef refs[2] = {KeyRef(args[1]), KeyRef(args[2])};
   auto guard = ks.LockKeys(refs);
   std::string moved;
-  switch (MoveOne(ks, Db(ctx), refs, from, to, &moved)) {
+  switch (MoveOne(ctx.engine, Db(ctx), refs, from, to, &moved)) {
     case MoveResult::kWrongType:
       return ctx.reply.Error(errors::kWrongType);
     case MoveResult::kMoved:

@@ -15,6 +15,7 @@
 #include "engine/client.h"
 #include "engine/command.h"
 #include "engine/engine.h"
+#include "engine/notify.h"
 #include "engine/pubsub.h"
 
 namespace aegisr {
@@ -126,10 +127,12 @@ void CmdSUnsubscribe(CommandContext& ctx, ArgList args) {
 // PUBLISH channel message
 void CmdPublish(CommandContext& ctx, ArgList args) {
   ctx.reply.Integer(int64_t(ctx.engine.pubsub().Publish(args[1], args[2])));
+  NoteBusMessage(ctx.engine, args[1], args[2]);  // the event bus records chosen channels
 }
 // SPUBLISH shardchannel message
 void CmdSPublish(CommandContext& ctx, ArgList args) {
   ctx.reply.Integer(int64_t(ctx.engine.pubsub().SPublish(args[1], args[2])));
+  NoteBusMessage(ctx.engine, args[1], args[2]);
 }
 
 void SubcommandSyntaxError(CommandContext& ctx, std::string_view sub) {

@@ -25,6 +25,7 @@
 #include "engine/key_errors.h"
 #include "engine/key_family.h"
 #include "engine/keyspace/entry.h"
+#include "engine/notify.h"
 #include "engine/types/set_value.h"
 
 namespace aegisr {
@@ -146,6 +147,7 @@ void CmdSAdd(CommandContext& ctx, ArgList args) {
     });
     return e;
   });
+  if (added) Notify(ctx, kNotifySet, "sadd", args[1]);
   ctx.reply.Integer(added);
 }
 
@@ -165,6 +167,8 @@ void CmdSRem(CommandContext& ctx, ArgList args) {
     return e;
   });
   if (emptied) key.s.Delete(key.db, key.link);
+  if (removed) Notify(ctx, kNotifySet, "srem", args[1]);
+  if (emptied) Notify(ctx, kNotifyGeneric, "del", args[1]);
   ctx.reply.Integer(removed);
 }
 
@@ -279,6 +283,7 @@ void CmdSPop(CommandContext& ctx, ArgList args) {
   if (count == 0) return ctx.reply.SetHeader(0);
   std::vector<std::string> popped;
   const SetValue& cur = key.set();
+  Notify(ctx, kNotifySet, "spop", args[1]);
   if (uint64_t(count) >= cur.size()) {
     // Everything: reply with the members and delete the key.
     if (has_count)
@@ -286,6 +291,7 @@ void CmdSPop(CommandContext& ctx, ArgList args) {
     else
       cur.ForEach([&](std::string_view m) { ctx.reply.Bulk(m); });
     key.s.Delete(key.db, key.link);
+    Notify(ctx, kNotifyGeneric, "del", args[1]);
     return;
   }
   key.s.Update(key.db, key.link, [&](Entry* e) {
@@ -341,14 +347,18 @@ void CmdSMove(CommandContext& ctx, ArgList args) {
     return e;
   });
   if (emptied) ss.Delete(db, src);
+  Notify(ctx, kNotifySet, "srem", args[1]);
+  if (emptied) Notify(ctx, kNotifyGeneric, "del", args[1]);
   // Links of the destination's shard may have moved: find it again.
   dst = ds.Find(db, refs[1], Engine::NowMs());
   if (!dst) dst = CreateSet(ds, db, refs[1]);
   SetValue::Limits lim = LimitsOf(ctx);
+  bool added = false;
   ds.Update(db, dst, [&](Entry* e) {
-    ChangeSet(e, [&](SetValue*& set) { AddTo(set, member, lim); });
+    ChangeSet(e, [&](SetValue*& set) { added = AddTo(set, member, lim); });
     return e;
   });
+  if (added) Notify(ctx, kNotifySet, "sadd", args[2]);
   ctx.reply.Integer(1);
 }
 
@@ -447,15 +457,36 @@ void SetOperation(CommandContext& ctx, ArgList args, SetOp op, bool store) {
   auto guard = ks.LockKeys(refs);
   std::vector<const SetValue*> sets;
   if (!CollectSets(ctx, args, store ? 2 : 1, args.size() - 1, !store, &sets)) return;
+  if (store && op == SetOp::kInter) {
+    // SINTERSTORE reads its sources as Redis's lookupKeyRead does, up to the first missing one.
+    for (size_t i = 0; i < sets.size(); ++i) {
+      if (sets[i]) continue;
+      Notify(ctx, kNotifyKeyMiss, "keymiss", args[2 + i]);
+      break;
+    }
+  }
   OwnedSet result;
   Combine(op, sets, LimitsOf(ctx), &result);
   if (!store) return ReplyMembers(ctx.reply, *result);
   int db = Db(ctx);
   Shard& ds = ks.shard(refs[0]);
-  if (Entry** old = ds.Find(db, refs[0], Engine::NowMs())) ds.Delete(db, old);
+  bool existed = false;
+  if (Entry** old = ds.Find(db, refs[0], Engine::NowMs())) {
+    ds.Delete(db, old);
+    existed = true;
+  }
   size_t n = (*result).size();
-  if (n > 0)
+  if (n > 0) {
+    OverwriteScope overwrite(existed);
     ds.Insert(db, NewObjectEntry(refs[0].key, refs[0].hash, ValueType::kSet, result.release()));
+    Notify(ctx, kNotifySet,
+           op == SetOp::kUnion   ? "sunionstore"
+           : op == SetOp::kInter ? "sinterstore"
+                                 : "sdiffstore",
+           args[1]);
+  } else if (existed) {
+    Notify(ctx, kNotifyGeneric, "del", args[1]);
+  }
   ctx.reply.Integer(int64_t(n));
 }
 

@@ -22,6 +22,7 @@
 #include "engine/errors.h"
 #include "engine/family.h"
 #include "engine/keyspace/entry.h"
+#include "engine/notify.h"
 #include "engine/types/packed_list.h"
 
 namespace aegisr {
@@ -285,9 +286,18 @@ void Sort(CommandContext& ctx, ArgList args, bool readonly) {
   }
   KeyRef dst(o.store);
   Shard& ds = ks.shard(dst);
-  if (Entry** old = ds.Find(db, dst, Engine::NowMs())) ds.Delete(db, old);
-  if (!list->empty())
+  bool existed = false;
+  if (Entry** old = ds.Find(db, dst, Engine::NowMs())) {
+    ds.Delete(db, old);
+    existed = true;
+  }
+  if (!list->empty()) {
+    OverwriteScope overwrite(existed);
     ds.Insert(db, NewObjectEntry(dst.key, dst.hash, ValueType::kList, list.release()));
+    Notify(ctx, kNotifyList, "sortstore", dst.key);
+  } else if (existed) {
+    Notify(ctx, kNotifyGeneric, "del", dst.key);
+  }
   ctx.reply.Integer(int64_t(out_len));
 }
 

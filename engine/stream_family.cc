@@ -22,6 +22,7 @@
 #include "engine/errors.h"
 #include "engine/key_family.h"
 #include "engine/keyspace/entry.h"
+#include "engine/notify.h"
 
 namespace aegisr {
 
@@ -294,12 +295,15 @@ void CmdXAdd(CommandContext& ctx, ArgList args) {
     s.Insert(key.db, NewStreamEntry(key.k.key, key.k.hash));
     link = s.Find(key.db, key.k, Engine::NowMs());
   }
+  uint64_t trimmed = 0;
   s.Update(key.db, link, [&](Entry* e) {
     Stream& st = MutableStream(e);
     st.Append(id, args.subspan(field_pos));
-    if (a.has_trim) st.TrimHead(a.trim);
+    if (a.has_trim) trimmed = st.TrimHead(a.trim);
     return e;
   });
+  Notify(ctx, kNotifyStream, "xadd", args[1]);
+  if (trimmed) Notify(ctx, kNotifyStream, "xtrim", args[1]);
   ReplyStreamId(ctx.reply, id);
   NoteStreamReady(s, key.db, key.k.key);
 }
@@ -367,6 +371,7 @@ void CmdXDel(CommandContext& ctx, ArgList args) {
     for (StreamId id : ids) deleted += st.Delete(id) ? 1 : 0;
     return e;
   });
+  Notify(ctx, kNotifyStream, "xdel", args[1]);
   ctx.reply.Integer(deleted);
 }
 
@@ -382,6 +387,7 @@ void CmdXTrim(CommandContext& ctx, ArgList args) {
     removed = MutableStream(e).TrimHead(a.trim);
     return e;
   });
+  if (removed) Notify(ctx, kNotifyStream, "xtrim", args[1]);
   ctx.reply.Integer(int64_t(removed));
 }
 
@@ -421,6 +427,7 @@ void CmdXSetId(CommandContext& ctx, ArgList args) {
     if (max_deleted != StreamId::Min()) st.set_max_deleted_id(max_deleted);
     return e;
   });
+  Notify(ctx, kNotifyStream, "xsetid", args[1]);
   ctx.reply.Ok();
 }
 

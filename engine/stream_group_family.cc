@@ -22,6 +22,7 @@
 #include "engine/errors.h"
 #include "engine/family.h"
 #include "engine/keyspace/entry.h"
+#include "engine/notify.h"
 #include "engine/stream_family.h"
 #include "engine/types/stream.h"
 
@@ -204,6 +205,7 @@ void CmdXGroup(CommandContext& ctx, ArgList args) {
       ng->entries_read = entries_read;
       s.groups().emplace(std::string(gname), std::move(ng));
     });
+    Notify(ctx, kNotifyStream, "xgroup-create", args[2]);
     return ctx.reply.Ok();
   }
   if (setid && (args.size() == 5 || args.size() == 7)) {
@@ -218,6 +220,7 @@ void CmdXGroup(CommandContext& ctx, ArgList args) {
       mg.last_id = id;
       mg.entries_read = entries_read;
     });
+    Notify(ctx, kNotifyStream, "xgroup-setid", args[2]);
     return ctx.reply.Ok();
   }
   if (EqualsIgnoreCase(sub, "destroy") && args.size() == 4) {
@@ -225,17 +228,20 @@ void CmdXGroup(CommandContext& ctx, ArgList args) {
     key.Change([&](Stream& s) { s.groups().erase(s.groups().find(gname)); });
     // Clients blocked reading this group are told it is gone (ReadGroupReady), as Redis does.
     NoteStreamReady(key.s, key.db, key.k.key);
+    Notify(ctx, kNotifyStream, "xgroup-destroy", args[2]);
     return ctx.reply.Integer(1);
   }
   if (EqualsIgnoreCase(sub, "createconsumer") && args.size() == 5) {
     if (g->FindConsumer(args[4])) return ctx.reply.Integer(0);
     key.Change([&](Stream& s) { GroupOf(s, gname).GetOrCreateConsumer(args[4], Engine::NowMs()); });
+    Notify(ctx, kNotifyStream, "xgroup-createconsumer", args[2]);
     return ctx.reply.Integer(1);
   }
   if (EqualsIgnoreCase(sub, "delconsumer") && args.size() == 5) {
     if (!g->FindConsumer(args[4])) return ctx.reply.Integer(0);
     size_t pending = 0;
     key.Change([&](Stream& s) { pending = GroupOf(s, gname).DeleteConsumer(args[4]); });
+    Notify(ctx, kNotifyStream, "xgroup-delconsumer", args[2]);
     return ctx.reply.Integer(static_cast<int64_t>(pending));
   }
   SubcommandSyntaxError(ctx.reply, args);

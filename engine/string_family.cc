@@ -30,6 +30,7 @@
 #include "engine/errors.h"
 #include "engine/family.h"
 #include "engine/keyspace/entry.h"
+#include "engine/notify.h"
 #include "engine/string_errors.h"
 
 namespace aegisr {
@@ -153,6 +154,7 @@ void StoreString(Shard& s, int db, const KeyRef& k, Entry** link, std::string_vi
   }
   Entry* e = NewStringEntry(k.key, k.hash, v);
   if (expire_at) e = SetExpire(e, expire_at);
+  OverwriteScope overwrite(link != nullptr);
   s.Insert(db, e);
 }
 
@@ -352,6 +354,8 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view valu
     return;
   }
   StoreString(s, db, k, link, value, expire_at, opt.flags & kStrKeepTtl);
+  Notify(ctx, kNotifyString, "set", key);
+  if (expire_at) Notify(ctx, kNotifyGeneric, "expire", key);
   if (!(opt.flags & kStrGet)) {
     if (kind == SetReply::kOneOrZero)
       ctx.reply.Integer(1);
@@ -402,6 +406,7 @@ void CmdGetSet(CommandContext& ctx, ArgList args) {
   if (!ReplyGet(ctx.reply, OpGet(s, db, k, scratch, now, ks.lru_clock()))) return;
   // Re-find: the lookup above may have expired the key. The TTL is dropped, as SET does.
   StoreString(s, db, k, s.Find(db, k, now), args[2], 0, false);
+  Notify(ctx, kNotifyString, "set", args[1]);
 }
 
 // GETDEL key
@@ -416,6 +421,7 @@ void CmdGetDel(CommandContext& ctx, ArgList args) {
   char scratch[24];
   ctx.reply.Bulk((*link)->str(scratch));
   s.Delete(db, link);
+  Notify(ctx, kNotifyGeneric, "del", args[1]);
 }
 
 // GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
@@ -448,10 +454,15 @@ void CmdGetEx(CommandContext& ctx, ArgList args) {
   ctx.reply.Bulk((*link)->str(scratch));
   if ((opt.flags & (kStrExat | kStrPxat)) && expire_at <= now) {
     s.Delete(db, link);  // an absolute time already past deletes the key
+    Notify(ctx, kNotifyGeneric, "del", args[1]);
   } else if (expire_at) {
     s.Update(db, link, [&](Entry* e) { return SetExpire(e, expire_at); });
+    Notify(ctx, kNotifyGeneric, "expire", args[1]);
   } else if (opt.flags & kStrPersist) {
-    if ((*link)->has_expire()) s.Update(db, link, [](Entry* e) { return SetExpire(e, 0); });
+    if ((*link)->has_expire()) {
+      s.Update(db, link, [](Entry* e) { return SetExpire(e, 0); });
+      Notify(ctx, kNotifyGeneric, "persist", args[1]);
+    }
   }
 }
 
@@ -502,6 +513,7 @@ void MSetGeneric(CommandContext& ctx, ArgList args, bool nx) {
     const KeyRef& k = refs[i];
     Shard& s = ks.shard(k);
     StoreString(s, db, k, s.Find(db, k, now), args[2 * i + 2], 0, false);
+    Notify(ctx, kNotifyString, "set", k.key);
   }
   if (nx)
     ctx.reply.Integer(1);
@@ -519,6 +531,7 @@ void CmdAppend(CommandContext& ctx, ArgList args) {
   size_t max_len = MaxStringLen(ctx.engine);
   auto lk = ks.Lock(k);
   OpResult<size_t> r = OpAppend(ks.shard(k), Db(ctx), k, args[2], max_len, Engine::NowMs());
+  if (r.ok()) Notify(ctx, kNotifyString, "append", args[1]);
   if (r.ok())
     ctx.reply.Integer(static_cast<int64_t>(*r));
   else if (r.status() == OpStatus::kOutOfRange)
@@ -548,6 +561,7 @@ void IncrByGeneric(CommandContext& ctx, std::string_view key, int64_t incr) {
   KeyRef k(key);
   auto lk = ks.Lock(k);
   OpResult<int64_t> r = OpIncrBy(ks.shard(k), Db(ctx), k, incr, Engine::NowMs());
+  if (r.ok()) Notify(ctx, kNotifyString, "incrby", key);
   if (r.ok())
     ctx.reply.Integer(*r);
   else
@@ -623,6 +637,7 @@ void CmdIncrByFloat(CommandContext& ctx, ArgList args) {
   } else {
     s.Insert(db, NewStringEntry(k.key, k.hash, text, /*allow_int=*/false));
   }
+  Notify(ctx, kNotifyString, "incrbyfloat", args[1]);
   ctx.reply.Bulk(text);
 }
 
@@ -681,6 +696,7 @@ void CmdSetRange(CommandContext& ctx, ArgList args) {
   auto lk = ks.Lock(k);
   OpResult<size_t> r =
       OpSetRange(ks.shard(k), Db(ctx), k, offset, args[3], max_len, Engine::NowMs());
+  if (r.ok() && !args[3].empty()) Notify(ctx, kNotifyString, "setrange", args[1]);
   if (r.ok())
     ctx.reply.Integer(static_cast<int64_t>(*r));
   else if (r.status() == OpStatus::kOutOfRange)

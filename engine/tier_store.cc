@@ -138,6 +138,12 @@ bool TierStore::Offload(Shard& s, int db, Entry** link) {
   Entry* e = *link;
   if (e->on_disk()) return false;
   if (IsPinned(GhostHash(e->hash, db))) return false;
+  // The event bus's stream stays in RAM: its appends run after commands and cannot wait for a
+  // read (engine/notify.h).
+  if (db == 0 && e->type == ValueType::kStream &&
+      cfg_.event_bus_enabled.load(std::memory_order_relaxed) &&
+      e->key() == cfg_.Read(&Config::event_bus_stream))
+    return false;
   if (e->has_clean_copy()) {  // read back and unchanged: the record on disk is the value
     s.Update(
         db, link, [](Entry* x) { return OffloadToCleanCopy(x); }, /*touch_watch=*/false);

@@ -27,6 +27,7 @@
 #include "engine/key_errors.h"
 #include "engine/key_family.h"
 #include "engine/keyspace/entry.h"
+#include "engine/notify.h"
 #include "engine/types/set_value.h"
 #include "engine/types/zset.h"
 
@@ -246,14 +247,24 @@ Entry** CreateZ(Shard& s, int db, const KeyRef& k, ZSet* z) {
 // Replaces whatever is at k by a new sorted set of `members` (deletes k if empty): the STORE
 // commands' destination.
 // size_hint picks the starting encoding as ZSet's constructor does; later inserts may convert.
-void StoreZ(Keyspace& ks, int db, const KeyRef& k, const std::vector<Member>& members,
-            size_t size_hint) {
-  Shard& s = ks.shard(k);
-  if (Entry** link = s.Find(db, k, Engine::NowMs())) s.Delete(db, link);
-  if (members.empty()) return;
+// Raises `event` on k (or "del" when an existing k is removed by an empty result).
+void StoreZ(CommandContext& ctx, int db, const KeyRef& k, const std::vector<Member>& members,
+            size_t size_hint, std::string_view event) {
+  Shard& s = ctx.engine.keyspace().shard(k);
+  bool existed = false;
+  if (Entry** link = s.Find(db, k, Engine::NowMs())) {
+    s.Delete(db, link);
+    existed = true;
+  }
+  if (members.empty()) {
+    if (existed) Notify(ctx, kNotifyGeneric, "del", k.key);
+    return;
+  }
   auto* z = new ZSet(size_hint, 0);
   for (const Member& m : members) z->Insert(m.member, m.score);
+  OverwriteScope overwrite(existed);
   CreateZ(s, db, k, z);
+  Notify(ctx, kNotifyZset, event, k.key);
 }
 
 // ---- ZADD / ZINCRBY ----
@@ -333,6 +344,7 @@ void ZAddGeneric(CommandContext& ctx, ArgList args, unsigned flags) {
     return e;
   });
   if (ZOf(*link).empty()) key.s.Delete(key.db, link);
+  if (added || updated) Notify(ctx, kNotifyZset, incr ? "zincr" : "zadd", args[1]);
   if (nan) return ctx.reply.Error(kNan);
   if (incr) return processed ? ctx.reply.Double(score) : ctx.reply.Null();
   ctx.reply.Integer(flags & kCh ? added + updated : added);
@@ -352,7 +364,10 @@ void CmdZRem(CommandContext& ctx, ArgList args) {
     for (size_t i = 2; i < args.size() && !z.empty(); ++i) deleted += z.Erase(args[i]);
     return e;
   });
-  if (ZOf(*key.link).empty()) key.s.Delete(key.db, key.link);
+  bool emptied = ZOf(*key.link).empty();
+  if (emptied) key.s.Delete(key.db, key.link);
+  if (deleted) Notify(ctx, kNotifyZset, "zrem", args[1]);
+  if (emptied) Notify(ctx, kNotifyGeneric, "del", args[1]);
   ctx.reply.Integer(deleted);
 }
 
@@ -581,7 +596,7 @@ void CmdZRangeStore(CommandContext& ctx, ArgList args) {
   if (src) v = RunRange(ZOf(*src), q);
   // As Redis: a rank range of known length picks the encoding up front; a score or lex range
   // starts as a listpack and converts as it grows.
-  StoreZ(ks, db, refs[0], v, q.type == RangeType::kRank ? v.size() : 0);
+  StoreZ(ctx, db, refs[0], v, q.type == RangeType::kRank ? v.size() : 0, "zrangestore");
   ctx.reply.Integer(int64_t(v.size()));
 }
 
@@ -618,7 +633,14 @@ void RemRange(CommandContext& ctx, ArgList args, RangeType type) {
     MutableZ(e).EraseRange(first, end - 1);
     return e;
   });
-  if (ZOf(*key.link).empty()) key.s.Delete(key.db, key.link);
+  bool emptied = ZOf(*key.link).empty();
+  if (emptied) key.s.Delete(key.db, key.link);
+  Notify(ctx, kNotifyZset,
+         type == RangeType::kRank    ? "zremrangebyrank"
+         : type == RangeType::kScore ? "zremrangebyscore"
+                                     : "zremrangebylex",
+         args[1]);
+  if (emptied) Notify(ctx, kNotifyGeneric, "del", args[1]);
   ctx.reply.Integer(int64_t(end - first));
 }
 
@@ -633,7 +655,9 @@ void CmdZRemRangeByLex(CommandContext& ctx, ArgList args) { RemRange(ctx, args, 
 // ---- Pops ----
 
 // Pops up to count elements from the low (max=false) or high end; deletes the key if emptied.
-std::vector<Member> PopFrom(Shard& s, int db, Entry** link, bool max, size_t count) {
+// Raises zpopmin/zpopmax and del on key as Redis does.
+std::vector<Member> PopFrom(Engine& engine, std::string_view key, Shard& s, int db, Entry** link,
+                            bool max, size_t count) {
   std::vector<Member> out;
   s.Update(db, link, [&](Entry* e) {
     ZSet& z = MutableZ(e);
@@ -646,7 +670,10 @@ std::vector<Member> PopFrom(Shard& s, int db, Entry** link, bool max, size_t cou
     z.EraseRange(first, last);
     return e;
   });
-  if (ZOf(*link).empty()) s.Delete(db, link);
+  bool emptied = ZOf(*link).empty();
+  if (emptied) s.Delete(db, link);
+  Notify(engine, kNotifyZset, max ? "zpopmax" : "zpopmin", key, db);
+  if (emptied) Notify(engine, kNotifyGeneric, "del", key, db);
   return out;
 }
 
@@ -660,7 +687,8 @@ void Pop(CommandContext& ctx, ArgList args, bool max) {
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
   if (!key.link || count == 0) return ctx.reply.ArrayHeader(0);
   bool nested = ctx.reply.protocol() > 2 && count != -1;
-  auto v = PopFrom(key.s, key.db, key.link, max, count == -1 ? 1 : size_t(count));
+  auto v =
+      PopFrom(ctx.engine, args[1], key.s, key.db, key.link, max, count == -1 ? 1 : size_t(count));
   if (nested) return ReplyMembers(ctx.reply, v, true);
   ctx.reply.ArrayHeader(v.size() * 2);
   for (const Member& m : v) {
@@ -727,11 +755,11 @@ void ReplyKeyMembers(ReplySink& reply, std::string_view key, const std::vector<M
 }
 
 // Pops up to count elements from the first of keys that holds a sorted set (PopFromFirstKey).
-FirstResult PopFirst(Keyspace& ks, int db, std::span<const KeyRef> keys, bool max, size_t count,
+FirstResult PopFirst(Engine& engine, int db, std::span<const KeyRef> keys, bool max, size_t count,
                      const KeyRef** from, std::vector<Member>* out) {
-  return PopFromFirstKey(ks, db, keys, ValueType::kZset,
+  return PopFromFirstKey(engine.keyspace(), db, keys, ValueType::kZset,
                          [&](Shard& s, Entry** link, const KeyRef& k) {
-                           *out = PopFrom(s, db, link, max, count);
+                           *out = PopFrom(engine, k.key, s, db, link, max, count);
                            *from = &k;
                          });
 }
@@ -744,7 +772,7 @@ void CmdZMPop(CommandContext& ctx, ArgList args) {
   auto guard = ks.LockKeys(a.keys);
   const KeyRef* from = nullptr;
   std::vector<Member> v;
-  switch (PopFirst(ks, Db(ctx), a.keys, a.max, size_t(a.count), &from, &v)) {
+  switch (PopFirst(ctx.engine, Db(ctx), a.keys, a.max, size_t(a.count), &from, &v)) {
     case FirstResult::kWrongType:
       return ctx.reply.Error(errors::kWrongType);
     case FirstResult::kAllEmpty:
@@ -763,7 +791,7 @@ void ServeBZPop(Engine& engine, BlockedClient& bc, const KeyRef& k) {
   Shard& s = engine.keyspace().shard(k);
   Entry** link = s.Find(bc.db, k, Engine::NowMs());
   bc.result.emplace_back(k.key);
-  for (const Member& m : PopFrom(s, bc.db, link, bc.from != 0, size_t(bc.count))) {
+  for (const Member& m : PopFrom(engine, k.key, s, bc.db, link, bc.from != 0, size_t(bc.count))) {
     bc.result.push_back(m.member);
     bc.result.emplace_back(reinterpret_cast<const char*>(&m.score), 8);
   }
@@ -815,7 +843,7 @@ void BlockingPop(CommandContext& ctx, ArgList args, bool max) {
   auto guard = ks.LockKeys(keys);
   const KeyRef* from = nullptr;
   std::vector<Member> v;
-  switch (PopFirst(ks, Db(ctx), keys, max, 1, &from, &v)) {
+  switch (PopFirst(ctx.engine, Db(ctx), keys, max, 1, &from, &v)) {
     case FirstResult::kWrongType:
       return ctx.reply.Error(errors::kWrongType);
     case FirstResult::kPopped:
@@ -849,7 +877,7 @@ void CmdBZMPop(CommandContext& ctx, ArgList args) {
   auto guard = ks.LockKeys(a.keys);
   const KeyRef* from = nullptr;
   std::vector<Member> v;
-  switch (PopFirst(ks, Db(ctx), a.keys, a.max, size_t(a.count), &from, &v)) {
+  switch (PopFirst(ctx.engine, Db(ctx), a.keys, a.max, size_t(a.count), &from, &v)) {
     case FirstResult::kWrongType:
       return ctx.reply.Error(errors::kWrongType);
     case FirstResult::kPopped:
@@ -1110,7 +1138,10 @@ void SetOpGeneric(CommandContext& ctx, ArgList args, size_t numkeys_at, SetOp op
     size_t longest = 0;
     for (const Member& m : result) longest = std::max(longest, m.member.size());
     bool fits = result.size() <= ZSet::max_entries() && longest <= ZSet::max_value();
-    StoreZ(ks, db, refs[0], result, fits ? 0 : SIZE_MAX);
+    StoreZ(ctx, db, refs[0], result, fits ? 0 : SIZE_MAX,
+           op == SetOp::kUnion   ? "zunionstore"
+           : op == SetOp::kInter ? "zinterstore"
+                                 : "zdiffstore");
     return ctx.reply.Integer(int64_t(result.size()));
   }
   ReplyMembers(ctx.reply, result, withscores);

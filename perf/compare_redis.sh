@@ -13,6 +13,9 @@
 #                      after TESTS in each round, e.g. "zrange100|ZRANGE myzset 0 99 WITHSCORES"
 #                      (the zadd test fills myzset first)
 #        AEGISR_ARGS   extra aegisr-daemon flags, e.g. "--threads 1"
+#        REDIS_ARGS    extra redis-server flags, e.g. "--notify-keyspace-events KEA"
+#        SUBSCRIBE     a pattern: one redis-cli PSUBSCRIBEs to it on each server for the run
+#                      (keyspace events' cost with a subscriber, e.g. "__key*@*__:*")
 #        BENCH=aegisr  drive the load with BUILD_DIR/aegisr-bench --command instead: the same
 #                      commands (TESTS names map to redis-benchmark's, CUSTOM lines are sent as
 #                      they are), but a client that needs about half of redis-benchmark's CPU
@@ -104,8 +107,9 @@ wait_ready() {  # name port pid
 }
 
 start_redis() {  # name port
+  # shellcheck disable=SC2086  # REDIS_ARGS is a list of flags
   "$REDIS_SERVER" --port "$2" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-    --dir "$WORK" --logfile '' >"$WORK/$1.log" 2>&1 &
+    --dir "$WORK" --logfile '' ${REDIS_ARGS:-} >"$WORK/$1.log" 2>&1 &
   PIDS+=($!)
   wait_ready "$1" "$2" $!
 }
@@ -121,6 +125,13 @@ else
   "$DAEMON" -p "$AEGISR_PORT" ${AEGISR_ARGS:-} >"$WORK/aegisr.log" 2>&1 &
   PIDS+=($!)
   wait_ready aegisr "$AEGISR_PORT" $!
+fi
+if [[ -n "${SUBSCRIBE:-}" ]]; then
+  for port in "$REDIS_PORT" "$AEGISR_PORT"; do
+    "$REDIS_CLI" -p "$port" psubscribe "$SUBSCRIBE" >/dev/null 2>&1 &
+    PIDS+=($!)
+  done
+  sleep 0.5
 fi
 
 RESULTS="$WORK/results.csv"  # server,pipeline,round,test,rps,p99_ms,client_cpu_pct

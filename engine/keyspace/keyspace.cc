@@ -13,6 +13,7 @@ namespace {
 std::atomic<uint32_t> g_lru_clock{0};
 std::atomic<int64_t> g_lfu_log_factor{10};
 std::atomic<tier::EvictionPolicy*> g_access_listener{nullptr};
+std::atomic<ExpiredListener> g_miss_listener{nullptr};  // keymiss notifications
 std::atomic<int64_t> g_lfu_decay_time{1};
 std::atomic<bool> g_lazy_expire{false};
 
@@ -81,8 +82,7 @@ Entry** Shard::Find(int db, const KeyRef& k, int64_t now_ms) {
   // Redis: a key is expired when now > expire time (keyIsExpired in db.c).
   if (e->has_expire() && now_ms > e->expire_at()) {
     LazyFreeScope lazy(g_lazy_expire.load(std::memory_order_relaxed));
-    Delete(db, link);
-    ++stats_.expired;
+    DeleteExpired(db, link);
     return nullptr;
   }
   return link;
@@ -99,6 +99,7 @@ Entry** Shard::Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru) {
     ++stats_.misses;
     if (auto* p = g_access_listener.load(std::memory_order_acquire))
       p->OnMiss(GhostHash(k.hash, db));
+    if (ExpiredListener fn = g_miss_listener.load(std::memory_order_acquire)) fn(db, k.key);
   }
   return link;
 }
@@ -107,6 +108,21 @@ std::vector<ReadyKey>& ThreadReadyKeys() {
   thread_local std::vector<ReadyKey> ready;
   return ready;
 }
+
+namespace {
+std::atomic<ExpiredListener> g_new_listener{nullptr};
+}  // namespace
+
+static thread_local bool t_overwrite = false;
+
+void SetNewKeyListener(ExpiredListener fn) { g_new_listener.store(fn, std::memory_order_release); }
+
+void SetKeyMissListener(ExpiredListener fn) {
+  g_miss_listener.store(fn, std::memory_order_release);
+}
+
+OverwriteScope::OverwriteScope(bool on) : prev_(t_overwrite) { t_overwrite = t_overwrite || on; }
+OverwriteScope::~OverwriteScope() { t_overwrite = prev_; }
 
 void Shard::Insert(int db, Entry* e) {
   if (!watches_.empty()) TouchWatched(db, e->key());
@@ -119,6 +135,8 @@ void Shard::Insert(int db, Entry* e) {
   }
   AddUsed(db, int64_t(e->MemoryUsage()));
   SyncOverhead(db);
+  if (ExpiredListener fn = g_new_listener.load(std::memory_order_acquire); fn && !t_overwrite)
+    fn(db, e->key());
 }
 
 Entry* Shard::Take(int db, Entry** link) {
@@ -134,6 +152,28 @@ Entry* Shard::Take(int db, Entry** link) {
 }
 
 void Shard::Delete(int db, Entry** link) { FreeEntry(Take(db, link)); }
+
+namespace {
+std::atomic<ExpiredListener> g_expired_listener{nullptr};
+}  // namespace
+
+void SetExpiredListener(ExpiredListener fn) {
+  g_expired_listener.store(fn, std::memory_order_release);
+}
+
+void Shard::DeleteExpired(int db, Entry** link) {
+  ExpiredListener fn = g_expired_listener.load(std::memory_order_acquire);
+  ++stats_.expired;
+  if (!fn) {
+    Delete(db, link);
+    return;
+  }
+  // The key's bytes go with the entry; the event is raised after the delete, as Redis does.
+  thread_local std::string key;
+  key.assign((*link)->key());
+  Delete(db, link);
+  fn(db, key);
+}
 
 size_t Shard::used_bytes() const {
   size_t n = 0;
@@ -259,8 +299,7 @@ size_t Shard::ActiveExpire(int64_t now_ms, int64_t budget_us) {
       cursor = t.Scan(cursor, [&](Entry** link) {
         Entry* e = *link;
         if (e->has_expire() && now_ms > e->expire_at()) {
-          Delete(db, link);
-          ++stats_.expired;
+          DeleteExpired(db, link);
           ++deleted;
         }
       });

@@ -59,6 +59,30 @@ inline uint64_t GhostHash(uint32_t key_hash, int db) {
 // history), or nullptr.
 void SetAccessListener(tier::EvictionPolicy* policy);
 
+// Called after expiry deleted a key (lazily in Find, by the active cycle, or by eviction's
+// sampling), under the key's shard lock: keyspace notifications' "expired" (engine/notify.h).
+// Process-wide; nullptr for none.
+using ExpiredListener = void (*)(int db, std::string_view key);
+void SetExpiredListener(ExpiredListener fn);
+// Called by Shard::Insert after a key enters a database (a new key, RENAME, MOVE, COPY), under
+// its shard lock: the "new" notification. Same type and rules as the expiry listener.
+void SetNewKeyListener(ExpiredListener fn);
+// Called by Shard::Lookup on a miss (read commands, Redis's lookupKeyRead): "keymiss".
+void SetKeyMissListener(ExpiredListener fn);
+// While one lives on this thread, Shard::Insert raises no "new": the key replaces one the same
+// command deleted just before (SET over another type, a STORE command's destination), which
+// Redis treats as an overwrite (dbOverwrite), not a new key. on=false changes nothing.
+class OverwriteScope {
+ public:
+  explicit OverwriteScope(bool on);
+  ~OverwriteScope();
+  OverwriteScope(const OverwriteScope&) = delete;
+  OverwriteScope& operator=(const OverwriteScope&) = delete;
+
+ private:
+  bool prev_;
+};
+
 // Keyspace bytes over all shards without taking a lock: this thread's changes exact, other
 // threads' to within 16 KiB each. What maxmemory is checked against.
 int64_t ApproxUsedBytes();
@@ -123,6 +147,8 @@ class Shard {
   void Insert(int db, Entry* e);
   // Unlinks and frees.
   void Delete(int db, Entry** link);
+  // Delete for a key whose TTL has passed: counts it as expired and tells the ExpiredListener.
+  void DeleteExpired(int db, Entry** link);
   // Unlinks without freeing (RENAME, MOVE); bookkeeping as for Delete. While clients wait for
   // keys of this shard, a stream's key is noted as ready (its XREADGROUP waiters learn it went).
   Entry* Take(int db, Entry** link);
