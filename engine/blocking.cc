@@ -278,4 +278,6 @@ void Blocking::Wake(const BlockedClient& bc) {
   if (ServerControl* control = engine_.control()) control->WakeBlocked(bc.client_id, bc.thread);
 }
 
+void ReplyNullArray(ReplySink& sink) { sink.NullArray(); }
+
 }  // namespace aegisr

@@ -113,6 +113,10 @@ struct BlockedClient {
   }
 };
 
+// The timeout_reply of the commands that time out with a null array (BLPOP and family,
+// BZPOPMIN and family, XREAD, XREADGROUP).
+void ReplyNullArray(ReplySink& sink);
+
 // Blocks the client of ctx as bc describes: fills in the client's id, thread and database and
 // the command's arguments, queues bc (Blocking::Block) and marks the client blocked, so that its
 // connection sends nothing more until the wait ends. The caller holds the shard locks of

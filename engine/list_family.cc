@@ -606,8 +606,6 @@ void ReplyBPop(const BlockedClient& bc, ReplySink& reply) {
 }
 // Every blocking list command times out with a null array, BLMOVE too (Redis 7.0's
 // replyToBlockedClientTimedOut).
-void ReplyNullArray(ReplySink& reply) { reply.NullArray(); }
-
 // BLMPOP: [key, [elements]].
 void ServeBMPop(Engine& engine, BlockedClient& bc, const KeyRef& k) {
   Shard& s = engine.keyspace().shard(k);

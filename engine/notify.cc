@@ -162,7 +162,9 @@ void Notify(Engine& engine, uint32_t type, std::string_view event, std::string_v
   Config& cfg = engine.config();
   uint32_t flags = uint32_t(cfg.notify_keyspace_events_flags.load(std::memory_order_relaxed));
   if (!(flags & type)) return;
-  if (flags & (kNotifyKeyspace | kNotifyKeyevent)) {
+  // With nobody subscribed (and no test observer) the channel names are not even built.
+  if ((flags & (kNotifyKeyspace | kNotifyKeyevent)) &&
+      (engine.pubsub().has_listeners() || g_observer.load(std::memory_order_relaxed))) {
     thread_local std::string channel;
     char dbs[16];
     int n = snprintf(dbs, sizeof dbs, "%d", db);

@@ -20,8 +20,14 @@ bool PubSub::Remove(Names& m, uint64_t id, std::string_view k) {
   return true;
 }
 
+void PubSub::Recount() {
+  listeners_.store(channels_.size() + patterns_.size(), std::memory_order_relaxed);
+  shard_listeners_.store(shard_channels_.size(), std::memory_order_relaxed);
+}
+
 void PubSub::Track(uint64_t id, std::vector<std::string> ClientSubs::*which, std::string_view k,
                    bool add) {
+  Recount();
   if (add) {
     (clients_[id].*which).emplace_back(k);
     return;
@@ -102,6 +108,7 @@ size_t PubSub::Fanout(const Names& m, bool patterns, PubSubKind kind, std::strin
 }
 
 size_t PubSub::Publish(std::string_view channel, std::string_view message) {
+  if (listeners_.load(std::memory_order_relaxed) == 0) return 0;
   std::shared_lock lk(mu_);
   t_targets.clear();
   size_t n = Fanout(channels_, false, PubSubKind::kMessage, channel, message);
@@ -111,6 +118,7 @@ size_t PubSub::Publish(std::string_view channel, std::string_view message) {
 }
 
 size_t PubSub::SPublish(std::string_view channel, std::string_view message) {
+  if (shard_listeners_.load(std::memory_order_relaxed) == 0) return 0;
   std::shared_lock lk(mu_);
   t_targets.clear();
   size_t n = Fanout(shard_channels_, false, PubSubKind::kSMessage, channel, message);
@@ -185,6 +193,7 @@ void PubSub::UnsubscribeAll(uint64_t id) {
   for (const std::string& k : it->second.patterns) Remove(patterns_, id, k);
   for (const std::string& k : it->second.shard_channels) Remove(shard_channels_, id, k);
   clients_.erase(it);
+  Recount();
 }
 
 void DropSubscriptions(PubSub& ps, ClientState& c) {

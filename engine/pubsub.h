@@ -6,6 +6,7 @@
 // implements it: per-thread mailboxes drained by the subscriber's own loop thread), in the order
 // one publisher published them.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -68,9 +69,15 @@ class PubSub {
   // Sends message to the clients subscribed to channel and to those whose patterns match it;
   // returns how many receivers that is (a client counts once per subscription that matched, as
   // Redis counts).
+  // With no subscription at all it returns 0 without taking the registry's lock (keyspace
+  // events with nobody listening cost a relaxed load).
   size_t Publish(std::string_view channel, std::string_view message);
   // SPUBLISH: shard channels only (kept apart from ordinary channels).
   size_t SPublish(std::string_view channel, std::string_view message);
+
+  // Whether any client holds a channel or pattern subscription (shard channels apart). A
+  // subscription made before the caller learnt of it (its confirmation was read, say) is seen.
+  bool has_listeners() const { return listeners_.load(std::memory_order_relaxed) != 0; }
 
   // Subscription changes. Each returns true when the client was not (Subscribe) / was
   // (Unsubscribe) subscribed before.
@@ -120,12 +127,18 @@ class PubSub {
                                              std::vector<std::string> ClientSubs::*which);
   void Track(uint64_t id, std::vector<std::string> ClientSubs::*which, std::string_view k,
              bool add);
+  // Brings listeners_ and shard_listeners_ up to date after a change (mu_ held exclusively).
+  void Recount();
 
   mutable std::shared_mutex mu_;
   std::unordered_map<uint64_t, ClientSubs> clients_;
   Names channels_;
   Names patterns_;
   Names shard_channels_;
+  // Names in channels_ + patterns_, and in shard_channels_ (each name has a subscriber): read
+  // without mu_ so that publishing to nobody takes no lock.
+  std::atomic<size_t> listeners_{0};
+  std::atomic<size_t> shard_listeners_{0};
   PubSubDelivery* delivery_ = nullptr;
 };
 

@@ -479,6 +479,48 @@ std::string_view ParseXRead(ArgList args, XReadArgs* out) {
   return {};
 }
 
+}  // namespace
+
+void ReplyStreamsHeader(ReplySink& reply, size_t n) {
+  if (reply.protocol() >= 3) {
+    reply.MapHeader(n);
+  } else {
+    reply.ArrayHeader(n);
+  }
+}
+
+void ReplyStreamKey(ReplySink& reply, std::string_view key) {
+  if (reply.protocol() < 3) reply.ArrayHeader(2);
+  reply.Bulk(key);
+}
+
+void AppendBlockedStreamEntries(std::span<const StreamEntryView> entries,
+                                std::vector<std::string>* result) {
+  for (const StreamEntryView& e : entries) {
+    result->push_back(e.id.ToString());
+    result->push_back(std::to_string(e.fv.size()));
+    result->insert(result->end(), e.fv.begin(), e.fv.end());
+  }
+}
+
+void ReplyBlockedStreamRead(const BlockedClient& bc, ReplySink& reply) {
+  ReplyStreamsHeader(reply, 1);
+  ReplyStreamKey(reply, bc.result[0]);
+  size_t n = 0;
+  for (size_t i = 1; i < bc.result.size(); i += 2 + std::stoull(bc.result[i + 1])) ++n;
+  reply.ArrayHeader(n);
+  for (size_t i = 1; i < bc.result.size();) {
+    size_t nfv = std::stoull(bc.result[i + 1]);
+    reply.ArrayHeader(2);
+    reply.Bulk(bc.result[i]);
+    reply.ArrayHeader(nfv);
+    for (size_t j = 0; j < nfv; ++j) reply.Bulk(bc.result[i + 2 + j]);
+    i += 2 + nfv;
+  }
+}
+
+namespace {
+
 // What one key of XREAD gives: entries after `after`.
 struct XReadResult {
   std::string key;
@@ -487,14 +529,9 @@ struct XReadResult {
 
 // XREAD's reply: RESP2 [[key, entries], ...], RESP3 {key: entries, ...}.
 void ReplyXRead(ReplySink& reply, std::span<const XReadResult> results) {
-  if (reply.protocol() >= 3) {
-    reply.MapHeader(results.size());
-  } else {
-    reply.ArrayHeader(results.size());
-  }
+  ReplyStreamsHeader(reply, results.size());
   for (const XReadResult& r : results) {
-    if (reply.protocol() < 3) reply.ArrayHeader(2);
-    reply.Bulk(r.key);
+    ReplyStreamKey(reply, r.key);
     ReplyStreamEntries(reply, r.entries);
   }
 }
@@ -533,35 +570,8 @@ void ServeXRead(Engine& engine, BlockedClient& bc, const KeyRef& k) {
   std::vector<StreamEntryView> entries;
   CollectStreamRange(st, start, StreamId::Max(), size_t(bc.count), false, &entries);
   bc.result.emplace_back(k.key);
-  for (const StreamEntryView& e : entries) {
-    bc.result.push_back(e.id.ToString());
-    bc.result.push_back(std::to_string(e.fv.size()));
-    bc.result.insert(bc.result.end(), e.fv.begin(), e.fv.end());
-  }
+  AppendBlockedStreamEntries(entries, &bc.result);
 }
-
-void ReplyXReadBlocked(const BlockedClient& bc, ReplySink& reply) {
-  if (reply.protocol() >= 3) {
-    reply.MapHeader(1);
-  } else {
-    reply.ArrayHeader(1);
-    reply.ArrayHeader(2);
-  }
-  reply.Bulk(bc.result[0]);
-  size_t n = 0;
-  for (size_t i = 1; i < bc.result.size(); i += 2 + std::stoull(bc.result[i + 1])) ++n;
-  reply.ArrayHeader(n);
-  for (size_t i = 1; i < bc.result.size();) {
-    size_t nfv = std::stoull(bc.result[i + 1]);
-    reply.ArrayHeader(2);
-    reply.Bulk(bc.result[i]);
-    reply.ArrayHeader(nfv);
-    for (size_t j = 0; j < nfv; ++j) reply.Bulk(bc.result[i + 2 + j]);
-    i += 2 + nfv;
-  }
-}
-
-void ReplyNullArray(ReplySink& reply) { reply.NullArray(); }
 
 void CmdXRead(CommandContext& ctx, ArgList args) {
   XReadArgs a;
@@ -617,7 +627,7 @@ void CmdXRead(CommandContext& ctx, ArgList args) {
   bc->count = a.count ? a.count : 1000;
   bc->deadline_ms = a.deadline_ms;
   bc->serve = ServeXRead;
-  bc->reply = ReplyXReadBlocked;
+  bc->reply = ReplyBlockedStreamRead;
   bc->timeout_reply = ReplyNullArray;
   bc->ready = XReadReady;
   BlockClient(ctx, args, std::move(bc));

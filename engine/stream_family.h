@@ -63,6 +63,17 @@ void CollectStreamRange(const Stream& s, StreamId start, StreamId end, size_t co
 // An array of entries.
 void ReplyStreamEntries(ReplySink& reply, std::span<const StreamEntryView> entries);
 
+// XREAD and XREADGROUP replies: the streams' header (RESP2 an array of n [key, entries] pairs,
+// RESP3 a map of n keys), then per stream its key (opening the pair in RESP2) and its entries.
+void ReplyStreamsHeader(ReplySink& reply, size_t n);
+void ReplyStreamKey(ReplySink& reply, std::string_view key);
+// A served blocked XREAD/XREADGROUP (engine/blocking.h) keeps its reply in bc.result: the key,
+// then per entry its ID, the number of field/value strings and the strings. Append adds the
+// entries; ReplyBlockedStreamRead writes the reply for one stream from it.
+void AppendBlockedStreamEntries(std::span<const StreamEntryView> entries,
+                                std::vector<std::string>* result);
+void ReplyBlockedStreamRead(const BlockedClient& bc, ReplySink& reply);
+
 // ---- keys ----
 
 const Stream& StreamOf(const Entry* e);

@@ -390,17 +390,6 @@ void ReplyGroupEntries(ReplySink& reply, std::span<const StreamEntryView> entrie
 }
 
 // The reply's outer level, for n streams: RESP2 an array of [key, entries], RESP3 a map.
-void ReplyStreamsHeader(ReplySink& reply, size_t n) {
-  if (reply.protocol() >= 3)
-    reply.MapHeader(n);
-  else
-    reply.ArrayHeader(n);
-}
-void ReplyStreamKey(ReplySink& reply, std::string_view key) {
-  if (reply.protocol() < 3) reply.ArrayHeader(2);
-  reply.Bulk(key);
-}
-
 // Blocked XREADGROUP (engine/blocking.h): bc.params = group, consumer, "noack" or "". As in
 // Redis, a waiter is offered a stream once its last ID passes the group's last delivered ID (so
 // each new entry goes to one waiter of a group, the first in line), when the group is gone (it
@@ -440,32 +429,10 @@ void ServeReadGroup(Engine& engine, BlockedClient& bc, const KeyRef& k) {
     std::vector<StreamEntryView> entries;
     ReadGroup(s, GroupOf(s, bc.params[0]), bc.params[1], kNewEntries, size_t(bc.count),
               !bc.params[2].empty(), Engine::NowMs(), &entries);
-    for (const StreamEntryView& v : entries) {
-      bc.result.push_back(v.id.ToString());
-      bc.result.push_back(std::to_string(v.fv.size()));
-      bc.result.insert(bc.result.end(), v.fv.begin(), v.fv.end());
-    }
+    AppendBlockedStreamEntries(entries, &bc.result);
     return e;
   });
 }
-
-void ReplyReadGroupBlocked(const BlockedClient& bc, ReplySink& reply) {
-  ReplyStreamsHeader(reply, 1);
-  ReplyStreamKey(reply, bc.result[0]);
-  size_t n = 0;
-  for (size_t i = 1; i < bc.result.size(); i += 2 + std::stoull(bc.result[i + 1])) ++n;
-  reply.ArrayHeader(n);
-  for (size_t i = 1; i < bc.result.size();) {
-    size_t nfv = std::stoull(bc.result[i + 1]);
-    reply.ArrayHeader(2);
-    reply.Bulk(bc.result[i]);
-    reply.ArrayHeader(nfv);
-    for (size_t j = 0; j < nfv; ++j) reply.Bulk(bc.result[i + 2 + j]);
-    i += 2 + nfv;
-  }
-}
-
-void ReplyNullArray(ReplySink& reply) { reply.NullArray(); }
 
 // XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key [key ...] id
 // [id ...]
@@ -542,7 +509,7 @@ void CmdXReadGroup(CommandContext& ctx, ArgList args) {
   bc->count = a.count ? a.count : 1000;
   bc->deadline_ms = a.deadline_ms;
   bc->serve = ServeReadGroup;
-  bc->reply = ReplyReadGroupBlocked;
+  bc->reply = ReplyBlockedStreamRead;
   bc->timeout_reply = ReplyNullArray;
   bc->ready = ReadGroupReady;
   BlockClient(ctx, args, std::move(bc));

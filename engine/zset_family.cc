@@ -819,8 +819,6 @@ void ReplyBZMPop(const BlockedClient& bc, ReplySink& reply) {
   ReplyKeyMembers(reply, bc.result[0], ResultMembers(bc));
 }
 // Both time out with a null array (Redis 7.0's replyToBlockedClientTimedOut).
-void ReplyNullArray(ReplySink& reply) { reply.NullArray(); }
-
 void BlockOn(CommandContext& ctx, ArgList args, std::span<const KeyRef> keys, int64_t deadline_ms,
              std::shared_ptr<BlockedClient> bc) {
   bc->type = ValueType::kZset;

@@ -116,6 +116,37 @@ TEST(PubSubTest, ShardChannelsAreKeptApartFromChannels) {
   EXPECT_EQ(ps.SPublish("orders", "z"), 0u);
 }
 
+// has_listeners lets Publish (and keyspace events) skip the registry's lock when nobody
+// subscribes: it must follow every way a subscription comes and goes, and shard channels,
+// which Publish never reaches, must not count.
+TEST(PubSubTest, ListenersFollowSubscriptionsAndIgnoreShardChannels) {
+  PubSub ps;
+  RecordingDelivery d;
+  ps.set_delivery(&d);
+  EXPECT_FALSE(ps.has_listeners());
+  ps.SSubscribe({1, 0}, "s");
+  EXPECT_FALSE(ps.has_listeners());
+  EXPECT_EQ(ps.SPublish("s", "x"), 1u);
+  ps.Subscribe({1, 0}, "a");
+  EXPECT_TRUE(ps.has_listeners());
+  EXPECT_EQ(ps.Publish("a", "x"), 1u);
+  ps.Unsubscribe(1, "a");
+  EXPECT_FALSE(ps.has_listeners());
+  ps.PSubscribe({2, 0}, "a*");
+  EXPECT_TRUE(ps.has_listeners());
+  EXPECT_EQ(ps.Publish("ab", "x"), 1u);
+  ps.PUnsubscribe(2, "a*");
+  EXPECT_FALSE(ps.has_listeners());
+  EXPECT_EQ(ps.Publish("ab", "x"), 0u);
+  ps.Subscribe({3, 0}, "b");
+  ps.PSubscribe({3, 0}, "c*");
+  ps.UnsubscribeAll(3);
+  EXPECT_FALSE(ps.has_listeners());
+  ps.UnsubscribeAll(1);
+  EXPECT_EQ(ps.SPublish("s", "x"), 0u);
+  EXPECT_EQ(d.got.size(), 3u);
+}
+
 TEST(PubSubTest, ChannelsFilterByGlob) {
   PubSub ps;
   ps.Subscribe({1, 0}, "foo");
