@@ -5,30 +5,31 @@
 // transactions are done. Reports transactions per second (wall time from the first write to the
 // last reply), and checks at the end that the counters add up to the number of transactions.
 //
-// Standalone (POSIX sockets, no project libraries), so that the client is the same program for
-// both servers:
+// Standalone (POSIX sockets and perf/resp_client.h beside it, no project libraries), so that the
+// client is the same program for both servers:
 //   g++ -O2 -std=c++20 -pthread perf/multi_load.cc -o build/multi_load
 //   build/multi_load --port 6379 --transactions 200000 --clients 4 --pipeline 8
 // Threading: one blocking connection per client thread; the main thread checks.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "resp_client.h"
+
 namespace {
+
+using resp::AppendCommand;
+using resp::Conn;
+using resp::Expect;
+using resp::Reply;
 
 struct Options {
   int port = 6379;
@@ -38,125 +39,6 @@ struct Options {
   int keyspace = 10000;
   int value_bytes = 16;
 };
-
-[[noreturn]] void Die(const char* what) {
-  std::perror(what);
-  std::exit(2);
-}
-
-void AppendCommand(std::string* out, const std::vector<std::string_view>& args) {
-  *out += '*';
-  *out += std::to_string(args.size());
-  *out += "\r\n";
-  for (std::string_view a : args) {
-    *out += '$';
-    *out += std::to_string(a.size());
-    *out += "\r\n";
-    out->append(a);
-    *out += "\r\n";
-  }
-}
-
-// One blocking connection with a receive buffer and a minimal RESP reader.
-class Conn {
- public:
-  explicit Conn(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) Die("socket");
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) Die("connect");
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  }
-  ~Conn() { close(fd_); }
-
-  void Send(const std::string& data) {
-    size_t off = 0;
-    while (off < data.size()) {
-      ssize_t n = write(fd_, data.data() + off, data.size() - off);
-      if (n <= 0) Die("write");
-      off += static_cast<size_t>(n);
-    }
-  }
-
-  // A parsed reply: type byte, the line or bulk text, and the children of an aggregate.
-  struct Reply {
-    char type = 0;
-    std::string text;
-    bool null = false;
-    std::vector<Reply> items;
-  };
-
-  Reply Read() {
-    Reply r;
-    std::string line = ReadLine();
-    r.type = line[0];
-    std::string_view rest(line.data() + 1, line.size() - 1);
-    if (r.type == '$') {
-      long n = std::strtol(std::string(rest).c_str(), nullptr, 10);
-      if (n < 0) {
-        r.null = true;
-        return r;
-      }
-      r.text = ReadBytes(static_cast<size_t>(n) + 2);
-      r.text.resize(static_cast<size_t>(n));
-    } else if (r.type == '*') {
-      long n = std::strtol(std::string(rest).c_str(), nullptr, 10);
-      if (n < 0) {
-        r.null = true;
-        return r;
-      }
-      r.items.reserve(static_cast<size_t>(n));
-      for (long i = 0; i < n; ++i) r.items.push_back(Read());
-    } else {
-      r.text = std::string(rest);
-    }
-    return r;
-  }
-
- private:
-  void Fill() {
-    if (pos_ > 0 && pos_ == buf_.size()) {
-      buf_.clear();
-      pos_ = 0;
-    }
-    char tmp[1 << 16];
-    ssize_t n = read(fd_, tmp, sizeof(tmp));
-    if (n <= 0) Die("read");
-    buf_.append(tmp, static_cast<size_t>(n));
-  }
-  std::string ReadLine() {
-    for (;;) {
-      size_t eol = buf_.find("\r\n", pos_);
-      if (eol != std::string::npos) {
-        std::string line = buf_.substr(pos_, eol - pos_);
-        pos_ = eol + 2;
-        return line;
-      }
-      Fill();
-    }
-  }
-  std::string ReadBytes(size_t n) {
-    while (buf_.size() - pos_ < n) Fill();
-    std::string s = buf_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
-
-  int fd_ = -1;
-  std::string buf_;
-  size_t pos_ = 0;
-};
-
-void Expect(bool ok, const char* what, const Conn::Reply& r) {
-  if (ok) return;
-  std::fprintf(stderr, "multi_load: unexpected reply to %s: type %c '%s'\n", what, r.type,
-               r.text.c_str());
-  std::exit(1);
-}
 
 uint64_t Run(const Options& o, int index, uint64_t count, std::atomic<bool>* go) {
   Conn c(o.port);
@@ -181,7 +63,7 @@ uint64_t Run(const Options& o, int index, uint64_t count, std::atomic<bool>* go)
     }
     c.Send(out);
     for (uint64_t i = 0; i < batch; ++i) {
-      Conn::Reply r = c.Read();
+      Reply r = c.Read();
       Expect(r.type == '+', "MULTI", r);
       r = c.Read();
       Expect(r.type == '+', "SET (queued)", r);
@@ -209,7 +91,7 @@ uint64_t CounterSum(const Options& o) {
     std::string cmd;
     AppendCommand(&cmd, args);
     c.Send(cmd);
-    Conn::Reply r = c.Read();
+    Reply r = c.Read();
     Expect(r.type == '*', "MGET", r);
     for (const auto& v : r.items)
       if (!v.null) sum += std::strtoull(v.text.c_str(), nullptr, 10);
