@@ -12,16 +12,14 @@
 // Threading: one blocking connection per client thread; the main thread checks.
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "load_harness.h"
 #include "resp_client.h"
 
 namespace {
@@ -40,12 +38,12 @@ struct Options {
   int value_bytes = 16;
 };
 
-uint64_t Run(const Options& o, int index, uint64_t count, std::atomic<bool>* go) {
+uint64_t Run(const Options& o, int index, uint64_t count, const load::StartGate& go) {
   Conn c(o.port);
   std::string value(static_cast<size_t>(o.value_bytes), 'v');
   uint64_t rng = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(index + 1);
   std::string out;
-  while (!go->load(std::memory_order_acquire)) std::this_thread::yield();
+  go.Wait();
   uint64_t done = 0;
   while (done < count) {
     uint64_t batch = std::min<uint64_t>(static_cast<uint64_t>(o.pipeline), count - done);
@@ -103,39 +101,19 @@ uint64_t CounterSum(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string_view a = argv[i];
-    const char* v = argv[i + 1];
-    if (a == "--port")
-      o.port = std::atoi(v);
-    else if (a == "--transactions")
-      o.transactions = std::strtoull(v, nullptr, 10);
-    else if (a == "--clients")
-      o.clients = std::atoi(v);
-    else if (a == "--pipeline")
-      o.pipeline = std::atoi(v);
-    else if (a == "--keyspace")
-      o.keyspace = std::atoi(v);
-    else if (a == "--value-bytes")
-      o.value_bytes = std::atoi(v);
-    else {
-      std::fprintf(stderr, "multi_load: unknown option %s\n", argv[i]);
-      return 2;
-    }
-  }
+  load::ParseFlags(argc, argv,
+                   {{"--port", &o.port},
+                    {"--transactions", &o.transactions},
+                    {"--clients", &o.clients},
+                    {"--pipeline", &o.pipeline},
+                    {"--keyspace", &o.keyspace},
+                    {"--value-bytes", &o.value_bytes}});
   uint64_t before = CounterSum(o);
-  std::atomic<bool> go{false};
-  std::vector<uint64_t> done(static_cast<size_t>(o.clients));
-  std::vector<std::thread> threads;
   uint64_t per = o.transactions / static_cast<uint64_t>(o.clients);
-  for (int i = 0; i < o.clients; ++i)
-    threads.emplace_back([&, i] { done[static_cast<size_t>(i)] = Run(o, i, per, &go); });
-  auto start = std::chrono::steady_clock::now();
-  go.store(true, std::memory_order_release);
-  for (auto& t : threads) t.join();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  uint64_t total = 0;
-  for (uint64_t n : done) total += n;
+  load::ClientsRun run = load::RunClients(
+      o.clients, [&](int i, const load::StartGate& go) { return Run(o, i, per, go); });
+  uint64_t total = run.total;
+  double secs = run.seconds;
   uint64_t after = CounterSum(o);
   if (after - before != total) {
     std::fprintf(stderr, "multi_load: counters grew by %llu, %llu transactions ran\n",

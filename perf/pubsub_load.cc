@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "load_harness.h"
 #include "resp_client.h"
 
 namespace {
@@ -104,8 +106,10 @@ bool Consume(const Options& o, Subscriber& s, Reader& r) {
       std::fprintf(stderr, "malformed message\n");
       return false;
     }
-    int64_t sent = std::strtoll(std::string(msg.substr(0, 20)).c_str(), nullptr, 10);
-    uint64_t seq = std::strtoull(std::string(msg.substr(20, 20)).c_str(), nullptr, 10);
+    int64_t sent = 0;  // the header: send time and sequence, 20 digits each
+    uint64_t seq = 0;
+    std::from_chars(msg.data(), msg.data() + 20, sent);
+    std::from_chars(msg.data() + 20, msg.data() + 40, seq);
     if (seq != s.next_seq) {
       std::fprintf(stderr, "out of order: got %llu, expected %llu\n",
                    static_cast<unsigned long long>(seq),
@@ -165,38 +169,20 @@ void RunReader(const Options& o, Reader& r, uint64_t expected) {
   close(ep);
 }
 
-void Usage() {
-  std::fprintf(stderr,
-               "usage: pubsub_load [--port P] [--subscribers S] [--messages M] [--window W] "
-               "[--payload BYTES] [--threads T] [--rate PUBLISH_PER_SEC]\n");
-  std::exit(2);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (i + 1 >= argc) Usage();
-    const char* v = argv[++i];
-    if (a == "--port")
-      o.port = std::atoi(v);
-    else if (a == "--subscribers")
-      o.subscribers = std::atoi(v);
-    else if (a == "--messages")
-      o.messages = std::strtoull(v, nullptr, 10);
-    else if (a == "--window")
-      o.window = std::atoi(v);
-    else if (a == "--payload")
-      o.payload = std::max(40, std::atoi(v));
-    else if (a == "--threads")
-      o.threads = std::max(1, std::atoi(v));
-    else if (a == "--rate")
-      o.rate = std::atof(v);
-    else
-      Usage();
-  }
+  load::ParseFlags(argc, argv,
+                   {{"--port", &o.port},
+                    {"--subscribers", &o.subscribers},
+                    {"--messages", &o.messages},
+                    {"--window", &o.window},
+                    {"--payload", &o.payload},
+                    {"--threads", &o.threads},
+                    {"--rate", &o.rate}});
+  o.payload = std::max(40, o.payload);
+  o.threads = std::max(1, o.threads);
   o.threads = std::min(o.threads, o.subscribers);
   // Subscribe everyone and wait for each confirmation before publishing.
   std::vector<Subscriber> subs;

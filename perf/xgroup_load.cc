@@ -13,16 +13,14 @@
 // Threading: one blocking connection per client thread; the main thread fills and checks.
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "load_harness.h"
 #include "resp_client.h"
 
 namespace {
@@ -71,14 +69,14 @@ void Fill(const Options& o) {
 }
 
 // One consumer: returns the entries it read and acknowledged.
-uint64_t Consume(const Options& o, int index, std::atomic<bool>* go) {
+uint64_t Consume(const Options& o, int index, const load::StartGate& go) {
   Conn c(o.port);
   std::string consumer = "c" + std::to_string(index);
   std::string count = std::to_string(o.count);
   std::string read;
   AppendCommand(&read,
                 {"XREADGROUP", "GROUP", "g", consumer, "COUNT", count, "STREAMS", o.key, ">"});
-  while (!go->load(std::memory_order_acquire)) std::this_thread::yield();
+  go.Wait();
   uint64_t consumed = 0;
   size_t acks_in_flight = 0;
   std::string out;
@@ -134,38 +132,18 @@ void Check(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string_view a = argv[i];
-    const char* v = argv[i + 1];
-    if (a == "--port")
-      o.port = std::atoi(v);
-    else if (a == "--entries")
-      o.entries = std::strtoull(v, nullptr, 10);
-    else if (a == "--clients")
-      o.clients = std::atoi(v);
-    else if (a == "--pipeline")
-      o.pipeline = std::atoi(v);
-    else if (a == "--count")
-      o.count = std::atoi(v);
-    else if (a == "--value-bytes")
-      o.value_bytes = std::atoi(v);
-    else {
-      std::fprintf(stderr, "xgroup_load: unknown option %s\n", argv[i]);
-      return 2;
-    }
-  }
+  load::ParseFlags(argc, argv,
+                   {{"--port", &o.port},
+                    {"--entries", &o.entries},
+                    {"--clients", &o.clients},
+                    {"--pipeline", &o.pipeline},
+                    {"--count", &o.count},
+                    {"--value-bytes", &o.value_bytes}});
   Fill(o);
-  std::atomic<bool> go{false};
-  std::vector<uint64_t> consumed(static_cast<size_t>(o.clients));
-  std::vector<std::thread> threads;
-  for (int i = 0; i < o.clients; ++i)
-    threads.emplace_back([&, i] { consumed[static_cast<size_t>(i)] = Consume(o, i, &go); });
-  auto start = std::chrono::steady_clock::now();
-  go.store(true, std::memory_order_release);
-  for (auto& t : threads) t.join();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  uint64_t total = 0;
-  for (uint64_t n : consumed) total += n;
+  load::ClientsRun run = load::RunClients(
+      o.clients, [&](int i, const load::StartGate& go) { return Consume(o, i, go); });
+  uint64_t total = run.total;
+  double secs = run.seconds;
   Check(o);
   if (total != o.entries) {
     std::fprintf(stderr, "xgroup_load: consumed %llu of %llu entries\n",
