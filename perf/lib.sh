@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # perf/lib.sh: what the perf/ comparison scripts share: a work folder removed on exit, free
 # loopback ports, starting redis-server and aegisr-daemon and waiting for their PING, stopping
-# every process they started (cleanup), A/B alternated rounds, median and ratio.
+# every process they started (cleanup), building a perf/*_load.cc client, A/B alternated rounds,
+# median and ratio.
 # Sourced, not run, after `set -euo pipefail`:
 #   source "$(dirname "$0")/lib.sh"
 #   perf_workdir aegisr-multi           # WORK, and the EXIT/INT/TERM traps that call cleanup
@@ -83,6 +84,17 @@ start_aegisr() {  # name port daemon [flags...]
   "$daemon" -p "$port" "$@" >"$WORK/$name.log" 2>&1 &
   PERF_PIDS+=($!)
   wait_ping "$name" "$port" $!
+}
+
+# LOAD: the prebuilt binary when one is given, else perf/name.cc compiled into $WORK the way
+# the load programs are meant to be built (they need nothing but the headers beside them).
+build_load() {  # name [prebuilt]
+  if [[ -n "${2:-}" ]]; then
+    LOAD=$2
+  else
+    LOAD="$WORK/$1"
+    g++ -O2 -std=c++20 -pthread "$(dirname "${BASH_SOURCE[0]}")/$1.cc" -o "$LOAD"
+  fi
 }
 
 # Stops the process started last (a server a script is done with) and forgets it.

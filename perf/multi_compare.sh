@@ -28,8 +28,7 @@ DAEMON="$BUILD_DIR/aegisr-daemon"
 [[ -x "$DAEMON" ]] || { echo "$0: $DAEMON is missing" >&2; exit 2; }
 
 perf_workdir aegisr-multi
-LOAD=${MULTI_LOAD:-$WORK/multi_load}
-[[ -n "${MULTI_LOAD:-}" ]] || g++ -O2 -std=c++20 -pthread "$(dirname "$0")/multi_load.cc" -o "$LOAD"
+build_load multi_load "${MULTI_LOAD:-}"
 
 start_servers "$DAEMON"
 

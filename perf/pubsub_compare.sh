@@ -37,8 +37,7 @@ DAEMON="$BUILD_DIR/aegisr-daemon"
 [[ -x "$DAEMON" ]] || { echo "$0: $DAEMON is missing" >&2; exit 2; }
 
 perf_workdir aegisr-pubsub
-LOAD=${PUBSUB_LOAD:-$WORK/pubsub_load}
-[[ -n "${PUBSUB_LOAD:-}" ]] || g++ -O2 -std=c++20 -pthread "$(dirname "$0")/pubsub_load.cc" -o "$LOAD"
+build_load pubsub_load "${PUBSUB_LOAD:-}"
 
 start_servers "$DAEMON"
 

@@ -28,8 +28,7 @@ DAEMON="$BUILD_DIR/aegisr-daemon"
 [[ -x "$DAEMON" ]] || { echo "$0: $DAEMON is missing" >&2; exit 2; }
 
 perf_workdir aegisr-xgroup
-LOAD="$WORK/xgroup_load"
-g++ -O2 -std=c++20 -pthread "$(dirname "$0")/xgroup_load.cc" -o "$LOAD"
+build_load xgroup_load
 
 start_servers "$DAEMON"
 
