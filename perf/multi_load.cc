@@ -5,8 +5,8 @@
 // transactions are done. Reports transactions per second (wall time from the first write to the
 // last reply), and checks at the end that the counters add up to the number of transactions.
 //
-// Standalone (POSIX sockets and perf/resp_client.h beside it, no project libraries), so that the
-// client is the same program for both servers:
+// Standalone (POSIX sockets and the headers beside it, resp_client.h and load_harness.h; no project
+// libraries), so that the client is the same program for both servers:
 //   g++ -O2 -std=c++20 -pthread perf/multi_load.cc -o build/multi_load
 //   build/multi_load --port 6379 --transactions 200000 --clients 4 --pipeline 8
 // Threading: one blocking connection per client thread; the main thread checks.

@@ -10,8 +10,8 @@
 // p50/p99 delivery latency; exits non-zero if a message was lost, reordered, malformed, or PUBLISH
 // reported another receiver count.
 //
-// Standalone (POSIX sockets and perf/resp_client.h beside it, no project libraries), so that the
-// client is the same program for both servers:
+// Standalone (POSIX sockets and the headers beside it, resp_client.h and load_harness.h; no project
+// libraries), so that the client is the same program for both servers:
 //   g++ -O2 -std=c++20 -pthread perf/pubsub_load.cc -o build/pubsub_load
 //   build/pubsub_load --port 6379 --subscribers 100 --messages 20000 --window 32
 // Threading: the publisher runs on the main thread; T reader threads own S/T subscribers each.

@@ -6,8 +6,8 @@
 // acknowledged per second (N / wall time from the first read to the last ack), and checks at
 // the end that the group read all N and has nothing pending.
 //
-// Standalone (POSIX sockets and perf/resp_client.h beside it, no project libraries), so that the
-// client is the same program for both servers:
+// Standalone (POSIX sockets and the headers beside it, resp_client.h and load_harness.h; no project
+// libraries), so that the client is the same program for both servers:
 //   g++ -O2 -std=c++20 -pthread perf/xgroup_load.cc -o build/xgroup_load
 //   build/xgroup_load --port 6379 --entries 1000000 --clients 4 --pipeline 8 --count 10
 // Threading: one blocking connection per client thread; the main thread fills and checks.
