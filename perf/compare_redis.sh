@@ -23,6 +23,8 @@
 #        BENCH_THREADS (1) the load generator's threads (redis-benchmark --threads, aegisr-bench
 #                      --threads)
 set -euo pipefail
+# shellcheck source=perf/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 if [[ $# -lt 1 || $# -gt 3 || "$1" == -h || "$1" == --help ]]; then
   echo "usage: $0 BUILD_DIR [rounds=3] [requests=200000]" >&2
@@ -36,9 +38,7 @@ VALUE_SIZE=${VALUE_SIZE:-64}
 KEYSPACE=${KEYSPACE:-1000000}
 PIPELINES=${PIPELINES:-"1 16"}
 TESTS=${TESTS:-"set get"}
-REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 REDIS_BENCHMARK=${REDIS_BENCHMARK:-/usr/bin/redis-benchmark}
-REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
 DAEMON="$BUILD_DIR/aegisr-daemon"
 BENCH=${BENCH:-redis-benchmark}
 BENCH_THREADS=${BENCH_THREADS:-1}
@@ -60,76 +60,12 @@ if [[ "${AEGISR_COMPARE_AGAINST_REDIS:-0}" == 0 && ! -x "$DAEMON" ]]; then
   exit 2
 fi
 
-WORK=$(mktemp -d /tmp/aegisr-compare.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A port in 7300-7999 that nothing listens on (and that we have not handed out yet).
-USED_PORTS=" "
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((7300 + RANDOM % 700))
-    [[ "$USED_PORTS" == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      USED_PORTS+="$p "
-      echo "$p"
-      return 0
-    fi
-  done
-  echo "$0: no free port" >&2
-  return 1
-}
-
-wait_ready() {  # name port pid
-  for _ in $(seq 100); do
-    if ! kill -0 "$3" 2>/dev/null; then
-      echo "$0: $1 exited during startup; log:" >&2
-      cat "$WORK/$1.log" >&2
-      exit 1
-    fi
-    [[ "$("$REDIS_CLI" -p "$2" ping 2>/dev/null)" == PONG ]] && return 0
-    sleep 0.1
-  done
-  echo "$0: $1 did not answer PING on port $2; log:" >&2
-  cat "$WORK/$1.log" >&2
-  exit 1
-}
-
-start_redis() {  # name port
-  # shellcheck disable=SC2086  # REDIS_ARGS is a list of flags
-  "$REDIS_SERVER" --port "$2" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-    --dir "$WORK" --logfile '' ${REDIS_ARGS:-} >"$WORK/$1.log" 2>&1 &
-  PIDS+=($!)
-  wait_ready "$1" "$2" $!
-}
-
-REDIS_PORT=$(free_port)
-AEGISR_PORT=$(free_port)
-start_redis redis "$REDIS_PORT"
-if [[ "${AEGISR_COMPARE_AGAINST_REDIS:-0}" != 0 ]]; then
-  echo "NOTE: AEGISR_COMPARE_AGAINST_REDIS set: a second redis-server stands in for aegisr" >&2
-  start_redis aegisr "$AEGISR_PORT"
-else
-  # shellcheck disable=SC2086  # AEGISR_ARGS is a list of flags
-  "$DAEMON" -p "$AEGISR_PORT" ${AEGISR_ARGS:-} >"$WORK/aegisr.log" 2>&1 &
-  PIDS+=($!)
-  wait_ready aegisr "$AEGISR_PORT" $!
-fi
+perf_workdir aegisr-compare
+start_servers "$DAEMON"
 if [[ -n "${SUBSCRIBE:-}" ]]; then
-  for port in "$REDIS_PORT" "$AEGISR_PORT"; do
+  for port in "$RPORT" "$APORT"; do
     "$REDIS_CLI" -p "$port" psubscribe "$SUBSCRIBE" >/dev/null 2>&1 &
-    PIDS+=($!)
+    PERF_PIDS+=($!)
   done
   sleep 0.5
 fi
@@ -206,16 +142,16 @@ for round in $(seq "$ROUNDS"); do
   for p in $PIPELINES; do
     echo "round $round/$ROUNDS, pipeline $p: redis, aegisr" >&2
     for t in $TESTS; do
-      run_one redis "$REDIS_PORT" "$p" "$round" "$t"
-      run_one aegisr "$AEGISR_PORT" "$p" "$round" "$t"
+      run_one redis "$RPORT" "$p" "$round" "$t"
+      run_one aegisr "$APORT" "$p" "$round" "$t"
     done
     if [[ -n "${CUSTOM:-}" ]]; then
       IFS=';' read -ra customs <<<"$CUSTOM"
       for c in "${customs[@]}"; do
         name=${c%%|*}
         read -ra words <<<"${c#*|}"
-        run_one redis "$REDIS_PORT" "$p" "$round" "$name" "${words[@]}"
-        run_one aegisr "$AEGISR_PORT" "$p" "$round" "$name" "${words[@]}"
+        run_one redis "$RPORT" "$p" "$round" "$name" "${words[@]}"
+        run_one aegisr "$APORT" "$p" "$round" "$name" "${words[@]}"
       done
     fi
   done

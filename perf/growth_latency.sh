@@ -15,6 +15,8 @@
 # Exit status: 0 when the run completed (whatever the latencies: this is a measurement, not a
 # test), 1 when the daemon, the loader or the probe failed, 2 on bad usage.
 set -euo pipefail
+# shellcheck source=perf/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 if [[ $# -lt 1 || $# -gt 2 || ! -x "$1/aegisr-daemon" || ! -x "$1/aegisr-bench" ]]; then
   echo "usage: $0 BUILD_DIR [keys]   (BUILD_DIR holds aegisr-daemon and aegisr-bench)" >&2
@@ -30,49 +32,11 @@ if ! [[ "$KEYS" =~ ^[1-9][0-9]*$ && "$RATE" =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 
-WORK=$(mktemp -d /tmp/growth_latency.XXXXXX)
-DAEMON_PID=""
-PROBE_PID=""
-cleanup() {
-  [[ -n "$PROBE_PID" ]] && kill "$PROBE_PID" 2>/dev/null || true
-  if [[ -n "$DAEMON_PID" ]]; then
-    kill "$DAEMON_PID" 2>/dev/null || true
-    wait "$DAEMON_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# A port in 7300-7999 that nothing listens on (bind probe; the daemon also refuses a used one).
-PORT=$(/usr/bin/python3 - <<'EOF'
-import random, socket
-for _ in range(200):
-    p = random.randint(7300, 7999)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-        print(p)
-        break
-    except OSError:
-        pass
-    finally:
-        s.close()
-EOF
-)
-[[ -n "$PORT" ]] || { echo "no free port in 7300-7999" >&2; exit 1; }
-
-# shellcheck disable=SC2086
-"$BUILD/aegisr-daemon" -p "$PORT" ${DAEMON_ARGS:-} >"$WORK/daemon.log" 2>&1 &
-DAEMON_PID=$!
-for _ in $(seq 100); do
-  if [[ "$(redis-cli -p "$PORT" ping 2>/dev/null)" == "PONG" ]]; then break; fi
-  if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-    echo "daemon exited:" >&2; cat "$WORK/daemon.log" >&2; exit 1
-  fi
-  sleep 0.1
-done
-[[ "$(redis-cli -p "$PORT" ping 2>/dev/null)" == "PONG" ]] || { echo "daemon not answering" >&2; exit 1; }
+perf_workdir growth_latency
+free_port PORT
+# shellcheck disable=SC2086,SC2153  # DAEMON_ARGS is a list of flags; free_port set PORT
+start_aegisr daemon "$PORT" "$BUILD/aegisr-daemon" ${DAEMON_ARGS:-}
+DAEMON_PID=${PERF_PIDS[-1]}
 
 # The probe: one connection, GET key:%010d of random indexes at RATE per second (open loop on a
 # fixed schedule; a reply later than the next slot delays that slot, it is not dropped). Each
@@ -173,6 +137,7 @@ run_phase() {
   echo "== $1"
   /usr/bin/python3 "$WORK/probe.py" "$PORT" "$KEYS" "$RATE" &
   PROBE_PID=$!
+  PERF_PIDS+=("$PROBE_PID")  # stopped by cleanup if the script ends early
   sleep 2  # two windows before the load
   local start_s end_s rc=0
   start_s=$(date +%s.%N)
@@ -182,7 +147,7 @@ run_phase() {
   sleep 2  # two windows after it
   kill -TERM "$PROBE_PID" 2>/dev/null || true
   wait "$PROBE_PID" || probe_rc=$?
-  PROBE_PID=""
+  unset 'PERF_PIDS[-1]'
   if [[ $rc -ne 0 ]]; then
     loader_rc=$rc
     cat "$WORK/loader.txt" >&2
@@ -197,7 +162,7 @@ if [[ "${CONTROL:-1}" != 0 ]]; then
   run_phase "control: the same $KEYS SETs overwriting existing keys (no growth)"
 fi
 
-keys_now=$(redis-cli -p "$PORT" dbsize)
+keys_now=$("$REDIS_CLI" -p "$PORT" dbsize)
 rss_kb=$(ps -o rss= -p "$DAEMON_PID" | tr -d ' ')
 echo "keys $keys_now; daemon RSS $((rss_kb / 1024)) MiB" \
   "($(awk -v r="$rss_kb" -v k="$keys_now" 'BEGIN { printf "%.0f", k ? r * 1024 / k : 0 }') bytes/key)"

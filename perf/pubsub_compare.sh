@@ -17,6 +17,8 @@
 #        pass), LAT_DELIVERIES (300000 per latency run), AEGISR_ARGS (daemon flags), PUBSUB_LOAD (a prebuilt
 #        pubsub_load, instead of compiling it), REDIS_SERVER, REDIS_CLI
 set -euo pipefail
+# shellcheck source=perf/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 if [[ $# -lt 1 || $# -gt 3 || "$1" == -h || "$1" == --help ]]; then
   echo "usage: $0 BUILD_DIR [rounds=3] [deliveries=1000000]" >&2
@@ -31,44 +33,13 @@ PAYLOAD=${PAYLOAD:-64}
 READERS=${READERS:-2}
 LAT_RATE=${LAT_RATE:-100000}
 LAT_DELIVERIES=${LAT_DELIVERIES:-300000}
-REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
-REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
 DAEMON="$BUILD_DIR/aegisr-daemon"
 [[ -x "$DAEMON" ]] || { echo "$0: $DAEMON is missing" >&2; exit 2; }
 
-WORK=$(mktemp -d /tmp/aegisr-pubsub.XXXXXX)
-LOAD=${PUBSUB_LOAD:-$WORK/pubsub_load}
-[[ -n "${PUBSUB_LOAD:-}" ]] || g++ -O2 -std=c++20 -pthread "$(dirname "$0")/pubsub_load.cc" -o "$LOAD"
+perf_workdir aegisr-pubsub
+build_load pubsub_load "${PUBSUB_LOAD:-}"
 
-free_port() {
-  local p
-  while :; do
-    p=$((7300 + RANDOM % 700))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-}
-RPORT=$(free_port)
-APORT=$(free_port)
-while [[ "$APORT" == "$RPORT" ]]; do APORT=$(free_port); done
-
-"$REDIS_SERVER" --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
-  --logfile "$WORK/redis.log" &
-RPID=$!
-# shellcheck disable=SC2086
-"$DAEMON" -p "$APORT" ${AEGISR_ARGS:-} >"$WORK/aegisr.log" 2>&1 &
-APID=$!
-cleanup() {
-  kill "$RPID" "$APID" 2>/dev/null || true
-  wait "$RPID" "$APID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-for port in "$RPORT" "$APORT"; do
-  for _ in $(seq 100); do
-    [[ "$("$REDIS_CLI" -p "$port" PING 2>/dev/null)" == PONG ]] && break
-    sleep 0.05
-  done
-done
+start_servers "$DAEMON"
 
 run() {  # port subscribers deliveries [rate] -> "deliveries_per_sec p50_us p99_us"
   local msgs=$(($3 / $2))
@@ -76,8 +47,6 @@ run() {  # port subscribers deliveries [rate] -> "deliveries_per_sec p50_us p99_
     --payload "$PAYLOAD" --threads "$READERS" --rate "${4:-0}" |
     sed -n 's/.*deliveries_per_sec=\([0-9]*\).*p50_us=\([0-9]*\).*p99_us=\([0-9]*\).*/\1 \2 \3/p'
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.2f", (y > 0 ? x / y : 0)}'; }
 
 echo "PUBLISH fan-out: window $WINDOW, payload $PAYLOAD bytes, $READERS reader threads," \
   "$ROUNDS rounds; throughput runs of $DELIVERIES deliveries, latency runs of $LAT_DELIVERIES" \
@@ -85,10 +54,9 @@ echo "PUBLISH fan-out: window $WINDOW, payload $PAYLOAD bytes, $READERS reader t
 for subs in $SUBSCRIBERS; do
   rm -f "$WORK"/[ra].*
   for i in $(seq "$ROUNDS"); do
-    if ((i % 2)); then order="r a"; else order="a r"; fi
-    for who in $order; do
-      port=$([[ $who == r ]] && echo "$RPORT" || echo "$APORT")
-      name=$([[ $who == r ]] && echo redis || echo aegisr)
+    for who in $(ab_order "$i"); do
+      port=$(ab_port "$who")
+      name=$(ab_name "$who")
       read -r tput _ _ < <(run "$port" "$subs" "$DELIVERIES")
       [[ -n "${tput:-}" ]] || { echo "$0: the load failed against $name" >&2; exit 1; }
       rate=$(awk -v r="$LAT_RATE" -v s="$subs" 'BEGIN {printf "%.3f", r / s}')

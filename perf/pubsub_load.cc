@@ -10,30 +10,30 @@
 // p50/p99 delivery latency; exits non-zero if a message was lost, reordered, malformed, or PUBLISH
 // reported another receiver count.
 //
-// Standalone (POSIX sockets, no project libraries), so that the client is the same program for
-// both servers:
+// Standalone (POSIX sockets and the headers beside it, resp_client.h and load_harness.h; no project
+// libraries), so that the client is the same program for both servers:
 //   g++ -O2 -std=c++20 -pthread perf/pubsub_load.cc -o build/pubsub_load
 //   build/pubsub_load --port 6379 --subscribers 100 --messages 20000 --window 32
 // Threading: the publisher runs on the main thread; T reader threads own S/T subscribers each.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "load_harness.h"
+#include "resp_client.h"
 
 namespace {
 
@@ -48,76 +48,10 @@ struct Options {
   std::string channel = "psl:ch";
 };
 
-[[noreturn]] void Die(const char* what) {
-  std::perror(what);
-  std::exit(2);
-}
-
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-void AppendCommand(std::string* out, const std::vector<std::string_view>& args) {
-  *out += '*';
-  *out += std::to_string(args.size());
-  *out += "\r\n";
-  for (std::string_view a : args) {
-    *out += '$';
-    *out += std::to_string(a.size());
-    *out += "\r\n";
-    out->append(a);
-    *out += "\r\n";
-  }
-}
-
-int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) Die("socket");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) < 0) Die("connect");
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  return fd;
-}
-
-void SendAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Die("send");
-    }
-    data.remove_prefix(size_t(n));
-  }
-}
-
-// Reads one line "<prefix><integer>\r\n" at *pos of buf; false if incomplete.
-bool ReadLineInt(const std::string& buf, size_t* pos, char prefix, int64_t* v) {
-  size_t end = buf.find("\r\n", *pos);
-  if (end == std::string::npos) return false;
-  if (buf[*pos] != prefix) {
-    std::fprintf(stderr, "unexpected reply byte '%c' (wanted '%c')\n", buf[*pos], prefix);
-    std::exit(3);
-  }
-  *v = std::strtoll(buf.c_str() + *pos + 1, nullptr, 10);
-  *pos = end + 2;
-  return true;
-}
-
-// A bulk string at *pos: sets *s; false if incomplete.
-bool ReadBulk(const std::string& buf, size_t* pos, std::string_view* s) {
-  size_t p = *pos;
-  int64_t len;
-  if (!ReadLineInt(buf, &p, '$', &len)) return false;
-  if (buf.size() < p + size_t(len) + 2) return false;
-  *s = std::string_view(buf).substr(p, size_t(len));
-  *pos = p + size_t(len) + 2;
-  return true;
 }
 
 // Latency histogram: 1 us buckets to 10 ms, 100 us buckets to 10 s, then one overflow bucket.
@@ -131,9 +65,8 @@ size_t BucketOf(int64_t us) {
 double BucketUs(size_t b) { return b < kFine ? double(b) : double(kFine + (b - kFine) * 100); }
 
 struct Subscriber {
-  int fd = -1;
-  std::string buf;
-  size_t pos = 0;
+  explicit Subscriber(int port) : conn(port) {}
+  resp::Conn conn;
   uint64_t next_seq = 0;
 };
 
@@ -147,28 +80,25 @@ struct Reader {
 
 // Parses every complete message in s's buffer. Returns false on a malformed or out-of-order one.
 bool Consume(const Options& o, Subscriber& s, Reader& r) {
+  resp::RecvBuffer& in = s.conn.in();
   while (true) {
-    size_t p = s.pos;
-    int64_t n;
-    if (p >= s.buf.size()) break;
-    char t = s.buf[p];
-    if (t != '*' && t != '>') {
-      std::fprintf(stderr, "unexpected message type '%c'\n", t);
+    std::string_view data = in.unread();
+    if (data.empty()) break;
+    if (data[0] != '*' && data[0] != '>') {  // RESP2 and RESP3 frames alike
+      std::fprintf(stderr, "unexpected message type '%c'\n", data[0]);
       return false;
     }
-    s.buf[p] = '*';  // RESP2 and RESP3 frames alike
-    if (!ReadLineInt(s.buf, &p, '*', &n)) {
-      s.buf[s.pos] = t;
-      break;
+    size_t p = 0;
+    char type;
+    int64_t n;
+    if (!resp::ParseHeader(data, &p, &type, &n)) break;
+    if (n != 3) {
+      std::fprintf(stderr, "message of %lld elements\n", static_cast<long long>(n));
+      return false;
     }
-    s.buf[s.pos] = t;
     std::string_view kind, ch, msg;
-    if (n != 3 || !ReadBulk(s.buf, &p, &kind) || !ReadBulk(s.buf, &p, &ch) ||
-        !ReadBulk(s.buf, &p, &msg)) {
-      if (n != 3) {
-        std::fprintf(stderr, "message of %lld elements\n", static_cast<long long>(n));
-        return false;
-      }
+    if (!resp::ParseBulk(data, &p, &kind) || !resp::ParseBulk(data, &p, &ch) ||
+        !resp::ParseBulk(data, &p, &msg)) {
       break;  // incomplete
     }
     int64_t now = NowNs();
@@ -176,8 +106,10 @@ bool Consume(const Options& o, Subscriber& s, Reader& r) {
       std::fprintf(stderr, "malformed message\n");
       return false;
     }
-    int64_t sent = std::strtoll(std::string(msg.substr(0, 20)).c_str(), nullptr, 10);
-    uint64_t seq = std::strtoull(std::string(msg.substr(20, 20)).c_str(), nullptr, 10);
+    int64_t sent = 0;  // the header: send time and sequence, 20 digits each
+    uint64_t seq = 0;
+    std::from_chars(msg.data(), msg.data() + 20, sent);
+    std::from_chars(msg.data() + 20, msg.data() + 40, seq);
     if (seq != s.next_seq) {
       std::fprintf(stderr, "out of order: got %llu, expected %llu\n",
                    static_cast<unsigned long long>(seq),
@@ -189,14 +121,7 @@ bool Consume(const Options& o, Subscriber& s, Reader& r) {
     r.hist[BucketOf(us)]++;
     ++r.received;
     r.last_ns = now;
-    s.pos = p;
-  }
-  if (s.pos > 0 && s.pos == s.buf.size()) {
-    s.buf.clear();
-    s.pos = 0;
-  } else if (s.pos > (1 << 20)) {
-    s.buf.erase(0, s.pos);
-    s.pos = 0;
+    in.Skip(p);
   }
   return true;
 }
@@ -207,10 +132,9 @@ void RunReader(const Options& o, Reader& r, uint64_t expected) {
     epoll_event e{};
     e.events = EPOLLIN;
     e.data.u64 = i;
-    epoll_ctl(ep, EPOLL_CTL_ADD, r.subs[i]->fd, &e);
+    epoll_ctl(ep, EPOLL_CTL_ADD, r.subs[i]->conn.fd(), &e);
   }
   std::vector<epoll_event> events(256);
-  char chunk[1 << 16];
   int64_t idle_since = NowNs();
   while (r.received < expected) {
     int n = epoll_wait(ep, events.data(), int(events.size()), 100);
@@ -227,7 +151,7 @@ void RunReader(const Options& o, Reader& r, uint64_t expected) {
     idle_since = NowNs();
     for (int i = 0; i < n; ++i) {
       Subscriber& s = *r.subs[events[i].data.u64];
-      ssize_t got = recv(s.fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+      ssize_t got = s.conn.in().Receive(s.conn.fd(), MSG_DONTWAIT);
       if (got <= 0) {
         if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
         std::fprintf(stderr, "subscriber connection closed\n");
@@ -235,7 +159,6 @@ void RunReader(const Options& o, Reader& r, uint64_t expected) {
         close(ep);
         return;
       }
-      s.buf.append(chunk, size_t(got));
       if (!Consume(o, s, r)) {
         r.failed = true;
         close(ep);
@@ -246,55 +169,33 @@ void RunReader(const Options& o, Reader& r, uint64_t expected) {
   close(ep);
 }
 
-void Usage() {
-  std::fprintf(stderr,
-               "usage: pubsub_load [--port P] [--subscribers S] [--messages M] [--window W] "
-               "[--payload BYTES] [--threads T] [--rate PUBLISH_PER_SEC]\n");
-  std::exit(2);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (i + 1 >= argc) Usage();
-    const char* v = argv[++i];
-    if (a == "--port")
-      o.port = std::atoi(v);
-    else if (a == "--subscribers")
-      o.subscribers = std::atoi(v);
-    else if (a == "--messages")
-      o.messages = std::strtoull(v, nullptr, 10);
-    else if (a == "--window")
-      o.window = std::atoi(v);
-    else if (a == "--payload")
-      o.payload = std::max(40, std::atoi(v));
-    else if (a == "--threads")
-      o.threads = std::max(1, std::atoi(v));
-    else if (a == "--rate")
-      o.rate = std::atof(v);
-    else
-      Usage();
-  }
+  load::ParseFlags(argc, argv,
+                   {{"--port", &o.port},
+                    {"--subscribers", &o.subscribers},
+                    {"--messages", &o.messages},
+                    {"--window", &o.window},
+                    {"--payload", &o.payload},
+                    {"--threads", &o.threads},
+                    {"--rate", &o.rate}});
+  o.payload = std::max(40, o.payload);
+  o.threads = std::max(1, o.threads);
   o.threads = std::min(o.threads, o.subscribers);
   // Subscribe everyone and wait for each confirmation before publishing.
-  std::vector<Subscriber> subs(size_t(o.subscribers));
+  std::vector<Subscriber> subs;
+  subs.reserve(size_t(o.subscribers));
   std::string cmd;
-  AppendCommand(&cmd, {"SUBSCRIBE", o.channel});
-  for (Subscriber& s : subs) {
-    s.fd = Connect(o.port);
-    SendAll(s.fd, cmd);
+  resp::AppendCommand(&cmd, {"SUBSCRIBE", o.channel});
+  for (int i = 0; i < o.subscribers; ++i) {
+    subs.emplace_back(o.port);
+    subs.back().conn.Send(cmd);
   }
   for (Subscriber& s : subs) {
-    char c[256];
-    std::string got;
-    while (got.find(":1\r\n") == std::string::npos) {
-      ssize_t n = recv(s.fd, c, sizeof(c), 0);
-      if (n <= 0) Die("subscribe");
-      got.append(c, size_t(n));
-    }
+    resp::Reply r = s.conn.Read();
+    resp::Expect(r.type == '*' && r.items.size() == 3 && r.items[2].text == "1", "SUBSCRIBE", r);
   }
   std::vector<Reader> readers(size_t(o.threads));
   for (size_t i = 0; i < subs.size(); ++i) readers[i % readers.size()].subs.push_back(&subs[i]);
@@ -304,12 +205,10 @@ int main(int argc, char** argv) {
     threads.emplace_back([&o, &r, expected] { RunReader(o, r, expected); });
   }
 
-  int pub = Connect(o.port);
-  std::string out, in;
-  char chunk[1 << 16];
+  resp::Conn pub(o.port);
+  std::string out;
   uint64_t sent = 0, acked = 0;
   bool bad_count = false;
-  size_t in_pos = 0;
   std::string payload(size_t(o.payload), 'p');
   int64_t start = NowNs();
   while (acked < o.messages) {
@@ -325,22 +224,19 @@ int main(int argc, char** argv) {
       std::snprintf(payload.data(), 41, "%020lld%020llu", static_cast<long long>(NowNs()),
                     static_cast<unsigned long long>(sent));
       if (payload.size() > 40) payload[40] = 'p';  // snprintf's NUL (the terminator if 40)
-      AppendCommand(&out, {"PUBLISH", o.channel, payload});
+      resp::AppendCommand(&out, {"PUBLISH", o.channel, payload});
       ++sent;
     }
-    if (!out.empty()) SendAll(pub, out);
-    ssize_t n = recv(pub, chunk, sizeof(chunk), 0);
-    if (n <= 0) Die("publisher recv");
-    in.append(chunk, size_t(n));
+    if (!out.empty()) pub.Send(out);
+    pub.Receive("publisher recv");
+    std::string_view in = pub.in().unread();
+    size_t in_pos = 0;
     int64_t v;
-    while (in_pos < in.size() && ReadLineInt(in, &in_pos, ':', &v)) {
+    while (resp::ParseInt(in, &in_pos, ':', &v)) {
       if (v != o.subscribers) bad_count = true;
       ++acked;
     }
-    if (in_pos == in.size()) {
-      in.clear();
-      in_pos = 0;
-    }
+    pub.in().Skip(in_pos);
   }
   for (std::thread& t : threads) t.join();
   int64_t end = start;
@@ -371,7 +267,5 @@ int main(int argc, char** argv) {
   if (bad_count)
     std::fprintf(stderr, "PUBLISH reported a receiver count other than %d\n", o.subscribers);
   if (failed || bad_count || received != uint64_t(o.subscribers) * o.messages) return 1;
-  for (Subscriber& s : subs) close(s.fd);
-  close(pub);
   return 0;
 }

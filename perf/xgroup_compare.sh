@@ -10,6 +10,8 @@
 # Usage: perf/xgroup_compare.sh BUILD_DIR [rounds=3] [entries=500000]
 # Env:   CLIENTS (4), PIPELINE (8), COUNT (10), VALUE_BYTES (16), AEGISR_ARGS (daemon flags)
 set -euo pipefail
+# shellcheck source=perf/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 if [[ $# -lt 1 || $# -gt 3 || "$1" == -h || "$1" == --help ]]; then
   echo "usage: $0 BUILD_DIR [rounds=3] [entries=500000]" >&2
@@ -22,64 +24,22 @@ CLIENTS=${CLIENTS:-4}
 PIPELINE=${PIPELINE:-8}
 COUNT=${COUNT:-10}
 VALUE_BYTES=${VALUE_BYTES:-16}
-REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
-REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
 DAEMON="$BUILD_DIR/aegisr-daemon"
 [[ -x "$DAEMON" ]] || { echo "$0: $DAEMON is missing" >&2; exit 2; }
 
-WORK=$(mktemp -d /tmp/aegisr-xgroup.XXXXXX)
-LOAD="$WORK/xgroup_load"
-g++ -O2 -std=c++20 -pthread "$(dirname "$0")/xgroup_load.cc" -o "$LOAD"
+perf_workdir aegisr-xgroup
+build_load xgroup_load
 
-free_port() {
-  local p
-  while :; do
-    p=$((7300 + RANDOM % 700))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-}
-RPORT=$(free_port)
-APORT=$(free_port)
-while [[ "$APORT" == "$RPORT" ]]; do APORT=$(free_port); done
-
-"$REDIS_SERVER" --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
-  --logfile "$WORK/redis.log" &
-RPID=$!
-# shellcheck disable=SC2086
-"$DAEMON" -p "$APORT" ${AEGISR_ARGS:-} >"$WORK/aegisr.log" 2>&1 &
-APID=$!
-cleanup() {
-  kill "$RPID" "$APID" 2>/dev/null || true
-  wait "$RPID" "$APID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-for port in "$RPORT" "$APORT"; do
-  for _ in $(seq 100); do
-    [[ "$("$REDIS_CLI" -p "$port" PING 2>/dev/null)" == PONG ]] && break
-    sleep 0.05
-  done
-done
+start_servers "$DAEMON"
 
 run() {  # port -> entries per second
   "$LOAD" --port "$1" --entries "$ENTRIES" --clients "$CLIENTS" --pipeline "$PIPELINE" \
     --count "$COUNT" --value-bytes "$VALUE_BYTES" | sed -n 's/.*entries_per_sec=\([0-9]*\).*/\1/p'
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "XREADGROUP COUNT $COUNT + XACK: $ENTRIES entries, $CLIENTS consumers, pipeline $PIPELINE," \
   "values of $VALUE_BYTES bytes, $ROUNDS rounds"
-: >"$WORK/r"
-: >"$WORK/a"
-for i in $(seq "$ROUNDS"); do
-  if ((i % 2)); then order="r a"; else order="a r"; fi
-  for who in $order; do
-    if [[ $who == r ]]; then v=$(run "$RPORT"); else v=$(run "$APORT"); fi
-    echo "$v" >>"$WORK/$who"
-    echo "  round $i $([[ $who == r ]] && echo redis || echo aegisr): $v entries/s"
-  done
-done
+ab_rounds "$ROUNDS" entries/s run
 R=$(median <"$WORK/r")
 A=$(median <"$WORK/a")
-echo "median entries consumed+acked per second: redis $R, aegisr $A, ratio $(awk -v a="$A" \
-  -v r="$R" 'BEGIN {printf "%.2f", a / r}')"
+echo "median entries consumed+acked per second: redis $R, aegisr $A, ratio $(ratio "$A" "$R")"
