@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <string_view>
@@ -130,6 +131,31 @@ void BM_EngineSet(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_EngineSet)->Arg(1 << 10)->Arg(kKeys);
+
+// The price of EXEC's held mode on every ordinary lock: an uncontended lock/unlock pair of a
+// ShardMutex against the same pair on the std::mutex under it (LockShardMutex's first try_lock
+// takes it). The difference is HeldHere's check, twice.
+void BM_ShardMutexLockUnlock(benchmark::State& state) {
+  ShardMutex mu;
+  for (auto _ : state) {
+    mu.lock();
+    benchmark::ClobberMemory();
+    mu.unlock();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ShardMutexLockUnlock);
+
+void BM_StdMutexLockUnlock(benchmark::State& state) {
+  std::mutex mu;
+  for (auto _ : state) {
+    LockShardMutex(mu);
+    benchmark::ClobberMemory();
+    mu.unlock();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StdMutexLockUnlock);
 
 // PFADD of one random element to one dense HyperLogLog (200k elements in it first), the load of
 // `compare_redis.sh` CUSTOM "PFADD hll element:__rand_int__"; then PFCOUNT of that key, which

@@ -358,8 +358,10 @@ uint32_t ThreadToken() {
 // out of the global order (EXEC took its set first): a command whose keys EXEC did not know.
 static thread_local int t_held_shards = 0;
 
+// Not held by EXEC (the usual case): one relaxed load, no thread-local access.
 bool ShardMutex::HeldHere() const {
-  return owner_.load(std::memory_order_relaxed) == ThreadToken();
+  uint32_t owner = owner_.load(std::memory_order_relaxed);
+  return owner != 0 && owner == ThreadToken();
 }
 
 void ShardMutex::lock() {
