@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/logging.h"
+#include "engine/config.h"
 #include "engine/multi.h"
 
 namespace aegisr {
@@ -162,10 +163,54 @@ thread_local Connection* t_running = nullptr;
 
 Connection* Connection::Running() { return t_running; }
 
+bool Connection::OutputLimitReached(size_t hard, size_t soft, int64_t soft_ms, int64_t now_ms) {
+  size_t pending = PendingOutput();
+  if (hard > 0 && pending > hard) return true;
+  if (soft == 0 || pending <= soft) {
+    obuf_soft_since_ms = 0;
+    return false;
+  }
+  if (obuf_soft_since_ms == 0) {
+    obuf_soft_since_ms = now_ms;
+    return false;
+  }
+  return now_ms - obuf_soft_since_ms > soft_ms;
+}
+
+// After each command, as Redis checks after adding a reply: a client over its class's
+// client-output-buffer-limit (normal, or pubsub while it holds subscriptions; the pubsub class
+// is also checked as messages are delivered, in Worker::DeliverMessages) is closed without the
+// replies it has not taken, so what one client leaves unread stays bounded.
+void Connection::CheckOutputLimit(size_t pending_before) {
+  Config& cfg = engine_.config();
+  bool pubsub = InSubscriberMode(client_);
+  size_t hard =
+      size_t((pubsub ? cfg.obl_pubsub_hard : cfg.obl_normal_hard).load(std::memory_order_relaxed));
+  size_t soft =
+      size_t((pubsub ? cfg.obl_pubsub_soft : cfg.obl_normal_soft).load(std::memory_order_relaxed));
+  if (hard == 0 && soft == 0) return;
+  int64_t soft_ms = (pubsub ? cfg.obl_pubsub_soft_seconds : cfg.obl_normal_soft_seconds)
+                        .load(std::memory_order_relaxed) *
+                    1000;
+  // Redis checks as each reply grows, so a client that took its earlier replies starts the
+  // soft clock again with its next command: the same here, from the bytes before it.
+  if (pending_before <= soft) obuf_soft_since_ms = 0;
+  size_t pending = PendingOutput();
+  if (!OutputLimitReached(hard, soft, soft_ms, Engine::NowMs())) return;
+  LOG(Warning) << "Client id=" << client_.id << " addr=" << client_.addr
+               << " closed for overcoming of output buffer limits ("
+               << (pubsub ? "pubsub" : "normal") << ", " << pending << " bytes pending).";
+  writer_.clear();
+  client_.close_after_reply = true;
+  output_limit_hit_ = true;
+}
+
 void Connection::Execute(ArgList args) {
   t_running = this;
+  size_t pending_before = PendingOutput();
   engine_.Dispatch(client_, writer_, args);
   t_running = nullptr;
+  CheckOutputLimit(pending_before);
   int resp = client_.resp.load(std::memory_order_relaxed);
   if (resp != writer_.protocol()) writer_.SetProtocol(resp);
   parser_.set_auth_required(!client_.authenticated);

@@ -66,6 +66,13 @@ class Connection {
     return writer_.size() + (sending.size() > sent ? sending.size() - sent : 0);
   }
   int64_t obuf_soft_since_ms = 0;  // since when the soft output limit is exceeded (0: not)
+  // client-output-buffer-limit (limits in bytes, 0: none): whether PendingOutput() is above
+  // hard, or has been above soft for at least soft_ms (as seen by these checks, which keep
+  // obuf_soft_since_ms: one at or below soft starts the clock again).
+  bool OutputLimitReached(size_t hard, size_t soft, int64_t soft_ms, int64_t now_ms);
+  // A command's replies passed the client's limit (checked after each command): the worker
+  // closes it at once, dropping even a send in flight to a client that does not read.
+  bool output_limit_hit() const { return output_limit_hit_; }
 
   // Pending reply bytes not yet handed to the socket.
   std::string& out() { return writer_.buffer(); }
@@ -86,6 +93,7 @@ class Connection {
 
  private:
   void Execute(ArgList args);
+  void CheckOutputLimit(size_t pending_before);
 
   Engine& engine_;
   int fd_;
@@ -95,6 +103,7 @@ class Connection {
   std::string in_;
   bool parked_ = false;
   bool eof_ = false;
+  bool output_limit_hit_ = false;
   int64_t parked_at_us_ = 0;
   std::vector<ColdKey> cold_;
   std::string cold_error_;

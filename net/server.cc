@@ -109,16 +109,7 @@ bool Worker::DeliverMessages(bool enforce_limits) {
         continue;
       }
       size_t pending = c->PendingOutput();
-      bool over_soft = soft > 0 && pending > soft;
-      if (!over_soft) c->obuf_soft_since_ms = 0;
-      bool kill = hard > 0 && pending > hard;
-      if (over_soft && !kill) {
-        if (c->obuf_soft_since_ms == 0) {
-          c->obuf_soft_since_ms = now;
-        } else if (now - c->obuf_soft_since_ms >= soft_ms) {
-          kill = true;
-        }
-      }
+      bool kill = c->OutputLimitReached(hard, soft, soft_ms, now);
       if (kill) {
         LOG(Warning) << "Client id=" << c->id() << " addr=" << c->client().addr
                      << " closed for overcoming of output buffer limits (pubsub, " << pending
@@ -194,8 +185,14 @@ void Worker::Destroy(Connection* c) {
 void Worker::Flush() {
   flushing_.swap(flush_list_);
   for (Connection* c : flushing_) c->in_flush_list = false;
-  for (Connection* c : flushing_)
-    if (!c->closing) Send(c);
+  for (Connection* c : flushing_) {
+    if (c->closing) continue;
+    if (c->output_limit_hit()) {
+      Close(c);  // may free c
+      continue;
+    }
+    Send(c);
+  }
   flushing_.clear();
 }
 
