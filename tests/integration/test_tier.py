@@ -584,6 +584,7 @@ def test_a_real_enospc_stops_offloading_loses_nothing_and_offloading_resumes(opt
             for start in range(0, len(gone), 1000):
                 assert r.delete(*[b"key:%d" % i for i in gone[start:start + 1000]]) > 0
             # Offloading resumes (it retries once a second): new writes are accepted again.
+            offloaded_before = tier(r)["tier_offloaded_keys"]
             more, deadline = [], time.monotonic() + 20
             next_id = 12000
             while len(more) < 2000 and time.monotonic() < deadline:
@@ -591,8 +592,11 @@ def test_a_real_enospc_stops_offloading_loses_nothing_and_offloading_resumes(opt
                 next_id += 200
                 time.sleep(0.05)
             assert len(more) >= 2000, (len(more), tier(r))
+            # RAM was full, so those writes were accepted only because values went to disk
+            # again. (Whether the tier is full once more by now depends on how far compaction
+            # got under the machine's load: not asserted.)
             t = tier(r)
-            assert t["tier_full"] == 0, t
+            assert t["tier_offloaded_keys"] > offloaded_before, t
             assert t["tier_read_errors"] == 0 and t["tier_checksum_errors"] == 0, t
             kept = sorted(set(stored) - set(gone)) + more
             for start in range(0, len(kept), 1000):
