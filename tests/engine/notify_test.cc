@@ -235,6 +235,30 @@ TEST_F(NotifyTest, StreamEvents) {
   EXPECT_EQ(Events(), (V{"xadd x", "xadd x", "xtrim x", "xgroup-create x", "xdel x"}));
 }
 
+// Redis 7.0.15 (t_stream.c streamCreateConsumer with SCC_DEFAULT at every implicit creation):
+// a consumer created by XREADGROUP (for a stream it serves, NOACK or not), XCLAIM or XAUTOCLAIM
+// (at the first entry claimed) raises xgroup-createconsumer; nothing else of those commands does.
+TEST_F(NotifyTest, ConsumersCreatedImplicitlyAreAnnounced) {
+  Flags("EA");
+  Run({"XADD", "x", "1-0", "f", "v"});
+  Run({"XADD", "x", "2-0", "f", "v"});
+  Run({"XGROUP", "CREATE", "x", "g", "0"});
+  Events();
+  Run({"XREADGROUP", "GROUP", "g", "a", "COUNT", "1", "STREAMS", "x", ">"});
+  Run({"XREADGROUP", "GROUP", "g", "a", "COUNT", "1", "STREAMS", "x", ">"});  // exists
+  Run({"XREADGROUP", "GROUP", "g", "b", "NOACK", "STREAMS", "x", ">"});       // nothing new
+  Run({"XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "x", "0"});       // history
+  EXPECT_EQ(Events(), (V{"xgroup-createconsumer x", "xgroup-createconsumer x"}));
+  Run({"XCLAIM", "x", "g", "d", "3600000", "1-0"});  // not idle long enough: no consumer
+  Run({"XCLAIM", "x", "g", "d", "0", "1-0"});
+  Run({"XCLAIM", "x", "g", "d", "0", "1-0"});
+  Run({"XAUTOCLAIM", "x", "g", "e", "3600000", "0"});
+  Run({"XAUTOCLAIM", "x", "g", "e", "0", "0"});
+  Run({"XAUTOCLAIM", "x", "g", "e", "0", "0"});
+  EXPECT_EQ(Events(), (V{"xgroup-createconsumer x", "xgroup-createconsumer x"}));
+  EXPECT_EQ(Run({"XGROUP", "CREATECONSUMER", "x", "g", "b"}), ":1\r\n");
+}
+
 TEST_F(NotifyTest, KeymissOnReadMissesOnly) {
   Flags("Em");
   Run({"GET", "nx"});

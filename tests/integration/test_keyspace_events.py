@@ -158,6 +158,92 @@ SEQUENCES = {
 }
 
 
+# Consumers created implicitly (Redis 7.0.15, t_stream.c): XREADGROUP creates its consumer, with
+# "xgroup-createconsumer", only for a stream it serves (new entries or history, NOACK or not);
+# XCLAIM and XAUTOCLAIM at the first entry they claim. An XGROUP CREATECONSUMER after a command
+# that must not have created its consumer shows that it did not (it raises the event only then).
+STREAM_CONSUMERS = [
+    ("XADD", "s", "1-0", "f", "v"), ("XADD", "s", "2-0", "f", "v"), ("XADD", "s", "3-0", "f", "v"),
+    ("XGROUP", "CREATE", "s", "g", "0"),
+    ("XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c2", "NOACK", "COUNT", "1", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", "0"),
+    ("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", "0"),
+    ("XREADGROUP", "GROUP", "g", "c4", "NOACK", "STREAMS", "s", "0"),
+    ("XREADGROUP", "GROUP", "g", "c5", "STREAMS", "s", ">"),  # nothing new: no consumer
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c5"),
+    ("XREADGROUP", "GROUP", "nosuch", "c6", "STREAMS", "s", ">"),  # NOGROUP: nothing
+    ("XREADGROUP", "GROUP", "g", "c6", "STREAMS", "s", "nosuch", ">", ">"),  # NOGROUP
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c6"),
+    ("XADD", "t", "1-0", "f", "v"), ("XGROUP", "CREATE", "t", "g", "0"),
+    ("XADD", "s", "4-0", "f", "v"),
+    ("XREADGROUP", "GROUP", "g", "c7", "STREAMS", "s", "t", ">", ">"),  # one event per stream
+    ("XREADGROUP", "GROUP", "g", "c8", "STREAMS", "t", "s", ">", ">"),  # none served: none
+    ("XGROUP", "CREATECONSUMER", "t", "g", "c8"),
+    ("XCLAIM", "s", "g", "c9", "0", "1-0"), ("XCLAIM", "s", "g", "c9", "0", "1-0"),
+    ("XCLAIM", "s", "g", "c10", "3600000", "1-0"),  # not idle long enough: no consumer
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c10"),
+    ("XCLAIM", "s", "g", "c11", "0", "9-0"),  # no such entry: no consumer
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c11"),
+    ("XCLAIM", "s", "g", "c12", "0", "3-0", "FORCE", "JUSTID"),  # not pending, FORCE: created
+    ("XCLAIM", "s", "g", "c1", "0", "1-0", "JUSTID"),  # existing consumer
+    ("XAUTOCLAIM", "s", "g", "c13", "0", "0"), ("XAUTOCLAIM", "s", "g", "c13", "0", "0"),
+    ("XAUTOCLAIM", "s", "g", "c14", "3600000", "0"),  # nothing idle enough: no consumer
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c14"),
+    ("XDEL", "s", "1-0", "2-0", "3-0", "4-0"),
+    ("XAUTOCLAIM", "s", "g", "c15", "0", "0"),  # only deleted entries: no consumer
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c15"),
+    ("XAUTOCLAIM", "nosuch", "g", "c16", "0", "0"), ("XCLAIM", "s", "nosuch", "c16", "0", "1-0"),
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c16"),
+]
+
+
+@test
+def test_consumers_created_implicitly(opts):
+    with harness.start_redis() as ref, harness.start_daemon(opts.bindir) as dut:
+        for flags in ("KEA", "Et", "Kg"):
+            a = run_on(ref.port, flags, STREAM_CONSUMERS)
+            b = run_on(dut.port, flags, STREAM_CONSUMERS)
+            if flags == "Et":
+                n = sum(1 for c, _ in a if c == b"__keyevent@0__:xgroup-createconsumer")
+                assert n == 17, a  # 9 implicit (c1-c4, c7 twice, c9, c12, c13), 8 explicit
+            harness.assert_same(f"consumer events with flags {flags!r}", a, b)
+
+
+@test
+def test_consumers_created_for_blocked_readers(opts):
+    # A blocked XREADGROUP served by another client's XADD: its consumer's creation is announced
+    # after that XADD's event (Redis 7.0.15: serveClientsBlockedOnStreamKey), NOACK or not; an
+    # existing consumer raises nothing.
+    def run(port):
+        r = client(port)
+        r.flushall()
+        r.xadd("s", {"f": "v"}, id="1-0")
+        r.xgroup_create("s", "g", id="$")
+        r.xgroup_createconsumer("s", "g", "old")
+        r.config_set("notify-keyspace-events", "KEA")
+        sub = Subscriber(port)
+        replies = []
+        readers = [("new1", []), ("new2", ["NOACK"]), ("old", []), ("new1", [])]
+        for i, (consumer, opts_) in enumerate(readers):
+            with harness.RawConn(port) as w:
+                w.send_cmd("XREADGROUP", "GROUP", "g", consumer, *opts_, "BLOCK", "10000",
+                           "STREAMS", "s", ">")
+                harness.wait_blocked(port, 1)
+                r.xadd("s", {"n": str(i)}, id=f"{i + 2}-0")
+                replies.append(w.read_reply())
+        got = sub.drain()
+        sub.close()
+        r.config_set("notify-keyspace-events", "")
+        r.close()
+        return replies, got
+
+    ref, dut = harness.on_both_servers(opts, run)
+    assert sum(1 for c, _ in ref[1] if c.endswith(b"xgroup-createconsumer")) == 2, ref
+    harness.assert_same("blocked XREADGROUP: replies and events", ref, dut)
+
+
 @test
 def test_config_get_prints_the_canonical_flags(opts):
     inputs = ["KEA", "AKE", "", "g", "Kg", "xKE", "KEAn", "AKEm", "nKEg$lshzxetd", "Kgd", "mE",
@@ -370,6 +456,9 @@ def test_event_bus_replay_after_disconnect(opts):
         rg = consumer.xreadgroup("g", "c", {"events": ">"})
         assert len(rg[0][1]) == 7, rg
         assert rg[0][1][-1][1][b"event"] == b"xgroup-create", rg
+        # That read created consumer c: its event follows; reading it raises nothing more.
+        rg = consumer.xreadgroup("g", "c", {"events": ">"})
+        assert [e[1][b"event"] for e in rg[0][1]] == [b"xgroup-createconsumer"], rg
         assert consumer.xreadgroup("g", "c", {"events": ">"}, block=50) == [], "no recursion"
         # Messages of chosen channels are recorded too (PUBLISH while nobody subscribes).
         r.config_set("event-bus-channels", "orders.*")
