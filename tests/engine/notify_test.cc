@@ -259,6 +259,34 @@ TEST_F(NotifyTest, ConsumersCreatedImplicitlyAreAnnounced) {
   EXPECT_EQ(Run({"XGROUP", "CREATECONSUMER", "x", "g", "b"}), ":1\r\n");
 }
 
+// Redis 7.4 (t_hash.c hashTypeSetExDone, hpersistCommand, hashTypeExpire): one event per
+// command that changed a field's TTL or deleted a field by a past time, and "hexpired" when
+// fields expire, then "del" if the hash went with them.
+TEST_F(NotifyTest, HashFieldTtlEvents) {
+  Flags("EA");
+  Run({"HSET", "h", "a", "1", "b", "2", "c", "3"});
+  Run({"HEXPIRE", "h", "100", "FIELDS", "2", "a", "nosuch"});
+  Run({"HEXPIRE", "h", "100", "NX", "FIELDS", "1", "a"});  // not met: nothing
+  Run({"HPERSIST", "h", "FIELDS", "1", "a"});
+  Run({"HPERSIST", "h", "FIELDS", "1", "a"});  // no TTL: nothing
+  Run({"HPEXPIREAT", "h", "1", "FIELDS", "1", "a"});
+  Run({"HPEXPIREAT", "h", "1", "FIELDS", "2", "b", "c"});
+  EXPECT_EQ(Events(), (V{"hset h", "hexpire h", "hpersist h", "hdel h", "hdel h", "del h"}));
+  Run({"HSET", "h", "a", "1", "b", "2"});
+  Run({"HPEXPIRE", "h", "1", "FIELDS", "1", "a"});
+  Events();
+  usleep(5000);
+  Run({"HSET", "h", "c", "3"});  // finds a expired: hexpired before its own event
+  EXPECT_EQ(Events(), (V{"hexpired h", "hset h"}));
+  Run({"HPEXPIRE", "h", "1", "FIELDS", "2", "b", "c"});
+  Run({"HPEXPIRE", "h", "1", "FIELDS", "1", "b"});
+  Events();
+  usleep(5000);
+  for (int i = 0; i < 3 && Seen().empty(); ++i) engine_.Cron(0, 1);
+  EXPECT_EQ(Events(), (V{"hexpired h", "del h"}));
+  EXPECT_EQ(Run({"EXISTS", "h"}), ":0\r\n");
+}
+
 TEST_F(NotifyTest, KeymissOnReadMissesOnly) {
   Flags("Em");
   Run({"GET", "nx"});

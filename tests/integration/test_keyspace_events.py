@@ -422,6 +422,92 @@ def test_values_on_disk_raise_the_same_events(opts):
         shutil.rmtree(td, ignore_errors=True)
 
 
+def ks(key, event):
+    """The two messages of one event on key in db 0 with flags KE: keyspace, then keyevent."""
+    return [(b"__keyspace@0__:" + key, event), (b"__keyevent@0__:" + event, key)]
+
+
+@test
+def test_hash_field_ttl_events(opts):
+    # Redis 7.0 has no field TTLs, so the expected events are Redis 7.4's (src/t_hash.c), written
+    # out: HEXPIRE and friends raise one event per command that changed a field
+    # (hashTypeSetExDone): "hexpire", or "hdel" when the time was past and the fields went, then
+    # "del" if the hash went with them; HPERSIST raises "hpersist" when a TTL went
+    # (hpersistCommand); no-ops and errors raise nothing.
+    seq = [
+        ("HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4"),
+        ("HEXPIRE", "h", "100", "FIELDS", "2", "a", "b"),
+        ("HEXPIRE", "h", "100", "NX", "FIELDS", "1", "a"),  # condition not met
+        ("HEXPIRE", "h", "100", "FIELDS", "1", "nosuch"),
+        ("HEXPIRE", "h", "x", "FIELDS", "1", "a"),  # error
+        ("HEXPIRE", "nosuch", "100", "FIELDS", "1", "a"),
+        ("HPEXPIRE", "h", "200000", "XX", "FIELDS", "1", "a"),
+        ("HEXPIREAT", "h", "9999999999", "FIELDS", "1", "d"),
+        ("HPEXPIREAT", "h", "1", "FIELDS", "2", "c", "nosuch"),  # past: c deleted
+        ("HPERSIST", "h", "FIELDS", "2", "a", "d"),
+        ("HPERSIST", "h", "FIELDS", "2", "a", "nosuch"),  # no TTL left: nothing
+        ("HPERSIST", "nosuch", "FIELDS", "1", "a"),
+        ("HEXPIREAT", "h", "1", "FIELDS", "3", "a", "b", "d"),  # every field: the hash goes
+        ("HSET", "h2", "a", "1"),
+        ("HPEXPIREAT", "h2", "1", "GT", "FIELDS", "1", "a"),  # GT on no TTL: not met
+    ]
+    want = (ks(b"h", b"hset") + ks(b"h", b"hexpire") + ks(b"h", b"hexpire") +
+            ks(b"h", b"hexpire") + ks(b"h", b"hdel") + ks(b"h", b"hpersist") +
+            ks(b"h", b"hdel") + ks(b"h", b"del") + ks(b"h2", b"hset"))
+    with harness.start_daemon(opts.bindir) as dut:
+        got = run_on(dut.port, "KEA", seq)
+        assert got == want, got
+        # Only the classes asked for: h without g leaves out "del".
+        got = run_on(dut.port, "Eh", seq)
+        assert got == [(c, m) for c, m in want if c.startswith(b"__keyevent") and c != (
+            b"__keyevent@0__:del")], got
+
+
+@test
+def test_hash_fields_expiring_raise_hexpired(opts):
+    # Fields whose time passes: "hexpired" (class h) once per hash and visit, then "del" (g) when
+    # the hash went with them, as Redis 7.4's hashTypeExpire (active expiry) and hashTypeGetValue
+    # (lazy: before the event of the command that found them).
+    with harness.start_daemon(opts.bindir) as dut:
+        r = client(dut.port)
+        r.flushall()
+        r.config_set("notify-keyspace-events", "KEA")
+        sub = Subscriber(dut.port)
+        # Active: nobody touches the keys.
+        r.hset("h", mapping={"a": "1", "b": "2", "c": "3"})
+        r.execute_command("HPEXPIRE", "h", "50", "FIELDS", "2", "a", "b")
+        r.hset("e", "a", "1")
+        r.execute_command("HPEXPIRE", "e", "50", "FIELDS", "1", "a")
+        time.sleep(1.0)
+        got = sub.drain()
+        want = (ks(b"h", b"hset") + ks(b"h", b"hexpire") + ks(b"e", b"hset") +
+                ks(b"e", b"hexpire"))
+        assert got[:len(want)] == want, got
+        rest = got[len(want):]
+        assert sorted(rest) == sorted(ks(b"h", b"hexpired") + ks(b"e", b"hexpired") +
+                                      ks(b"e", b"del")), rest
+        assert rest.index(ks(b"e", b"hexpired")[0]) < rest.index(ks(b"e", b"del")[0]), rest
+        assert r.exists("e") == 0 and r.hkeys("h") == [b"c"]
+        # Reached by a command (lazy, with the cron slowed down; active expiry, should it come
+        # first, raises the same events in the same order).
+        r.config_set("hz", "1")
+        r.hset("l", mapping={"a": "1", "b": "2"})
+        r.execute_command("HPEXPIRE", "l", "150", "FIELDS", "1", "a")
+        r.hset("m", "a", "1")
+        r.execute_command("HPEXPIRE", "m", "150", "FIELDS", "1", "a")
+        time.sleep(0.2)
+        r.hset("l", "z", "1")
+        r.hset("m", "z", "1")
+        got = sub.drain()
+        want = (ks(b"l", b"hset") + ks(b"l", b"hexpire") + ks(b"m", b"hset") +
+                ks(b"m", b"hexpire") + ks(b"l", b"hexpired") + ks(b"l", b"hset") +
+                ks(b"m", b"hexpired") + ks(b"m", b"del") + ks(b"m", b"hset"))
+        assert got == want, got
+        assert r.hkeys("m") == [b"z"] and sorted(r.hkeys("l")) == [b"b", b"z"]
+        sub.close()
+        r.close()
+
+
 @test
 def test_event_bus_replay_after_disconnect(opts):
     with harness.start_daemon(opts.bindir) as dut:
