@@ -357,6 +357,23 @@ TEST_F(NotifyTest, EventBusRecordsChosenChannelsMessages) {
   EXPECT_EQ(r.find("weather"), std::string::npos) << r;
 }
 
+TEST_F(NotifyTest, EventBusCountsTheAppendsItDrops) {
+  Flags("A");
+  Run({"SET", "bus", "not a stream"});
+  std::string_view bus[] = {"event-bus-stream", "bus"};
+  ASSERT_TRUE(ConfigSetPairs(config_, bus).ok());
+  uint64_t before = EventBusDropped();
+  Run({"SET", "k", "v"});
+  Run({"DEL", "k"});
+  EXPECT_EQ(EventBusDropped() - before, 2u);
+  EXPECT_EQ(Run({"GET", "bus"}), "$12\r\nnot a stream\r\n");
+  std::string_view ok[] = {"event-bus-stream", "bus2"};
+  ASSERT_TRUE(ConfigSetPairs(config_, ok).ok());
+  Run({"SET", "k", "v"});
+  EXPECT_EQ(EventBusDropped() - before, 2u);
+  EXPECT_EQ(Run({"XLEN", "bus2"}), ":1\r\n");
+}
+
 TEST_F(NotifyTest, EventBusIsCapped) {
   Flags("E$");
   std::string_view bus[] = {"event-bus-stream", "bus", "event-bus-maxlen", "1"};

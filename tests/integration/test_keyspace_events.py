@@ -509,6 +509,30 @@ def test_hash_fields_expiring_raise_hexpired(opts):
 
 
 @test
+def test_info_counts_the_event_bus_drops(opts):
+    # event_bus_dropped (INFO stats): appends the bus could not make. A bus key holding another
+    # type refuses every append (XADD replies WRONGTYPE): each event is counted, the key is left
+    # as it was.
+    with harness.start_daemon(opts.bindir) as dut:
+        r = client(dut.port)
+        assert r.info("stats")["event_bus_dropped"] == 0
+        r.set("bus", "not a stream")
+        r.config_set("notify-keyspace-events", "A")
+        r.config_set("event-bus-stream", "bus")
+        r.set("a", "1")
+        r.rpush("l", "x", "y")
+        r.delete("a")
+        assert r.info("stats")["event_bus_dropped"] == 3
+        assert r.get("bus") == b"not a stream"
+        # A stream key: appends succeed, the count stays.
+        r.config_set("event-bus-stream", "events")
+        r.set("b", "2")
+        assert r.xlen("events") == 1
+        assert r.info("stats")["event_bus_dropped"] == 3
+        r.close()
+
+
+@test
 def test_event_bus_replay_after_disconnect(opts):
     with harness.start_daemon(opts.bindir) as dut:
         r = client(dut.port)
