@@ -720,9 +720,9 @@ void ExpireGeneric(CommandContext& ctx, ArgList args, bool seconds, bool relativ
   bool updated = std::find(codes.begin(), codes.end(), kSetOk) != codes.end();
   bool deleted = std::find(codes.begin(), codes.end(), kDeletedPast) != codes.end();
   if (updated) WatchFieldTtls(key.k, key.db);
-  // Events as Redis 7.4's hashTypeSetExDone: one per command that changed a field. A field
-  // deleted by a time already past makes it "hdel" (even beside fields given a TTL), and
-  // "hdel" then "del" when that emptied the hash; otherwise "hexpire".
+  // Events as Redis 7.4's hashTypeSetExDone: one per command that changed a field: "hexpire"
+  // when fields got the TTL, "hdel" when the time was past and they went (Redis checks the
+  // deletions first), then "del" if that emptied the hash.
   if (deleted && !key.link) {
     Notify(ctx, kNotifyHash, "hdel", args[1]);
     Notify(ctx, kNotifyGeneric, "del", args[1]);
