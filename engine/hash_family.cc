@@ -224,7 +224,9 @@ void NoteInsertedHash(const Entry* e, int db) {
 // ---- key access ----
 
 // One hash key of a command, found under its shard's lock, with its expired fields already
-// deleted (and the key too if nothing was left).
+// deleted (and the key too if nothing was left). That deletion raises Redis 7.4's events of a
+// field expiry (hashTypeExpire): "hexpired" (class h), then "del" (g) if the key went, before
+// the command's own.
 struct HashKey : TypedKey {
   HashKey(CommandContext& ctx, std::string_view name, bool read)
       : TypedKey(ctx, name, ValueType::kHash, read), now(Engine::NowMs()) {
@@ -241,6 +243,8 @@ struct HashKey : TypedKey {
         s.Delete(db, link);
         link = nullptr;
       }
+      Notify(ctx.engine, kNotifyHash, "hexpired", name, db);
+      if (emptied) Notify(ctx.engine, kNotifyGeneric, "del", name, db);
     }
     if (link && HashOf(*link).ttl_fields() != 0) WatchFieldTtls(k, db);
   }
@@ -274,7 +278,8 @@ struct HashKey : TypedKey {
   int64_t now;
 };
 
-// Visits one noted hash; true when its note can go.
+// Visits one noted hash; true when its note can go. Expired fields deleted raise "hexpired"
+// (class h) once for the hash, then "del" (g) if it went, as Redis 7.4's hashTypeExpire.
 bool VisitWatched(Shard& s, int db, const std::string& name, int64_t now) {
   KeyRef k(name);
   Entry** link = s.Find(db, k, now);
@@ -293,6 +298,8 @@ bool VisitWatched(Shard& s, int db, const std::string& name, int64_t now) {
     return e;
   });
   if (emptied) s.Delete(db, link);
+  NotifyProcess(kNotifyHash, "hexpired", name, db);
+  if (emptied) NotifyProcess(kNotifyGeneric, "del", name, db);
   return emptied || no_ttls;
 }
 
@@ -710,7 +717,18 @@ void ExpireGeneric(CommandContext& ctx, ArgList args, bool seconds, bool relativ
       codes.push_back(kSetOk);
     }
   });
-  if (std::find(codes.begin(), codes.end(), kSetOk) != codes.end()) WatchFieldTtls(key.k, key.db);
+  bool updated = std::find(codes.begin(), codes.end(), kSetOk) != codes.end();
+  bool deleted = std::find(codes.begin(), codes.end(), kDeletedPast) != codes.end();
+  if (updated) WatchFieldTtls(key.k, key.db);
+  // Events as Redis 7.4's hashTypeSetExDone: one per command that changed a field: "hexpire"
+  // when fields got the TTL, "hdel" when the time was past and they went (Redis checks the
+  // deletions first), then "del" if that emptied the hash.
+  if (deleted && !key.link) {
+    Notify(ctx, kNotifyHash, "hdel", args[1]);
+    Notify(ctx, kNotifyGeneric, "del", args[1]);
+  } else if (deleted || updated) {
+    Notify(ctx, kNotifyHash, deleted ? "hdel" : "hexpire", args[1]);
+  }
   for (int64_t c : codes) ctx.reply.Integer(c);
 }
 
@@ -785,6 +803,8 @@ void CmdHPersist(CommandContext& ctx, ArgList args) {
       bool found;
       for (std::string_view field : persisted) h = h->SetExpire(field, 0, &found);
     });
+    // One "hpersist" when any TTL went, as Redis 7.4's hpersistCommand.
+    Notify(ctx, kNotifyHash, "hpersist", args[1]);
   }
   for (int64_t c : codes) ctx.reply.Integer(c);
 }

@@ -48,6 +48,7 @@ struct BusItem {
 };
 thread_local std::vector<BusItem> t_bus;
 thread_local bool t_in_bus_flush = false;
+// Appends FlushEventBus could not make (EventBusDropped()).
 std::atomic<uint64_t> g_bus_dropped{0};
 
 std::string_view TypeName(uint32_t type) {
@@ -230,6 +231,8 @@ void NoteBusMessage(Engine& engine, std::string_view channel, std::string_view m
 
 bool EventBusPending() { return !t_bus.empty(); }
 
+uint64_t EventBusDropped() { return g_bus_dropped.load(std::memory_order_relaxed); }
+
 void FlushEventBus(Engine& engine) {
   if (t_bus.empty() || t_in_bus_flush) return;
   std::vector<BusItem> items;
@@ -265,7 +268,10 @@ void FlushEventBus(Engine& engine) {
       dbs = std::to_string(it.db);
       args.insert(args.end(), {"type", TypeName(it.type), "event", it.a, "key", it.b, "db", dbs});
     }
+    // An XADD that fails (the key holds another type) appends nothing: count it as dropped.
+    uint64_t errors = sink.errors_written();
     xadd->handler(ctx, args);
+    if (sink.errors_written() != errors) g_bus_dropped.fetch_add(1, std::memory_order_relaxed);
   }
   t_in_bus_flush = false;
 }

@@ -82,5 +82,10 @@ void NoteBusMessage(Engine& engine, std::string_view channel, std::string_view m
 void FlushEventBus(Engine& engine);
 // Whether this thread has bus appends queued (cheap; Dispatch checks it).
 bool EventBusPending();
+// Bus appends dropped since the process started (INFO stats event_bus_dropped): one per queued
+// event or message that FlushEventBus could not append, because the bus stream's value was on
+// disk or because the XADD failed (event-bus-stream names a key holding another type). Thread-
+// safe.
+uint64_t EventBusDropped();
 
 }  // namespace aegisr

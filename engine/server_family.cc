@@ -27,6 +27,7 @@
 #include "engine/key_family.h"
 #include "engine/keyspace/lazy_free.h"
 #include "engine/multi.h"
+#include "engine/notify.h"
 #include "engine/server_errors.h"
 #include "tier/access.h"
 #include "tier/disk_ref.h"
@@ -769,6 +770,9 @@ void InfoStats(Engine& engine, const StatsSum& s, InfoWriter& w) {
   w.Field("pubsub_channels", int64_t(engine.pubsub().channel_count()));
   w.Field("pubsub_patterns", int64_t(engine.pubsub().NumPat()));
   w.Field("pubsubshard_channels", int64_t(engine.pubsub().shard_channel_count()));
+  // Aegisr's event bus (event-bus-stream): events and messages it had to drop, because its
+  // stream's value was on disk or the key held another type (engine/notify.h EventBusDropped).
+  w.Field("event_bus_dropped", int64_t(EventBusDropped()));
   w.Field("total_error_replies", int64_t(s.errors));
 }
 

@@ -340,15 +340,17 @@ bool ParseReadGroup(ReplySink& reply, ArgList args, ReadGroupArgs* a) {
 // which marks ">" with it).
 constexpr StreamId kNewEntries = StreamId::Max();
 
-// One read of consumer `consumer` (created if missing, and seen now) of group g in s, into out
-// (views into s, which the group's changes leave valid):
+// One read of consumer `consumer` (created if missing, and seen now; *created, when given, says
+// whether it was) of group g in s, into out (views into s, which the group's changes leave
+// valid):
 //   after == kNewEntries: the entries after the group's last delivered ID, at most count (0: no
 //     limit); the group moves past them and, unless noack, they join the consumer's PEL;
 //   else: the consumer's pending entries after `after`, each delivered once more; an entry
 //     deleted since is returned with no fields (fv empty: a real entry always has some).
 void ReadGroup(Stream& s, StreamGroup& g, std::string_view consumer, StreamId after, size_t count,
-               bool noack, int64_t now, std::vector<StreamEntryView>* out) {
-  StreamConsumer* c = g.GetOrCreateConsumer(consumer, now);
+               bool noack, int64_t now, std::vector<StreamEntryView>* out,
+               bool* created = nullptr) {
+  StreamConsumer* c = g.GetOrCreateConsumer(consumer, now, created);
   c->seen_time_ms = now;
   size_t limit = count > 0 ? count : SIZE_MAX;
   if (after != kNewEntries) {
@@ -424,14 +426,18 @@ void ServeReadGroup(Engine& engine, BlockedClient& bc, const KeyRef& k) {
     return;
   }
   bc.result.emplace_back(k.key);
+  bool created = false;
   shard.Update(bc.db, link, [&](Entry* e) {
     Stream& s = MutableStream(e);
     std::vector<StreamEntryView> entries;
     ReadGroup(s, GroupOf(s, bc.params[0]), bc.params[1], kNewEntries, size_t(bc.count),
-              !bc.params[2].empty(), Engine::NowMs(), &entries);
+              !bc.params[2].empty(), Engine::NowMs(), &entries, &created);
     AppendBlockedStreamEntries(entries, &bc.result);
     return e;
   });
+  // As Redis 7.0's serveClientsBlockedOnStreamKey: a consumer created to serve the waiter is
+  // announced (after the event of the command that fed the stream).
+  if (created) Notify(engine, kNotifyStream, "xgroup-createconsumer", k.key, bc.db);
 }
 
 // XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key [key ...] id
@@ -480,12 +486,15 @@ void CmdXReadGroup(CommandContext& ctx, ArgList args) {
     }
     served[i] = true;
     ++nserved;
+    bool created = false;
     s.Update(db, link, [&](Entry* e) {
       Stream& ms = MutableStream(e);
       ReadGroup(ms, GroupOf(ms, a.group), a.consumer, after[i], size_t(a.count), a.noack, now,
-                &results[i]);
+                &results[i], &created);
       return e;
     });
+    // Redis 7.0 creates the consumer (with its event, NOACK or not) only for a stream it serves.
+    if (created) Notify(ctx, kNotifyStream, "xgroup-createconsumer", keys[i].key);
   }
   if (nserved > 0) {
     ReplyStreamsHeader(ctx.reply, nserved);
@@ -684,6 +693,7 @@ void CmdXClaim(CommandContext& ctx, ArgList args) {
   }
   std::string_view gname = args[2];
   std::vector<std::pair<StreamId, bool>> claimed;  // id, and whether to reply it
+  bool created = false;
   key.Change([&](Stream& s) {
     StreamGroup& mg = GroupOf(s, gname);
     if (lastid > mg.last_id) mg.last_id = lastid;
@@ -698,7 +708,7 @@ void CmdXClaim(CommandContext& ctx, ArgList args) {
       if (!nack && !force) continue;
       if (nack && minidle && now - nack->delivery_time_ms < minidle) continue;
       if (!c) {
-        c = mg.GetOrCreateConsumer(args[3], now);
+        c = mg.GetOrCreateConsumer(args[3], now, &created);
         c->seen_time_ms = now;
       }
       nack = mg.Claim(id, c, now);
@@ -711,6 +721,8 @@ void CmdXClaim(CommandContext& ctx, ArgList args) {
       claimed.emplace_back(id, true);
     }
   });
+  // The consumer is created (and announced) at the first entry it claims, as in Redis 7.0.
+  if (created) Notify(ctx, kNotifyStream, "xgroup-createconsumer", args[1]);
   ctx.reply.ArrayHeader(claimed.size());
   for (auto& [id, _] : claimed) {
     if (justid)
@@ -761,6 +773,7 @@ void CmdXAutoClaim(CommandContext& ctx, ArgList args) {
   std::vector<StreamId> claimed, deleted;
   StreamId cursor;
   std::string_view gname = args[2];
+  bool created = false;
   key.Change([&](Stream& s) {
     StreamGroup& mg = GroupOf(s, gname);
     StreamConsumer* c = nullptr;
@@ -778,7 +791,7 @@ void CmdXAutoClaim(CommandContext& ctx, ArgList args) {
       }
       if (minidle && now - nack->delivery_time_ms < minidle) continue;
       if (!c) {
-        c = mg.GetOrCreateConsumer(args[3], now);
+        c = mg.GetOrCreateConsumer(args[3], now, &created);
         c->seen_time_ms = now;
       }
       mg.Claim(id, c, now);
@@ -789,6 +802,7 @@ void CmdXAutoClaim(CommandContext& ctx, ArgList args) {
     }
     cursor = it == mg.pel.end() ? StreamId{} : it->first;
   });
+  if (created) Notify(ctx, kNotifyStream, "xgroup-createconsumer", args[1]);
   ctx.reply.ArrayHeader(3);
   ReplyStreamId(ctx.reply, cursor);
   ctx.reply.ArrayHeader(claimed.size());

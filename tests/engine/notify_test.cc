@@ -235,6 +235,58 @@ TEST_F(NotifyTest, StreamEvents) {
   EXPECT_EQ(Events(), (V{"xadd x", "xadd x", "xtrim x", "xgroup-create x", "xdel x"}));
 }
 
+// Redis 7.0.15 (t_stream.c streamCreateConsumer with SCC_DEFAULT at every implicit creation):
+// a consumer created by XREADGROUP (for a stream it serves, NOACK or not), XCLAIM or XAUTOCLAIM
+// (at the first entry claimed) raises xgroup-createconsumer; nothing else of those commands does.
+TEST_F(NotifyTest, ConsumersCreatedImplicitlyAreAnnounced) {
+  Flags("EA");
+  Run({"XADD", "x", "1-0", "f", "v"});
+  Run({"XADD", "x", "2-0", "f", "v"});
+  Run({"XGROUP", "CREATE", "x", "g", "0"});
+  Events();
+  Run({"XREADGROUP", "GROUP", "g", "a", "COUNT", "1", "STREAMS", "x", ">"});
+  Run({"XREADGROUP", "GROUP", "g", "a", "COUNT", "1", "STREAMS", "x", ">"});  // exists
+  Run({"XREADGROUP", "GROUP", "g", "b", "NOACK", "STREAMS", "x", ">"});       // nothing new
+  Run({"XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "x", "0"});       // history
+  EXPECT_EQ(Events(), (V{"xgroup-createconsumer x", "xgroup-createconsumer x"}));
+  Run({"XCLAIM", "x", "g", "d", "3600000", "1-0"});  // not idle long enough: no consumer
+  Run({"XCLAIM", "x", "g", "d", "0", "1-0"});
+  Run({"XCLAIM", "x", "g", "d", "0", "1-0"});
+  Run({"XAUTOCLAIM", "x", "g", "e", "3600000", "0"});
+  Run({"XAUTOCLAIM", "x", "g", "e", "0", "0"});
+  Run({"XAUTOCLAIM", "x", "g", "e", "0", "0"});
+  EXPECT_EQ(Events(), (V{"xgroup-createconsumer x", "xgroup-createconsumer x"}));
+  EXPECT_EQ(Run({"XGROUP", "CREATECONSUMER", "x", "g", "b"}), ":1\r\n");
+}
+
+// Redis 7.4 (t_hash.c hashTypeSetExDone, hpersistCommand, hashTypeExpire): one event per
+// command that changed a field's TTL or deleted a field by a past time, and "hexpired" when
+// fields expire, then "del" if the hash went with them.
+TEST_F(NotifyTest, HashFieldTtlEvents) {
+  Flags("EA");
+  Run({"HSET", "h", "a", "1", "b", "2", "c", "3"});
+  Run({"HEXPIRE", "h", "100", "FIELDS", "2", "a", "nosuch"});
+  Run({"HEXPIRE", "h", "100", "NX", "FIELDS", "1", "a"});  // not met: nothing
+  Run({"HPERSIST", "h", "FIELDS", "1", "a"});
+  Run({"HPERSIST", "h", "FIELDS", "1", "a"});  // no TTL: nothing
+  Run({"HPEXPIREAT", "h", "1", "FIELDS", "1", "a"});
+  Run({"HPEXPIREAT", "h", "1", "FIELDS", "2", "b", "c"});
+  EXPECT_EQ(Events(), (V{"hset h", "hexpire h", "hpersist h", "hdel h", "hdel h", "del h"}));
+  Run({"HSET", "h", "a", "1", "b", "2"});
+  Run({"HPEXPIRE", "h", "1", "FIELDS", "1", "a"});
+  Events();
+  usleep(5000);
+  Run({"HSET", "h", "c", "3"});  // finds a expired: hexpired before its own event
+  EXPECT_EQ(Events(), (V{"hexpired h", "hset h"}));
+  Run({"HPEXPIRE", "h", "1", "FIELDS", "2", "b", "c"});
+  Run({"HPEXPIRE", "h", "1", "FIELDS", "1", "b"});
+  Events();
+  usleep(5000);
+  for (int i = 0; i < 3 && Seen().empty(); ++i) engine_.Cron(0, 1);
+  EXPECT_EQ(Events(), (V{"hexpired h", "del h"}));
+  EXPECT_EQ(Run({"EXISTS", "h"}), ":0\r\n");
+}
+
 TEST_F(NotifyTest, KeymissOnReadMissesOnly) {
   Flags("Em");
   Run({"GET", "nx"});
@@ -303,6 +355,23 @@ TEST_F(NotifyTest, EventBusRecordsChosenChannelsMessages) {
       << r;
   EXPECT_NE(r.find("$6\r\nalerts\r\n$7\r\nmessage\r\n$4\r\nfire"), std::string::npos) << r;
   EXPECT_EQ(r.find("weather"), std::string::npos) << r;
+}
+
+TEST_F(NotifyTest, EventBusCountsTheAppendsItDrops) {
+  Flags("A");
+  Run({"SET", "bus", "not a stream"});
+  std::string_view bus[] = {"event-bus-stream", "bus"};
+  ASSERT_TRUE(ConfigSetPairs(config_, bus).ok());
+  uint64_t before = EventBusDropped();
+  Run({"SET", "k", "v"});
+  Run({"DEL", "k"});
+  EXPECT_EQ(EventBusDropped() - before, 2u);
+  EXPECT_EQ(Run({"GET", "bus"}), "$12\r\nnot a stream\r\n");
+  std::string_view ok[] = {"event-bus-stream", "bus2"};
+  ASSERT_TRUE(ConfigSetPairs(config_, ok).ok());
+  Run({"SET", "k", "v"});
+  EXPECT_EQ(EventBusDropped() - before, 2u);
+  EXPECT_EQ(Run({"XLEN", "bus2"}), ":1\r\n");
 }
 
 TEST_F(NotifyTest, EventBusIsCapped) {

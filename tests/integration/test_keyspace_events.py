@@ -158,6 +158,92 @@ SEQUENCES = {
 }
 
 
+# Consumers created implicitly (Redis 7.0.15, t_stream.c): XREADGROUP creates its consumer, with
+# "xgroup-createconsumer", only for a stream it serves (new entries or history, NOACK or not);
+# XCLAIM and XAUTOCLAIM at the first entry they claim. An XGROUP CREATECONSUMER after a command
+# that must not have created its consumer shows that it did not (it raises the event only then).
+STREAM_CONSUMERS = [
+    ("XADD", "s", "1-0", "f", "v"), ("XADD", "s", "2-0", "f", "v"), ("XADD", "s", "3-0", "f", "v"),
+    ("XGROUP", "CREATE", "s", "g", "0"),
+    ("XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c2", "NOACK", "COUNT", "1", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", "0"),
+    ("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", "0"),
+    ("XREADGROUP", "GROUP", "g", "c4", "NOACK", "STREAMS", "s", "0"),
+    ("XREADGROUP", "GROUP", "g", "c5", "STREAMS", "s", ">"),  # nothing new: no consumer
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c5"),
+    ("XREADGROUP", "GROUP", "nosuch", "c6", "STREAMS", "s", ">"),  # NOGROUP: nothing
+    ("XREADGROUP", "GROUP", "g", "c6", "STREAMS", "s", "nosuch", ">", ">"),  # NOGROUP
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c6"),
+    ("XADD", "t", "1-0", "f", "v"), ("XGROUP", "CREATE", "t", "g", "0"),
+    ("XADD", "s", "4-0", "f", "v"),
+    ("XREADGROUP", "GROUP", "g", "c7", "STREAMS", "s", "t", ">", ">"),  # one event per stream
+    ("XREADGROUP", "GROUP", "g", "c8", "STREAMS", "t", "s", ">", ">"),  # none served: none
+    ("XGROUP", "CREATECONSUMER", "t", "g", "c8"),
+    ("XCLAIM", "s", "g", "c9", "0", "1-0"), ("XCLAIM", "s", "g", "c9", "0", "1-0"),
+    ("XCLAIM", "s", "g", "c10", "3600000", "1-0"),  # not idle long enough: no consumer
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c10"),
+    ("XCLAIM", "s", "g", "c11", "0", "9-0"),  # no such entry: no consumer
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c11"),
+    ("XCLAIM", "s", "g", "c12", "0", "3-0", "FORCE", "JUSTID"),  # not pending, FORCE: created
+    ("XCLAIM", "s", "g", "c1", "0", "1-0", "JUSTID"),  # existing consumer
+    ("XAUTOCLAIM", "s", "g", "c13", "0", "0"), ("XAUTOCLAIM", "s", "g", "c13", "0", "0"),
+    ("XAUTOCLAIM", "s", "g", "c14", "3600000", "0"),  # nothing idle enough: no consumer
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c14"),
+    ("XDEL", "s", "1-0", "2-0", "3-0", "4-0"),
+    ("XAUTOCLAIM", "s", "g", "c15", "0", "0"),  # only deleted entries: no consumer
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c15"),
+    ("XAUTOCLAIM", "nosuch", "g", "c16", "0", "0"), ("XCLAIM", "s", "nosuch", "c16", "0", "1-0"),
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c16"),
+]
+
+
+@test
+def test_consumers_created_implicitly(opts):
+    with harness.start_redis() as ref, harness.start_daemon(opts.bindir) as dut:
+        for flags in ("KEA", "Et", "Kg"):
+            a = run_on(ref.port, flags, STREAM_CONSUMERS)
+            b = run_on(dut.port, flags, STREAM_CONSUMERS)
+            if flags == "Et":
+                n = sum(1 for c, _ in a if c == b"__keyevent@0__:xgroup-createconsumer")
+                assert n == 17, a  # 9 implicit (c1-c4, c7 twice, c9, c12, c13), 8 explicit
+            harness.assert_same(f"consumer events with flags {flags!r}", a, b)
+
+
+@test
+def test_consumers_created_for_blocked_readers(opts):
+    # A blocked XREADGROUP served by another client's XADD: its consumer's creation is announced
+    # after that XADD's event (Redis 7.0.15: serveClientsBlockedOnStreamKey), NOACK or not; an
+    # existing consumer raises nothing.
+    def run(port):
+        r = client(port)
+        r.flushall()
+        r.xadd("s", {"f": "v"}, id="1-0")
+        r.xgroup_create("s", "g", id="$")
+        r.xgroup_createconsumer("s", "g", "old")
+        r.config_set("notify-keyspace-events", "KEA")
+        sub = Subscriber(port)
+        replies = []
+        readers = [("new1", []), ("new2", ["NOACK"]), ("old", []), ("new1", [])]
+        for i, (consumer, opts_) in enumerate(readers):
+            with harness.RawConn(port) as w:
+                w.send_cmd("XREADGROUP", "GROUP", "g", consumer, *opts_, "BLOCK", "10000",
+                           "STREAMS", "s", ">")
+                harness.wait_blocked(port, 1)
+                r.xadd("s", {"n": str(i)}, id=f"{i + 2}-0")
+                replies.append(w.read_reply())
+        got = sub.drain()
+        sub.close()
+        r.config_set("notify-keyspace-events", "")
+        r.close()
+        return replies, got
+
+    ref, dut = harness.on_both_servers(opts, run)
+    assert sum(1 for c, _ in ref[1] if c.endswith(b"xgroup-createconsumer")) == 2, ref
+    harness.assert_same("blocked XREADGROUP: replies and events", ref, dut)
+
+
 @test
 def test_config_get_prints_the_canonical_flags(opts):
     inputs = ["KEA", "AKE", "", "g", "Kg", "xKE", "KEAn", "AKEm", "nKEg$lshzxetd", "Kgd", "mE",
@@ -336,6 +422,118 @@ def test_values_on_disk_raise_the_same_events(opts):
         shutil.rmtree(td, ignore_errors=True)
 
 
+def ks(key, event):
+    """The two messages of one event on key in db 0 with flags KE: keyspace, then keyevent."""
+    return [(b"__keyspace@0__:" + key, event), (b"__keyevent@0__:" + event, key)]
+
+
+@test
+def test_hash_field_ttl_events(opts):
+    # Redis 7.0 has no field TTLs, so the expected events are Redis 7.4's (src/t_hash.c), written
+    # out: HEXPIRE and friends raise one event per command that changed a field
+    # (hashTypeSetExDone): "hexpire", or "hdel" when the time was past and the fields went, then
+    # "del" if the hash went with them; HPERSIST raises "hpersist" when a TTL went
+    # (hpersistCommand); no-ops and errors raise nothing.
+    seq = [
+        ("HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4"),
+        ("HEXPIRE", "h", "100", "FIELDS", "2", "a", "b"),
+        ("HEXPIRE", "h", "100", "NX", "FIELDS", "1", "a"),  # condition not met
+        ("HEXPIRE", "h", "100", "FIELDS", "1", "nosuch"),
+        ("HEXPIRE", "h", "x", "FIELDS", "1", "a"),  # error
+        ("HEXPIRE", "nosuch", "100", "FIELDS", "1", "a"),
+        ("HPEXPIRE", "h", "200000", "XX", "FIELDS", "1", "a"),
+        ("HEXPIREAT", "h", "9999999999", "FIELDS", "1", "d"),
+        ("HPEXPIREAT", "h", "1", "FIELDS", "2", "c", "nosuch"),  # past: c deleted
+        ("HPERSIST", "h", "FIELDS", "2", "a", "d"),
+        ("HPERSIST", "h", "FIELDS", "2", "a", "nosuch"),  # no TTL left: nothing
+        ("HPERSIST", "nosuch", "FIELDS", "1", "a"),
+        ("HEXPIREAT", "h", "1", "FIELDS", "3", "a", "b", "d"),  # every field: the hash goes
+        ("HSET", "h2", "a", "1"),
+        ("HPEXPIREAT", "h2", "1", "GT", "FIELDS", "1", "a"),  # GT on no TTL: not met
+    ]
+    want = (ks(b"h", b"hset") + ks(b"h", b"hexpire") + ks(b"h", b"hexpire") +
+            ks(b"h", b"hexpire") + ks(b"h", b"hdel") + ks(b"h", b"hpersist") +
+            ks(b"h", b"hdel") + ks(b"h", b"del") + ks(b"h2", b"hset"))
+    with harness.start_daemon(opts.bindir) as dut:
+        got = run_on(dut.port, "KEA", seq)
+        assert got == want, got
+        # Only the classes asked for: h without g leaves out "del".
+        got = run_on(dut.port, "Eh", seq)
+        assert got == [(c, m) for c, m in want if c.startswith(b"__keyevent") and c != (
+            b"__keyevent@0__:del")], got
+
+
+def of_key(got, key):
+    """The events of key, in order, from the keyspace channel's messages."""
+    return [m for c, m in got if c == b"__keyspace@0__:" + key]
+
+
+@test
+def test_hash_fields_expiring_raise_hexpired(opts):
+    # Fields whose time passes: "hexpired" (class h) once per hash and visit, then "del" (g) when
+    # the hash went with them, as Redis 7.4's hashTypeExpire (active expiry) and hashTypeGetValue
+    # (lazy: before the event of the command that found them). Each key's events are checked in
+    # order (the cron may visit keys between commands).
+    with harness.start_daemon(opts.bindir) as dut:
+        r = client(dut.port)
+        r.flushall()
+        r.config_set("notify-keyspace-events", "KEA")
+        sub = Subscriber(dut.port)
+        # Active: nobody touches the keys.
+        r.hset("h", mapping={"a": "1", "b": "2", "c": "3"})
+        r.execute_command("HPEXPIRE", "h", "300", "FIELDS", "2", "a", "b")
+        r.hset("e", "a", "1")
+        r.execute_command("HPEXPIRE", "e", "300", "FIELDS", "1", "a")
+        time.sleep(1.5)
+        got = sub.drain()
+        assert of_key(got, b"h") == [b"hset", b"hexpire", b"hexpired"], got
+        assert of_key(got, b"e") == [b"hset", b"hexpire", b"hexpired", b"del"], got
+        # Keyspace then keyevent for each event, and nothing else.
+        assert got == [x for c, m in got if c.startswith(b"__keyspace@0__:")
+                       for x in ks(c[len(b"__keyspace@0__:"):], m)], got
+        assert r.exists("e") == 0 and r.hkeys("h") == [b"c"]
+        # Reached by a command (lazy, with the cron slowed down; active expiry, should it come
+        # first, raises the same events in the same order).
+        r.config_set("hz", "1")
+        r.hset("l", mapping={"a": "1", "b": "2"})
+        r.execute_command("HPEXPIRE", "l", "150", "FIELDS", "1", "a")
+        r.hset("m", "a", "1")
+        r.execute_command("HPEXPIRE", "m", "150", "FIELDS", "1", "a")
+        time.sleep(0.2)
+        r.hset("l", "z", "1")
+        r.hset("m", "z", "1")
+        got = sub.drain()
+        assert of_key(got, b"l") == [b"hset", b"hexpire", b"hexpired", b"hset"], got
+        assert of_key(got, b"m") == [b"hset", b"hexpire", b"hexpired", b"del", b"hset"], got
+        assert r.hkeys("m") == [b"z"] and sorted(r.hkeys("l")) == [b"b", b"z"]
+        sub.close()
+        r.close()
+
+
+@test
+def test_info_counts_the_event_bus_drops(opts):
+    # event_bus_dropped (INFO stats): appends the bus could not make. A bus key holding another
+    # type refuses every append (XADD replies WRONGTYPE): each event is counted, the key is left
+    # as it was.
+    with harness.start_daemon(opts.bindir) as dut:
+        r = client(dut.port)
+        assert r.info("stats")["event_bus_dropped"] == 0
+        r.set("bus", "not a stream")
+        r.config_set("notify-keyspace-events", "A")
+        r.config_set("event-bus-stream", "bus")
+        r.set("a", "1")
+        r.rpush("l", "x", "y")
+        r.delete("a")
+        assert r.info("stats")["event_bus_dropped"] == 3
+        assert r.get("bus") == b"not a stream"
+        # A stream key: appends succeed, the count stays.
+        r.config_set("event-bus-stream", "events")
+        r.set("b", "2")
+        assert r.xlen("events") == 1
+        assert r.info("stats")["event_bus_dropped"] == 3
+        r.close()
+
+
 @test
 def test_event_bus_replay_after_disconnect(opts):
     with harness.start_daemon(opts.bindir) as dut:
@@ -370,6 +568,9 @@ def test_event_bus_replay_after_disconnect(opts):
         rg = consumer.xreadgroup("g", "c", {"events": ">"})
         assert len(rg[0][1]) == 7, rg
         assert rg[0][1][-1][1][b"event"] == b"xgroup-create", rg
+        # That read created consumer c: its event follows; reading it raises nothing more.
+        rg = consumer.xreadgroup("g", "c", {"events": ">"})
+        assert [e[1][b"event"] for e in rg[0][1]] == [b"xgroup-createconsumer"], rg
         assert consumer.xreadgroup("g", "c", {"events": ">"}, block=50) == [], "no recursion"
         # Messages of chosen channels are recorded too (PUBLISH while nobody subscribes).
         r.config_set("event-bus-channels", "orders.*")
