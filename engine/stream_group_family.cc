@@ -132,12 +132,18 @@ struct GroupKey : StreamKey {
     return it == stream().groups().end() ? nullptr : it->second.get();
   }
   // Runs fn(Stream&) as a change of the value (Shard::Update; the clean copy on disk is dropped).
+  // Group changes tell no watcher: Redis 7.0 signals a stream's key only for XADD, XDEL, XTRIM
+  // and the stream XGROUP CREATE MKSTREAM creates, so consumer-group state is no change for
+  // WATCH (the same holds for XREADGROUP below).
   template <typename Fn>
   void Change(Fn&& fn) {
-    s.Update(db, link, [&](Entry* e) {
-      fn(MutableStream(e));
-      return e;
-    });
+    s.Update(
+        db, link,
+        [&](Entry* e) {
+          fn(MutableStream(e));
+          return e;
+        },
+        /*touch_watch=*/false);
   }
 };
 
@@ -435,18 +441,21 @@ void ServeReadGroup(Engine& engine, BlockedClient& bc, const KeyRef& k) {
     return;
   }
   bc.result.emplace_back(k.key);
-  shard.Update(bc.db, link, [&](Entry* e) {
-    Stream& s = MutableStream(e);
-    std::vector<StreamEntryView> entries;
-    ReadGroup(s, GroupOf(s, bc.params[0]), bc.params[1], kNewEntries, size_t(bc.count),
-              !bc.params[2].empty(), Engine::NowMs(), &entries);
-    for (const StreamEntryView& v : entries) {
-      bc.result.push_back(v.id.ToString());
-      bc.result.push_back(std::to_string(v.fv.size()));
-      bc.result.insert(bc.result.end(), v.fv.begin(), v.fv.end());
-    }
-    return e;
-  });
+  shard.Update(
+      bc.db, link,
+      [&](Entry* e) {
+        Stream& s = MutableStream(e);
+        std::vector<StreamEntryView> entries;
+        ReadGroup(s, GroupOf(s, bc.params[0]), bc.params[1], kNewEntries, size_t(bc.count),
+                  !bc.params[2].empty(), Engine::NowMs(), &entries);
+        for (const StreamEntryView& v : entries) {
+          bc.result.push_back(v.id.ToString());
+          bc.result.push_back(std::to_string(v.fv.size()));
+          bc.result.insert(bc.result.end(), v.fv.begin(), v.fv.end());
+        }
+        return e;
+      },
+      /*touch_watch=*/false);  // group state: no change for WATCH (GroupKey::Change)
 }
 
 void ReplyReadGroupBlocked(const BlockedClient& bc, ReplySink& reply) {
@@ -513,12 +522,15 @@ void CmdXReadGroup(CommandContext& ctx, ArgList args) {
     }
     served[i] = true;
     ++nserved;
-    s.Update(db, link, [&](Entry* e) {
-      Stream& ms = MutableStream(e);
-      ReadGroup(ms, GroupOf(ms, a.group), a.consumer, after[i], size_t(a.count), a.noack, now,
-                &results[i]);
-      return e;
-    });
+    s.Update(
+        db, link,
+        [&](Entry* e) {
+          Stream& ms = MutableStream(e);
+          ReadGroup(ms, GroupOf(ms, a.group), a.consumer, after[i], size_t(a.count), a.noack, now,
+                    &results[i]);
+          return e;
+        },
+        /*touch_watch=*/false);  // group state: no change for WATCH (GroupKey::Change)
   }
   if (nserved > 0) {
     ReplyStreamsHeader(ctx.reply, nserved);
