@@ -255,16 +255,20 @@ struct HashKey : TypedKey {
     return link;
   }
   // Applies fn(HashValue*&) inside Shard::Update; deletes the key if the hash is left empty.
+  // touch_watch as Shard::Update's: false leaves the watchers to the caller (SignalModified).
   template <typename Fn>
-  void Change(Fn&& fn) {
+  void Change(Fn&& fn, bool touch_watch = true) {
     bool emptied = false;
-    s.Update(db, link, [&](Entry* e) {
-      ChangeHash(e, [&](HashValue*& h) {
-        fn(h);
-        emptied = h->empty();
-      });
-      return e;
-    });
+    s.Update(
+        db, link,
+        [&](Entry* e) {
+          ChangeHash(e, [&](HashValue*& h) {
+            fn(h);
+            emptied = h->empty();
+          });
+          return e;
+        },
+        touch_watch);
     if (emptied) {
       s.Delete(db, link);
       link = nullptr;
@@ -681,36 +685,43 @@ void ExpireGeneric(CommandContext& ctx, ArgList args, bool seconds, bool relativ
   }
   std::vector<int64_t> codes;
   // What each field gets, decided on the hash as each earlier field left it.
-  key.Change([&](HashValue*& h) {
-    for (size_t i = first; i < args.size(); ++i) {
-      HashValue::Field f;
-      if (!h->Find(args[i], &f)) {
-        codes.push_back(kNoField);
-        continue;
-      }
-      int64_t prev = f.expire_at;
-      bool met = true;
-      if (prev == 0) {
-        met = cond != Cond::kXx && cond != Cond::kGt;
-      } else {
-        met = !(cond == Cond::kNx || (cond == Cond::kGt && prev >= at) ||
-                (cond == Cond::kLt && prev <= at));
-      }
-      if (!met) {
-        codes.push_back(kCondNotMet);
-        continue;
-      }
-      bool done;
-      if (at <= key.now) {
-        h = h->Delete(args[i], &done);
-        codes.push_back(kDeletedPast);
-        continue;
-      }
-      h = h->SetExpire(args[i], at, &done);
-      codes.push_back(kSetOk);
-    }
-  });
-  if (std::find(codes.begin(), codes.end(), kSetOk) != codes.end()) WatchFieldTtls(key.k, key.db);
+  key.Change(
+      [&](HashValue*& h) {
+        for (size_t i = first; i < args.size(); ++i) {
+          HashValue::Field f;
+          if (!h->Find(args[i], &f)) {
+            codes.push_back(kNoField);
+            continue;
+          }
+          int64_t prev = f.expire_at;
+          bool met = true;
+          if (prev == 0) {
+            met = cond != Cond::kXx && cond != Cond::kGt;
+          } else {
+            met = !(cond == Cond::kNx || (cond == Cond::kGt && prev >= at) ||
+                    (cond == Cond::kLt && prev <= at));
+          }
+          if (!met) {
+            codes.push_back(kCondNotMet);
+            continue;
+          }
+          bool done;
+          if (at <= key.now) {
+            h = h->Delete(args[i], &done);
+            codes.push_back(kDeletedPast);
+            continue;
+          }
+          h = h->SetExpire(args[i], at, &done);
+          codes.push_back(kSetOk);
+        }
+      },
+      /*touch_watch=*/false);
+  const bool set = std::find(codes.begin(), codes.end(), kSetOk) != codes.end();
+  // Watchers are told when a field's TTL was set or a field deleted (Redis 7.4); a key left
+  // empty was deleted, which told them.
+  if (key.link && (set || std::find(codes.begin(), codes.end(), kDeletedPast) != codes.end()))
+    key.s.SignalModified(key.db, args[1]);
+  if (set) WatchFieldTtls(key.k, key.db);
   for (int64_t c : codes) ctx.reply.Integer(c);
 }
 

@@ -248,6 +248,20 @@ TEST_F(WatchRuleTest, WritesThatChangeNothingKeepTheWatch) {
   EXPECT_FALSE(Aborts({{"XADD", "k", "1-1", "f", "v"}}, {"XGROUP", "CREATE", "k", "g", "0"}));
   EXPECT_FALSE(Aborts({{"XADD", "k", "1-1", "f", "v"}, {"XGROUP", "CREATE", "k", "g", "0"}},
                       {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "k", ">"}));
+  // Field TTLs (Redis 7.4's rule): nothing set, nothing deleted.
+  EXPECT_FALSE(Aborts({{"HSET", "k", "f", "v"}}, {"HEXPIRE", "k", "100", "FIELDS", "1", "g"}));
+  EXPECT_FALSE(Aborts({{"HSET", "k", "f", "v"}, {"HEXPIRE", "k", "100", "FIELDS", "1", "f"}},
+                      {"HEXPIRE", "k", "200", "NX", "FIELDS", "1", "f"}));
+  EXPECT_FALSE(Aborts({{"HSET", "k", "f", "v"}}, {"HPERSIST", "k", "FIELDS", "1", "f"}));
+}
+
+TEST_F(WatchRuleTest, FieldTtlChangesAbort) {
+  EXPECT_TRUE(Aborts({{"HSET", "k", "f", "v"}}, {"HEXPIRE", "k", "100", "FIELDS", "1", "f"}));
+  EXPECT_TRUE(Aborts({{"HSET", "k", "f", "v", "g", "w"}},
+                     {"HPEXPIREAT", "k", "1", "FIELDS", "1", "f"}));  // deleted, one left
+  EXPECT_TRUE(Aborts({{"HSET", "k", "f", "v"}}, {"HPEXPIREAT", "k", "1", "FIELDS", "1", "f"}));
+  EXPECT_TRUE(Aborts({{"HSET", "k", "f", "v"}, {"HEXPIRE", "k", "100", "FIELDS", "1", "f"}},
+                     {"HPERSIST", "k", "FIELDS", "1", "f"}));
 }
 
 TEST_F(WatchRuleTest, RealChangesAndAlwaysSignallingWritesAbort) {
