@@ -159,12 +159,13 @@ class Shard {
   // The watch rule (WATCH, engine/multi.h), Redis 7.0's signalModifiedKey: a key's watchers are
   // told when a command really changed the key, and only then (some commands count as a change
   // even when the value stays the same: SET, HSET, LSET, APPEND, INCRBY 0, as Redis signals
-  // them). Insert, Delete, Take, Flush and SwapDbs always tell them. Update tells them by
-  // default (touch_watch true), for a change that is certain. touch_watch false: Update leaves
-  // them alone and the caller calls SignalModified afterwards if and only if its command changed
-  // the key: a write that may change nothing (SADD of a member already there, ZADD of the same
-  // score, PERSIST without a TTL) knows only after fn. The disk tier's offload and read-back
-  // pass false and never signal: where a value lives is no change.
+  // them). Delete, Take, Flush and SwapDbs always tell them. Update (and Insert) tell them by
+  // default (touch_watch true), for a change that is certain. touch_watch false: they leave the
+  // watchers alone and the caller calls SignalModified afterwards if and only if its command
+  // changed the key; that is for writes that learn only inside fn whether they changed anything
+  // (SADD of a member already there, ZADD of the same score, SETBIT to the bit it holds). A write
+  // that finds beforehand that it changes nothing skips Update. The disk tier's offload and
+  // read-back pass false and never signal: where a value lives is no change.
   template <typename Fn>
   Entry* Update(int db, Entry** link, Fn&& fn, bool touch_watch = true) {
     Entry* e = *link;
@@ -210,7 +211,7 @@ class Shard {
   void TouchWatched(int db, std::string_view key);
   // Tells the key's watchers that the command changed it (see Update's watch rule): after an
   // Update with touch_watch false that did change the key, or a change made in place outside
-  // Update (INCR's fast path).
+  // Update (INCR's fast path, PFADD on a dense HyperLogLog).
   void SignalModified(int db, std::string_view key) {
     if (!watches_.empty()) TouchWatched(db, key);
   }
