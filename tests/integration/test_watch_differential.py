@@ -401,6 +401,10 @@ def dirty_flag_scenario(port):
         # A no-op write leaves it clear.
         out += [b.cmd("SADD", "s", "m"), a.cmd("WATCH", "s"), a.cmd("MULTI"),
                 b.cmd("SADD", "s", "m"), flags_of_a(), a.cmd("EXEC")]
+        # UNWATCH and RESET clear it.
+        out += [a.cmd("WATCH", "s"), b.cmd("SREM", "s", "m"), flags_of_a(), a.cmd("UNWATCH"),
+                flags_of_a(), a.cmd("WATCH", "s"), b.cmd("SADD", "s", "m"), flags_of_a(),
+                a.cmd("RESET"), a.cmd("CLIENT", "SETNAME", "txn"), flags_of_a()]
         return out
 
 
