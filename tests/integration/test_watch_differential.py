@@ -415,5 +415,29 @@ def test_client_list_dirty_flag_matches_redis(opts):
     assert any("flags=d" in str(x) or "flags=xd" in str(x) for x in ref), ref
 
 
+# SETBIT and BITFIELD raise their keyspace event under the same condition as they signal
+# watchers: only when a bit changed or the string was created or grew.
+def bit_events_scenario(port):
+    with RawConn(port) as a, RawConn(port) as sub:
+        a.cmd("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        sub.cmd("PSUBSCRIBE", "__keyevent@0__:*")
+        for c in [["SET", "k", "a"], ["SETBIT", "k", "1", "1"], ["SETBIT", "k", "1", "0"],
+                  ["BITFIELD", "k", "SET", "u8", "0", "61"],
+                  ["BITFIELD", "k", "SET", "u8", "0", "61"],
+                  ["BITFIELD", "k", "INCRBY", "u8", "0", "0"],
+                  ["BITFIELD", "n", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "5"],
+                  ["SETBIT", "k", "100", "0"], ["SETBIT", "k", "100", "0"]]:
+            a.cmd(*c)
+        a.cmd("PUBLISH", "end", "x")
+        return sub.read_until_idle(0.3, 2)[0]
+
+
+@test
+def test_bit_writes_notify_only_changes_as_redis(opts):
+    ref, dut = harness.on_both_servers(opts, bit_events_scenario, DAEMON_ARGS)
+    assert_same("keyspace events of SETBIT and BITFIELD", ref, dut)
+    assert ref.count(b"__keyevent@0__:setbit") == 3, ref
+
+
 if __name__ == "__main__":
     harness.main()
