@@ -74,21 +74,29 @@ const uint8_t* Bytes(std::string_view v) { return reinterpret_cast<const uint8_t
 
 // The string value at *link (nullptr: the key is absent) made writable and at least `need` bytes
 // long, zero-filled; an absent key is created. Returns the bytes and sets *len to the value's
-// length. As Redis's lookupStringForBitCommand; the caller has checked the type.
-uint8_t* WritableBits(Shard& s, int db, const KeyRef& k, Entry** link, size_t need, size_t* len) {
+// length, *dirty to whether the key was created or grew. As Redis's lookupStringForBitCommand;
+// the caller has checked the type. Watchers are not told: the caller calls SignalModified when
+// the command changed something (dirty, or a bit written changed), as Redis does.
+uint8_t* WritableBits(Shard& s, int db, const KeyRef& k, Entry** link, size_t need, size_t* len,
+                      bool* dirty) {
   char* data = nullptr;
   if (!link) {
     Entry* e = MakeRawString(NewStringEntry(k.key, k.hash, {}), need, &data);
     SetRawLength(e, need);
-    s.Insert(db, e);
+    s.Insert(db, e, /*touch_watch=*/false);
     *len = need;
+    *dirty = true;
   } else {
     const size_t n = std::max((*link)->str_len(), need);
-    s.Update(db, link, [&](Entry* e) {
-      e = MakeRawString(e, n, &data);
-      SetRawLength(e, n);
-      return e;
-    });
+    *dirty = n != (*link)->str_len();
+    s.Update(
+        db, link,
+        [&](Entry* e) {
+          e = MakeRawString(e, n, &data);
+          SetRawLength(e, n);
+          return e;
+        },
+        /*touch_watch=*/false);
     *len = n;
   }
   return reinterpret_cast<uint8_t*>(data);
@@ -105,12 +113,17 @@ void CmdSetBit(CommandContext& ctx, ArgList args) {
   TypedKey tk(ctx, args[1], ValueType::kString, /*read=*/false);
   if (tk.wrong_type) return ctx.reply.Error(errors::kWrongType);
   size_t len;
-  uint8_t* p = WritableBits(tk.s, tk.db, tk.k, tk.link, size_t(offset >> 3) + 1, &len);
+  bool dirty;
+  uint8_t* p = WritableBits(tk.s, tk.db, tk.k, tk.link, size_t(offset >> 3) + 1, &len, &dirty);
   const uint8_t mask = uint8_t(0x80u >> (offset & 7));
   uint8_t& byte = p[offset >> 3];
   const bool was = byte & mask;
   byte = on ? uint8_t(byte | mask) : uint8_t(byte & ~mask);
-  Notify(ctx, kNotifyString, "setbit", args[1]);
+  // Setting a bit to the value it holds changes nothing (Redis 7.0 neither signals nor notifies).
+  if (dirty || was != bool(on)) {
+    tk.s.SignalModified(tk.db, args[1]);
+    Notify(ctx, kNotifyString, "setbit", args[1]);
+  }
   ctx.reply.Integer(was ? 1 : 0);
 }
 
@@ -277,7 +290,9 @@ struct FieldOp {
 // Applies a SET or INCRBY to the field and writes its reply: the old value for SET, the new one
 // for INCRBY, or null when OVERFLOW FAIL refuses it (nothing written then).
 // Returns false when OVERFLOW FAIL refused the write.
-bool ApplyFieldWrite(ReplySink& reply, const FieldOp& op, uint8_t* p, size_t len) {
+// Applies one SET or INCRBY and writes its reply. Returns -1 when OVERFLOW FAIL refused it, 0
+// when it wrote the value the field held, 1 when it changed the field.
+int ApplyFieldWrite(ReplySink& reply, const FieldOp& op, uint8_t* p, size_t len) {
   const bool incr = op.kind == FieldOp::kIncrBy;
   if (op.is_signed) {
     const int64_t old = GetSignedField(p, len, op.offset, op.bits);
@@ -287,11 +302,12 @@ bool ApplyFieldWrite(ReplySink& reply, const FieldOp& op, uint8_t* p, size_t len
                                        op.overflow, &limit);
     if (of && op.overflow == FieldOverflow::kFail) {
       reply.Null();
-      return false;
+      return -1;
     }
     if (of) val = limit;
     reply.Integer(incr ? val : old);
     SetField(p, op.offset, op.bits, uint64_t(val));
+    return val != old ? 1 : 0;
   } else {
     const uint64_t old = GetUnsignedField(p, len, op.offset, op.bits);
     uint64_t limit = 0;
@@ -300,13 +316,13 @@ bool ApplyFieldWrite(ReplySink& reply, const FieldOp& op, uint8_t* p, size_t len
                                          op.bits, op.overflow, &limit);
     if (of && op.overflow == FieldOverflow::kFail) {
       reply.Null();
-      return false;
+      return -1;
     }
     if (of) val = limit;
     reply.Integer(int64_t(incr ? val : old));
     SetField(p, op.offset, op.bits, val);
+    return val != old ? 1 : 0;
   }
-  return true;
 }
 
 void ReplyFieldGet(ReplySink& reply, const FieldOp& op, const uint8_t* p, size_t len) {
@@ -381,16 +397,24 @@ void BitFieldGeneric(CommandContext& ctx, ArgList args, bool read_only) {
   TypedKey tk(ctx, args[1], ValueType::kString, /*read=*/false);
   if (tk.wrong_type) return ctx.reply.Error(errors::kWrongType);
   size_t len;
-  uint8_t* p = WritableBits(tk.s, tk.db, tk.k, tk.link, size_t(highest_bit >> 3) + 1, &len);
+  bool dirty;
+  uint8_t* p = WritableBits(tk.s, tk.db, tk.k, tk.link, size_t(highest_bit >> 3) + 1, &len, &dirty);
   ctx.reply.ArrayHeader(ops.size());
+  // As Redis: a write counts as a change when it changed its field, or when the key was created
+  // or grew; refused writes (OVERFLOW FAIL) never do, even though the key was created or grew.
   bool changed = false;
   for (const FieldOp& op : ops) {
-    if (op.kind == FieldOp::kGet)
+    if (op.kind == FieldOp::kGet) {
       ReplyFieldGet(ctx.reply, op, p, len);
-    else
-      changed = ApplyFieldWrite(ctx.reply, op, p, len) || changed;
+    } else {
+      const int r = ApplyFieldWrite(ctx.reply, op, p, len);
+      changed = changed || r > 0 || (r == 0 && dirty);
+    }
   }
-  if (changed) Notify(ctx, kNotifyString, "setbit", args[1]);
+  if (changed) {
+    tk.s.SignalModified(tk.db, args[1]);
+    Notify(ctx, kNotifyString, "setbit", args[1]);
+  }
 }
 
 void CmdBitField(CommandContext& ctx, ArgList args) { BitFieldGeneric(ctx, args, false); }

@@ -16,6 +16,7 @@ namespace aegisr {
 struct CommandSpec;
 struct BlockedClient;
 struct MultiState;
+struct WatchFlag;
 
 struct ClientState {
   uint64_t id = 0;
@@ -41,6 +42,9 @@ struct ClientState {
   // thread only. multi_queued: commands queued since MULTI, -1 outside MULTI (CLIENT LIST).
   std::shared_ptr<MultiState> multi;
   std::atomic<int> multi_queued{-1};
+  // The WATCH flag of `multi` (set once with it, lives as long as the client): CLIENT LIST
+  // shows `d` while it is set.
+  std::atomic<const WatchFlag*> watch{nullptr};
   // Pub/sub subscriptions (engine/pubsub.h): written by the client's own thread, read by
   // CLIENT LIST. Any of them non-zero puts a RESP2 client in subscriber mode.
   std::atomic<uint32_t> subs{0}, psubs{0}, ssubs{0};

@@ -185,23 +185,27 @@ void CmdGeoAdd(CommandContext& ctx, ArgList args) {
     link = key.s.Find(key.db, key.k, Engine::NowMs());
   }
   int64_t added = 0, changed = 0;
-  key.s.Update(key.db, link, [&](Entry* e) {
-    ZSet& z = MutableObject<ZSet>(e);
-    for (size_t i = 0; i < n; ++i) {
-      std::string_view m = args[idx + 3 * i + 2];
-      double cur;
-      if (z.Score(m, &cur)) {
-        if (nx || cur == scores[i]) continue;
-        z.Erase(m);
-        z.Insert(m, scores[i]);
-        ++changed;
-      } else if (!xx) {
-        z.Insert(m, scores[i]);
-        ++added;
-      }
-    }
-    return e;
-  });
+  key.s.Update(
+      key.db, link,
+      [&](Entry* e) {
+        ZSet& z = MutableObject<ZSet>(e);
+        for (size_t i = 0; i < n; ++i) {
+          std::string_view m = args[idx + 3 * i + 2];
+          double cur;
+          if (z.Score(m, &cur)) {
+            if (nx || cur == scores[i]) continue;
+            z.Erase(m);
+            z.Insert(m, scores[i]);
+            ++changed;
+          } else if (!xx) {
+            z.Insert(m, scores[i]);
+            ++added;
+          }
+        }
+        return e;
+      },
+      /*touch_watch=*/false);
+  if (added || changed) key.s.SignalModified(key.db, args[1]);
   if (ZOf(*link).empty()) key.s.Delete(key.db, link);
   if (added || changed) Notify(ctx, kNotifyZset, "zadd", args[1]);
   ctx.reply.Integer(ch ? added + changed : added);

@@ -259,16 +259,20 @@ struct HashKey : TypedKey {
     return link;
   }
   // Applies fn(HashValue*&) inside Shard::Update; deletes the key if the hash is left empty.
+  // touch_watch as Shard::Update's: false leaves the watchers to the caller (SignalModified).
   template <typename Fn>
-  void Change(Fn&& fn) {
+  void Change(Fn&& fn, bool touch_watch = true) {
     bool emptied = false;
-    s.Update(db, link, [&](Entry* e) {
-      ChangeHash(e, [&](HashValue*& h) {
-        fn(h);
-        emptied = h->empty();
-      });
-      return e;
-    });
+    s.Update(
+        db, link,
+        [&](Entry* e) {
+          ChangeHash(e, [&](HashValue*& h) {
+            fn(h);
+            emptied = h->empty();
+          });
+          return e;
+        },
+        touch_watch);
     if (emptied) {
       s.Delete(db, link);
       link = nullptr;
@@ -688,37 +692,42 @@ void ExpireGeneric(CommandContext& ctx, ArgList args, bool seconds, bool relativ
   }
   std::vector<int64_t> codes;
   // What each field gets, decided on the hash as each earlier field left it.
-  key.Change([&](HashValue*& h) {
-    for (size_t i = first; i < args.size(); ++i) {
-      HashValue::Field f;
-      if (!h->Find(args[i], &f)) {
-        codes.push_back(kNoField);
-        continue;
-      }
-      int64_t prev = f.expire_at;
-      bool met = true;
-      if (prev == 0) {
-        met = cond != Cond::kXx && cond != Cond::kGt;
-      } else {
-        met = !(cond == Cond::kNx || (cond == Cond::kGt && prev >= at) ||
-                (cond == Cond::kLt && prev <= at));
-      }
-      if (!met) {
-        codes.push_back(kCondNotMet);
-        continue;
-      }
-      bool done;
-      if (at <= key.now) {
-        h = h->Delete(args[i], &done);
-        codes.push_back(kDeletedPast);
-        continue;
-      }
-      h = h->SetExpire(args[i], at, &done);
-      codes.push_back(kSetOk);
-    }
-  });
-  bool updated = std::find(codes.begin(), codes.end(), kSetOk) != codes.end();
-  bool deleted = std::find(codes.begin(), codes.end(), kDeletedPast) != codes.end();
+  key.Change(
+      [&](HashValue*& h) {
+        for (size_t i = first; i < args.size(); ++i) {
+          HashValue::Field f;
+          if (!h->Find(args[i], &f)) {
+            codes.push_back(kNoField);
+            continue;
+          }
+          int64_t prev = f.expire_at;
+          bool met = true;
+          if (prev == 0) {
+            met = cond != Cond::kXx && cond != Cond::kGt;
+          } else {
+            met = !(cond == Cond::kNx || (cond == Cond::kGt && prev >= at) ||
+                    (cond == Cond::kLt && prev <= at));
+          }
+          if (!met) {
+            codes.push_back(kCondNotMet);
+            continue;
+          }
+          bool done;
+          if (at <= key.now) {
+            h = h->Delete(args[i], &done);
+            codes.push_back(kDeletedPast);
+            continue;
+          }
+          h = h->SetExpire(args[i], at, &done);
+          codes.push_back(kSetOk);
+        }
+      },
+      /*touch_watch=*/false);
+  const bool updated = std::find(codes.begin(), codes.end(), kSetOk) != codes.end();
+  const bool deleted = std::find(codes.begin(), codes.end(), kDeletedPast) != codes.end();
+  // Watchers are told when a field's TTL was set or a field deleted (Redis 7.4); a key left
+  // empty was deleted, which told them.
+  if (key.link && (updated || deleted)) key.s.SignalModified(key.db, args[1]);
   if (updated) WatchFieldTtls(key.k, key.db);
   // Events as Redis 7.4's hashTypeSetExDone: one per command that changed a field: "hexpire"
   // when fields got the TTL, "hdel" when the time was past and they went (Redis checks the

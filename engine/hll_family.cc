@@ -129,29 +129,38 @@ void CmdPfAdd(CommandContext& ctx, ArgList args) {
       hll::DenseSet(reinterpret_cast<uint8_t*>(data) + hll::kHeaderSize, index, count);
       ++updated;
     }
-    if (updated) hll::InvalidateCache(data);
-    if (updated) Notify(ctx, kNotifyString, "pfadd", args[1]);
+    if (updated) {
+      hll::InvalidateCache(data);
+      s.SignalModified(db, args[1]);
+      Notify(ctx, kNotifyString, "pfadd", args[1]);
+    }
     ctx.reply.Integer(updated ? 1 : 0);
     return;
   }
   bool corrupt = false;
-  s.Update(db, link, [&](Entry* e) {
-    EntryBuffer buf(e);
-    for (size_t j = 2; j < args.size(); ++j) {
-      int r = hll::Add(buf, args[j], sparse_max);
-      if (r < 0) {
-        corrupt = true;  // as in Redis, what the earlier elements changed stays
+  // Watchers are told only when a register grew (or the key was created), as Redis; not after
+  // a corrupt value's error, even if earlier elements changed it.
+  s.Update(
+      db, link,
+      [&](Entry* e) {
+        EntryBuffer buf(e);
+        for (size_t j = 2; j < args.size(); ++j) {
+          int r = hll::Add(buf, args[j], sparse_max);
+          if (r < 0) {
+            corrupt = true;  // as in Redis, what the earlier elements changed stays
+            return buf.entry();
+          }
+          updated += r;
+        }
+        if (updated) hll::InvalidateCache(buf.data());
         return buf.entry();
-      }
-      updated += r;
-    }
-    if (updated) hll::InvalidateCache(buf.data());
-    return buf.entry();
-  });
+      },
+      /*touch_watch=*/false);
   if (corrupt) {
     ctx.reply.Error(errors::kHllCorrupt);
     return;
   }
+  if (updated) s.SignalModified(db, args[1]);
   if (updated) Notify(ctx, kNotifyString, "pfadd", args[1]);
   ctx.reply.Integer(updated ? 1 : 0);
 }
@@ -176,19 +185,25 @@ void PfCountOne(CommandContext& ctx, std::string_view key) {
     return;
   }
   uint64_t card = 0;
-  bool corrupt = false;
-  s.Update(db, link, [&](Entry* e) {
-    EntryBuffer buf(e);
-    std::string_view bytes(buf.data(), buf.size());
-    if (hll::CacheValid(bytes)) {
-      card = hll::CachedCount(bytes);
-    } else if (hll::Count(bytes, &card)) {
-      hll::SetCachedCount(buf.data(), card);
-    } else {
-      corrupt = true;
-    }
-    return buf.entry();
-  });
+  bool corrupt = false, cached = false;
+  // Storing the estimate in the cache is a change for watchers (Redis signals it).
+  s.Update(
+      db, link,
+      [&](Entry* e) {
+        EntryBuffer buf(e);
+        std::string_view bytes(buf.data(), buf.size());
+        if (hll::CacheValid(bytes)) {
+          card = hll::CachedCount(bytes);
+        } else if (hll::Count(bytes, &card)) {
+          hll::SetCachedCount(buf.data(), card);
+          cached = true;
+        } else {
+          corrupt = true;
+        }
+        return buf.entry();
+      },
+      /*touch_watch=*/false);
+  if (cached) s.SignalModified(db, key);
   if (corrupt) {
     ctx.reply.Error(errors::kHllCorrupt);
     return;
@@ -297,20 +312,25 @@ void CmdPfDebug(CommandContext& ctx, ArgList args) {
     return;
   }
   if (!CheckHll(ctx.reply, *link)) return;
-  // Redis unshares the value (a raw string) before it looks at the subcommand.
-  s.Update(db, link, [](Entry* e) { return EntryBuffer(e).entry(); });
+  // Redis unshares the value (a raw string) before it looks at the subcommand. PFDEBUG tells
+  // no watcher, even when it converts the encoding (as Redis).
+  s.Update(
+      db, link, [](Entry* e) { return EntryBuffer(e).entry(); }, /*touch_watch=*/false);
   // Redis compares and prints the subcommand as a C string: up to its first NUL byte.
   const std::string_view sub = args[1].substr(0, args[1].find('\0'));
   char scratch[24];
   if (EqualsIgnoreCase(sub, "getreg") || EqualsIgnoreCase(sub, "todense")) {
     bool converted = false, corrupt = false;
     if (hll::EncodingOf(ValueOf(*link, scratch)) == hll::kSparse) {
-      s.Update(db, link, [&](Entry* e) {
-        EntryBuffer buf(e);
-        converted = hll::ToDense(buf);
-        corrupt = !converted;
-        return buf.entry();
-      });
+      s.Update(
+          db, link,
+          [&](Entry* e) {
+            EntryBuffer buf(e);
+            converted = hll::ToDense(buf);
+            corrupt = !converted;
+            return buf.entry();
+          },
+          /*touch_watch=*/false);
     }
     if (corrupt) {
       ctx.reply.Error(errors::kHllCorrupt);

@@ -39,7 +39,10 @@ constexpr std::string_view kExecAbort =
 constexpr std::string_view kNotInMulti = "ERR Command not allowed inside a transaction";
 
 MultiState& StateOf(ClientState& c) {
-  if (!c.multi) c.multi = std::make_shared<MultiState>();
+  if (!c.multi) {
+    c.multi = std::make_shared<MultiState>();
+    c.watch.store(c.multi->watch.get(), std::memory_order_release);
+  }
   return *c.multi;
 }
 

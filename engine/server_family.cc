@@ -201,13 +201,15 @@ void CmdReset(CommandContext& ctx, ArgList) {
 // ---------------------------------------------------------------------------------------------
 // CLIENT
 
-// CLIENT LIST's flags: x in MULTI, b blocked (in Redis's order), N for none.
-// CLIENT LIST's flags in Redis's order (P pubsub, x MULTI, b blocked), or "N" for none.
+// CLIENT LIST's flags in Redis's order (P pubsub, x MULTI, b blocked, d a watched key was
+// touched: EXEC will fail), or "N" for none.
 std::string ClientFlags(const ClientState& c) {
   std::string f;
   if (InSubscriberMode(c)) f += 'P';
   if (c.multi_queued.load(std::memory_order_relaxed) >= 0) f += 'x';
   if (c.is_blocked.load(std::memory_order_relaxed)) f += 'b';
+  const WatchFlag* w = c.watch.load(std::memory_order_acquire);
+  if (w && w->dirty.load(std::memory_order_relaxed)) f += 'd';
   return f.empty() ? "N" : f;
 }
 

@@ -141,12 +141,16 @@ void CmdSAdd(CommandContext& ctx, ArgList args) {
   Entry** link = key.link ? key.link : CreateSet(key.s, key.db, key.k);
   SetValue::Limits lim = LimitsOf(ctx);
   int64_t added = 0;
-  key.s.Update(key.db, link, [&](Entry* e) {
-    ChangeSet(e, [&](SetValue*& set) {
-      for (size_t i = 2; i < args.size(); ++i) added += AddTo(set, args[i], lim) ? 1 : 0;
-    });
-    return e;
-  });
+  key.s.Update(
+      key.db, link,
+      [&](Entry* e) {
+        ChangeSet(e, [&](SetValue*& set) {
+          for (size_t i = 2; i < args.size(); ++i) added += AddTo(set, args[i], lim) ? 1 : 0;
+        });
+        return e;
+      },
+      /*touch_watch=*/false);
+  if (added) key.s.SignalModified(key.db, args[1]);
   if (added) Notify(ctx, kNotifySet, "sadd", args[1]);
   ctx.reply.Integer(added);
 }
@@ -158,14 +162,18 @@ void CmdSRem(CommandContext& ctx, ArgList args) {
   if (!key.link) return ctx.reply.Integer(0);
   int64_t removed = 0;
   bool emptied = false;
-  key.s.Update(key.db, key.link, [&](Entry* e) {
-    ChangeSet(e, [&](SetValue*& set) {
-      for (size_t i = 2; i < args.size() && !set->empty(); ++i)
-        removed += RemoveFrom(set, args[i]) ? 1 : 0;
-      emptied = set->empty();
-    });
-    return e;
-  });
+  key.s.Update(
+      key.db, key.link,
+      [&](Entry* e) {
+        ChangeSet(e, [&](SetValue*& set) {
+          for (size_t i = 2; i < args.size() && !set->empty(); ++i)
+            removed += RemoveFrom(set, args[i]) ? 1 : 0;
+          emptied = set->empty();
+        });
+        return e;
+      },
+      /*touch_watch=*/false);
+  if (removed) key.s.SignalModified(key.db, args[1]);
   if (emptied) key.s.Delete(key.db, key.link);
   if (removed) Notify(ctx, kNotifySet, "srem", args[1]);
   if (emptied) Notify(ctx, kNotifyGeneric, "del", args[1]);
@@ -354,10 +362,14 @@ void CmdSMove(CommandContext& ctx, ArgList args) {
   if (!dst) dst = CreateSet(ds, db, refs[1]);
   SetValue::Limits lim = LimitsOf(ctx);
   bool added = false;
-  ds.Update(db, dst, [&](Entry* e) {
-    ChangeSet(e, [&](SetValue*& set) { added = AddTo(set, member, lim); });
-    return e;
-  });
+  ds.Update(
+      db, dst,
+      [&](Entry* e) {
+        ChangeSet(e, [&](SetValue*& set) { added = AddTo(set, member, lim); });
+        return e;
+      },
+      /*touch_watch=*/false);
+  if (added) ds.SignalModified(db, args[2]);
   if (added) Notify(ctx, kNotifySet, "sadd", args[2]);
   ctx.reply.Integer(1);
 }

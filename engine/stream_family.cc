@@ -383,10 +383,14 @@ void CmdXTrim(CommandContext& ctx, ArgList args) {
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
   if (!key.link) return ctx.reply.Integer(0);
   uint64_t removed = 0;
-  key.s.Update(key.db, key.link, [&](Entry* e) {
-    removed = MutableStream(e).TrimHead(a.trim);
-    return e;
-  });
+  key.s.Update(
+      key.db, key.link,
+      [&](Entry* e) {
+        removed = MutableStream(e).TrimHead(a.trim);
+        return e;
+      },
+      /*touch_watch=*/false);
+  if (removed) key.s.SignalModified(key.db, args[1]);
   if (removed) Notify(ctx, kNotifyStream, "xtrim", args[1]);
   ctx.reply.Integer(int64_t(removed));
 }
@@ -420,13 +424,18 @@ void CmdXSetId(CommandContext& ctx, ArgList args) {
     if (entries_added != -1 && cur.length() > uint64_t(entries_added))
       return ctx.reply.Error(kEntriesAddedTooSmall);
   }
-  key.s.Update(key.db, key.link, [&](Entry* e) {
-    Stream& st = MutableStream(e);
-    st.set_last_id(id);
-    if (entries_added != -1) st.set_entries_added(uint64_t(entries_added));
-    if (max_deleted != StreamId::Min()) st.set_max_deleted_id(max_deleted);
-    return e;
-  });
+  // Redis 7.0 tells no watcher of XSETID (it signals only XADD, XDEL, XTRIM and the stream
+  // XGROUP CREATE MKSTREAM makes).
+  key.s.Update(
+      key.db, key.link,
+      [&](Entry* e) {
+        Stream& st = MutableStream(e);
+        st.set_last_id(id);
+        if (entries_added != -1) st.set_entries_added(uint64_t(entries_added));
+        if (max_deleted != StreamId::Min()) st.set_max_deleted_id(max_deleted);
+        return e;
+      },
+      /*touch_watch=*/false);
   Notify(ctx, kNotifyStream, "xsetid", args[1]);
   ctx.reply.Ok();
 }

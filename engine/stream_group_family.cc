@@ -132,12 +132,18 @@ struct GroupKey : StreamKey {
     return it == stream().groups().end() ? nullptr : it->second.get();
   }
   // Runs fn(Stream&) as a change of the value (Shard::Update; the clean copy on disk is dropped).
+  // Group changes tell no watcher: Redis 7.0 signals a stream's key only for XADD, XDEL, XTRIM
+  // and the stream XGROUP CREATE MKSTREAM creates, so consumer-group state is no change for
+  // WATCH (the same holds for XREADGROUP below).
   template <typename Fn>
   void Change(Fn&& fn) {
-    s.Update(db, link, [&](Entry* e) {
-      fn(MutableStream(e));
-      return e;
-    });
+    s.Update(
+        db, link,
+        [&](Entry* e) {
+          fn(MutableStream(e));
+          return e;
+        },
+        /*touch_watch=*/false);
   }
 };
 
@@ -427,14 +433,17 @@ void ServeReadGroup(Engine& engine, BlockedClient& bc, const KeyRef& k) {
   }
   bc.result.emplace_back(k.key);
   bool created = false;
-  shard.Update(bc.db, link, [&](Entry* e) {
-    Stream& s = MutableStream(e);
-    std::vector<StreamEntryView> entries;
-    ReadGroup(s, GroupOf(s, bc.params[0]), bc.params[1], kNewEntries, size_t(bc.count),
-              !bc.params[2].empty(), Engine::NowMs(), &entries, &created);
-    AppendBlockedStreamEntries(entries, &bc.result);
-    return e;
-  });
+  shard.Update(
+      bc.db, link,
+      [&](Entry* e) {
+        Stream& s = MutableStream(e);
+        std::vector<StreamEntryView> entries;
+        ReadGroup(s, GroupOf(s, bc.params[0]), bc.params[1], kNewEntries, size_t(bc.count),
+                  !bc.params[2].empty(), Engine::NowMs(), &entries, &created);
+        AppendBlockedStreamEntries(entries, &bc.result);
+        return e;
+      },
+      /*touch_watch=*/false);  // group state: no change for WATCH (GroupKey::Change)
   // As Redis 7.0's serveClientsBlockedOnStreamKey: a consumer created to serve the waiter is
   // announced (after the event of the command that fed the stream).
   if (created) Notify(engine, kNotifyStream, "xgroup-createconsumer", k.key, bc.db);
@@ -487,12 +496,15 @@ void CmdXReadGroup(CommandContext& ctx, ArgList args) {
     served[i] = true;
     ++nserved;
     bool created = false;
-    s.Update(db, link, [&](Entry* e) {
-      Stream& ms = MutableStream(e);
-      ReadGroup(ms, GroupOf(ms, a.group), a.consumer, after[i], size_t(a.count), a.noack, now,
-                &results[i], &created);
-      return e;
-    });
+    s.Update(
+        db, link,
+        [&](Entry* e) {
+          Stream& ms = MutableStream(e);
+          ReadGroup(ms, GroupOf(ms, a.group), a.consumer, after[i], size_t(a.count), a.noack, now,
+                    &results[i], &created);
+          return e;
+        },
+        /*touch_watch=*/false);  // group state: no change for WATCH (GroupKey::Change)
     // Redis 7.0 creates the consumer (with its event, NOACK or not) only for a stream it serves.
     if (created) Notify(ctx, kNotifyStream, "xgroup-createconsumer", keys[i].key);
   }

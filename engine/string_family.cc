@@ -236,7 +236,7 @@ OpResult<int64_t> OpIncrBy(Shard& s, int db, const KeyRef& k, int64_t incr, int6
   if (e->is_int()) {
     // Fast path: the cell already holds an int64; overwrite it, no reformatting or realloc.
     std::memcpy(e->payload(), &result, sizeof(result));
-    s.ChangedInPlace(db, k.key);
+    s.SignalModified(db, k.key);
   } else {
     s.Update(db, link, [&](Entry* x) { return SetIntValue(x, result); });
   }

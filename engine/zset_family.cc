@@ -313,36 +313,40 @@ void ZAddGeneric(CommandContext& ctx, ArgList args, unsigned flags) {
     if (xx) return incr ? ctx.reply.Null() : ctx.reply.Integer(0);
     link = CreateZ(key.s, key.db, key.k, new ZSet(0, args[idx + 1].size()));
   }
-  key.s.Update(key.db, link, [&](Entry* e) {
-    ZSet& z = MutableZ(e);
-    for (size_t j = 0; j < elements; ++j) {
-      std::string_view m = args[idx + j * 2 + 1];
-      score = scores[j];
-      double cur;
-      if (z.Score(m, &cur)) {
-        if (nx) continue;
-        if (incr) {
-          score += cur;
-          if (std::isnan(score)) {
-            nan = true;
-            break;
+  key.s.Update(
+      key.db, link,
+      [&](Entry* e) {
+        ZSet& z = MutableZ(e);
+        for (size_t j = 0; j < elements; ++j) {
+          std::string_view m = args[idx + j * 2 + 1];
+          score = scores[j];
+          double cur;
+          if (z.Score(m, &cur)) {
+            if (nx) continue;
+            if (incr) {
+              score += cur;
+              if (std::isnan(score)) {
+                nan = true;
+                break;
+              }
+            }
+            if ((lt && score >= cur) || (gt && score <= cur)) continue;
+            ++processed;
+            if (score != cur) {
+              z.Erase(m);
+              z.Insert(m, score);
+              ++updated;
+            }
+          } else if (!xx) {
+            z.Insert(m, score);
+            ++added;
+            ++processed;
           }
         }
-        if ((lt && score >= cur) || (gt && score <= cur)) continue;
-        ++processed;
-        if (score != cur) {
-          z.Erase(m);
-          z.Insert(m, score);
-          ++updated;
-        }
-      } else if (!xx) {
-        z.Insert(m, score);
-        ++added;
-        ++processed;
-      }
-    }
-    return e;
-  });
+        return e;
+      },
+      /*touch_watch=*/false);
+  if (added || updated) key.s.SignalModified(key.db, args[1]);
   if (ZOf(*link).empty()) key.s.Delete(key.db, link);
   if (added || updated) Notify(ctx, kNotifyZset, incr ? "zincr" : "zadd", args[1]);
   if (nan) return ctx.reply.Error(kNan);
@@ -359,11 +363,15 @@ void CmdZRem(CommandContext& ctx, ArgList args) {
   if (key.wrong_type) return ctx.reply.Error(errors::kWrongType);
   if (!key.link) return ctx.reply.Integer(0);
   int64_t deleted = 0;
-  key.s.Update(key.db, key.link, [&](Entry* e) {
-    ZSet& z = MutableZ(e);
-    for (size_t i = 2; i < args.size() && !z.empty(); ++i) deleted += z.Erase(args[i]);
-    return e;
-  });
+  key.s.Update(
+      key.db, key.link,
+      [&](Entry* e) {
+        ZSet& z = MutableZ(e);
+        for (size_t i = 2; i < args.size() && !z.empty(); ++i) deleted += z.Erase(args[i]);
+        return e;
+      },
+      /*touch_watch=*/false);
+  if (deleted) key.s.SignalModified(key.db, args[1]);
   bool emptied = ZOf(*key.link).empty();
   if (emptied) key.s.Delete(key.db, key.link);
   if (deleted) Notify(ctx, kNotifyZset, "zrem", args[1]);

@@ -124,8 +124,8 @@ void SetKeyMissListener(ExpiredListener fn) {
 OverwriteScope::OverwriteScope(bool on) : prev_(t_overwrite) { t_overwrite = t_overwrite || on; }
 OverwriteScope::~OverwriteScope() { t_overwrite = prev_; }
 
-void Shard::Insert(int db, Entry* e) {
-  if (!watches_.empty()) TouchWatched(db, e->key());
+void Shard::Insert(int db, Entry* e, bool touch_watch) {
+  if (touch_watch && !watches_.empty()) TouchWatched(db, e->key());
   if (waiters > 0) ThreadReadyKeys().push_back({db, std::string(e->key())});
   if (e->access == 0) e->access = tier::NewAccess(LruClock());
   if (e->has_expire()) ++volatile_[db];

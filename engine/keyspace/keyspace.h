@@ -143,8 +143,9 @@ class Shard {
   Entry** Lookup(int db, const KeyRef& k, int64_t now_ms, uint32_t lru);
   // Inserts a new entry (the key must not be live; an expired one must have been removed).
   // An entry whose access time is 0 gets the current LRU clock. While clients wait for keys of
-  // this shard, the key is noted as ready (ThreadReadyKeys).
-  void Insert(int db, Entry* e);
+  // this shard, the key is noted as ready (ThreadReadyKeys). touch_watch as for Update: false
+  // only where Redis creates a key without signalling it (BITFIELD whose every write failed).
+  void Insert(int db, Entry* e, bool touch_watch = true);
   // Unlinks and frees.
   void Delete(int db, Entry** link);
   // Delete for a key whose TTL has passed: counts it as expired and tells the ExpiredListener.
@@ -154,8 +155,17 @@ class Shard {
   Entry* Take(int db, Entry** link);
   // Applies fn(Entry*) -> Entry* (which may reallocate the entry) and keeps the table link,
   // memory and TTL bookkeeping right. Returns the entry after fn.
-  // touch_watch false: the value is the same, only where it lives changes (the disk tier's
-  // offload and read-back), so WATCHers are not told.
+  //
+  // The watch rule (WATCH, engine/multi.h), Redis 7.0's signalModifiedKey: a key's watchers are
+  // told when a command really changed the key, and only then (some commands count as a change
+  // even when the value stays the same: SET, HSET, LSET, APPEND, INCRBY 0, as Redis signals
+  // them). Delete, Take, Flush and SwapDbs always tell them. Update (and Insert) tell them by
+  // default (touch_watch true), for a change that is certain. touch_watch false: they leave the
+  // watchers alone and the caller calls SignalModified afterwards if and only if its command
+  // changed the key; that is for writes that learn only inside fn whether they changed anything
+  // (SADD of a member already there, ZADD of the same score, SETBIT to the bit it holds). A write
+  // that finds beforehand that it changes nothing skips Update. The disk tier's offload and
+  // read-back pass false and never signal: where a value lives is no change.
   template <typename Fn>
   Entry* Update(int db, Entry** link, Fn&& fn, bool touch_watch = true) {
     Entry* e = *link;
@@ -192,15 +202,17 @@ class Shard {
   // Exchanges the contents of two databases (SWAPDB).
   void SwapDbs(int a, int b);
 
-  // WATCH (engine/multi.h): flag is set when db's key changes or goes (Insert, Update, Take,
-  // Flush, SwapDbs; so also expiry and eviction); the watch is then forgotten.
+  // WATCH (engine/multi.h): flag is set when db's key changes or goes (see Update's watch rule;
+  // Insert, Take, Flush, SwapDbs: so also expiry and eviction); the watch is then forgotten.
   void Watch(int db, std::string_view key, std::shared_ptr<WatchFlag> flag);
   void Unwatch(int db, std::string_view key, const WatchFlag* flag);
   size_t watched_keys() const { return watches_.size(); }
   // Sets and forgets the flags of db's key's watchers.
   void TouchWatched(int db, std::string_view key);
-  // For a change made in place, outside Update (INCR's fast path): tells the key's watchers.
-  void ChangedInPlace(int db, std::string_view key) {
+  // Tells the key's watchers that the command changed it (see Update's watch rule): after an
+  // Update with touch_watch false that did change the key, or a change made in place outside
+  // Update (INCR's fast path, PFADD on a dense HyperLogLog).
+  void SignalModified(int db, std::string_view key) {
     if (!watches_.empty()) TouchWatched(db, key);
   }
 

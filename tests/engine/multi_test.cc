@@ -1,5 +1,6 @@
 // Unit tests of transactions: the shards' watch registry (every change path sets the watchers'
-// flag; moves to and from the disk tier do not), ShardMutex's held mode (EXEC's locks are
+// flag; moves to and from the disk tier do not; writes that change nothing do not, as in Redis
+// 7.0), ShardMutex's held mode (EXEC's locks are
 // no-ops for its own thread and real for others), and MULTI/EXEC/WATCH through Dispatch.
 #include "engine/multi.h"
 
@@ -65,6 +66,32 @@ TEST_F(WatchRegistryTest, TierMovesDoNotSetTheFlag) {
       0, s_.Find(0, k, kNow), [](Entry* e) { return e; }, /*touch_watch=*/false);
   EXPECT_FALSE(f->dirty);
   EXPECT_EQ(s_.watched_keys(), 1u);
+}
+
+TEST_F(WatchRegistryTest, UpdateLeftToTheCallerSetsTheFlagOnlyWhenSignalled) {
+  Put(0, "a", "1");
+  auto f = WatchKey(0, "a");
+  KeyRef k("a");
+  // A change that grows the entry, with the watchers left to the caller: memory is still
+  // counted, the flag stays clear until SignalModified.
+  s_.Update(
+      0, s_.Find(0, k, kNow), [](Entry* e) { return SetStringValue(e, std::string(300, 'x')); },
+      /*touch_watch=*/false);
+  EXPECT_EQ(s_.used_bytes(), s_.RecountBytes());
+  EXPECT_FALSE(f->dirty);
+  s_.SignalModified(1, "a");  // another database
+  EXPECT_FALSE(f->dirty);
+  s_.SignalModified(0, "a");
+  EXPECT_TRUE(f->dirty);
+  EXPECT_EQ(s_.watched_keys(), 0u);
+}
+
+TEST_F(WatchRegistryTest, InsertWithoutTouchLeavesTheFlag) {
+  auto f = WatchKey(0, "a");
+  KeyRef k("a");
+  s_.Insert(0, NewStringEntry(k.key, k.hash, "x"), /*touch_watch=*/false);
+  EXPECT_FALSE(f->dirty);
+  EXPECT_EQ(s_.used_bytes(), s_.RecountBytes());
 }
 
 TEST_F(WatchRegistryTest, ExpiryOnLookupSetsTheFlag) {
@@ -180,6 +207,80 @@ TEST_F(MultiTest, WatchedKeyChangedAbortsWithANullArray) {
   Run({"DEL", "a"});
   Run({"MULTI"});
   EXPECT_EQ(Run({"EXEC"}, 3), "_\r\n");
+}
+
+// Runs change after WATCH k, then MULTI PING EXEC: whether EXEC aborted.
+class WatchRuleTest : public EngineFixture {
+ protected:
+  bool Aborts(std::vector<std::vector<std::string_view>> setup,
+              std::vector<std::string_view> change) {
+    Run({"FLUSHALL"});
+    for (auto& c : setup) Run(c);
+    Run({"WATCH", "k"});
+    Run(change);
+    Run({"MULTI"});
+    Run({"PING"});
+    std::string exec = Run({"EXEC"});
+    EXPECT_TRUE(exec == "*-1\r\n" || exec == "*1\r\n+PONG\r\n") << exec;
+    return exec == "*-1\r\n";
+  }
+};
+
+TEST_F(WatchRuleTest, WritesThatChangeNothingKeepTheWatch) {
+  EXPECT_FALSE(Aborts({{"SADD", "k", "a"}}, {"SADD", "k", "a"}));
+  EXPECT_FALSE(Aborts({{"SADD", "k", "a"}}, {"SREM", "k", "b"}));
+  EXPECT_FALSE(Aborts({{"SADD", "k", "a"}}, {"SMOVE", "s", "k", "a"}));
+  EXPECT_FALSE(Aborts({{"ZADD", "k", "1", "a"}}, {"ZADD", "k", "1", "a"}));
+  EXPECT_FALSE(Aborts({{"ZADD", "k", "1", "a"}}, {"ZINCRBY", "k", "0", "a"}));
+  EXPECT_FALSE(Aborts({{"ZADD", "k", "1", "a"}}, {"ZREM", "k", "b"}));
+  EXPECT_FALSE(Aborts({{"GEOADD", "k", "1", "1", "p"}}, {"GEOADD", "k", "1", "1", "p"}));
+  EXPECT_FALSE(Aborts({{"SET", "k", "a"}}, {"SETBIT", "k", "1", "1"}));
+  EXPECT_FALSE(Aborts({{"SET", "k", "a"}}, {"BITFIELD", "k", "SET", "u8", "0", "97"}));
+  EXPECT_FALSE(Aborts({{"SET", "k", "a"}}, {"BITFIELD", "k", "INCRBY", "u8", "0", "0"}));
+  // OVERFLOW FAIL writes nothing, though the key is created (Redis signals neither).
+  EXPECT_FALSE(Aborts({}, {"BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "5"}));
+  EXPECT_EQ(Run({"EXISTS", "k"}), ":1\r\n");
+  EXPECT_FALSE(Aborts({{"PFADD", "k", "a"}}, {"PFADD", "k", "a"}));
+  EXPECT_FALSE(Aborts({{"PFADD", "k", "a"}, {"PFDEBUG", "TODENSE", "k"}}, {"PFADD", "k", "a"}));
+  EXPECT_FALSE(Aborts({{"PFADD", "k", "a"}, {"PFCOUNT", "k"}}, {"PFCOUNT", "k"}));
+  EXPECT_FALSE(Aborts({{"XADD", "k", "1-1", "f", "v"}}, {"XTRIM", "k", "MAXLEN", "5"}));
+  EXPECT_FALSE(Aborts({{"XADD", "k", "1-1", "f", "v"}}, {"XSETID", "k", "5-0"}));
+  EXPECT_FALSE(Aborts({{"XADD", "k", "1-1", "f", "v"}}, {"XGROUP", "CREATE", "k", "g", "0"}));
+  EXPECT_FALSE(Aborts({{"XADD", "k", "1-1", "f", "v"}, {"XGROUP", "CREATE", "k", "g", "0"}},
+                      {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "k", ">"}));
+  // Field TTLs (Redis 7.4's rule): nothing set, nothing deleted.
+  EXPECT_FALSE(Aborts({{"HSET", "k", "f", "v"}}, {"HEXPIRE", "k", "100", "FIELDS", "1", "g"}));
+  EXPECT_FALSE(Aborts({{"HSET", "k", "f", "v"}, {"HEXPIRE", "k", "100", "FIELDS", "1", "f"}},
+                      {"HEXPIRE", "k", "200", "NX", "FIELDS", "1", "f"}));
+  EXPECT_FALSE(Aborts({{"HSET", "k", "f", "v"}}, {"HPERSIST", "k", "FIELDS", "1", "f"}));
+}
+
+TEST_F(WatchRuleTest, FieldTtlChangesAbort) {
+  EXPECT_TRUE(Aborts({{"HSET", "k", "f", "v"}}, {"HEXPIRE", "k", "100", "FIELDS", "1", "f"}));
+  EXPECT_TRUE(Aborts({{"HSET", "k", "f", "v", "g", "w"}},
+                     {"HPEXPIREAT", "k", "1", "FIELDS", "1", "f"}));  // deleted, one left
+  EXPECT_TRUE(Aborts({{"HSET", "k", "f", "v"}}, {"HPEXPIREAT", "k", "1", "FIELDS", "1", "f"}));
+  EXPECT_TRUE(Aborts({{"HSET", "k", "f", "v"}, {"HEXPIRE", "k", "100", "FIELDS", "1", "f"}},
+                     {"HPERSIST", "k", "FIELDS", "1", "f"}));
+}
+
+TEST_F(WatchRuleTest, RealChangesAndAlwaysSignallingWritesAbort) {
+  EXPECT_TRUE(Aborts({{"SADD", "k", "a"}}, {"SADD", "k", "b"}));
+  EXPECT_TRUE(Aborts({{"ZADD", "k", "1", "a"}}, {"ZADD", "k", "2", "a"}));
+  EXPECT_TRUE(Aborts({{"SET", "k", "a"}}, {"SETBIT", "k", "1", "0"}));
+  EXPECT_TRUE(Aborts({{"SET", "k", "a"}}, {"SETBIT", "k", "100", "0"}));  // grows
+  EXPECT_TRUE(Aborts({{"PFADD", "k", "a"}}, {"PFADD", "k", "b"}));
+  // A dense value changes in place, outside Shard::Update.
+  EXPECT_TRUE(Aborts({{"PFADD", "k", "a"}, {"PFDEBUG", "TODENSE", "k"}}, {"PFADD", "k", "b"}));
+  EXPECT_TRUE(Aborts({{"PFADD", "k", "a"}}, {"PFCOUNT", "k"}));  // caches the count
+  EXPECT_TRUE(Aborts({{"XADD", "k", "1-1", "f", "v"}}, {"XTRIM", "k", "MAXLEN", "0"}));
+  EXPECT_TRUE(Aborts({}, {"XGROUP", "CREATE", "k", "g", "0", "MKSTREAM"}));
+  // Redis signals these even when the value stays the same.
+  EXPECT_TRUE(Aborts({{"SET", "k", "a"}}, {"SET", "k", "a"}));
+  EXPECT_TRUE(Aborts({{"HSET", "k", "f", "v"}}, {"HSET", "k", "f", "v"}));
+  EXPECT_TRUE(Aborts({{"RPUSH", "k", "a"}}, {"LSET", "k", "0", "a"}));
+  EXPECT_TRUE(Aborts({{"SET", "k", "1"}}, {"INCRBY", "k", "0"}));
+  EXPECT_TRUE(Aborts({{"PFADD", "k", "a"}}, {"PFMERGE", "k"}));
 }
 
 TEST_F(MultiTest, QueueTimeErrorsAbortExec) {
