@@ -195,11 +195,10 @@ void Connection::CheckOutputLimit(size_t pending_before) {
   // Redis checks as each reply grows, so a client that took its earlier replies starts the
   // soft clock again with its next command: the same here, from the bytes before it.
   if (pending_before <= soft) obuf_soft_since_ms = 0;
-  size_t pending = PendingOutput();
   if (!OutputLimitReached(hard, soft, soft_ms, Engine::NowMs())) return;
   LOG(Warning) << "Client id=" << client_.id << " addr=" << client_.addr
                << " closed for overcoming of output buffer limits ("
-               << (pubsub ? "pubsub" : "normal") << ", " << pending << " bytes pending).";
+               << (pubsub ? "pubsub" : "normal") << ", " << PendingOutput() << " bytes pending).";
   writer_.clear();
   client_.close_after_reply = true;
   output_limit_hit_ = true;

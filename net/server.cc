@@ -108,12 +108,10 @@ bool Worker::DeliverMessages(bool enforce_limits) {
         MarkFlush(c);
         continue;
       }
-      size_t pending = c->PendingOutput();
-      bool kill = c->OutputLimitReached(hard, soft, soft_ms, now);
-      if (kill) {
+      if (c->OutputLimitReached(hard, soft, soft_ms, now)) {
         LOG(Warning) << "Client id=" << c->id() << " addr=" << c->client().addr
-                     << " closed for overcoming of output buffer limits (pubsub, " << pending
-                     << " bytes pending).";
+                     << " closed for overcoming of output buffer limits (pubsub, "
+                     << c->PendingOutput() << " bytes pending).";
         // It hears nothing more from now on, and PUBLISH stops counting it at once.
         DropSubscriptions(engine_.pubsub(), c->client());
         Close(c);  // may free c; drops what it had not read; later messages for it are skipped

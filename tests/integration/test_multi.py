@@ -214,6 +214,31 @@ def run_threads(targets):
     assert not errors, errors[:3]
 
 
+def run_writers_then_readers(writer, n_writers, reader, n_readers, stop):
+    """Runs writer(i) and reader(i) threads; once every writer is done, sets stop so the readers
+    (which loop until stop) finish. The first error in any thread sets stop too, and is raised
+    here."""
+    errors = []
+
+    def guarded(fn, i):
+        try:
+            fn(i)
+        except Exception as e:  # noqa: BLE001 - reported to the main thread
+            errors.append(repr(e))
+            stop.set()
+
+    ws = [threading.Thread(target=guarded, args=(writer, i)) for i in range(n_writers)]
+    rs = [threading.Thread(target=guarded, args=(reader, i)) for i in range(n_readers)]
+    for t in ws + rs:
+        t.start()
+    for t in ws:
+        t.join()
+    stop.set()
+    for t in rs:
+        t.join()
+    assert not errors, errors[:3]
+
+
 @test
 def test_watch_increments_lose_no_update(opts):
     # Keys spread over shards; 8 clients each do optimistic increments (WATCH, GET, MULTI, SET,
@@ -292,27 +317,7 @@ def test_multi_transfers_are_never_seen_half_done(opts):
                     assert s == total, f"MULTI saw sum {s}"
                     checks[0] += 2
 
-        writers = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
-        errors = []
-
-        def guarded(fn, i):
-            try:
-                fn(i)
-            except Exception as e:  # noqa: BLE001
-                errors.append(repr(e))
-                stop.set()
-
-        ws = [threading.Thread(target=guarded, args=(writer, i)) for i in range(6)]
-        rs = [threading.Thread(target=guarded, args=(reader, i)) for i in range(3)]
-        del writers
-        for t in ws + rs:
-            t.start()
-        for t in ws:
-            t.join()
-        stop.set()
-        for t in rs:
-            t.join()
-        assert not errors, errors[:3]
+        run_writers_then_readers(writer, 6, reader, 3, stop)
         assert checks[0] > 20, f"readers checked only {checks[0]} times"
         with RawConn(dut.port) as c:
             assert sum(parse_ints(c.cmd("MGET", *accounts))) == total
@@ -398,25 +403,7 @@ def test_transactions_with_every_shard_stay_atomic(opts):
                     assert len(got[0]) == len(accounts), got
                     assert sum(int(v) for v in got[1]) == 100 * len(accounts), got[1]
 
-        errors = []
-
-        def guarded(fn, i):
-            try:
-                fn(i)
-            except Exception as e:  # noqa: BLE001
-                errors.append(repr(e))
-                stop.set()
-
-        ws = [threading.Thread(target=guarded, args=(writer, i)) for i in range(4)]
-        rs = [threading.Thread(target=guarded, args=(reader, i)) for i in range(2)]
-        for t in ws + rs:
-            t.start()
-        for t in ws:
-            t.join()
-        stop.set()
-        for t in rs:
-            t.join()
-        assert not errors, errors[:3]
+        run_writers_then_readers(writer, 4, reader, 2, stop)
 
 
 @test
