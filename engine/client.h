@@ -17,6 +17,7 @@ struct CommandSpec;
 struct BlockedClient;
 struct MultiState;
 struct WatchFlag;
+class PubSubOutlet;
 
 struct ClientState {
   uint64_t id = 0;
@@ -48,6 +49,9 @@ struct ClientState {
   // Pub/sub subscriptions (engine/pubsub.h): written by the client's own thread, read by
   // CLIENT LIST. Any of them non-zero puts a RESP2 client in subscriber mode.
   std::atomic<uint32_t> subs{0}, psubs{0}, ssubs{0};
+  // Where other threads may write this client's messages (net/pubsub_outlet.h; set by the
+  // connection, nullptr for clients without a socket).
+  PubSubOutlet* outlet = nullptr;
 };
 
 inline bool InSubscriberMode(const ClientState& c) {

@@ -192,7 +192,7 @@ void CmdConfigResetstat(CommandContext& ctx, ArgList) {
   Engine& e = ctx.engine;
   for (const auto& st : e.all_thread_stats()) {
     for (auto* c : {&st->commands, &st->connections, &st->rejected_connections,
-                    &st->net_input_bytes, &st->net_output_bytes}) {
+                    &st->net_input_bytes, &st->net_output_bytes, &st->pubsub_direct_writes}) {
       c->store(0, std::memory_order_relaxed);
     }
     for (size_t i = 0; i < e.command_count(); ++i) {

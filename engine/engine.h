@@ -56,6 +56,8 @@ struct alignas(64) ThreadStats {
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> net_input_bytes{0};
   std::atomic<uint64_t> net_output_bytes{0};
+  // Socket writes of pub/sub messages for another thread's subscribers (net/pubsub_outlet.h).
+  std::atomic<uint64_t> pubsub_direct_writes{0};
   std::unique_ptr<PerCommand[]> per_command;  // indexed by CommandSpec id
 
   static void Inc(std::atomic<uint64_t>& c, uint64_t by = 1) {

@@ -10,7 +10,7 @@ namespace aegisr {
 bool PubSub::Add(Names& m, const Client& c, std::string_view k) {
   auto it = m.find(k);
   if (it == m.end()) it = m.emplace(std::string(k), Subs{}).first;
-  return it->second.emplace(c.id, c.thread).second;
+  return it->second.emplace(c.id, Where{c.thread, c.outlet}).second;
 }
 
 bool PubSub::Remove(Names& m, uint64_t id, std::string_view k) {
@@ -97,11 +97,11 @@ size_t PubSub::Fanout(const Names& m, bool patterns, PubSubKind kind, std::strin
   if (!patterns) {
     auto it = m.find(channel);
     if (it == m.end()) return 0;
-    for (auto& [id, thread] : it->second) targets.push_back({id, thread, kind, nullptr});
+    for (auto& [id, at] : it->second) targets.push_back({id, at.thread, kind, nullptr, at.outlet});
   } else {
     for (auto& [pat, subs] : m) {
       if (!GlobMatch(pat, channel, false)) continue;
-      for (auto& [id, thread] : subs) targets.push_back({id, thread, kind, &pat});
+      for (auto& [id, at] : subs) targets.push_back({id, at.thread, kind, &pat, at.outlet});
     }
   }
   return targets.size() - before;

@@ -20,6 +20,9 @@
 namespace aegisr {
 
 struct ClientState;
+// A subscriber connection's socket as other loop threads may write it (net/pubsub_outlet.h);
+// opaque here: the registry only carries it from Subscribe to Deliver.
+class PubSubOutlet;
 
 // One message for one subscriber. kind: how it is framed on the wire.
 enum class PubSubKind : uint8_t { kMessage, kPMessage, kSMessage };
@@ -34,6 +37,7 @@ class PubSubDelivery {
     unsigned thread;
     PubSubKind kind;
     const std::string* pattern;  // kPMessage only; valid during the call
+    PubSubOutlet* outlet;        // the subscriber's (nullptr: none); alive during the call
   };
   virtual ~PubSubDelivery() = default;
   virtual void Deliver(const Target* targets, size_t n, std::string_view channel,
@@ -50,10 +54,12 @@ bool AllowedWhileSubscribed(std::string_view name);
 
 class PubSub {
  public:
-  // A subscribing client: its id and the loop thread that owns its connection.
+  // A subscribing client: its id, the loop thread that owns its connection and that
+  // connection's outlet (alive while it has a subscription; nullptr: none).
   struct Client {
     uint64_t id;
     unsigned thread;
+    PubSubOutlet* outlet = nullptr;
   };
 
   PubSub() = default;
@@ -106,7 +112,11 @@ class PubSub {
   void UnsubscribeAll(uint64_t client_id);
 
  private:
-  using Subs = std::unordered_map<uint64_t, unsigned>;  // client id -> thread
+  struct Where {
+    unsigned thread;
+    PubSubOutlet* outlet;
+  };
+  using Subs = std::unordered_map<uint64_t, Where>;  // client id -> its connection
   // Name -> subscribers, looked up by string_view without a copy.
   struct NameHash {
     using is_transparent = void;

@@ -50,7 +50,7 @@ void Confirm(CommandContext& ctx, std::string_view what, const std::string_view*
 
 void Subscribe(CommandContext& ctx, ArgList args, SubKind kind, std::string_view what) {
   PubSub& ps = ctx.engine.pubsub();
-  PubSub::Client who{ctx.client.id, ctx.client.thread};
+  PubSub::Client who{ctx.client.id, ctx.client.thread, ctx.client.outlet};
   for (size_t i = 1; i < args.size(); ++i) {
     bool added = kind == SubKind::kChannel   ? ps.Subscribe(who, args[i])
                  : kind == SubKind::kPattern ? ps.PSubscribe(who, args[i])

@@ -31,6 +31,8 @@ std::string SockAddrToString(const sockaddr_storage& ss) {
 
 Connection::Connection(Engine& engine, int fd, unsigned thread) : engine_(engine), fd_(fd) {
   client_.id = engine_.clients().NextId();
+  outlet_ = new PubSubOutlet(fd, thread, client_.id);
+  client_.outlet = outlet_;
   client_.thread = thread;
   client_.fd = fd;
   client_.ctime_ms = Engine::NowMs();
@@ -65,48 +67,22 @@ Connection::~Connection() {
   if (client_.multi) MultiReset(engine_, client_);  // its watches leave the shards
   DropSubscriptions(engine_.pubsub(), client_);
   engine_.clients().Remove(&client_);
+  outlet_->Close();  // (the worker closed it before the socket; a publisher may still hold it)
+  outlet_->Unref();
 }
 
 void Connection::PushMessage(PubSubKind kind, std::string_view pattern, std::string_view channel,
                              std::string_view message) {
-  // The connection's protocol may have changed since the last command (HELLO): the writer
-  // follows ClientState::resp after each command, so it is current here.
-  switch (kind) {
-    case PubSubKind::kMessage:
-      writer_.PushHeader(3);
-      writer_.Bulk("message");
-      break;
-    case PubSubKind::kPMessage:
-      writer_.PushHeader(4);
-      writer_.Bulk("pmessage");
-      writer_.Bulk(pattern);
-      break;
-    case PubSubKind::kSMessage:
-      writer_.PushHeader(3);
-      writer_.Bulk("smessage");
-      break;
-  }
-  writer_.Bulk(channel);
-  writer_.Bulk(message);
+  thread_local std::string encoded;
+  encoded.clear();
+  EncodeChannelMessage(&encoded, channel, message);
+  PushEncoded(kind, pattern, encoded);
 }
 
 void Connection::PushEncoded(PubSubKind kind, std::string_view pattern, std::string_view encoded) {
-  switch (kind) {
-    case PubSubKind::kMessage:
-      writer_.PushHeader(3);
-      writer_.Raw("$7\r\nmessage\r\n");
-      break;
-    case PubSubKind::kPMessage:
-      writer_.PushHeader(4);
-      writer_.Raw("$8\r\npmessage\r\n");
-      writer_.Bulk(pattern);
-      break;
-    case PubSubKind::kSMessage:
-      writer_.PushHeader(3);
-      writer_.Raw("$8\r\nsmessage\r\n");
-      break;
-  }
-  writer_.Raw(encoded);
+  // The connection's protocol may have changed since the last command (HELLO): the writer
+  // follows ClientState::resp after each command, so it is current here.
+  AppendPubSubFrame(&writer_.buffer(), writer_.protocol(), kind, pattern, encoded);
 }
 
 int64_t Connection::block_deadline_ms() const {

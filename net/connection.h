@@ -9,6 +9,7 @@
 
 #include "engine/client.h"
 #include "engine/engine.h"
+#include "net/pubsub_outlet.h"
 #include "net/resp_parser.h"
 #include "net/resp_writer.h"
 
@@ -74,6 +75,21 @@ class Connection {
   // closes it at once, dropping even a send in flight to a client that does not read.
   bool output_limit_hit() const { return output_limit_hit_; }
 
+  // Where publishers on other loop threads write this connection's messages (see
+  // net/pubsub_outlet.h). Before the owner runs input or sends, it takes the socket back:
+  // ReclaimOutput puts what they appended in front of the pending replies.
+  PubSubOutlet& outlet() { return *outlet_; }
+  void ReclaimOutput() {
+    if (!outlet_->owned()) outlet_->Reclaim(&writer_.buffer());
+  }
+  // Whether the owner may let publishers write the socket (after a send completed with nothing
+  // left): a subscriber with no replies pending, no command waiting to run and no close ahead.
+  bool CanReleaseOutput() const {
+    return InSubscriberMode(client_) && writer_.empty() && sending.empty() && !send_inflight &&
+           !closing && !parked_ && !client_.blocked && !wants_close() && !eof_ &&
+           !output_limit_hit_;
+  }
+
   // Pending reply bytes not yet handed to the socket.
   std::string& out() { return writer_.buffer(); }
   bool wants_close() const { return client_.close_after_reply; }
@@ -107,6 +123,7 @@ class Connection {
   int64_t parked_at_us_ = 0;
   std::vector<ColdKey> cold_;
   std::string cold_error_;
+  PubSubOutlet* outlet_;  // one reference, dropped in the destructor
 };
 
 }  // namespace aegisr

@@ -26,6 +26,7 @@ Worker::Worker(Server& server, unsigned index, int listen_fd)
     : server_(server), engine_(server.engine()), index_(index), listen_fd_(listen_fd) {}
 
 Worker::~Worker() {
+  for (PubSubOutlet* o : remote_) o->Unref();
   for (auto& [id, c] : conns_) {
     ::close(c->fd());
     delete c;
@@ -43,18 +44,24 @@ void Worker::Post(std::function<void()> fn) {
 }
 
 void Worker::QueueMessage(std::string_view channel, std::string_view message,
-                          const PubSubDelivery::Target* targets, const std::vector<uint32_t>& idx) {
-  bool was_empty;
+                          const PubSubDelivery::Target* targets, const std::vector<uint32_t>& idx,
+                          Worker* from, std::string_view encoded) {
+  bool was_empty, queued = false;
   {
     std::lock_guard lk(mail_mu_);
     was_empty = mail_.empty();
-    PubSubMailbox::Message& m = mail_.messages.emplace_back();
-    m.channel.assign(channel);
-    m.message.assign(message);
-    m.first = uint32_t(mail_.recipients.size());
-    m.count = uint32_t(idx.size());
+    // Receivers whose outlets take it get the message from the publisher's thread directly;
+    // the others go through the mailbox. Both decided under mail_mu_, which Release needs.
+    uint32_t first = uint32_t(mail_.recipients.size());
     for (uint32_t i : idx) {
       const PubSubDelivery::Target& t = targets[i];
+      bool flush = false;
+      if (from && t.outlet &&
+          t.outlet->TryAppend(t.kind, t.pattern ? std::string_view(*t.pattern) : "", encoded,
+                              &flush)) {
+        if (flush) from->AddRemote(t.outlet);
+        continue;
+      }
       uint32_t pattern = 0;
       if (t.pattern) {
         pattern = uint32_t(mail_.patterns.size());
@@ -62,21 +69,59 @@ void Worker::QueueMessage(std::string_view channel, std::string_view message,
       }
       mail_.recipients.push_back({t.client_id, t.kind, pattern});
     }
-    has_mail_.store(true, std::memory_order_release);
+    uint32_t count = uint32_t(mail_.recipients.size()) - first;
+    if (count > 0) {
+      PubSubMailbox::Message& m = mail_.messages.emplace_back();
+      m.channel.assign(channel);
+      m.message.assign(message);
+      m.first = first;
+      m.count = count;
+      has_mail_.store(true, std::memory_order_release);
+      queued = true;
+    }
   }
   // A non-empty mailbox has a wake-up on its way already: one per batch, not per message.
-  if (was_empty) Wake();
+  if (queued && was_empty) Wake();
 }
 
-namespace {
-void AppendBulk(std::string* out, std::string_view s) {
-  *out += '$';
-  *out += std::to_string(s.size());
-  *out += "\r\n";
-  out->append(s);
-  *out += "\r\n";
+void Worker::AddRemote(PubSubOutlet* o) {
+  o->Ref();
+  remote_.push_back(o);
 }
-}  // namespace
+
+void Worker::FlushRemote() {
+  if (remote_.empty()) return;
+  ThreadStats& st = engine_.thread_stats();
+  for (PubSubOutlet* o : remote_) {
+    bool handoff = false;
+    size_t sent = o->Flush(&handoff);
+    if (sent > 0) {
+      ThreadStats::Inc(st.net_output_bytes, uint64_t(sent));
+      ThreadStats::Inc(st.pubsub_direct_writes);
+    }
+    if (handoff) {
+      Worker* w = server_.worker(o->owner());
+      uint64_t id = o->client_id();
+      w->Post([w, id] { w->TakeBack(id); });
+    }
+    o->Unref();
+  }
+  remote_.clear();
+}
+
+void Worker::TakeBack(uint64_t id) {
+  Connection* c = FindConnection(id);
+  if (!c || c->closing) return;
+  c->ReclaimOutput();
+  MarkFlush(c);
+}
+
+void Worker::MaybeReleaseOutput(Connection* c) {
+  if (!c->CanReleaseOutput() || stopping()) return;
+  std::lock_guard lk(mail_mu_);
+  if (!mail_.empty()) return;  // it may hold messages for c: they go first, then a send, then here
+  c->outlet().Release(c->client().resp.load(std::memory_order_relaxed));
+}
 
 bool Worker::DeliverMessages(bool enforce_limits) {
   if (!has_mail_.load(std::memory_order_acquire)) return false;
@@ -93,8 +138,7 @@ bool Worker::DeliverMessages(bool enforce_limits) {
   for (const PubSubMailbox::Message& m : delivering_.messages) {
     // The channel and payload, encoded once for all of this worker's receivers.
     encoded_.clear();
-    AppendBulk(&encoded_, m.channel);
-    AppendBulk(&encoded_, m.message);
+    EncodeChannelMessage(&encoded_, m.channel, m.message);
     for (uint32_t r = m.first; r < m.first + m.count; ++r) {
       const PubSubMailbox::Recipient& to = delivering_.recipients[r];
       Connection* c = FindConnection(to.client_id);
@@ -175,6 +219,7 @@ Connection* Worker::Accept(int fd) {
 
 void Worker::Destroy(Connection* c) {
   conns_.erase(c->id());
+  c->outlet().Close();  // no publisher writes to the socket from now on
   ::close(c->fd());
   delete c;
   server_.connection_count().fetch_sub(1);
@@ -192,6 +237,7 @@ void Worker::Flush() {
     Send(c);
   }
   flushing_.clear();
+  FlushRemote();
 }
 
 void Worker::ForgetFlush(Connection* c) {
@@ -489,8 +535,13 @@ void Server::Deliver(const Target* t, size_t n, std::string_view channel,
   // A client that publishes to itself hears the message before PUBLISH's reply, as in Redis:
   // it is written straight into its output (this thread, inside its command).
   Connection* self = Connection::Running();
+  // The publishing loop thread, which may write other workers' subscribers itself
+  // (net/pubsub_outlet.h); nullptr on any other thread.
+  unsigned here = Engine::CurrentThread();
+  Worker* from = here < workers_.size() ? workers_[here].get() : nullptr;
   // Per publishing thread: the receivers of each worker, reused from call to call.
   thread_local std::vector<std::vector<uint32_t>> by_worker;
+  thread_local std::string encoded;
   if (by_worker.size() < workers_.size()) by_worker.resize(workers_.size());
   for (size_t i = 0; i < n; ++i) {
     if (self && self->id() == t[i].client_id) {
@@ -500,9 +551,20 @@ void Server::Deliver(const Target* t, size_t n, std::string_view channel,
     }
     if (t[i].thread < workers_.size()) by_worker[t[i].thread].push_back(uint32_t(i));
   }
+  bool encode = true;
   for (size_t w = 0; w < workers_.size(); ++w) {
     if (by_worker[w].empty()) continue;
-    workers_[w]->QueueMessage(channel, message, t, by_worker[w]);
+    // Direct writes save the other loop a wake-up per message. Past a few receivers on one
+    // worker the wake-up is shared by all of them and their sends are better spread over
+    // that worker's loop, so they go through its mailbox.
+    Worker* direct =
+        from && w != here && by_worker[w].size() <= kDirectDeliveryMax ? from : nullptr;
+    if (direct && encode) {
+      encoded.clear();
+      EncodeChannelMessage(&encoded, channel, message);
+      encode = false;
+    }
+    workers_[w]->QueueMessage(channel, message, t, by_worker[w], direct, encoded);
     by_worker[w].clear();
   }
 }

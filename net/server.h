@@ -72,12 +72,18 @@ class Worker {
 
   unsigned index() const { return index_; }
 
-  // Appends one published message for the receivers targets[idx[i]] (all on this worker) to
-  // the mailbox, and wakes the loop if the mailbox was empty. Thread-safe; no I/O.
   // PubSubDelivery::DeliverPendingHere for this worker (its own thread, inside a command).
   void DeliverPendingNow() { DeliverMessages(false); }
+  // Hands one published message to the receivers targets[idx[i]] (all on this worker). With
+  // `from` (the publishing loop, on its own thread), a receiver whose outlet is free gets it
+  // through the outlet (`encoded`: EncodeChannelMessage's output), written by `from` at the end
+  // of its iteration; the others through the mailbox, waking this loop if it was empty.
+  // Thread-safe; no I/O.
   void QueueMessage(std::string_view channel, std::string_view message,
-                    const PubSubDelivery::Target* targets, const std::vector<uint32_t>& idx);
+                    const PubSubDelivery::Target* targets, const std::vector<uint32_t>& idx,
+                    Worker* from, std::string_view encoded);
+  // A publisher's write through c's outlet fell short: c takes the rest. Loop thread only.
+  void TakeBack(uint64_t id);
 
  protected:
   // Stops all I/O on c and frees it once the kernel holds no reference to it.
@@ -92,8 +98,12 @@ class Worker {
     flush_list_.push_back(c);
   }
   // Sends for every marked connection. Send may close (and free) the connection it is given,
-  // so the list is swapped out first and each entry is touched only at its own turn.
+  // so the list is swapped out first and each entry is touched only at its own turn. Then
+  // writes what this thread published through other workers' outlets (FlushRemote).
   void Flush();
+  // After a send completed with nothing left: lets publishers on other threads write c's
+  // messages themselves if c can (Connection::CanReleaseOutput) and the mailbox is empty.
+  void MaybeReleaseOutput(Connection* c);
   // Drops c from the flush list (before freeing it).
   void ForgetFlush(Connection* c);
   // Creates the Connection for an accepted socket, or refuses it (maxclients).
@@ -146,10 +156,18 @@ class Worker {
   PubSubMailbox delivering_;  // the batch being delivered (loop thread)
   std::string encoded_;       // a message's encoded channel and payload (loop thread)
   std::atomic<bool> has_mail_{false};
+  // Other workers' outlets this thread appended to since its last Flush (one reference each).
+  std::vector<PubSubOutlet*> remote_;
+  void AddRemote(PubSubOutlet* o);
+  void FlushRemote();
 };
 
 class Server final : public ServerControl, public PubSubDelivery {
  public:
+  // A published message goes to at most this many receivers on another worker through their
+  // outlets (net/pubsub_outlet.h); more go through that worker's mailbox.
+  static constexpr size_t kDirectDeliveryMax = 4;
+
   explicit Server(Engine& engine);
   ~Server() override;
 

@@ -195,6 +195,7 @@ class UringWorker final : public Worker {
   void Close(Connection* c) override {
     if (c->closing) return;
     c->closing = true;
+    c->outlet().Close();
     ::shutdown(c->fd(), SHUT_RDWR);  // ends the multishot recv and any send in flight
     if (c->ops_inflight == 0) DestroyConn(c);
   }
@@ -327,6 +328,7 @@ class UringWorker final : public Worker {
 
   void StartSend(Connection* c) {
     if (c->send_inflight) return;
+    c->ReclaimOutput();  // messages publishers wrote through the outlet go first
     if (c->out().empty()) {
       if (c->wants_close()) Close(c);
       return;
@@ -407,6 +409,7 @@ class UringWorker final : public Worker {
       unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
       if (res > 0 && !c->closing && !draining_) {
         ThreadStats::Inc(engine_.thread_stats().net_input_bytes, uint64_t(res));
+        c->ReclaimOutput();  // its commands' replies follow what publishers wrote
         c->Feed(std::string_view(bufs_ + size_t(bid) * kBufSize, size_t(res)));
         if (c->parked() || c->blocked()) AfterInput(c);
       }
@@ -456,7 +459,10 @@ class UringWorker final : public Worker {
     }
     c->sending.clear();
     if (c->sending.capacity() > (4u << 20)) c->sending.shrink_to_fit();
-    if (!c->out().empty() || c->wants_close()) MarkFlush(c);
+    if (!c->out().empty() || c->wants_close())
+      MarkFlush(c);
+    else
+      MaybeReleaseOutput(c);  // a subscriber: publishers on other threads may write it now
   }
 
   void BeginDrain() {
@@ -465,8 +471,10 @@ class UringWorker final : public Worker {
     io_uring_sqe* sqe = GetSqe();
     io_uring_prep_cancel64(sqe, kTagAccept, 0);
     io_uring_sqe_set_data64(sqe, kTagIgnore);
-    for (auto& [id, c] : conns_)
+    for (auto& [id, c] : conns_) {
+      c->ReclaimOutput();
       if (!c->out().empty()) MarkFlush(c);
+    }
   }
 
   bool AsyncDisk() const override { return true; }

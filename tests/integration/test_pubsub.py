@@ -426,5 +426,98 @@ def test_soft_limit_disconnects_after_its_seconds(opts):
         slow.close()
 
 
+@test
+def test_publishers_thread_writes_other_threads_subscribers_in_order(opts):
+    # One receiver per message: the publisher's loop thread writes to a subscriber on the other
+    # thread itself (net/pubsub_outlet.h) while that subscriber's own loop has nothing to send.
+    # Each publisher's order must hold across every switch between that path and the owner's
+    # mailbox: a subscriber that PINGs now and then (its loop takes the socket back), one that
+    # reads nothing until the end (its socket fills: the publisher hands the rest to the
+    # owner), RESP2 and RESP3 framing, and a subscriber that disconnects mid-flood.
+    nsubs, npubs, nmsgs = 8, 4, 250
+    # The slow subscriber's messages are large: 16 MB in all, past what the sockets hold.
+    pads = ["q" * 16000] + ["p" * 1500] * (nsubs - 1)
+    with start_daemon(opts.bindir, ["--threads", "2"]) as d:
+        with RawConn(d.port) as c:
+            assert c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 0 0") == b"+OK\r\n"
+        subs = []
+        for i in range(nsubs):
+            c = RawConn(d.port, rcvbuf=4096 if i == 0 else None)
+            if i % 2:
+                assert c.cmd("HELLO", "3").startswith(b"%")
+            assert cmd_all(c, "SUBSCRIBE", f"direct:{i}")[0].startswith(
+                b">3\r\n$9\r\nsubscribe" if i % 2 else b"*3\r\n$9\r\nsubscribe")
+            subs.append(c)
+        gone = RawConn(d.port)
+        cmd_all(gone, "SUBSCRIBE", "direct:gone")
+        errors = []
+
+        def publish(p):
+            try:
+                with RawConn(d.port) as c:
+                    for i in range(0, nmsgs, 10):
+                        batch = [("PUBLISH", f"direct:{k}", f"{p}:{j}:{pads[k]}")
+                                 for j in range(i, i + 10) for k in range(nsubs)]
+                        batch.append(("PUBLISH", "direct:gone", "x"))
+                        replies = c.pipeline(batch)
+                        if replies[:-1] != [b":1\r\n"] * (len(batch) - 1) or \
+                                replies[-1] not in (b":0\r\n", b":1\r\n"):
+                            errors.append(f"publisher {p} at {i}: {replies[:3]!r}")
+                            return
+            except Exception as e:  # noqa: BLE001
+                errors.append(f"publisher {p}: {e!r}")
+
+        def check(k, msg, seen):
+            if k % 2:
+                assert msg[:1] == b">", msg[:40]
+            m = harness.parse_reply(msg)
+            assert m[0] == b"message" and m[1] == b"direct:%d" % k, m[:2]
+            p, i, body = m[2].split(b":", 2)
+            p, i = int(p), int(i)
+            assert i == seen[p] and body == pads[k].encode(), (k, p, i, seen[p])
+            seen[p] += 1
+
+        def subscriber(k):
+            try:
+                s, seen, pongs = subs[k], [0] * npubs, 0
+                for n in range(npubs * nmsgs):
+                    if k == 1 and n % 97 == 0:
+                        s.send_cmd("PING")
+                        pongs += 1
+                    r = s.read_reply()
+                    while r == b"+PONG\r\n":
+                        pongs -= 1
+                        r = s.read_reply()
+                    check(k, r, seen)
+                while pongs:
+                    assert s.read_reply() == b"+PONG\r\n"
+                    pongs -= 1
+                assert seen == [nmsgs] * npubs, seen
+            except Exception as e:  # noqa: BLE001
+                errors.append(f"subscriber {k}: {e!r}")
+
+        readers = [threading.Thread(target=subscriber, args=(k,)) for k in range(1, nsubs)]
+        pubs = [threading.Thread(target=publish, args=(p,)) for p in range(npubs)]
+        for t in readers + pubs:
+            t.start()
+        time.sleep(0.05)
+        gone.close()  # while messages for it may sit in its outlet
+        for t in pubs:
+            t.join()
+        # The slow subscriber read nothing so far; everything is still on its way, in order.
+        subscriber(0)
+        for t in readers:
+            t.join()
+        assert not errors, errors[:5]
+        with RawConn(d.port) as c:
+            info = c.cmd("INFO", "stats").decode()
+            assert c.cmd("PUBLISH", "direct:gone", "x") == b":0\r\n"
+        writes = int(field(info, "pubsub_direct_writes"))
+        print(f"  {writes} direct writes")
+        assert writes > 0, "no message was written from the publisher's thread"
+        for s in subs:
+            s.close()
+
+
 if __name__ == "__main__":
     harness.main()
