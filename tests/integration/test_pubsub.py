@@ -511,10 +511,15 @@ def test_publishers_thread_writes_other_threads_subscribers_in_order(opts):
         assert not errors, errors[:5]
         with RawConn(d.port) as c:
             info = c.cmd("INFO", "stats").decode()
+            api = field(c.cmd("INFO", "server").decode(), "multiplexing_api")
             assert c.cmd("PUBLISH", "direct:gone", "x") == b":0\r\n"
         writes = int(field(info, "pubsub_direct_writes"))
-        print(f"  {writes} direct writes")
-        assert writes > 0, "no message was written from the publisher's thread"
+        print(f"  {writes} direct writes ({api})")
+        # Only the io_uring loop lets publishers write (a kernel without it gets epoll). With
+        # 13 connections on 2 threads, some publisher and subscriber are on different threads
+        # but once in 4096 runs.
+        if api == "io_uring":
+            assert writes > 0, "no message was written from the publisher's thread"
         for s in subs:
             s.close()
 
