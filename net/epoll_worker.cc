@@ -58,6 +58,7 @@ class EpollWorker final : public Worker {
             e.events = c->want_write ? uint32_t(EPOLLOUT) : 0u;
             e.data.u64 = reinterpret_cast<uint64_t>(c);
             epoll_ctl(ep_, EPOLL_CTL_MOD, c->fd(), &e);
+            c->ReclaimOutput();  // what publishers appended goes out with the rest
             if (!c->out().empty()) MarkFlush(c);
           }
         }
@@ -112,6 +113,7 @@ class EpollWorker final : public Worker {
   void Close(Connection* c) override {
     if (c->closing) return;
     c->closing = true;
+    c->outlet().Close();
     epoll_ctl(ep_, EPOLL_CTL_DEL, c->fd(), nullptr);
     ForgetFlush(c);
     dead_.push_back(c);
@@ -142,6 +144,7 @@ class EpollWorker final : public Worker {
       ssize_t n = ::recv(c->fd(), buf_.data(), buf_.size(), 0);
       if (n > 0) {
         ThreadStats::Inc(engine_.thread_stats().net_input_bytes, uint64_t(n));
+        c->ReclaimOutput();  // its commands' replies follow what publishers wrote
         c->Feed(std::string_view(buf_.data(), size_t(n)));
         if (c->parked() || c->blocked())
           AfterInput(c);  // reads the values with pread, then runs it
@@ -173,6 +176,7 @@ class EpollWorker final : public Worker {
   void Send(Connection* c) override { WriteTo(c); }
 
   void WriteTo(Connection* c) {
+    c->ReclaimOutput();  // messages publishers wrote through the outlet go first
     std::string& out = c->out();
     size_t off = 0;
     while (off < out.size()) {
@@ -197,7 +201,10 @@ class EpollWorker final : public Worker {
       e.data.u64 = reinterpret_cast<uint64_t>(c);
       epoll_ctl(ep_, EPOLL_CTL_MOD, c->fd(), &e);
     }
-    if (!need_out && c->wants_close()) Close(c);
+    if (!need_out && c->wants_close())
+      Close(c);
+    else if (!need_out)
+      MaybeReleaseOutput(c);  // a subscriber: publishers on other threads may write it now
   }
 
   bool draining_ = false;  // shutting down: flush replies, read nothing
