@@ -3,32 +3,14 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <charconv>
+
+#include "net/resp_writer.h"
 
 namespace aegisr {
 
-namespace {
-
-void AppendLength(std::string* out, char prefix, size_t n) {
-  char buf[24];
-  buf[0] = prefix;
-  char* p = std::to_chars(buf + 1, buf + sizeof(buf) - 2, n).ptr;
-  *p++ = '\r';
-  *p++ = '\n';
-  out->append(buf, size_t(p - buf));
-}
-
-void AppendBulk(std::string* out, std::string_view s) {
-  AppendLength(out, '$', s.size());
-  out->append(s);
-  out->append("\r\n");
-}
-
-}  // namespace
-
 void EncodeChannelMessage(std::string* out, std::string_view channel, std::string_view message) {
-  AppendBulk(out, channel);
-  AppendBulk(out, message);
+  AppendRespBulk(out, channel);
+  AppendRespBulk(out, message);
 }
 
 void AppendPubSubFrame(std::string* out, int protocol, PubSubKind kind, std::string_view pattern,
@@ -36,16 +18,16 @@ void AppendPubSubFrame(std::string* out, int protocol, PubSubKind kind, std::str
   const char push = protocol == 3 ? '>' : '*';
   switch (kind) {
     case PubSubKind::kMessage:
-      AppendLength(out, push, 3);
+      AppendRespHeader(out, push, 3);
       out->append("$7\r\nmessage\r\n");
       break;
     case PubSubKind::kPMessage:
-      AppendLength(out, push, 4);
+      AppendRespHeader(out, push, 4);
       out->append("$8\r\npmessage\r\n");
-      AppendBulk(out, pattern);
+      AppendRespBulk(out, pattern);
       break;
     case PubSubKind::kSMessage:
-      AppendLength(out, push, 3);
+      AppendRespHeader(out, push, 3);
       out->append("$8\r\nsmessage\r\n");
       break;
   }

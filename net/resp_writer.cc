@@ -33,10 +33,21 @@ inline size_t FormatHeader(char* buf, char prefix, Int n) {
 
 }  // namespace
 
-void RespWriter::Header(char prefix, size_t n) {
+void AppendRespHeader(std::string* out, char prefix, size_t n) {
   char buf[kMaxHeader];
-  out_.append(buf, FormatHeader(buf, prefix, n));
+  out->append(buf, FormatHeader(buf, prefix, n));
 }
+
+void AppendRespBulk(std::string* out, std::string_view s) {
+  char buf[kMaxHeader];
+  const size_t h = FormatHeader(buf, '$', s.size());
+  out->reserve(out->size() + h + s.size() + 2);
+  out->append(buf, h);
+  out->append(s);
+  out->append(kCrlf);
+}
+
+void RespWriter::Header(char prefix, size_t n) { AppendRespHeader(&out_, prefix, n); }
 
 void RespWriter::Line(char prefix, std::string_view s) {
   const size_t at = out_.size() + 1;
@@ -64,14 +75,7 @@ void RespWriter::Integer(int64_t v) {
   out_.append(buf, FormatHeader(buf, ':', v));
 }
 
-void RespWriter::Bulk(std::string_view s) {
-  char buf[kMaxHeader];
-  const size_t h = FormatHeader(buf, '$', s.size());
-  out_.reserve(out_.size() + h + s.size() + 2);
-  out_.append(buf, h);
-  out_.append(s);
-  out_.append(kCrlf);
-}
+void RespWriter::Bulk(std::string_view s) { AppendRespBulk(&out_, s); }
 
 void RespWriter::Null() { out_.append(protocol_ == 3 ? std::string_view("_\r\n") : "$-1\r\n"); }
 

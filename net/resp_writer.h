@@ -11,6 +11,11 @@
 
 namespace aegisr {
 
+// Appends prefix, n and CRLF (an aggregate's or a bulk string's header) to out.
+void AppendRespHeader(std::string* out, char prefix, size_t n);
+// Appends s as a RESP bulk string to out.
+void AppendRespBulk(std::string* out, std::string_view s);
+
 class RespWriter final : public ReplySink {
  public:
   explicit RespWriter(int protocol = 2) : protocol_(protocol) {}
